@@ -1,0 +1,1 @@
+"""The ``molgen`` command line: thin wrappers that parse, call and print."""

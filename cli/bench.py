@@ -1,0 +1,86 @@
+"""``molgen bench``: side-by-side speed measurements (code in ``benchmarks/``)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+from pathlib import Path
+
+from cli.common import add_charmm_arguments, load_frames, resolve_charmm_files, write_json_atomic
+from forcefields.errors import ConfigError, InputFileError
+
+
+def _positive_ints(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}"
+        ) from error
+    if not values or any(v <= 0 for v in values):
+        raise argparse.ArgumentTypeError(f"expected positive integers, got {text!r}")
+    return values
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("bench", help="speed benchmarks, side by side with the peer")
+    kinds = parser.add_subparsers(dest="benchmark", metavar="BENCHMARK", required=True)
+    energy = kinds.add_parser(
+        "energy",
+        help="energy+forces configs/s: torch (batched) vs OpenMM (one at a time)",
+    )
+    add_charmm_arguments(energy)
+    energy.add_argument("--pdb", type=Path, help="structure to perturb (default: the system's)")
+    energy.add_argument("--batch", type=_positive_ints, default=[1, 64, 1024, 4096])
+    energy.add_argument("--dtype", default="float32,float64", help="comma-separated torch dtypes")
+    energy.add_argument("--compile", action="store_true", help="also time torch.compile")
+    energy.add_argument("--device", default="cpu")
+    energy.add_argument("--openmm-frames", type=int, default=2000)
+    energy.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    energy.add_argument("--seed", type=int, default=0)
+    energy.add_argument("--json", type=Path)
+    energy.set_defaults(func=run_energy)
+
+
+def run_energy(args: argparse.Namespace) -> int:
+    import torch
+
+    from benchmarks.energy import benchmark_energy
+
+    psf, prm, pdb = resolve_charmm_files(args)
+    structure = args.pdb if args.pdb is not None else pdb
+    if structure is None:
+        raise InputFileError("--pdb is required with --psf/--prm")
+    dtypes = [d.strip() for d in args.dtype.split(",") if d.strip()]
+    for dtype in dtypes:
+        if dtype not in ("float32", "float64"):
+            raise ConfigError(f"--dtype: unknown dtype {dtype!r} (float32, float64)")
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    processor = platform.processor() or platform.machine()
+    machine = f"{processor}, {os.cpu_count()} CPUs, torch {torch.__version__}"
+    if args.device.startswith("cuda"):
+        machine += f", {torch.cuda.get_device_name(args.device)}"
+    print(f"machine: {machine}; torch threads: {torch.get_num_threads()}")
+    result = benchmark_energy(
+        psf,
+        prm,
+        load_frames(structure, None)[0],
+        batches=args.batch,
+        dtypes=dtypes,
+        compile=args.compile,
+        device=args.device,
+        openmm_frames=args.openmm_frames,
+        seed=args.seed,
+        progress=print,
+    )
+    result = {"system": args.system or str(psf), "machine": machine, **result}
+    if "ratio" in result:
+        print(
+            f"ratio (float32, batch {max(args.batch)}, vs faster OpenMM platform): "
+            f"{result['ratio']:.1f}x"
+        )
+    if args.json is not None:
+        write_json_atomic(args.json, result)
+    return 0

@@ -1,0 +1,122 @@
+"""The batched CHARMM energy: a sum of term modules, optionally clipped and aligned."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import torch
+from torch import nn
+
+from forcefields.clipping import resolve_thresholds
+from forcefields.errors import NonFiniteCoordinatesError, ShapeMismatchError
+from forcefields.parameters import ForceFieldParameters
+from forcefields.terms import (
+    CmapTorsions,
+    Coulomb,
+    HarmonicAngles,
+    HarmonicDistances,
+    HarmonicImpropers,
+    LennardJones,
+    PeriodicTorsions,
+)
+
+__all__ = ["Energy", "TERM_NAMES"]
+
+TERM_NAMES = ("bond", "angle", "urey_bradley", "dihedral", "improper", "cmap", "lj", "coulomb")
+
+
+def _build_terms(p: ForceFieldParameters, thresholds: Mapping[str, float | None]) -> nn.ModuleDict:
+    return nn.ModuleDict(
+        {
+            "bond": HarmonicDistances(p.bond_indices, p.bond_k, p.bond_r0, thresholds["bond"]),
+            "angle": HarmonicAngles(
+                p.angle_indices, p.angle_k, p.angle_theta0, thresholds["angle"]
+            ),
+            "urey_bradley": HarmonicDistances(
+                p.urey_bradley_indices,
+                p.urey_bradley_k,
+                p.urey_bradley_r0,
+                thresholds["urey_bradley"],
+            ),
+            "dihedral": PeriodicTorsions(
+                p.dihedral_indices, p.dihedral_k, p.dihedral_periodicity, p.dihedral_phase
+            ),
+            "improper": HarmonicImpropers(
+                p.improper_indices, p.improper_k, p.improper_psi0, thresholds["improper"]
+            ),
+            "cmap": CmapTorsions(p.cmap),
+            "lj": LennardJones(p.pair_indices, p.pair_rmin, p.pair_epsilon, thresholds["lj"]),
+            "coulomb": Coulomb(p.pair_indices, p.pair_charge_product, thresholds["coulomb"]),
+        }
+    )
+
+
+class Energy(nn.Module):
+    """Batched potential energy ``U(x)`` of one molecule in vacuum.
+
+    Arguments:
+        parameters: the force field (see :func:`forcefields.load`).
+        clip: per-term clipping thresholds (see :mod:`forcefields.clipping`);
+            ``None`` gives the exact energy.
+        alignment: an optional penalty module ``(B, N, 3) -> (B,)`` added as the
+            term ``align``.
+
+    ``energy(x)`` with ``x`` of shape ``(B, N, 3)`` in nm returns ``(B,)`` kJ/mol;
+    ``energy.terms(x)`` returns the same split by term; ``energy.forces(x)``
+    returns ``-∂U/∂x`` in kJ/mol/nm, ``(B, N, 3)``.
+
+    Example:
+        >>> energy = forcefields.load("butane.psf", "butane.prm")
+        >>> energy(torch.as_tensor(positions)[None]).shape
+        torch.Size([1])
+    """
+
+    def __init__(
+        self,
+        parameters: ForceFieldParameters,
+        clip: Mapping[str, float | None] | str | None = None,
+        alignment: nn.Module | None = None,
+    ):
+        super().__init__()
+        self.parameters_source = parameters.source
+        self.n_atoms = parameters.n_atoms
+        self.thresholds = resolve_thresholds(clip)
+        self.term_modules = _build_terms(parameters, self.thresholds)
+        self.alignment = alignment
+
+    @property
+    def term_names(self) -> tuple[str, ...]:
+        """Names of the terms ``terms(x)`` returns, in order."""
+        return TERM_NAMES + (("align",) if self.alignment is not None else ())
+
+    def check_coordinates(self, x: torch.Tensor) -> None:
+        """Raise a typed error unless ``x`` is a finite ``(B, N, 3)`` tensor for this molecule."""
+        if x.ndim != 3 or x.shape[1:] != (self.n_atoms, 3):
+            raise ShapeMismatchError(
+                f"coordinates: expected shape (B, {self.n_atoms}, 3) for {self.parameters_source}, "
+                f"got {tuple(x.shape)}"
+            )
+        if not bool(torch.isfinite(x).all()):
+            bad = (~torch.isfinite(x)).reshape(x.shape[0], -1).any(-1).nonzero().flatten()
+            raise NonFiniteCoordinatesError(
+                f"coordinates: NaN or infinite values in frame(s) {bad[:10].tolist()}"
+            )
+
+    def terms(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Energy of each term, ``dict[str, Tensor(B,)]`` in kJ/mol."""
+        self.check_coordinates(x)
+        values = {name: module(x) for name, module in self.term_modules.items()}
+        if self.alignment is not None:
+            values["align"] = self.alignment(x)
+        return values
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Total energy ``(B,)`` in kJ/mol for ``x`` ``(B, N, 3)`` nm."""
+        return torch.stack(list(self.terms(x).values())).sum(0)
+
+    def forces(self, x: torch.Tensor) -> torch.Tensor:
+        """Forces ``-∂U/∂x``, ``(B, N, 3)`` kJ/mol/nm (detached)."""
+        with torch.enable_grad():
+            x = x.detach().requires_grad_(True)
+            (gradient,) = torch.autograd.grad(self(x).sum(), x)
+        return -gradient

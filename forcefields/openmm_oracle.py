@@ -1,0 +1,155 @@
+"""The OpenMM reference: the same CHARMM files through OpenMM, one force group per term.
+
+OpenMM reads the files with its own parser (``openmm.app.CharmmPsfFile`` and
+``CharmmParameterSet``), independently of the parmed reader behind the torch
+energy, so agreement between the two is a real check.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from forcefields.charmm_reader import PathLike
+from forcefields.energy import TERM_NAMES
+from forcefields.errors import InputFileError, ShapeMismatchError
+
+__all__ = ["OpenMMOracle", "build_openmm_system"]
+
+_GROUP = {name: index for index, name in enumerate(TERM_NAMES)}
+
+_CHARMM_GROUP_TO_TERM = {
+    0: "bond",
+    1: "angle",
+    2: "dihedral",
+    3: "urey_bradley",
+    4: "improper",
+    5: "cmap",
+}
+
+
+def _split_nonbonded(force):
+    """Two copies of a NonbondedForce: Lennard-Jones only and Coulomb only."""
+    lennard_jones, coulomb = copy.deepcopy(force), copy.deepcopy(force)
+    for index in range(force.getNumParticles()):
+        charge, sigma, epsilon = force.getParticleParameters(index)
+        lennard_jones.setParticleParameters(index, 0.0, sigma, epsilon)
+        coulomb.setParticleParameters(index, charge, sigma, 0.0)
+    for index in range(force.getNumExceptions()):
+        i, j, charge_product, sigma, epsilon = force.getExceptionParameters(index)
+        lennard_jones.setExceptionParameters(index, i, j, 0.0, sigma, epsilon)
+        coulomb.setExceptionParameters(index, i, j, charge_product, sigma, 0.0)
+    lennard_jones.setForceGroup(_GROUP["lj"])
+    coulomb.setForceGroup(_GROUP["coulomb"])
+    return lennard_jones, coulomb
+
+
+def build_openmm_system(psf: PathLike, prm: PathLike | Sequence[PathLike]):
+    """OpenMM ``System`` (vacuum, no cutoff, no constraints) with one force group per term.
+
+    Returns:
+        ``(system, psf_file)``; force group ``TERM_NAMES.index(name)`` holds term ``name``.
+    """
+    import openmm
+    from openmm import app
+
+    prm_paths = [prm] if isinstance(prm, str | Path) else list(prm)
+    try:
+        psf_file = app.CharmmPsfFile(str(psf))
+        parameter_set = app.CharmmParameterSet(*map(str, prm_paths))
+        system = psf_file.createSystem(
+            parameter_set, nonbondedMethod=app.NoCutoff, constraints=None, rigidWater=False
+        )
+    except Exception as error:
+        raise InputFileError(
+            f"{psf} + {prm_paths}: OpenMM cannot build a system ({error})"
+        ) from error
+
+    for index in reversed(range(system.getNumForces())):
+        force = system.getForce(index)
+        if isinstance(force, openmm.NonbondedForce):
+            system.removeForce(index)
+            for part in _split_nonbonded(force):
+                system.addForce(part)
+        elif isinstance(force, openmm.CustomNonbondedForce):
+            force.setForceGroup(_GROUP["lj"])
+        elif isinstance(force, openmm.CMMotionRemover):
+            system.removeForce(index)
+        elif force.getForceGroup() in _CHARMM_GROUP_TO_TERM:
+            force.setForceGroup(_GROUP[_CHARMM_GROUP_TO_TERM[force.getForceGroup()]])
+        else:
+            raise InputFileError(f"{psf}: unsupported OpenMM force {type(force).__name__}")
+    return system, psf_file
+
+
+class OpenMMOracle:
+    """Per-term OpenMM energies and forces of frames, one configuration at a time.
+
+    Arguments:
+        psf, prm: the CHARMM files.
+        platform: ``"Reference"`` (double precision, the default) or ``"CPU"``.
+    """
+
+    def __init__(
+        self, psf: PathLike, prm: PathLike | Sequence[PathLike], platform: str = "Reference"
+    ):
+        import openmm
+
+        self.system, _ = build_openmm_system(psf, prm)
+        self.n_atoms = self.system.getNumParticles()
+        integrator = openmm.VerletIntegrator(0.001)
+        properties = {"Threads": "1"} if platform == "CPU" else {}
+        self.context = openmm.Context(
+            self.system, integrator, openmm.Platform.getPlatformByName(platform), properties
+        )
+
+    def _check(self, frames: np.ndarray) -> np.ndarray:
+        frames = np.asarray(frames, dtype=np.float64)
+        if frames.ndim != 3 or frames.shape[1:] != (self.n_atoms, 3):
+            raise ShapeMismatchError(
+                f"frames: expected shape (B, {self.n_atoms}, 3), got {frames.shape}"
+            )
+        return frames
+
+    def energy_and_forces(self, frame: np.ndarray, groups: set[int] | int = -1):
+        """Energy (kJ/mol) and forces ``(N, 3)`` kJ/mol/nm of one frame ``(N, 3)`` nm."""
+        self.context.setPositions(frame)
+        state = self.context.getState(getEnergy=True, getForces=True, groups=groups)
+        energy = state.getPotentialEnergy().value_in_unit_system(_md_unit_system())
+        forces = state.getForces(asNumpy=True).value_in_unit_system(_md_unit_system())
+        return float(energy), np.asarray(forces)
+
+    def terms(self, frames: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Per-term energies ``{name: (B,)}`` and forces ``{name: (B, N, 3)}`` of ``frames``.
+
+        One OpenMM state per frame and term, in kJ/mol and kJ/mol/nm.
+        """
+        frames = self._check(frames)
+        energies = {name: np.zeros(len(frames)) for name in TERM_NAMES}
+        forces = {name: np.zeros(frames.shape) for name in TERM_NAMES}
+        for b, frame in enumerate(frames):
+            self.context.setPositions(frame)
+            for name, group in _GROUP.items():
+                state = self.context.getState(getEnergy=True, getForces=True, groups={group})
+                energies[name][b] = state.getPotentialEnergy().value_in_unit_system(
+                    _md_unit_system()
+                )
+                forces[name][b] = state.getForces(asNumpy=True).value_in_unit_system(
+                    _md_unit_system()
+                )
+        return energies, forces
+
+    def total(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Total energies ``(B,)`` and forces ``(B, N, 3)`` of ``(B, N, 3)`` frames."""
+        frames = self._check(frames)
+        results = [self.energy_and_forces(frame) for frame in frames]
+        return np.array([e for e, _ in results]), np.stack([f for _, f in results])
+
+
+def _md_unit_system():
+    from openmm import unit
+
+    return unit.md_unit_system

@@ -1,0 +1,1 @@
+"""Boltzmann generators: flows, losses, training, sampling and estimation."""

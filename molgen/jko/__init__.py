@@ -1,0 +1,70 @@
+"""JKO-ICNN Wasserstein gradient flows for Fokker-Planck sampling.
+
+Each JKO step fits an input-convex network whose gradient maps the current particle
+cloud to the next one; densities follow from the Hessian log-determinants. A potential is
+any callable ``V(x: Tensor(B, D)) -> Tensor(B,)``.
+"""
+
+from .baselines import euler_maruyama, potential_gradient
+from .dense_icnn import ConvexQuadratic, DenseICNN
+from .derivatives import gradient, hessian, hessian_vector_product
+from .distributions import DoubleWell, Gaussian, GaussianMixture
+from .exact_logdet import ExactLogDet
+from .flow import Distribution, JKOFlow
+from .functionals import FreeEnergy, InteractionEnergy, PotentialEnergy, StepBatch
+from .icnn import FICNN
+from .identity import fit_identity
+from .internal_energy import InternalEnergy, entropy, porous_medium
+from .inversion import invert_gradient_map
+from .metrics import energy_distance, gaussian_symkl, kde_log_density, mmd, symkl_from_log_densities
+from .ou_oracles import QuadraticPotential, discrete_jko_ou, ou_marginal
+from .porous_oracles import (
+    AGGREGATION_STEADY_ENERGY,
+    Barenblatt,
+    aggregation_steady_state,
+    porous_fokker_planck_steady_state,
+)
+from .step import StepSettings, jko_loss, train_step
+from .stochastic_logdet import StochasticLogDet
+
+__all__ = [
+    "AGGREGATION_STEADY_ENERGY",
+    "Barenblatt",
+    "ConvexQuadratic",
+    "DenseICNN",
+    "Distribution",
+    "DoubleWell",
+    "ExactLogDet",
+    "FICNN",
+    "FreeEnergy",
+    "Gaussian",
+    "GaussianMixture",
+    "InteractionEnergy",
+    "InternalEnergy",
+    "JKOFlow",
+    "PotentialEnergy",
+    "QuadraticPotential",
+    "StepBatch",
+    "StepSettings",
+    "StochasticLogDet",
+    "aggregation_steady_state",
+    "discrete_jko_ou",
+    "energy_distance",
+    "entropy",
+    "euler_maruyama",
+    "fit_identity",
+    "gaussian_symkl",
+    "gradient",
+    "hessian",
+    "hessian_vector_product",
+    "invert_gradient_map",
+    "jko_loss",
+    "kde_log_density",
+    "mmd",
+    "ou_marginal",
+    "porous_fokker_planck_steady_state",
+    "porous_medium",
+    "potential_gradient",
+    "symkl_from_log_densities",
+    "train_step",
+]

@@ -1,0 +1,1 @@
+"""The systems molgen samples: CHARMM molecules, double wells, their observables."""
