@@ -18,6 +18,7 @@ from forcefields.errors import MolgenError
 SUBCOMMAND_MODULES = [
     "cli.validate_ff",
     "cli.bench",
+    "cli.reference",
 ]
 
 

@@ -84,8 +84,8 @@ def resolve_thresholds(clip: Mapping[str, float | None] | str | None) -> dict[st
 
 def linearised_harmonic(
     deviation: torch.Tensor, k: torch.Tensor, max_slope: float | None
-) -> torch.Tensor:
-    """``k d²``, continued linearly where ``|2 k d| > max_slope``.
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``k d²`` and its derivative, continued linearly where ``|2 k d| > max_slope``.
 
     Arguments:
         deviation: ``d = s - s0``, any shape.
@@ -93,31 +93,39 @@ def linearised_harmonic(
         max_slope: threshold on ``|dU/ds|`` (energy / unit) or ``None`` (exact).
 
     Returns:
-        Energies, the shape of ``deviation``.
+        ``(U, dU/ds)``, each the shape of ``deviation``. With ``inner`` the
+        deviation clamped to the switch points ``±max_slope / 2k``, the slope is
+        ``2 k inner`` on both sides of the switch.
     """
     if max_slope is None:
-        return k * deviation**2
+        return k * deviation**2, 2.0 * k * deviation
     switch = max_slope / (2.0 * k)
     inner = torch.maximum(torch.minimum(deviation, switch), -switch)
-    return k * inner**2 + max_slope * (deviation.abs() - inner.abs())
+    energy = k * inner**2 + max_slope * (deviation.abs() - inner.abs())
+    return energy, 2.0 * k * inner
 
 
 def linearised_below(
     r: torch.Tensor,
     switch: torch.Tensor,
-    energy_fn,
+    energy_and_slope,
     slope_at_switch: torch.Tensor,
-) -> torch.Tensor:
-    """``U(r)`` for ``r >= switch`` and its tangent at ``switch`` below.
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``U(r)`` for ``r >= switch`` and its tangent at ``switch`` below, with ``dU/dr``.
 
     Arguments:
-        r: distances, ``(B, P)`` nm.
-        switch: ``(P,)`` switch distances, > 0.
-        energy_fn: ``U``, a callable on tensors shaped like ``r``.
-        slope_at_switch: ``(P,)`` ``U'(switch)``.
+        r: distances, ``(P, B)`` nm.
+        switch: ``(P, 1)`` switch distances, > 0.
+        energy_and_slope: ``r -> (U(r), U'(r))`` on tensors shaped like ``r``.
+        slope_at_switch: ``(P, 1)`` ``U'(switch)``.
+
+    Returns:
+        ``(U, dU/dr)``; below the switch the slope is ``U'(switch)``, which equals
+        ``U'`` evaluated at the clamped distance, so one evaluation serves both sides.
     """
     outer = torch.maximum(r, switch)
-    return energy_fn(outer) + slope_at_switch * (r - outer)
+    energy, slope = energy_and_slope(outer)
+    return energy + slope_at_switch * (r - outer), slope
 
 
 def lennard_jones_switch_distance(

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
+from forcefields.analytic import summed_energy
 from forcefields.clipping import resolve_thresholds
 from forcefields.errors import NonFiniteCoordinatesError, ShapeMismatchError
 from forcefields.parameters import ForceFieldParameters
@@ -85,6 +86,16 @@ class Energy(nn.Module):
         self.alignment = alignment
 
     @property
+    def dtype(self) -> torch.dtype:
+        """Floating-point dtype of the parameters (and of the energies returned)."""
+        return next(b for b in self.buffers() if b.is_floating_point()).dtype
+
+    @property
+    def device(self) -> torch.device:
+        """Device the parameters live on."""
+        return next(self.buffers()).device
+
+    @property
     def term_names(self) -> tuple[str, ...]:
         """Names of the terms ``terms(x)`` returns, in order."""
         return TERM_NAMES + (("align",) if self.alignment is not None else ())
@@ -103,16 +114,20 @@ class Energy(nn.Module):
             )
 
     def terms(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Energy of each term, ``dict[str, Tensor(B,)]`` in kJ/mol."""
+        """Energy of each term, ``dict[str, Tensor(B,)]`` in kJ/mol, each differentiable."""
         self.check_coordinates(x)
-        values = {name: module(x) for name, module in self.term_modules.items()}
+        values = {name: summed_energy(x, [module]) for name, module in self.term_modules.items()}
         if self.alignment is not None:
             values["align"] = self.alignment(x)
         return values
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Total energy ``(B,)`` in kJ/mol for ``x`` ``(B, N, 3)`` nm."""
-        return torch.stack(list(self.terms(x).values())).sum(0)
+        self.check_coordinates(x)
+        energy = summed_energy(x, list(self.term_modules.values()))
+        if self.alignment is not None:
+            energy = energy + self.alignment(x)
+        return energy
 
     def forces(self, x: torch.Tensor) -> torch.Tensor:
         """Forces ``-∂U/∂x``, ``(B, N, 3)`` kJ/mol/nm (detached)."""

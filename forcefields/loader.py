@@ -3,15 +3,47 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from forcefields.charmm_reader import PathLike, read_charmm
 from forcefields.energy import Energy
 from forcefields.errors import ConfigError
+from forcefields.parameters import ForceFieldParameters
 
 __all__ = ["load"]
+
+_ALIGN_KEYS = {"reference", "mode", "weight", "atoms", "max_angle", "mass_weighted"}
+
+
+def _alignment_penalty(options: Mapping[str, Any], parameters: ForceFieldParameters):
+    """An :class:`AlignmentPenalty` from the ``align`` options of :func:`load`."""
+    from forcefields.alignment import AlignmentPenalty
+
+    unknown = set(options) - _ALIGN_KEYS
+    if unknown:
+        raise ConfigError(f"align.{sorted(unknown)[0]}: unknown key (known: {sorted(_ALIGN_KEYS)})")
+    if "reference" not in options:
+        raise ConfigError("align.reference: required (coordinates or a structure file)")
+    reference = options["reference"]
+    if isinstance(reference, str | Path):
+        import mdtraj
+
+        reference = mdtraj.load(str(reference)).xyz[0]
+    reference = torch.as_tensor(np.asarray(reference, dtype=np.float64))
+    atoms = options.get("atoms", "all")
+    if atoms == "all":
+        atoms = None
+    elif atoms == "heavy":
+        atoms = torch.as_tensor(parameters.heavy_atoms)
+    else:
+        atoms = torch.as_tensor(np.asarray(atoms, dtype=np.int64))
+    masses = torch.as_tensor(parameters.masses) if options.get("mass_weighted", False) else None
+    keywords = {key: options[key] for key in ("mode", "weight", "max_angle") if key in options}
+    return AlignmentPenalty(reference, atoms=atoms, masses=masses, **keywords)
 
 
 def load(
@@ -30,9 +62,12 @@ def load(
         dtype: ``torch.float64`` (agrees with OpenMM to round-off) or ``torch.float32``.
         clip: per-term gradient clipping thresholds, ``"default"``, or ``None`` for the
             exact energy (see :mod:`forcefields.clipping`).
-        align: options of the alignment penalty (see
-            :class:`forcefields.alignment.AlignmentPenalty`), or ``None`` for none.
-            ``atoms`` may be ``"all"``, ``"heavy"`` or a list of indices.
+        align: options of the alignment penalty, or ``None`` for none:
+            ``reference`` (required: ``(N, 3)`` nm array, or a structure file mdtraj
+            reads), ``mode`` (``"thesis"`` or ``"rigid"``), ``weight`` (kJ/mol/nm²),
+            ``atoms`` (``"all"``, ``"heavy"`` or a list of indices), ``max_angle``
+            (rad), ``mass_weighted`` (bool); see
+            :class:`forcefields.alignment.AlignmentPenalty`.
         device: where the energy lives.
 
     Returns:
@@ -44,9 +79,5 @@ def load(
     if dtype not in (torch.float32, torch.float64):
         raise ConfigError(f"dtype: expected torch.float32 or torch.float64, got {dtype}")
     parameters = read_charmm(psf, prm)
-    alignment = None
-    if align is not None:
-        from forcefields.alignment import alignment_from_options
-
-        alignment = alignment_from_options(align, parameters)
+    alignment = None if align is None else _alignment_penalty(align, parameters)
     return Energy(parameters, clip=clip, alignment=alignment).to(device=device, dtype=dtype)

@@ -7,7 +7,6 @@ energy, so agreement between the two is a real check.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -33,7 +32,10 @@ _CHARMM_GROUP_TO_TERM = {
 
 def _split_nonbonded(force):
     """Two copies of a NonbondedForce: Lennard-Jones only and Coulomb only."""
-    lennard_jones, coulomb = copy.deepcopy(force), copy.deepcopy(force)
+    import openmm
+
+    lennard_jones = openmm.XmlSerializer.clone(force)
+    coulomb = openmm.XmlSerializer.clone(force)
     for index in range(force.getNumParticles()):
         charge, sigma, epsilon = force.getParticleParameters(index)
         lennard_jones.setParticleParameters(index, 0.0, sigma, epsilon)
@@ -71,8 +73,9 @@ def build_openmm_system(psf: PathLike, prm: PathLike | Sequence[PathLike]):
     for index in reversed(range(system.getNumForces())):
         force = system.getForce(index)
         if isinstance(force, openmm.NonbondedForce):
+            parts = _split_nonbonded(force)
             system.removeForce(index)
-            for part in _split_nonbonded(force):
+            for part in parts:
                 system.addForce(part)
         elif isinstance(force, openmm.CustomNonbondedForce):
             force.setForceGroup(_GROUP["lj"])

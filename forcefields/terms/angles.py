@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from forcefields.clipping import linearised_harmonic
-from forcefields.geometry import angles
+from forcefields.geometry import Vectors, angles, scatter_add
 from forcefields.terms.base import EnergyTerm
 
 __all__ = ["HarmonicAngles"]
@@ -29,8 +29,16 @@ class HarmonicAngles(EnergyTerm):
         self.max_slope = max_slope
         self.count = len(k)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def evaluate(self, xt: Vectors, gradient: Vectors | None = None) -> torch.Tensor:
         if self.count == 0:
-            return self.empty_energy(x)
-        theta = angles(x, self.atom0, self.atom1, self.atom2)
-        return linearised_harmonic(theta - self.theta0, self.k, self.max_slope).sum(-1)
+            return self.zero_energy(xt)
+        if gradient is None:
+            theta = angles(xt, self.atom0, self.atom1, self.atom2)
+            return linearised_harmonic(theta - self.theta0, self.k, self.max_slope)[0].sum(0)
+        theta, d_i, d_k = angles(xt, self.atom0, self.atom1, self.atom2, with_derivative=True)
+        energy, slope = linearised_harmonic(theta - self.theta0, self.k, self.max_slope)
+        scatter_add(gradient, self.atom0, d_i, slope)
+        scatter_add(gradient, self.atom2, d_k, slope)
+        scatter_add(gradient, self.atom1, d_i, -slope)
+        scatter_add(gradient, self.atom1, d_k, -slope)
+        return energy.sum(0)

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from scipy.interpolate import CubicSpline
 
-from forcefields.geometry import dihedrals
+from forcefields.geometry import Vectors, dihedrals, scatter_add
 from forcefields.parameters import CmapParameters
 from forcefields.terms.base import EnergyTerm
 
@@ -89,28 +89,51 @@ class CmapTorsions(EnergyTerm):
         self.resolution = parameters.grids.shape[1]
         self.add_indices("atom", parameters.indices)
         self.register_buffer("map_index", torch.as_tensor(parameters.map_index.copy()))
-        coefficients = (
-            np.stack([bicubic_coefficients(g) for g in parameters.grids])
-            if self.count
-            else np.zeros((0, 1, 1, 4, 4))
+        grids = parameters.grids if self.count else np.zeros((0, 1, 1))
+        coefficients = np.stack([bicubic_coefficients(g) for g in grids]) if self.count else grids
+        self.register_buffer(
+            "coefficients", torch.as_tensor(np.asarray(coefficients, dtype=np.float64))
         )
-        self.add_parameter("coefficients", coefficients)
 
     def _cell(self, angle: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Cell index ``(B, T)`` and fractional position in it for angles in (-π, π]."""
+        """Cell index ``(T, B)`` and fractional position in it for angles in (-π, π]."""
         spacing = 2.0 * math.pi / self.resolution
         scaled = torch.remainder(angle + math.pi, 2.0 * math.pi) / spacing
         cell = scaled.detach().floor().clamp(0, self.resolution - 1)
         return cell.long(), scaled - cell
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.count == 0:
-            return self.empty_energy(x)
-        phi = dihedrals(x, self.atom0, self.atom1, self.atom2, self.atom3)
-        psi = dihedrals(x, self.atom4, self.atom5, self.atom6, self.atom7)
+    def _energy_and_slopes(self, phi: torch.Tensor, psi: torch.Tensor):
+        """Energy and its derivatives in φ and ψ, each ``(T, B)``."""
+        spacing = 2.0 * math.pi / self.resolution
         cell_a, u = self._cell(phi)
         cell_b, v = self._cell(psi)
-        c = self.coefficients[self.map_index, cell_a, cell_b]
-        powers_u = torch.stack([torch.ones_like(u), u, u * u, u * u * u], dim=-1)
-        powers_v = torch.stack([torch.ones_like(v), v, v * v, v * v * v], dim=-1)
-        return torch.einsum("btk,btkl,btl->b", powers_u, c, powers_v)
+        c = self.coefficients[self.map_index[:, None], cell_a, cell_b]
+        one = torch.ones_like(u)
+        powers_u = torch.stack([one, u, u * u, u * u * u], dim=-1)
+        powers_v = torch.stack([one, v, v * v, v * v * v], dim=-1)
+        slopes_u = torch.stack([torch.zeros_like(u), one, 2.0 * u, 3.0 * u * u], dim=-1)
+        slopes_v = torch.stack([torch.zeros_like(v), one, 2.0 * v, 3.0 * v * v], dim=-1)
+        along_v = torch.einsum("tbkl,tbl->tbk", c, powers_v)
+        energy = (powers_u * along_v).sum(-1)
+        slope_phi = (slopes_u * along_v).sum(-1) / spacing
+        slope_psi = torch.einsum("tbk,tbkl,tbl->tb", powers_u, c, slopes_v) / spacing
+        return energy, slope_phi, slope_psi
+
+    def evaluate(self, xt: Vectors, gradient: Vectors | None = None) -> torch.Tensor:
+        if self.count == 0:
+            return self.zero_energy(xt)
+        first = (self.atom0, self.atom1, self.atom2, self.atom3)
+        second = (self.atom4, self.atom5, self.atom6, self.atom7)
+        if gradient is None:
+            energy, _, _ = self._energy_and_slopes(dihedrals(xt, *first), dihedrals(xt, *second))
+            return energy.sum(0)
+        phi, phi_derivatives = dihedrals(xt, *first, with_derivative=True)
+        psi, psi_derivatives = dihedrals(xt, *second, with_derivative=True)
+        energy, slope_phi, slope_psi = self._energy_and_slopes(phi, psi)
+        for atoms, derivatives, slope in (
+            (first, phi_derivatives, slope_phi),
+            (second, psi_derivatives, slope_psi),
+        ):
+            for atom, derivative in zip(atoms, derivatives, strict=True):
+                scatter_add(gradient, atom, derivative, slope)
+        return energy.sum(0)

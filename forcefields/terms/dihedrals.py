@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from forcefields.geometry import dihedrals
+from forcefields.geometry import Vectors
 from forcefields.terms.base import EnergyTerm
+from forcefields.terms.torsions import dihedral_term
 
 __all__ = ["PeriodicTorsions"]
 
@@ -31,8 +32,14 @@ class PeriodicTorsions(EnergyTerm):
         self.add_parameter("phase", phase)
         self.count = len(k)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def _energy_and_slope(self, phi: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        argument = self.periodicity * phi - self.phase
+        return self.k * (1.0 + torch.cos(argument)), -self.k * self.periodicity * torch.sin(
+            argument
+        )
+
+    def evaluate(self, xt: Vectors, gradient: Vectors | None = None) -> torch.Tensor:
         if self.count == 0:
-            return self.empty_energy(x)
-        phi = dihedrals(x, self.atom0, self.atom1, self.atom2, self.atom3)
-        return (self.k * (1.0 + torch.cos(self.periodicity * phi - self.phase))).sum(-1)
+            return self.zero_energy(xt)
+        atoms = (self.atom0, self.atom1, self.atom2, self.atom3)
+        return dihedral_term(xt, atoms, self._energy_and_slope, gradient)

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from forcefields.clipping import linearised_harmonic
-from forcefields.geometry import distances
+from forcefields.geometry import Vectors, distances, scatter_add
 from forcefields.terms.base import EnergyTerm
 
 __all__ = ["HarmonicDistances"]
@@ -29,8 +29,14 @@ class HarmonicDistances(EnergyTerm):
         self.max_slope = max_slope
         self.count = len(k)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def evaluate(self, xt: Vectors, gradient: Vectors | None = None) -> torch.Tensor:
         if self.count == 0:
-            return self.empty_energy(x)
-        r = distances(x, self.atom0, self.atom1)
-        return linearised_harmonic(r - self.r0, self.k, self.max_slope).sum(-1)
+            return self.zero_energy(xt)
+        if gradient is None:
+            r = distances(xt, self.atom0, self.atom1)
+            return linearised_harmonic(r - self.r0, self.k, self.max_slope)[0].sum(0)
+        r, dr_dj = distances(xt, self.atom0, self.atom1, with_derivative=True)
+        energy, slope = linearised_harmonic(r - self.r0, self.k, self.max_slope)
+        scatter_add(gradient, self.atom1, dr_dj, slope)
+        scatter_add(gradient, self.atom0, dr_dj, -slope)
+        return energy.sum(0)

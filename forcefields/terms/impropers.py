@@ -8,8 +8,9 @@ import numpy as np
 import torch
 
 from forcefields.clipping import linearised_harmonic
-from forcefields.geometry import dihedrals
+from forcefields.geometry import Vectors
 from forcefields.terms.base import EnergyTerm
+from forcefields.terms.torsions import dihedral_term
 
 __all__ = ["HarmonicImpropers"]
 
@@ -31,9 +32,12 @@ class HarmonicImpropers(EnergyTerm):
         self.max_slope = max_slope
         self.count = len(k)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.count == 0:
-            return self.empty_energy(x)
-        omega = dihedrals(x, self.atom0, self.atom1, self.atom2, self.atom3)
+    def _energy_and_slope(self, omega: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         delta = torch.remainder(omega - self.psi0 + math.pi, 2.0 * math.pi) - math.pi
-        return linearised_harmonic(delta, self.k, self.max_slope).sum(-1)
+        return linearised_harmonic(delta, self.k, self.max_slope)
+
+    def evaluate(self, xt: Vectors, gradient: Vectors | None = None) -> torch.Tensor:
+        if self.count == 0:
+            return self.zero_energy(xt)
+        atoms = (self.atom0, self.atom1, self.atom2, self.atom3)
+        return dihedral_term(xt, atoms, self._energy_and_slope, gradient)

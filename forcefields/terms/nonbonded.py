@@ -6,14 +6,39 @@ import numpy as np
 import torch
 
 from forcefields.clipping import lennard_jones_switch_distance, linearised_below
-from forcefields.geometry import distances
+from forcefields.geometry import Vectors, distances, scatter_add
 from forcefields.terms.base import EnergyTerm
 from forcefields.units import COULOMB_CONSTANT
 
 __all__ = ["LennardJones", "Coulomb"]
 
 
-class LennardJones(EnergyTerm):
+class _PairTerm(EnergyTerm):
+    """A sum over pairs of ``U(r)``, linearised below ``switch`` when clipped."""
+
+    max_slope: float | None
+
+    def _energy_and_slope(self, r: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        raise NotImplementedError
+
+    def _pair_energy(self, r: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.max_slope is None:
+            return self._energy_and_slope(r)
+        return linearised_below(r, self.switch, self._energy_and_slope, self.slope_at_switch)
+
+    def evaluate(self, xt: Vectors, gradient: Vectors | None = None) -> torch.Tensor:
+        if self.count == 0:
+            return self.zero_energy(xt)
+        if gradient is None:
+            return self._pair_energy(distances(xt, self.atom0, self.atom1))[0].sum(0)
+        r, dr_dj = distances(xt, self.atom0, self.atom1, with_derivative=True)
+        energy, slope = self._pair_energy(r)
+        scatter_add(gradient, self.atom1, dr_dj, slope)
+        scatter_add(gradient, self.atom0, dr_dj, -slope)
+        return energy.sum(0)
+
+
+class LennardJones(_PairTerm):
     """``Σ ε [(R/r)¹² - 2 (R/r)⁶]`` over nonbonded pairs (1-4 pairs with their own ε, R).
 
     Arguments:
@@ -37,24 +62,17 @@ class LennardJones(EnergyTerm):
         if max_slope is not None:
             switch = lennard_jones_switch_distance(epsilon, rmin, max_slope)
             ratio6 = (rmin / switch) ** 6
-            slope = -12.0 * epsilon * (ratio6**2 - ratio6) / switch
             self.add_parameter("switch", switch)
-            self.add_parameter("slope_at_switch", slope)
+            self.add_parameter("slope_at_switch", -12.0 * epsilon * (ratio6**2 - ratio6) / switch)
 
-    def _exact(self, r: torch.Tensor) -> torch.Tensor:
+    def _energy_and_slope(self, r: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         ratio6 = (self.rmin / r) ** 6
-        return self.epsilon * ratio6 * (ratio6 - 2.0)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.count == 0:
-            return self.empty_energy(x)
-        r = distances(x, self.atom0, self.atom1)
-        if self.max_slope is None:
-            return self._exact(r).sum(-1)
-        return linearised_below(r, self.switch, self._exact, self.slope_at_switch).sum(-1)
+        energy = self.epsilon * ratio6 * (ratio6 - 2.0)
+        slope = -12.0 * self.epsilon * ratio6 * (ratio6 - 1.0) / r
+        return energy, slope
 
 
-class Coulomb(EnergyTerm):
+class Coulomb(_PairTerm):
     """``Σ C q_i q_j / r`` over nonbonded pairs, C = 1/(4π ε0) (relative permittivity 1).
 
     Arguments:
@@ -69,24 +87,16 @@ class Coulomb(EnergyTerm):
         super().__init__()
         interacting = np.asarray(charge_product) != 0
         indices, charge_product = indices[interacting], charge_product[interacting]
+        strength = COULOMB_CONSTANT * np.asarray(charge_product, dtype=np.float64)
         self.add_indices("atom", indices)
-        self.add_parameter("scaled_charge_product", COULOMB_CONSTANT * np.asarray(charge_product))
+        self.add_parameter("strength", strength)
         self.count = len(charge_product)
         self.max_slope = max_slope
         if max_slope is not None:
-            strength = COULOMB_CONSTANT * np.asarray(charge_product, dtype=np.float64)
             switch = np.sqrt(np.abs(strength) / max_slope)
-            slope = -strength / switch**2
             self.add_parameter("switch", switch)
-            self.add_parameter("slope_at_switch", slope)
+            self.add_parameter("slope_at_switch", -strength / switch**2)
 
-    def _exact(self, r: torch.Tensor) -> torch.Tensor:
-        return self.scaled_charge_product / r
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.count == 0:
-            return self.empty_energy(x)
-        r = distances(x, self.atom0, self.atom1)
-        if self.max_slope is None:
-            return self._exact(r).sum(-1)
-        return linearised_below(r, self.switch, self._exact, self.slope_at_switch).sum(-1)
+    def _energy_and_slope(self, r: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        energy = self.strength / r
+        return energy, -energy / r

@@ -1,0 +1,104 @@
+"""Bad input ends in a typed error naming the file or field; the CLI exits 2 without a traceback."""
+
+import numpy as np
+import pytest
+import torch
+
+import forcefields
+from cli.main import main
+from forcefields.errors import (
+    InputFileError,
+    MissingParameterError,
+    NonFiniteCoordinatesError,
+    ShapeMismatchError,
+)
+from systems.files import charmm_files
+
+
+@pytest.fixture(scope="module")
+def butane():
+    return charmm_files("butane")
+
+
+def test_atom_count_mismatch(butane):
+    energy = forcefields.load(butane.psf, butane.prm)
+    with pytest.raises(ShapeMismatchError, match=r"\(B, 14, 3\).*\(2, 13, 3\)"):
+        energy(torch.zeros(2, 13, 3, dtype=torch.float64))
+
+
+def test_nan_coordinates(butane):
+    energy = forcefields.load(butane.psf, butane.prm)
+    x = torch.ones(3, 14, 3, dtype=torch.float64)
+    x[1, 4, 2] = float("nan")
+    with pytest.raises(NonFiniteCoordinatesError, match=r"frame\(s\) \[1\]"):
+        energy(x)
+
+
+def test_truncated_prm(butane, tmp_path):
+    text = butane.prm.read_text()
+    truncated = tmp_path / "truncated.prm"
+    truncated.write_text(text[: len(text) // 3])
+    with pytest.raises((MissingParameterError, InputFileError), match="truncated.prm"):
+        forcefields.load(butane.psf, truncated)
+
+
+def test_missing_bond_parameter(butane, tmp_path):
+    lines = butane.prm.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip().upper().startswith("BONDS"))
+    first_bond = next(
+        i
+        for i in range(start + 1, len(lines))
+        if lines[i].strip() and not lines[i].lstrip().startswith("!")
+    )
+    broken = tmp_path / "missing.prm"
+    broken.write_text("\n".join(lines[:first_bond] + lines[first_bond + 1 :]) + "\n")
+    with pytest.raises(MissingParameterError, match="missing.prm.*bond"):
+        forcefields.load(butane.psf, broken)
+
+
+def test_missing_and_garbled_files(butane, tmp_path):
+    with pytest.raises(InputFileError, match="nowhere.psf"):
+        forcefields.load(tmp_path / "nowhere.psf", butane.prm)
+    garbled = tmp_path / "garbled.psf"
+    garbled.write_bytes(bytes(np.random.default_rng(0).integers(0, 256, 4000, dtype=np.uint8)))
+    with pytest.raises(InputFileError, match="garbled.psf"):
+        forcefields.load(garbled, butane.prm)
+
+
+def test_cli_reports_bad_input_with_exit_2(butane, tmp_path, capsys):
+    status = main(
+        [
+            "validate-ff",
+            "--psf",
+            str(tmp_path / "nowhere.psf"),
+            "--prm",
+            str(butane.prm),
+            "--traj",
+            str(butane.pdb),
+        ]
+    )
+    captured = capsys.readouterr()
+    assert status == 2
+    assert "nowhere.psf" in captured.err
+    assert "Traceback" not in captured.err
+    assert len(captured.err.strip().splitlines()) == 1
+
+
+def test_cli_rejects_mismatched_trajectory(tmp_path, capsys):
+    dialanine = charmm_files("dialanine")
+    butane = charmm_files("butane")
+    status = main(
+        [
+            "validate-ff",
+            "--psf",
+            str(dialanine.psf),
+            "--prm",
+            str(dialanine.prm),
+            "--traj",
+            str(butane.pdb),
+            "--top",
+            str(butane.pdb),
+        ]
+    )
+    assert status == 2
+    assert "(B, 22, 3)" in capsys.readouterr().err
