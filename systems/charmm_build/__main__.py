@@ -1,0 +1,22 @@
+"""``python -m systems.charmm_build``: rebuild every CHARMM psf/prm/pdb and PROVENANCE.md."""
+
+from __future__ import annotations
+
+from systems.charmm_build.build import build_all
+from systems.charmm_build.units import kcal
+
+__all__ = ["main"]
+
+
+def main() -> None:
+    """Build all parameter sets and print one line per set."""
+    for record in build_all():
+        files = record.build.files
+        print(
+            f"{record.build.name}/{record.build.variant}: {files.psf} {files.prm} "
+            f"E({files.pdb.name}) = {record.energy:.4f} kJ/mol ({kcal(record.energy):.4f} kcal/mol)"
+        )
+
+
+if __name__ == "__main__":
+    main()
