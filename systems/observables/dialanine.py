@@ -1,0 +1,63 @@
+"""Alanine dipeptide's backbone dihedrals φ, ψ and its conformational states.
+
+States are rectangles of the Ramachandran plane, as in the state definitions
+widely used for short alanine peptides in the Markov-state-model literature
+(e.g. MSMBuilder's alanine examples): the left-handed region is φ > 0, and for
+φ ≤ 0 the right-handed helix band -100° ≤ ψ ≤ 50° is separated from the extended
+region. In vacuum the extended region holds C7eq (φ, ψ ≈ -80°, 80°) and C5, and
+the φ > 0 region holds C7ax (≈ 70°, -70°) and αL. The φ > 0 region is the
+thesis's "minor mode" (thesis §4, about 6 % of the reference data).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+
+from systems.observables._arrays import ArrayLike, like, to_torch
+from systems.observables.geometry import dihedral
+
+__all__ = [
+    "DIALANINE_STATES",
+    "ALPHA_R_PSI_RANGE",
+    "phi_psi",
+    "dialanine_states",
+    "minor_mode",
+]
+
+DIALANINE_STATES = ("C7eq", "alphaR", "C7ax")
+"""Names of labels 0 (C7eq/β, extended), 1 (αR) and 2 (C7ax/αL) of :func:`dialanine_states`."""
+
+ALPHA_R_PSI_RANGE = (math.radians(-100.0), math.radians(50.0))
+"""Closed ψ interval (radians) of the αR state, for φ ≤ 0."""
+
+
+def phi_psi(
+    x: ArrayLike, phi_indices: Sequence[int], psi_indices: Sequence[int]
+) -> tuple[ArrayLike, ArrayLike]:
+    """Backbone dihedrals (φ, ψ) in radians, in (-π, π], each ``(B,)``.
+
+    ``phi_indices``: C(ACE), N, CA, C; ``psi_indices``: N, CA, C, N(NME).
+    """
+    return dihedral(x, *phi_indices), dihedral(x, *psi_indices)
+
+
+def dialanine_states(phi: ArrayLike, psi: ArrayLike) -> ArrayLike:
+    """State labels (int64) from φ, ψ in radians; names in :data:`DIALANINE_STATES`.
+
+    - 2, C7ax/αL: φ > 0
+    - 1, αR: φ ≤ 0 and -100° ≤ ψ ≤ 50°
+    - 0, C7eq/β: every other point (φ ≤ 0, ψ > 50° or ψ < -100°)
+    """
+    phis, psis = to_torch(phi), to_torch(psi)
+    low, high = ALPHA_R_PSI_RANGE
+    alpha_r = (psis >= low) & (psis <= high)
+    labels = torch.where(phis > 0, 2, torch.where(alpha_r, 1, 0))
+    return like(labels.to(torch.int64), phi)
+
+
+def minor_mode(phi: ArrayLike) -> ArrayLike:
+    """Boolean mask of the thesis's minor mode, φ > 0 (radians), same shape as ``phi``."""
+    return like(to_torch(phi) > 0, phi)
