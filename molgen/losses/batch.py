@@ -1,0 +1,44 @@
+"""Shared pieces of the losses: drawing detached points and log-ratios ``r = U_G - beta U_B``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from molgen.flows.flow import Flow
+
+__all__ = ["Energy", "detached_points", "log_ratio", "require_sample_count"]
+
+Energy = Callable[[torch.Tensor], torch.Tensor]
+
+
+def detached_points(flow: Flow, batch: int | torch.Tensor) -> torch.Tensor:
+    """``x_G^‡`` ``(n, D)``: ``batch`` fresh samples of ``flow`` (if an int) or the given points.
+
+    Either way the points carry no gradient (the thesis's detach, written ``‡``).
+    """
+    if isinstance(batch, int):
+        with torch.no_grad():
+            return flow.sample(batch)[0]
+    return batch.detach()
+
+
+def log_ratio(flow: Flow, beta_u_b: Energy, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``r(x) = U_G(x) - beta U_B(x)`` ``(n,)`` and ``U_G(x)`` ``(n,)`` at points ``x`` ``(n, D)``.
+
+    ``r`` is ``log(p_B / p_G)`` up to the constant ``log Z_B`` (eq. 56, eq. 59).
+    ``U_G`` comes from the inverse pass and is differentiable in the flow's parameters;
+    ``beta U_B`` is evaluated without gradient.
+    """
+    u_g = flow.energy_of_generation(x)
+    with torch.no_grad():
+        reduced = beta_u_b(x).to(u_g.dtype)
+    return u_g - reduced, u_g
+
+
+def require_sample_count(batch: int | torch.Tensor, loss: str) -> int:
+    """The loss samples through the forward pass, so ``batch`` must be a count."""
+    if not isinstance(batch, int):
+        raise TypeError(f"{loss} samples its own points: pass the batch size n, not a tensor")
+    return batch

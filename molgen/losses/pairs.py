@@ -1,0 +1,76 @@
+"""PL² losses: squared differences of log-ratios over pairs of points (§6.3-6.4)."""
+
+from __future__ import annotations
+
+import torch
+
+from molgen.flows.flow import Flow
+from molgen.losses.batch import Energy, detached_points, log_ratio
+from molgen.losses.weights import batch_weights
+
+__all__ = ["pl2_gg", "pl2_bb", "pl2_gb", "masked_pair_loss"]
+
+
+def pl2_gg(flow: Flow, beta_u_b: Energy, batch: int | torch.Tensor) -> torch.Tensor:
+    r"""Eq. 48: :math:`\frac1{n^2}\sum_{i,j} (r_i - r_j)^2`, both points drawn from :math:`p_G`.
+
+    :math:`r = U_G - \beta U_B` on detached generated points; :math:`U_G` of both points is
+    differentiated (inverse pass), :math:`U_B` is not. Computed as
+    :math:`2\,\mathrm{Var}(r)`, which equals the double sum.
+    """
+    r, _ = log_ratio(flow, beta_u_b, detached_points(flow, batch))
+    return 2.0 * (r - r.mean()).pow(2).mean()
+
+
+def pl2_bb(
+    flow: Flow,
+    beta_u_b: Energy,
+    batch: int | torch.Tensor,
+    *,
+    weights: str = "softmax",
+    temperature: float = 1.0,
+    clamp: tuple[float, float] = (0.1, 10.0),
+) -> torch.Tensor:
+    r"""Eq. 49: :math:`\frac1{n^2}\sum_{i,j} w_i w_j (r_i - r_j)^2`, points weighted to :math:`p_B`.
+
+    Detached batch weights (``weights``, see :func:`~molgen.losses.weights.batch_weights`)
+    summing to ``n``; the double sum is computed as
+    :math:`2(\overline{w r^2} - \overline{w r}^2)`.
+    """
+    r, _ = log_ratio(flow, beta_u_b, detached_points(flow, batch))
+    w = batch_weights(r, weights, temperature, clamp)
+    return 2.0 * ((w * r.pow(2)).mean() - (w * r).mean().pow(2))
+
+
+def masked_pair_loss(
+    log_ratio_trained: torch.Tensor, log_ratio_reference: torch.Tensor, weights: torch.Tensor
+) -> torch.Tensor:
+    r"""Eq. 50: :math:`\frac1{n m}\sum_{i,j} w_j \max(r_i - r_j^\ddagger, 0)^2`.
+
+    ``log_ratio_trained`` ``(n,)`` is differentiated; ``log_ratio_reference`` ``(m,)`` and
+    ``weights`` ``(m,)`` (summing to ``m``) are detached. A pair counts only when point
+    ``i`` is under-sampled relative to reference ``j`` (:math:`r_i > r_j`).
+    """
+    difference = log_ratio_trained[:, None] - log_ratio_reference.detach()[None, :]
+    masked = difference.clamp(min=0.0).pow(2)
+    return (masked * weights.detach()[None, :]).mean()
+
+
+def pl2_gb(
+    flow: Flow,
+    beta_u_b: Energy,
+    batch: int | torch.Tensor,
+    *,
+    weights: str = "softmax",
+    temperature: float = 1.0,
+    clamp: tuple[float, float] = (0.1, 10.0),
+) -> torch.Tensor:
+    r"""Eq. 50: masked PL² with trained points from :math:`p_G`, references weighted to :math:`p_B`.
+
+    The same detached batch serves as differentiated points ``i`` (unweighted, their
+    :math:`U_G` differentiated) and as reference points ``j`` (:math:`U_G^\ddagger`
+    detached, batch weights :math:`w_j`). See :func:`masked_pair_loss`.
+    """
+    r, _ = log_ratio(flow, beta_u_b, detached_points(flow, batch))
+    w = batch_weights(r, weights, temperature, clamp)
+    return masked_pair_loss(r, r, w)

@@ -1,0 +1,117 @@
+"""Reverse KL with per-mode batch weights (§5.5)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+
+from molgen.flows.flow import Flow
+from molgen.losses.batch import Energy, require_sample_count
+
+__all__ = ["FixedModeWeights", "RatioModeWeights", "AdaptiveModeWeights", "kl_x_reweighted"]
+
+
+def _mode_fractions(labels: torch.Tensor, n_modes: int) -> torch.Tensor:
+    return torch.bincount(labels, minlength=n_modes).to(torch.float64) / labels.shape[0]
+
+
+class FixedModeWeights:
+    r"""Constant weight per mode, eq. 27 (e.g. ``(0.1, 1.0)`` for major, minor).
+
+    Arguments:
+        weights: one positive weight per mode label ``0 .. K-1``.
+
+    Example:
+        >>> FixedModeWeights([0.1, 1.0])(torch.tensor([0, 1, 1]))
+        tensor([0.1000, 1.0000, 1.0000], dtype=torch.float64)
+    """
+
+    def __init__(self, weights: Sequence[float]):
+        self.weights = torch.tensor(weights, dtype=torch.float64)
+
+    def __call__(self, labels: torch.Tensor) -> torch.Tensor:
+        """Unnormalised weights ``(B,)`` for mode labels ``(B,)``."""
+        return self.weights[labels]
+
+
+class RatioModeWeights:
+    r"""Target over observed mode fraction, eq. 29.
+
+    :math:`\tilde w_i = r_{trg}^{k_i} / r_{out}^{k_i}` for a point of mode :math:`k_i`.
+
+    Arguments:
+        target: target fraction per mode label ``0 .. K-1`` (sums to 1).
+
+    Example:
+        >>> RatioModeWeights([0.5, 0.5])(torch.tensor([0, 0, 0, 1]))
+        tensor([0.6667, 0.6667, 0.6667, 2.0000], dtype=torch.float64)
+    """
+
+    def __init__(self, target: Sequence[float]):
+        self.target = torch.tensor(target, dtype=torch.float64)
+
+    def __call__(self, labels: torch.Tensor) -> torch.Tensor:
+        """Unnormalised weights ``(B,)`` for mode labels ``(B,)``; empty modes get no points."""
+        observed = _mode_fractions(labels, len(self.target))
+        return (self.target / observed.clamp(min=1.0 / labels.shape[0]))[labels]
+
+
+class AdaptiveModeWeights:
+    r"""Per-mode multipliers adapted every call, eq. 30.
+
+    Each mode's multiplier starts at 1 and is multiplied by ``factor`` when the mode is
+    under-represented in the batch (:math:`r_{out} < r_{trg}`), divided by it otherwise.
+
+    Arguments:
+        target: target fraction per mode label ``0 .. K-1``.
+        factor: multiplicative step (1.01 in the thesis).
+
+    Example:
+        >>> scheme = AdaptiveModeWeights([0.5, 0.5])
+        >>> scheme(torch.tensor([0, 0, 0, 1]))
+        tensor([0.9901, 0.9901, 0.9901, 1.0100], dtype=torch.float64)
+    """
+
+    def __init__(self, target: Sequence[float], factor: float = 1.01):
+        self.target = torch.tensor(target, dtype=torch.float64)
+        self.factor = factor
+        self.multipliers = torch.ones_like(self.target)
+
+    def __call__(self, labels: torch.Tensor) -> torch.Tensor:
+        """Update the multipliers from labels ``(B,)``, then return weights ``(B,)``."""
+        observed = _mode_fractions(labels, len(self.target))
+        step = torch.where(observed < self.target, self.factor, 1.0 / self.factor)
+        self.multipliers = self.multipliers * step
+        return self.multipliers[labels]
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """The multipliers, for checkpoints."""
+        return {"multipliers": self.multipliers}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        """Restore multipliers saved by :meth:`state_dict`."""
+        self.multipliers = state["multipliers"]
+
+
+def kl_x_reweighted(
+    flow: Flow,
+    beta_u_b: Energy,
+    batch: int,
+    *,
+    mode_of: Callable[[torch.Tensor], torch.Tensor],
+    mode_weights: Callable[[torch.Tensor], torch.Tensor],
+) -> torch.Tensor:
+    r"""Eq. 26: :math:`\frac1n\sum_i w_i [\beta U_B(G(z_i)) + \log p_G(G(z_i))]`.
+
+    ``mode_of`` maps points ``(B, D)`` to integer mode labels ``(B,)``; ``mode_weights``
+    (:class:`FixedModeWeights` eq. 27, :class:`RatioModeWeights` eq. 29,
+    :class:`AdaptiveModeWeights` eq. 30) maps labels to unnormalised weights, which are
+    rescaled to sum ``n`` and detached. Biased on purpose; see :func:`~molgen.losses.kl.kl_x`
+    for the :math:`\log p_G` form.
+    """
+    x, log_prob = flow.sample(require_sample_count(batch, "kl_x_reweighted"))
+    with torch.no_grad():
+        raw = mode_weights(mode_of(x).long()).to(log_prob)
+        w = raw * (raw.shape[0] / raw.sum())
+    return (w * (beta_u_b(x) + log_prob)).mean()

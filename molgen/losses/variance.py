@@ -1,0 +1,25 @@
+"""Estimator-variance loss on log-ratios, masked with a detached mean."""
+
+from __future__ import annotations
+
+import torch
+
+from molgen.flows.flow import Flow
+from molgen.losses.batch import Energy, detached_points, log_ratio
+
+__all__ = ["l2_plus"]
+
+
+def l2_plus(flow: Flow, beta_u_b: Energy, batch: int | torch.Tensor) -> torch.Tensor:
+    r"""Eq. 58: :math:`\frac1n \sum_i (r(x^\ddagger_{G,i}) - K^\ddagger)_+^2`.
+
+    :math:`r = U_G - \beta U_B` on detached generated points and
+    :math:`K^\ddagger = [\mathrm{mean}_j\, r_j]^\ddagger`. Only points above the mean
+    (under-sampled relative to the batch) contribute, and only their :math:`U_G`
+    (inverse pass) is differentiated, so :math:`p_G` is only ever pushed up; :math:`U_B`,
+    the samples and :math:`K` carry no gradient. No importance weights.
+    """
+    x = detached_points(flow, batch)
+    r, _ = log_ratio(flow, beta_u_b, x)
+    excess = r - r.detach().mean()
+    return excess.clamp(min=0.0).pow(2).mean()

@@ -1,0 +1,38 @@
+"""Batch weights: self-normalised importance weights ``p_B / p_G`` over a mini-batch."""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["batch_weights", "WEIGHT_SCHEMES"]
+
+WEIGHT_SCHEMES = ("softmax", "std", "clamp")
+
+
+def batch_weights(
+    log_ratio: torch.Tensor,
+    scheme: str = "softmax",
+    temperature: float = 1.0,
+    clamp: tuple[float, float] = (0.1, 10.0),
+) -> torch.Tensor:
+    r"""Detached weights ``(n,)`` summing to ``n`` from log-ratios ``r = U_G - beta U_B`` ``(n,)``.
+
+    * ``"softmax"`` (eq. 21): :math:`w = n\,\mathrm{softmax}(r)`, i.e. proportional to
+      :math:`\tilde p_B / p_G`; any constant in ``r`` cancels.
+    * ``"std"`` (eq. 23): :math:`w = n\,\mathrm{softmax}(r / (s_{temp} \max(1, \sigma(r))))`
+      with the population std :math:`\sigma` over the batch (``temperature`` is
+      :math:`s_{temp}`); less peaky, biased.
+    * ``"clamp"`` (eq. 24, read with footnote 44): :math:`n\,\mathrm{softmax}(r)` clamped to
+      ``clamp`` times the uniform weight 1, then rescaled to sum ``n``.
+    """
+    r = log_ratio.detach()
+    n = r.shape[0]
+    if scheme == "softmax":
+        return n * torch.softmax(r, dim=0)
+    if scheme == "std":
+        spread = r.std(unbiased=False).clamp(min=1.0)
+        return n * torch.softmax(r / (spread * temperature), dim=0)
+    if scheme == "clamp":
+        clamped = (n * torch.softmax(r, dim=0)).clamp(*clamp)
+        return clamped * (n / clamped.sum())
+    raise ValueError(f"unknown weight scheme {scheme!r}; expected one of {WEIGHT_SCHEMES}")
