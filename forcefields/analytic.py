@@ -19,15 +19,29 @@ from forcefields.geometry import component_major, from_component_major
 __all__ = ["summed_energy"]
 
 
+CPU_CHUNK = 512
+"""Configurations evaluated together on a CPU: the ``(T, chunk)`` temporaries of a
+term then stay in cache, which is faster than one pass over a large batch."""
+
+
+def _evaluate(x: torch.Tensor, terms: Sequence, with_gradient: bool):
+    xt = component_major(x)
+    if not with_gradient:
+        return sum(term.evaluate(xt) for term in terms), None
+    gradient = tuple(torch.zeros_like(component) for component in xt)
+    energy = sum(term.evaluate(xt, gradient) for term in terms)
+    return energy, from_component_major(gradient)
+
+
 class _SummedEnergy(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: torch.Tensor, terms: Sequence) -> torch.Tensor:
-        xt = component_major(x)
-        if not ctx.needs_input_grad[0]:
-            return sum(term.evaluate(xt) for term in terms)
-        gradient = tuple(torch.zeros_like(component) for component in xt)
-        energy = sum(term.evaluate(xt, gradient) for term in terms)
-        ctx.save_for_backward(from_component_major(gradient))
+        with_gradient = ctx.needs_input_grad[0]
+        chunks = x.split(CPU_CHUNK) if x.device.type == "cpu" else (x,)
+        results = [_evaluate(chunk, terms, with_gradient) for chunk in chunks]
+        energy = torch.cat([e for e, _ in results])
+        if with_gradient:
+            ctx.save_for_backward(torch.cat([g for _, g in results]))
         return energy
 
     @staticmethod

@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["ForceFieldParameters", "CmapParameters", "empty_indices"]
+__all__ = [
+    "ForceFieldParameters",
+    "CmapParameters",
+    "empty_indices",
+    "save_parameters",
+    "load_parameters",
+]
 
 
 def empty_indices(width: int) -> np.ndarray:
@@ -104,3 +110,31 @@ class ForceFieldParameters:
     def hydrogens(self) -> np.ndarray:
         """Indices of hydrogen atoms, ``(N_H,)``."""
         return np.flatnonzero(self.atomic_numbers == 1)
+
+
+def save_parameters(parameters: ForceFieldParameters, path) -> None:
+    """Write ``parameters`` to an ``.npz`` archive (plain arrays, no pickled objects)."""
+    arrays = {
+        name: np.asarray(value)
+        for name, value in vars(parameters).items()
+        if name not in ("cmap", "source")
+    }
+    arrays["source"] = np.array(parameters.source)
+    for name, value in vars(parameters.cmap).items():
+        arrays[f"cmap_{name}"] = value
+    np.savez(path, **arrays)
+
+
+def load_parameters(path) -> ForceFieldParameters:
+    """Read parameters written by :func:`save_parameters` (no parmed or OpenMM needed)."""
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    cmap = CmapParameters(
+        **{
+            name[len("cmap_") :]: arrays.pop(name)
+            for name in list(arrays)
+            if name.startswith("cmap_")
+        }
+    )
+    source = str(arrays.pop("source"))
+    return ForceFieldParameters(source=source, cmap=cmap, **arrays)
