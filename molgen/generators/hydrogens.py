@@ -1,0 +1,105 @@
+"""Second-stage hydrogen placement given the heavy atoms (thesis §3.3, §9.2).
+
+Both stages output hydrogen positions as offsets from the heavy atom each hydrogen
+is bonded to, ``x_H = x_parent + offset``: for fixed heavy atoms that map has unit
+Jacobian, so a density over offsets is a density over hydrogen positions.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from molgen.flows.flow import Flow
+from molgen.flows.presets import coupling_stack
+
+__all__ = ["DeterministicHydrogens", "HydrogenFlow"]
+
+
+class DeterministicHydrogens(nn.Module):
+    """Feed-forward ``G^H``: hydrogen offsets as a function of the heavy atoms.
+
+    References:
+        Felardos (2022), thesis §3.3 (3 fully connected layers, CELU, hidden 512).
+
+    Arguments:
+        heavy_dim: ``3 N_C`` (flattened heavy-atom coordinates, nm).
+        n_hydrogens: ``N_H``.
+        hidden: width of the hidden layers.
+        initial_offsets: ``(N_H, 3)`` nm, the offsets of a reference structure; the
+            network starts by predicting them (its last layer is zero).
+
+    ``forward(x_heavy (B, 3 N_C)) -> offsets (B, N_H, 3)``. It carries no density:
+    a generator using it reports the density of the heavy atoms, as the thesis does.
+    """
+
+    def __init__(self, heavy_dim: int, n_hydrogens: int, hidden: int = 512, initial_offsets=None):
+        super().__init__()
+        self.n_hydrogens = n_hydrogens
+        self.network = nn.Sequential(
+            nn.Linear(heavy_dim, hidden),
+            nn.CELU(),
+            nn.Linear(hidden, hidden),
+            nn.CELU(),
+            nn.Linear(hidden, 3 * n_hydrogens),
+        )
+        nn.init.zeros_(self.network[-1].weight)
+        initial = (
+            torch.zeros(n_hydrogens, 3)
+            if initial_offsets is None
+            else torch.as_tensor(initial_offsets)
+        )
+        with torch.no_grad():
+            self.network[-1].bias.copy_(initial.reshape(-1).to(self.network[-1].bias.dtype))
+
+    def forward(self, x_heavy: torch.Tensor) -> torch.Tensor:
+        return self.network(x_heavy).reshape(-1, self.n_hydrogens, 3)
+
+
+class HydrogenFlow(nn.Module):
+    """Conditional flow ``G^H(z_H | x_C)`` over hydrogen offsets (thesis §9.2).
+
+    Arguments:
+        heavy_dim: ``3 N_C``, the size of the condition.
+        n_hydrogens: ``N_H``.
+        width, repeats: coupling-stack size (4 coupling blocks per repeat).
+        offset_scale: ``(N_H, 3)`` or scalar nm; offsets are standardised by it.
+        initial_offsets: ``(N_H, 3)`` nm, the mean offsets the flow starts around.
+
+    ``sample(x_heavy) -> (offsets (B, N_H, 3), log_prob (B,))`` and
+    ``log_prob(offsets, x_heavy) -> (B,)``: exact densities of hydrogen positions
+    given the heavy atoms, so a generator using it has an exact density over all atoms.
+    """
+
+    def __init__(
+        self,
+        heavy_dim: int,
+        n_hydrogens: int,
+        width: int = 128,
+        repeats: int = 4,
+        offset_scale: float = 0.02,
+        initial_offsets=None,
+    ):
+        super().__init__()
+        self.n_hydrogens = n_hydrogens
+        dim = 3 * n_hydrogens
+        self.flow = Flow(coupling_stack(dim, repeats, width, context_dim=heavy_dim), dim)
+        initial = (
+            torch.zeros(n_hydrogens, 3)
+            if initial_offsets is None
+            else torch.as_tensor(initial_offsets)
+        )
+        self.register_buffer("mean", initial.reshape(-1).clone().float())
+        self.register_buffer("scale", torch.full((dim,), float(offset_scale)))
+
+    def _log_scale(self) -> torch.Tensor:
+        return torch.log(self.scale).sum()
+
+    def sample(self, x_heavy: torch.Tensor, generator: torch.Generator | None = None):
+        u, log_prob = self.flow.sample(x_heavy.shape[0], context=x_heavy, generator=generator)
+        offsets = self.mean + self.scale * u
+        return offsets.reshape(-1, self.n_hydrogens, 3), log_prob - self._log_scale()
+
+    def log_prob(self, offsets: torch.Tensor, x_heavy: torch.Tensor) -> torch.Tensor:
+        u = (offsets.reshape(offsets.shape[0], -1) - self.mean) / self.scale
+        return self.flow.log_prob(u, context=x_heavy) - self._log_scale()
