@@ -63,14 +63,16 @@ class MolecularGenerator(nn.Module):
         """``(B, 3N)`` → ``(B, N, 3)``."""
         return x.reshape(x.shape[0], self.n_atoms, 3)
 
-    def _assemble(self, x_heavy: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+    def assemble(self, x_heavy: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+        """All-atom ``(B, 3N)`` from heavy atoms ``(B, 3 N_C)`` and hydrogen offsets ``(B, N_H, 3)``."""
         heavy = x_heavy.reshape(x_heavy.shape[0], -1, 3)
         atoms = heavy.new_empty(heavy.shape[0], self.n_atoms, 3)
         atoms = atoms.index_copy(1, self.heavy_atoms, heavy)
         atoms = atoms.index_copy(1, self.hydrogens, heavy[:, self.parent_rows] + offsets)
         return atoms.reshape(heavy.shape[0], -1)
 
-    def _split(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def split(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Inverse of :meth:`assemble`: ``(B, 3N)`` → heavy atoms and hydrogen offsets."""
         atoms = self.to_atoms(x)
         heavy = atoms[:, self.heavy_atoms]
         offsets = atoms[:, self.hydrogens] - heavy[:, self.parent_rows]
@@ -84,11 +86,11 @@ class MolecularGenerator(nn.Module):
             log_prob = log_prob + log_prob_h
         else:
             offsets = self.hydrogen_stage(x_heavy)
-        return self._assemble(x_heavy, offsets), log_prob
+        return self.assemble(x_heavy, offsets), log_prob
 
     def log_prob(self, x: torch.Tensor, context=None) -> torch.Tensor:
         """``log p_G(x)`` ``(B,)`` for ``x`` ``(B, 3N)`` (heavy atoms only if deterministic)."""
-        x_heavy, offsets = self._split(x)
+        x_heavy, offsets = self.split(x)
         log_prob = self.heavy_flow.log_prob(x_heavy)
         if self.exact_density:
             log_prob = log_prob + self.hydrogen_stage.log_prob(offsets, x_heavy)
