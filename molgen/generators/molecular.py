@@ -64,7 +64,7 @@ class MolecularGenerator(nn.Module):
         return x.reshape(x.shape[0], self.n_atoms, 3)
 
     def assemble(self, x_heavy: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
-        """All-atom ``(B, 3N)`` from heavy atoms ``(B, 3 N_C)`` and hydrogen offsets ``(B, N_H, 3)``."""
+        """All-atom ``(B, 3N)`` from heavy atoms ``(B, 3 N_C)`` and H offsets ``(B, N_H, 3)``."""
         heavy = x_heavy.reshape(x_heavy.shape[0], -1, 3)
         atoms = heavy.new_empty(heavy.shape[0], self.n_atoms, 3)
         atoms = atoms.index_copy(1, self.heavy_atoms, heavy)
