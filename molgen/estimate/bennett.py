@@ -1,0 +1,152 @@
+"""BAR and MBAR through pymbar, for free energies when samples of every state exist.
+
+Overlap: pymbar's overlap matrix ``O`` (``O[i, j]``: probability that a sample of state
+``i`` is observed in state ``j``) and its scalar ``1 − λ₂`` (second-largest eigenvalue).
+An estimate is refused when the scalar is below ``min_overlap`` (default 0.03, the
+smallest off-diagonal overlap usually considered reliable for BAR/MBAR; below it the
+asymptotic error bars understate the real error).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from forcefields.errors import ConfigError
+from molgen.estimate.result import Estimate, untrusted
+from systems.reference.quiet import quiet
+
+__all__ = [
+    "DEFAULT_MIN_OVERLAP",
+    "BarResult",
+    "MbarResult",
+    "bar_free_energy",
+    "mbar_free_energies",
+]
+
+DEFAULT_MIN_OVERLAP = 0.03
+
+
+def _pymbar():
+    with quiet("pymbar"):
+        import pymbar
+    return pymbar
+
+
+@dataclass(frozen=True)
+class BarResult:
+    """``ΔF = F_C − F_B`` from BAR, with the overlap scalar of the two sample sets."""
+
+    delta_f: Estimate
+    overlap: float
+
+    def as_dict(self) -> dict:
+        """JSON-ready ``{"delta_f": {...}, "overlap"}``."""
+        return {"delta_f": self.delta_f.as_dict(), "overlap": self.overlap}
+
+
+def _reduced_work(values: np.ndarray, name: str) -> np.ndarray:
+    values = np.asarray(values, dtype=np.float64).reshape(-1)
+    if values.size < 2 or not np.isfinite(values).all():
+        raise ConfigError(f"{name}: need at least two finite reduced energy differences")
+    return values
+
+
+def bar_free_energy(
+    forward: np.ndarray,
+    reverse: np.ndarray,
+    kT: float = 1.0,
+    min_overlap: float = DEFAULT_MIN_OVERLAP,
+) -> BarResult:
+    """Bennett's acceptance ratio ``ΔF = F_C − F_B`` (``pymbar.bar``).
+
+    Arguments:
+        forward: ``β(U_C − U_B)`` ``(n_B,)`` on independent samples of ``p_B``.
+        reverse: ``β(U_B − U_C)`` ``(n_C,)`` on independent samples of ``p_C``.
+        kT: thermal energy in the unit wanted for ``ΔF`` (1: units of kT).
+        min_overlap: least overlap scalar at which a value is given.
+    """
+    forward = _reduced_work(forward, "forward")
+    reverse = _reduced_work(reverse, "reverse")
+    pymbar = _pymbar()
+    try:
+        with quiet("pymbar"):
+            result = pymbar.bar(forward, reverse)
+            u_kn = np.zeros((2, forward.size + reverse.size))
+            u_kn[1, : forward.size] = forward
+            u_kn[0, forward.size :] = reverse
+            mbar = pymbar.MBAR(
+                u_kn, [forward.size, reverse.size], initial_f_k=[0.0, result["Delta_f"]]
+            )
+            overlap = float(np.real(mbar.compute_overlap()["scalar"]))
+    except (pymbar.utils.ParameterError, np.linalg.LinAlgError, FloatingPointError) as error:
+        message = " ".join(str(error).split())
+        return BarResult(untrusted(f"BAR did not converge ({message})"), 0.0)
+    if overlap < min_overlap:
+        return BarResult(
+            untrusted(f"overlap too poor: BAR overlap {overlap:.3g} < {min_overlap}"), overlap
+        )
+    return BarResult(
+        Estimate(kT * float(result["Delta_f"]), kT * float(result["dDelta_f"])), overlap
+    )
+
+
+@dataclass(frozen=True)
+class MbarResult:
+    """MBAR free energies of ``K`` states relative to each other.
+
+    Attributes:
+        delta_f: ``(K, K)`` ``F_j − F_i`` in the unit of ``kT``.
+        stderr: ``(K, K)`` asymptotic standard errors.
+        overlap_matrix: ``(K, K)`` pymbar overlap matrix.
+        overlap: its scalar ``1 − λ₂``.
+        min_overlap: the refusal threshold on ``overlap``.
+    """
+
+    delta_f: np.ndarray
+    stderr: np.ndarray
+    overlap_matrix: np.ndarray
+    overlap: float
+    min_overlap: float
+
+    def estimate(self, i: int, j: int) -> Estimate:
+        """``F_j − F_i`` as an :class:`Estimate`, untrusted when the overlap is too poor."""
+        if self.overlap < self.min_overlap:
+            return untrusted(
+                f"overlap too poor: MBAR overlap {self.overlap:.3g} < {self.min_overlap}"
+            )
+        return Estimate(float(self.delta_f[i, j]), float(self.stderr[i, j]))
+
+
+def mbar_free_energies(
+    u_kn: np.ndarray,
+    n_k: np.ndarray,
+    kT: float = 1.0,
+    min_overlap: float = DEFAULT_MIN_OVERLAP,
+) -> MbarResult:
+    """MBAR (``pymbar.MBAR``) free energies of ``K`` states from their pooled samples.
+
+    Arguments:
+        u_kn: ``(K, N)`` reduced energies ``β_k U_k(x_n)`` of every pooled sample in every
+            state, samples ordered state by state.
+        n_k: ``(K,)`` number of samples drawn from each state (sums to ``N``).
+        kT: thermal energy in the unit wanted (1: units of kT).
+        min_overlap: least overlap scalar at which :meth:`MbarResult.estimate` gives values.
+    """
+    u_kn = np.asarray(u_kn, dtype=np.float64)
+    n_k = np.asarray(n_k, dtype=np.int64)
+    if u_kn.ndim != 2 or u_kn.shape[0] != n_k.size or u_kn.shape[1] != n_k.sum():
+        raise ConfigError(f"MBAR: u_kn shape {u_kn.shape} does not match N_k {n_k.tolist()}")
+    pymbar = _pymbar()
+    with quiet("pymbar"):
+        mbar = pymbar.MBAR(u_kn, n_k)
+        differences = mbar.compute_free_energy_differences()
+        overlap = mbar.compute_overlap()
+    return MbarResult(
+        delta_f=kT * np.asarray(differences["Delta_f"]),
+        stderr=kT * np.asarray(differences["dDelta_f"]),
+        overlap_matrix=np.asarray(overlap["matrix"]),
+        overlap=float(np.real(overlap["scalar"])),
+        min_overlap=min_overlap,
+    )

@@ -1,0 +1,125 @@
+"""Samples together with the system they belong to: coordinates, mode labels and ``β``.
+
+Joins a :class:`~molgen.estimate.samples.SampleSet` with ``systems.load``: the system name
+comes from the caller or from the sidecar's ``system`` entry; coordinates from the sidecar's
+``x`` (toys) or the trajectory beside it (molecules, read by mdtraj; ``.dcd``/``.xtc`` use
+the ``.pdb`` beside them, else the system's, as topology); mode labels from the sidecar's
+``modes`` or, failing that, from the system's mode function applied to the coordinates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from forcefields.errors import ConfigError, InputFileError, ShapeMismatchError
+from molgen.estimate.samples import SampleSet, load_samples
+
+__all__ = ["SampleContext", "prepare_samples"]
+
+
+@dataclass(frozen=True)
+class SampleContext:
+    """Samples, their system and what is derived from both.
+
+    Attributes:
+        samples: the sidecar's arrays.
+        system: ``systems.System`` (``None`` when no name is known).
+        coordinates: ``(n, N, 3)`` nm or ``(n, D)`` toy points, or ``None``.
+        labels: integer mode labels ``(n,)``, or ``None``.
+    """
+
+    samples: SampleSet
+    system: object | None
+    coordinates: np.ndarray | None
+    labels: np.ndarray | None
+
+    @property
+    def beta(self) -> float:
+        """``β`` of the system (mol/kJ; toys: inverse temperature); 1 without a system."""
+        return 1.0 if self.system is None else float(self.system.beta)
+
+    @property
+    def energy_unit(self) -> str:
+        """``"kJ/mol"`` for molecules, ``"reduced"`` otherwise."""
+        return "kJ/mol" if getattr(self.system, "kind", None) == "molecule" else "reduced"
+
+    @property
+    def mode_names(self) -> tuple[str, ...]:
+        """Names of the mode labels: the system's, else the sidecar's (may be empty)."""
+        if self.system is not None and self.system.mode_names:
+            return tuple(self.system.mode_names)
+        return self.samples.mode_names
+
+    def require_coordinates(self) -> np.ndarray:
+        """The coordinates, or an :class:`InputFileError` saying where they were looked for."""
+        if self.coordinates is None:
+            raise InputFileError(
+                f"{self.samples.sidecar}: no coordinates (no 'x' array and no trajectory beside it)"
+            )
+        return self.coordinates
+
+    def require_labels(self) -> np.ndarray:
+        """The mode labels, or a :class:`ConfigError` when neither sidecar nor system has them."""
+        if self.labels is None or not self.mode_names:
+            raise ConfigError(
+                f"{self.samples.sidecar}: no mode labels ('modes' array, or a system with modes)"
+            )
+        return self.labels
+
+
+def _read_trajectory(trajectory: Path, topology: Path | None) -> np.ndarray:
+    import mdtraj
+
+    try:
+        if trajectory.suffix in (".h5", ".pdb"):
+            frames = mdtraj.load(str(trajectory))
+        else:
+            if topology is None:
+                raise InputFileError(f"{trajectory}: a topology is needed (give the system)")
+            frames = mdtraj.load(str(trajectory), top=str(topology))
+    except (OSError, ValueError, TypeError) as error:
+        message = " ".join(str(error).split())
+        raise InputFileError(f"{trajectory}: mdtraj cannot read it ({message})") from error
+    return frames.xyz.astype(np.float64)
+
+
+def prepare_samples(
+    path: Path | str,
+    system_name: str | None = None,
+    temperature: float | None = None,
+    topology: Path | None = None,
+) -> SampleContext:
+    """Load the samples at ``path`` (sidecar, trajectory or run directory) with their system.
+
+    Arguments:
+        path: see :func:`molgen.estimate.samples.find_sidecar`.
+        system_name: ``systems.load`` name; default the sidecar's ``system`` entry.
+        temperature: K (toys: temperature factor); default the system's.
+        topology: topology file for a ``.dcd``/``.xtc`` trajectory; default the ``.pdb``
+            of the trajectory's stem, else the system's pdb.
+
+    Raises:
+        ShapeMismatchError: coordinates or labels not matching the number of samples.
+    """
+    import systems
+
+    samples = load_samples(path)
+    name = system_name or samples.system
+    system = None if name is None else systems.load(name, temperature)
+    coordinates = samples.points
+    if coordinates is None and samples.trajectory is not None:
+        beside = samples.trajectory.with_suffix(".pdb")
+        top = topology or (beside if beside.is_file() else None)
+        top = top or (None if system is None else system.pdb)
+        coordinates = _read_trajectory(samples.trajectory, top)
+    if coordinates is not None and len(coordinates) != samples.n:
+        raise ShapeMismatchError(
+            f"{samples.sidecar}: {samples.n} samples but {len(coordinates)} coordinate frames"
+        )
+    labels = samples.modes
+    if labels is None and coordinates is not None and system is not None and system.mode_names:
+        labels = np.asarray(system.modes(coordinates), dtype=np.int64).reshape(-1)
+    return SampleContext(samples, system, coordinates, labels)

@@ -1,0 +1,177 @@
+"""The report of ``molgen free-energy``: a JSON-ready dict and its text table.
+
+Keys: ``samples, system, temperature, energy_unit, kT`` (energy unit per kT), ``n, ess,
+ess_fraction, ess_required, log_z``, ``populations`` (``{state: {"mean", "sem",
+"trusted"}}``), ``free_energies`` (``{"a->b": {"value_kT", "sem_kT", "trusted"}}``,
+``F_b − F_a``), ``perturbation`` (when asked: ``psf, prm, delta_f`` = ``F_C − F_B`` in kT,
+``ess_perturbed, overlap, populations_variant, free_energies_variant``) and ``trusted``
+(false when any requested estimate is withheld).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from molgen.estimate.context import SampleContext, prepare_samples
+from molgen.estimate.ess import EssThreshold, effective_sample_size
+from molgen.estimate.partition import log_partition_function
+from molgen.estimate.report import free_energy_entry, population_entry
+from molgen.estimate.states import group_states, state_free_energies, state_populations
+from molgen.estimate.variant_workflow import reweight_to_parameters
+
+__all__ = ["free_energy_report", "format_report"]
+
+
+def _state_tables(
+    context: SampleContext,
+    states: Sequence[str] | None,
+    groups: dict[str, Sequence[str]],
+    correlated: bool,
+    threshold: EssThreshold,
+) -> tuple[dict, dict]:
+    if context.labels is None or not context.mode_names:
+        if states:
+            context.require_labels()
+        return {}, {}
+    labels, names = context.labels, context.mode_names
+    if groups:
+        labels, names = group_states(labels, names, groups)
+    log_w = context.samples.log_w
+    options = {"log_w": log_w, "correlated": correlated, "threshold": threshold}
+    populations = state_populations(labels, names, **options)
+    free_energies = state_free_energies(labels, names, 1.0, states=states, **options)
+    return (
+        {name: population_entry(value) for name, value in populations.items()},
+        {name: free_energy_entry(value) for name, value in free_energies.items()},
+    )
+
+
+def free_energy_report(
+    samples: Path | str,
+    system_name: str | None = None,
+    temperature: float | None = None,
+    topology: Path | None = None,
+    states: Sequence[str] | None = None,
+    groups: dict[str, Sequence[str]] | None = None,
+    perturbation: tuple[Path, Sequence[Path]] | None = None,
+    correlated: bool = False,
+    min_ess: float = 50.0,
+    min_ess_fraction: float = 0.01,
+    batch_size: int = 4096,
+    seed: int = 0,
+) -> dict:
+    """Estimate everything ``molgen free-energy`` reports (see the module docstring).
+
+    Arguments:
+        samples: sidecar ``.npz``, trajectory or run directory.
+        system_name, temperature, topology: see :func:`~molgen.estimate.context.prepare_samples`.
+        states: states whose pairwise ``ΔF`` is reported (default: all).
+        groups: merged states (see :func:`~molgen.estimate.states.group_states`).
+        perturbation: ``(psf, [prm, ...])`` of ``U_C``, or ``None``.
+        correlated: the samples are a time series.
+        min_ess, min_ess_fraction: the :class:`~molgen.estimate.ess.EssThreshold`.
+        batch_size: frames per energy evaluation.
+        seed: seed of the ``log Z`` bootstrap.
+    """
+    groups = dict(groups or {})
+    threshold = EssThreshold(min_ess, min_ess_fraction)
+    context = prepare_samples(samples, system_name, temperature, topology)
+    log_w = context.samples.log_w
+    populations, free_energies = _state_tables(context, states, groups, correlated, threshold)
+    log_z = log_partition_function(log_w, seed=seed, threshold=threshold)
+    ess = effective_sample_size(log_w, correlated)
+    report = {
+        "samples": str(context.samples.sidecar),
+        "system": None if context.system is None else context.system.name,
+        "temperature": None if context.system is None else context.system.temperature,
+        "energy_unit": context.energy_unit,
+        "kT": 1.0 / context.beta,
+        "n": context.samples.n,
+        "ess": ess,
+        "ess_fraction": ess / context.samples.n,
+        "ess_required": threshold.required(context.samples.n),
+        "log_z": log_z.as_dict(),
+        "populations": populations,
+        "free_energies": free_energies,
+    }
+    requested = [entry["trusted"] for entry in free_energies.values()] if states else []
+    if not states and perturbation is None:
+        requested.append(log_z.estimate.trusted)
+    if perturbation is not None:
+        psf, prm = perturbation
+        prediction, _ = reweight_to_parameters(
+            context, psf, prm, states, groups, correlated, threshold, batch_size
+        )
+        result = prediction.perturbation
+        variant = {
+            "psf": str(psf),
+            "prm": [str(p) for p in prm],
+            "delta_f": free_energy_entry(result.delta_f),
+            "ess_perturbed": result.ess_perturbed,
+            "overlap": result.overlap,
+            "populations_variant": {
+                name: population_entry(value)
+                for name, value in prediction.populations_variant.items()
+            },
+            "free_energies_variant": {
+                name: free_energy_entry(value)
+                for name, value in prediction.free_energies_variant.items()
+            },
+        }
+        report["perturbation"] = variant
+        requested.append(prediction.trusted)
+    report["trusted"] = all(requested)
+    return report
+
+
+def _estimate_text(entry: dict, kT: float, unit: str, value_key: str, sem_key: str) -> str:
+    if not entry["trusted"]:
+        return f"not given: {entry['reason']}"
+    text = f"{entry[value_key]:+.3f} ± {entry[sem_key]:.3f}"
+    if value_key == "value_kT" and unit == "kJ/mol":
+        text += f" kT  ({entry[value_key] * kT:+.3f} ± {entry[sem_key] * kT:.3f} kJ/mol)"
+    return text
+
+
+def format_report(report: dict) -> str:
+    """The report as an aligned text table with error bars (± one standard error)."""
+    kT, unit = report["kT"], report["energy_unit"]
+    lines = [
+        f"samples: {report['samples']}  (system {report['system']}, n = {report['n']})",
+        f"Kish ESS: {report['ess']:.1f} ({100 * report['ess_fraction']:.2f} %), "
+        f"required {report['ess_required']:.1f}",
+    ]
+    log_z = report["log_z"]
+    if log_z["trusted"]:
+        low, high = log_z["interval"]
+        lines.append(
+            f"log Z_B: {log_z['value']:.4f} ± {log_z['stderr']:.4f}  "
+            f"({100 * log_z['confidence']:.0f} % bootstrap [{low:.4f}, {high:.4f}])"
+        )
+    else:
+        lines.append(f"log Z_B: not given: {log_z['reason']}")
+
+    def table(title: str, entries: dict, value_key: str, sem_key: str) -> None:
+        if entries:
+            lines.append(title)
+            width = max(len(name) for name in entries)
+            for name, entry in entries.items():
+                text = _estimate_text(entry, kT, unit, value_key, sem_key)
+                lines.append(f"  {name:<{width}}  {text}")
+
+    table("populations:", report["populations"], "mean", "sem")
+    table("free energies F_b - F_a (a->b):", report["free_energies"], "value_kT", "sem_kT")
+    variant = report.get("perturbation")
+    if variant is not None:
+        lines.append(f"perturbation to {variant['psf']} + {', '.join(variant['prm'])}:")
+        delta = _estimate_text(variant["delta_f"], kT, unit, "value_kT", "sem_kT")
+        lines.append(f"  F_C - F_B: {delta}")
+        lines.append(
+            f"  ESS of the perturbed weights: {variant['ess_perturbed']:.1f}; "
+            f"overlap coefficient: {variant['overlap']:.3f}"
+        )
+        table("  populations under U_C:", variant["populations_variant"], "mean", "sem")
+        table("  free energies under U_C:", variant["free_energies_variant"], "value_kT", "sem_kT")
+    lines.append("result: " + ("trusted" if report["trusted"] else "overlap too poor"))
+    return "\n".join(lines)

@@ -1,0 +1,92 @@
+"""Reading a reference run's folder (``molgen reference``) for comparisons.
+
+Uses ``stats.json`` (required: ``populations`` ``{mode: {"mean", "sem"}}``; optional:
+``free_energy_differences`` ``{"a->b": {"mean", "sem"}}`` in ``energy_unit``,
+``temperature``) and ``frames.npz`` (optional: per-frame ``reduced_potential``, ``mode``
+and observables such as ``dihedral``, ``phi``, ``psi``, ``x0``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from forcefields.errors import InputFileError
+from forcefields.units import beta_from_temperature
+
+__all__ = ["ReferenceData", "read_reference"]
+
+
+@dataclass(frozen=True)
+class ReferenceData:
+    """A reference run's statistics and per-frame arrays.
+
+    Attributes:
+        folder: the run's folder.
+        populations: ``{mode: (mean, sem)}``.
+        free_energies_kT: ``{"a->b": (F_b − F_a, sem)}`` in units of kT (empty if absent).
+        frames: per-frame arrays of ``frames.npz`` (empty if the file is absent).
+        stats: the whole ``stats.json``.
+    """
+
+    folder: Path
+    populations: dict[str, tuple[float, float]]
+    free_energies_kT: dict[str, tuple[float, float]]
+    frames: dict[str, np.ndarray] = field(default_factory=dict)
+    stats: dict = field(default_factory=dict)
+
+
+def _pair(path: Path, key: str, name: str, entry) -> tuple[float, float]:
+    if not isinstance(entry, dict) or "mean" not in entry or "sem" not in entry:
+        raise InputFileError(f"{path}: {key}.{name} needs 'mean' and 'sem'")
+    mean, sem = entry["mean"], entry["sem"]
+    return (np.nan if mean is None else float(mean), np.nan if sem is None else float(sem))
+
+
+def _reduced_scale(stats: dict) -> float | None:
+    """β (1/energy unit) of the stats' free energies, or ``None`` when unknown."""
+    unit, temperature = stats.get("energy_unit"), stats.get("temperature")
+    if temperature is None:
+        return None
+    if unit == "kJ/mol":
+        return beta_from_temperature(float(temperature))
+    if unit == "reduced":
+        return 1.0 / float(temperature)
+    return None
+
+
+def read_reference(folder: Path | str) -> ReferenceData:
+    """Read ``stats.json`` and, when present, ``frames.npz`` of a reference run.
+
+    Raises:
+        InputFileError: no folder or ``stats.json``, unreadable JSON, or ``populations``
+            missing or malformed (the message names the key).
+    """
+    folder = Path(folder)
+    path = folder / "stats.json"
+    if not path.is_file():
+        raise InputFileError(f"{path}: reference stats not found")
+    try:
+        stats = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise InputFileError(f"{path}: not valid JSON ({error})") from error
+    if not isinstance(stats.get("populations"), dict):
+        raise InputFileError(f"{path}: key 'populations' missing (mode populations expected)")
+    populations = {
+        name: _pair(path, "populations", name, entry)
+        for name, entry in stats["populations"].items()
+    }
+    free_energies = {}
+    scale = _reduced_scale(stats)
+    if scale is not None and isinstance(stats.get("free_energy_differences"), dict):
+        for name, entry in stats["free_energy_differences"].items():
+            mean, sem = _pair(path, "free_energy_differences", name, entry)
+            free_energies[name] = (scale * mean, scale * sem)
+    frames = {}
+    if (folder / "frames.npz").is_file():
+        with np.load(folder / "frames.npz", allow_pickle=False) as archive:
+            frames = {key: np.asarray(archive[key]) for key in archive.files}
+    return ReferenceData(folder, populations, free_energies, frames, stats)

@@ -1,0 +1,144 @@
+"""Reading the samples ``molgen sample`` writes: a per-sample ``.npz`` sidecar, and for
+molecules an mdtraj trajectory next to it.
+
+Sidecar arrays (one entry per sample, all the same length ``n``):
+
+- ``log_w`` (required, or computed as ``−u_b − log_p_g`` when both exist): unnormalised
+  log importance weights ``−βU_B − log p_G``;
+- ``u_b`` (optional): reduced exact energy ``βU_B`` (dimensionless);
+- ``log_p_g`` (optional): log density of the generator (``U_G = −log p_G``);
+- ``modes`` (optional): integer mode labels (all ``-1``: the system has no modes);
+- ``mode_names`` (optional, not per sample): names of the labels ``0, 1, ...``;
+- ``x`` (optional): coordinates of points that are not atoms (toys), ``(n, D)``;
+- ``system`` (optional, not per sample): the name for ``systems.load``;
+- any other array of length ``n`` (e.g. observables ``dihedral``, ``phi``, ``psi``) is
+  kept in :attr:`SampleSet.arrays`.
+
+Where the files are: ``FILE.npz`` is read as given; a trajectory ``T`` finds its sidecar
+at ``T.npz`` or with its suffix replaced by ``.npz``; a run directory ``RUN`` holds exactly
+one ``samples*.npz`` (in ``RUN`` or ``RUN/samples``). The trajectory of ``S.npz`` is ``S``
+when ``S`` has a trajectory suffix, else the file with the sidecar's stem and one of
+``.h5 .dcd .xtc .pdb`` (this is where ``molgen sample`` puts them: ``FILE`` and
+``FILE.npz``; a ``.dcd``/``.xtc`` gets its topology from the ``.pdb`` of the same stem).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from forcefields.errors import InputFileError, ShapeMismatchError
+
+__all__ = ["SampleSet", "TRAJECTORY_SUFFIXES", "find_sidecar", "load_samples"]
+
+TRAJECTORY_SUFFIXES = (".h5", ".dcd", ".xtc", ".pdb")
+_PER_SAMPLE_KEYS = ("log_w", "u_b", "log_p_g", "modes", "x")
+
+
+@dataclass(frozen=True)
+class SampleSet:
+    """Samples of a generator with their per-sample arrays (see the module docstring).
+
+    Attributes:
+        sidecar: the ``.npz`` file read.
+        log_w: ``(n,)`` unnormalised log importance weights.
+        u_b: ``(n,)`` reduced energies ``βU_B``, or ``None``.
+        log_p_g: ``(n,)`` generator log densities, or ``None``.
+        modes: ``(n,)`` integer mode labels, or ``None``.
+        points: ``(n, D)`` toy coordinates from ``x``, or ``None``.
+        trajectory: the molecule trajectory beside the sidecar, or ``None``.
+        system: system name stored in the sidecar, or ``None``.
+        mode_names: label names stored in the sidecar (empty if none).
+        arrays: every per-sample array of the sidecar by name.
+    """
+
+    sidecar: Path
+    log_w: np.ndarray
+    u_b: np.ndarray | None = None
+    log_p_g: np.ndarray | None = None
+    modes: np.ndarray | None = None
+    points: np.ndarray | None = None
+    trajectory: Path | None = None
+    system: str | None = None
+    mode_names: tuple[str, ...] = ()
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        """Number of samples."""
+        return self.log_w.size
+
+
+def find_sidecar(path: Path | str) -> Path:
+    """The sidecar ``.npz`` for a sidecar, trajectory or run-directory ``path``."""
+    path = Path(path)
+    if path.is_dir():
+        found = sorted({*path.glob("samples*.npz"), *path.glob("samples/*.npz")})
+        if len(found) != 1:
+            names = ", ".join(str(p) for p in found) or "none"
+            raise InputFileError(f"{path}: expected one samples*.npz in the run (found {names})")
+        return found[0]
+    if path.suffix == ".npz":
+        if not path.is_file():
+            raise InputFileError(f"{path}: samples file not found")
+        return path
+    for candidate in (path.with_name(path.name + ".npz"), path.with_suffix(".npz")):
+        if candidate.is_file():
+            return candidate
+    raise InputFileError(f"{path}: no sidecar {path.name}.npz or {path.stem}.npz beside it")
+
+
+def _trajectory_of(sidecar: Path) -> Path | None:
+    inner = sidecar.with_suffix("")
+    if inner.suffix in TRAJECTORY_SUFFIXES and inner.is_file():
+        return inner
+    for suffix in TRAJECTORY_SUFFIXES:
+        candidate = sidecar.with_suffix(suffix)
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_samples(path: Path | str) -> SampleSet:
+    """Read the sidecar of ``path`` (see :func:`find_sidecar`) into a :class:`SampleSet`.
+
+    Raises:
+        InputFileError: unreadable file, or neither ``log_w`` nor ``u_b`` + ``log_p_g``.
+        ShapeMismatchError: per-sample arrays of different lengths.
+    """
+    sidecar = find_sidecar(path)
+    try:
+        with np.load(sidecar, allow_pickle=False) as archive:
+            arrays = {key: np.asarray(archive[key]) for key in archive.files}
+    except (OSError, ValueError) as error:
+        raise InputFileError(f"{sidecar}: not a readable .npz ({error})") from error
+    if "log_w" not in arrays:
+        if "u_b" not in arrays or "log_p_g" not in arrays:
+            raise InputFileError(f"{sidecar}: needs 'log_w' (or 'u_b' and 'log_p_g')")
+        arrays["log_w"] = -arrays["u_b"] - arrays["log_p_g"]
+    lengths = {key: len(arrays[key]) for key in _PER_SAMPLE_KEYS if key in arrays}
+    if len(set(lengths.values())) != 1:
+        raise ShapeMismatchError(f"{sidecar}: per-sample arrays differ in length {lengths}")
+
+    def vector(key: str, dtype) -> np.ndarray | None:
+        return arrays[key].astype(dtype).reshape(-1) if key in arrays else None
+
+    points = arrays.get("x")
+    modes = vector("modes", np.int64)
+    if modes is not None and (modes < 0).all():
+        modes = None
+    n = len(arrays["log_w"])
+    return SampleSet(
+        sidecar=sidecar,
+        log_w=vector("log_w", np.float64),
+        u_b=vector("u_b", np.float64),
+        log_p_g=vector("log_p_g", np.float64),
+        modes=modes,
+        points=None if points is None else points.astype(np.float64),
+        trajectory=_trajectory_of(sidecar),
+        system=str(arrays["system"]) if "system" in arrays else None,
+        mode_names=tuple(str(name) for name in arrays.get("mode_names", ())),
+        arrays={key: value for key, value in arrays.items() if value.shape[:1] == (n,)},
+    )

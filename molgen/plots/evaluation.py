@@ -1,0 +1,174 @@
+"""``molgen evaluate``: samples against a reference run, as ``report.json`` and PNG plots.
+
+The report holds the ESS, ``log Z_B`` (thesis fn 73), the reweighted mode populations and
+state free energies (thesis eq 9) beside the reference's, and for each a comparison
+(difference, combined standard error, ``z``, whether ``|z| ≤ 2``). The keys follow the
+run contract: ``system, ess, populations {state: {mean, sem}}, reference_populations,
+free_energies {name: {value_kT, sem_kT}}``, plus ``reference_free_energies``,
+``*_comparison``, ``log_z``, ``plots`` (name → file) and ``skipped_plots`` (name → why).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from molgen.estimate.context import SampleContext, prepare_samples
+from molgen.estimate.ess import DEFAULT_THRESHOLD, EssThreshold, kish_ess
+from molgen.estimate.partition import log_partition_function
+from molgen.estimate.reference import ReferenceData, read_reference
+from molgen.estimate.report import comparison_entry, free_energy_entry, population_entry
+from molgen.estimate.states import state_free_energies, state_populations
+from molgen.plots.densities import plot_angle_density, plot_marginal_density, plot_ramachandran
+from molgen.plots.energies import plot_energy_histogram, plot_energy_scatter, plot_log_weights
+from molgen.plots.populations import plot_populations
+from systems.reference.atomic_files import write_json_atomic
+
+__all__ = ["evaluate_samples"]
+
+
+def _state_section(context: SampleContext, reference: ReferenceData, threshold) -> dict:
+    names = context.mode_names
+    if context.labels is None or not names:
+        return {"populations": {}, "free_energies": {}}
+    options = {"log_w": context.samples.log_w, "threshold": threshold}
+    populations = state_populations(context.labels, names, **options)
+    free_energies = state_free_energies(context.labels, names, 1.0, **options)
+    section = {
+        "populations": {name: population_entry(p) for name, p in populations.items()},
+        "population_comparison": {
+            name: comparison_entry(p.value, p.stderr, *reference.populations[name])
+            for name, p in populations.items()
+            if name in reference.populations
+        },
+        "free_energies": {name: free_energy_entry(f) for name, f in free_energies.items()},
+        "free_energy_comparison": {
+            name: comparison_entry(f.value, f.stderr, *reference.free_energies_kT[name])
+            for name, f in free_energies.items()
+            if name in reference.free_energies_kT
+        },
+    }
+    return section
+
+
+def _number(value: float | None) -> float:
+    return np.nan if value is None else value
+
+
+def _observable(context: SampleContext, name: str) -> np.ndarray | None:
+    if name in context.samples.arrays:
+        return np.asarray(context.samples.arrays[name], dtype=np.float64).reshape(-1)
+    function = None if context.system is None else context.system.observables.get(name)
+    if function is None or context.coordinates is None:
+        return None
+    return np.asarray(function(context.coordinates), dtype=np.float64).reshape(-1)
+
+
+def _plots(context: SampleContext, reference: ReferenceData, report: dict, out: Path) -> None:
+    log_w, frames = context.samples.log_w, reference.frames
+    plots, skipped = report["plots"], report["skipped_plots"]
+
+    def add(name: str, draw, missing: str | None = None) -> None:
+        if missing:
+            skipped[name] = missing
+        else:
+            plots[name] = draw(out / f"{name}.png").name
+
+    phi, psi = _observable(context, "phi"), _observable(context, "psi")
+    if phi is not None and psi is not None:
+        add(
+            "ramachandran",
+            lambda path: plot_ramachandran(
+                path, phi, psi, log_w, frames.get("phi"), frames.get("psi")
+            ),
+        )
+    dihedral = _observable(context, "dihedral")
+    if dihedral is not None:
+        add(
+            "dihedral",
+            lambda path: plot_angle_density(path, dihedral, log_w, frames.get("dihedral")),
+        )
+    x0 = _observable(context, "x0")
+    if x0 is not None:
+        add("x0", lambda path: plot_marginal_density(path, x0, log_w, frames.get("x0"), "x_0"))
+    if not plots:
+        skipped["densities"] = "no coordinates or no dihedral observables for these samples"
+    populations = report["populations"]
+    add(
+        "populations",
+        lambda path: plot_populations(
+            path,
+            list(reference.populations),
+            {name: (_number(e["mean"]), _number(e["sem"])) for name, e in populations.items()},
+            reference.populations,
+        ),
+    )
+    u_b = context.samples.u_b
+    add(
+        "energy_histogram",
+        lambda path: plot_energy_histogram(path, u_b, log_w, frames.get("reduced_potential")),
+        None if u_b is not None else "the samples have no 'u_b'",
+    )
+    add("log_weights", lambda path: plot_log_weights(path, log_w))
+    log_p_g = context.samples.log_p_g
+    add(
+        "energy_scatter",
+        lambda path: plot_energy_scatter(path, u_b, -log_p_g),
+        None if u_b is not None and log_p_g is not None else "the samples lack 'u_b' or 'log_p_g'",
+    )
+
+
+def evaluate_samples(
+    samples: Path | str,
+    reference_dir: Path | str,
+    out_dir: Path | str,
+    system_name: str | None = None,
+    temperature: float | None = None,
+    topology: Path | None = None,
+    threshold: EssThreshold = DEFAULT_THRESHOLD,
+    seed: int = 0,
+) -> dict:
+    """Compare samples with a reference run; write ``report.json`` and plots to ``out_dir``.
+
+    Arguments:
+        samples: sidecar ``.npz``, trajectory or run directory of ``molgen sample``.
+        reference_dir: folder of ``molgen reference`` (``stats.json``, ``frames.npz``).
+        out_dir: where ``report.json`` and the PNG files go.
+        system_name, temperature, topology: see :func:`~molgen.estimate.context.prepare_samples`.
+        threshold: least ESS at which estimates are given.
+        seed: seed of the ``log Z`` bootstrap.
+
+    Returns:
+        The report (see the module docstring).
+    """
+    out = Path(out_dir)
+    reference = read_reference(reference_dir)
+    context = prepare_samples(
+        samples, system_name or reference.stats.get("system"), temperature, topology
+    )
+    log_w = context.samples.log_w
+    ess = kish_ess(log_w)
+    report = {
+        "system": None if context.system is None else context.system.name,
+        "samples": str(context.samples.sidecar),
+        "reference": str(reference.folder),
+        "n": context.samples.n,
+        "ess": ess,
+        "ess_fraction": ess / context.samples.n,
+        "ess_required": threshold.required(context.samples.n),
+        "log_z": log_partition_function(log_w, seed=seed, threshold=threshold).as_dict(),
+        "reference_populations": {
+            name: {"mean": mean, "sem": sem} for name, (mean, sem) in reference.populations.items()
+        },
+        "reference_free_energies": {
+            name: {"value_kT": value, "sem_kT": sem}
+            for name, (value, sem) in reference.free_energies_kT.items()
+        },
+        **_state_section(context, reference, threshold),
+        "plots": {},
+        "skipped_plots": {},
+    }
+    _plots(context, reference, report, out)
+    write_json_atomic(out / "report.json", report)
+    return report

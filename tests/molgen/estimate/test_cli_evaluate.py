@@ -1,0 +1,110 @@
+"""``molgen evaluate``: report.json with the run contract's keys, plots, exit statuses."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import systems
+from cli.main import main
+from systems.double_well import minor_mode_fraction, sample_bimodal
+from systems.reference.populations import free_energy_differences, population_table
+
+REFERENCE_FRAMES = 20_000
+
+
+def _write_reference(folder: Path, stats: dict, **frames) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "stats.json").write_text(json.dumps(stats))
+    if frames:
+        np.savez(folder / "frames.npz", **frames)
+    return folder
+
+
+def _double_well_reference(folder: Path) -> Path:
+    """Exact populations (quadrature) and independent exact samples of x0."""
+    p_minor = minor_mode_fraction(1.0)
+    fractions = np.array([1.0 - p_minor, p_minor])
+    names = ("major", "minor")
+    x0 = sample_bimodal(REFERENCE_FRAMES, 1.0, torch.Generator().manual_seed(3)).numpy()
+    x = np.stack([x0, np.random.default_rng(4).normal(size=x0.size)], axis=1)
+    energy = systems.load("double_well_2d").energy()(torch.as_tensor(x)).numpy()
+    stats = {
+        "system": "double_well_2d",
+        "temperature": 1.0,
+        "energy_unit": "reduced",
+        "populations": population_table(fractions, np.zeros(2), names),
+        "free_energy_differences": free_energy_differences(fractions, np.inf, 1.0, names),
+    }
+    return _write_reference(
+        folder, stats, x0=x0, reduced_potential=energy, mode=(x0 > 0).astype(np.int64)
+    )
+
+
+def test_double_well_report_and_plots(toy_samples, tmp_path, capsys):
+    reference = _double_well_reference(tmp_path / "reference")
+    out = tmp_path / "evaluation"
+    status = main(["evaluate", str(toy_samples), "--reference", str(reference), "--out", str(out)])
+    text = capsys.readouterr().out
+    assert status == 0, text
+    report = json.loads((out / "report.json").read_text())
+    for key in ("system", "ess", "populations", "reference_populations", "free_energies"):
+        assert key in report
+    assert report["system"] == "double_well_2d"
+    minor = report["populations"]["minor"]
+    assert set(minor) >= {"mean", "sem"}
+    # The reference is exact (sem 0), so z measures the sample error alone; 4 standard
+    # errors bound a correct estimate with false-failure probability 6e-5.
+    assert abs(report["population_comparison"]["minor"]["z"]) < 4
+    assert abs(report["free_energy_comparison"]["major->minor"]["z"]) < 4
+    assert math.isclose(
+        report["reference_free_energies"]["major->minor"]["value_kT"],
+        -math.log(minor_mode_fraction(1.0) / (1 - minor_mode_fraction(1.0))),
+    )
+    expected_plots = {"x0", "populations", "energy_histogram", "log_weights", "energy_scatter"}
+    assert set(report["plots"]) == expected_plots
+    for name in report["plots"].values():
+        assert (out / name).stat().st_size > 5_000
+    assert "z =" in text
+
+
+def test_butane_dihedral_plot_from_a_trajectory(butane_samples, butane_md_frames, tmp_path):
+    butane = systems.load("butane")
+    labels = np.asarray(butane.modes(butane_md_frames))
+    fractions = np.bincount(labels, minlength=3) / labels.size
+    stats = {
+        "system": "butane",
+        "temperature": 300.0,
+        "energy_unit": "kJ/mol",
+        "populations": population_table(fractions, np.full(3, 0.05), butane.mode_names),
+    }
+    reference = _write_reference(
+        tmp_path / "reference",
+        stats,
+        dihedral=np.asarray(butane.observables["dihedral"](butane_md_frames)),
+    )
+    out = tmp_path / "evaluation"
+    assert (
+        main(["evaluate", str(butane_samples), "--reference", str(reference), "--out", str(out)])
+        == 0
+    )
+    report = json.loads((out / "report.json").read_text())
+    assert "dihedral" in report["plots"] and (out / "dihedral.png").stat().st_size > 5_000
+    assert report["skipped_plots"]["energy_histogram"] == "the samples have no 'u_b'"
+    # Samples and reference are the same frames: populations agree up to the rounding of
+    # a weighted sum of 450 terms (~1e-16).
+    for comparison in report["population_comparison"].values():
+        assert abs(comparison["difference"]) < 1e-12
+
+
+def test_missing_reference_keys_exit_2(toy_samples, tmp_path, capsys):
+    reference = _write_reference(tmp_path / "reference", {"system": "double_well_2d"})
+    status = main(["evaluate", str(toy_samples), "--reference", str(reference)])
+    error = capsys.readouterr().err
+    assert status == 2
+    assert "stats.json: key 'populations' missing" in error
+    assert "Traceback" not in error

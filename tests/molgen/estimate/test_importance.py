@@ -1,0 +1,89 @@
+"""Self-normalised expectations, Kish ESS and log Z_B on Gaussians with known answers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from molgen.estimate import (
+    EssThreshold,
+    importance_expectation,
+    kish_ess,
+    log_partition_function,
+    normalized_weights,
+)
+from tests.molgen.estimate.gaussians import (
+    importance_samples,
+    log_partition,
+    weight_moment,
+)
+
+SIGMA_B, SIGMA_G = 1.0, 2.0
+
+
+def test_expectation_of_x_squared_matches_the_target_variance():
+    rng = np.random.default_rng(1)
+    x, log_w = importance_samples(rng, 20_000, SIGMA_B, 0.0, SIGMA_G)
+    estimate = importance_expectation(x**2, log_w)
+    assert estimate.trusted
+    # 4 standard errors: a correct estimator fails this 6e-5 of the time.
+    assert abs(estimate.value - SIGMA_B**2) < 4 * estimate.stderr
+    # The error bar is informative: E_B[x^2] is estimated to better than 3 %.
+    assert estimate.stderr < 0.03
+
+
+def test_equal_weights_give_the_plain_mean_and_its_standard_error():
+    values = np.random.default_rng(2).normal(3.0, 2.0, 400)
+    estimate = importance_expectation(values)
+    assert estimate.value == pytest.approx(values.mean(), rel=1e-12)
+    # Delta-method error with equal weights is the population std / sqrt(n).
+    assert estimate.stderr == pytest.approx(values.std() / math.sqrt(values.size), rel=1e-12)
+
+
+def test_log_weights_of_huge_magnitude_do_not_overflow():
+    values = np.array([1.0, 2.0, 3.0])
+    shifted = importance_expectation(values, np.array([1000.0, 1001.0, 1002.0]), EssThreshold(1, 0))
+    plain = importance_expectation(values, np.array([0.0, 1.0, 2.0]), EssThreshold(1, 0))
+    assert shifted.value == pytest.approx(plain.value, rel=1e-12)
+    assert np.isfinite(normalized_weights(np.array([-1e4, -1e4 + 1.0]))).all()
+
+
+def test_kish_ess_limits_and_the_gaussian_value():
+    assert kish_ess(np.zeros(250)) == pytest.approx(250.0)
+    assert kish_ess(np.array([0.0, -50.0, -50.0, -50.0])) == pytest.approx(1.0, abs=1e-12)
+    n = 200_000
+    _, log_w = importance_samples(np.random.default_rng(3), n, SIGMA_B, 0.0, SIGMA_G)
+    expected_fraction = 1.0 / weight_moment(2, SIGMA_B, SIGMA_G)
+    # Relative sd of mean(w^2) is sqrt(E[w^4]/E[w^2]^2 - 1)/sqrt(n) ~ 0.2 % here;
+    # 2 % is ten times that.
+    assert kish_ess(log_w) / n == pytest.approx(expected_fraction, rel=0.02)
+
+
+def test_log_partition_function_and_its_bootstrap_interval():
+    _, log_w = importance_samples(np.random.default_rng(4), 5_000, SIGMA_B, 0.5, 1.5)
+    result = log_partition_function(log_w, n_bootstrap=400, seed=7)
+    exact = log_partition(SIGMA_B)
+    # 4 standard errors (false-failure probability 6e-5).
+    assert abs(result.estimate.value - exact) < 4 * result.estimate.stderr
+    low, high = result.interval
+    assert low < result.estimate.value < high
+    # A 95 % interval spans about 2 * 1.96 standard errors; the bootstrap and the delta
+    # method agree on that width to within a factor 1.5 at this sample size.
+    width = high - low
+    assert 2.6 * result.estimate.stderr < width < 5.9 * result.estimate.stderr
+    again = log_partition_function(log_w, n_bootstrap=400, seed=7)
+    assert again.interval == result.interval
+
+
+def test_refusal_when_the_proposal_misses_the_target():
+    x, log_w = importance_samples(np.random.default_rng(5), 1_000, SIGMA_B, 8.0, 0.5)
+    assert kish_ess(log_w) < 50
+    estimate = importance_expectation(x**2, log_w)
+    assert not estimate.trusted
+    assert math.isnan(estimate.value)
+    assert "overlap too poor" in estimate.reason
+    log_z = log_partition_function(log_w)
+    assert not log_z.estimate.trusted
+    assert log_z.as_dict()["value"] is None

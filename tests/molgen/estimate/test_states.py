@@ -1,0 +1,80 @@
+"""State populations and free energies from labels with known populations."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from forcefields.errors import ConfigError, UnknownNameError
+from molgen.estimate import group_states, state_free_energies, state_populations
+from systems.reference.populations import free_energy_differences
+
+NAMES = ("gauche+", "trans", "gauche-")
+POPULATIONS = np.array([0.2, 0.65, 0.15])
+
+
+def _labels(seed: int, n: int) -> np.ndarray:
+    return np.random.default_rng(seed).choice(len(NAMES), size=n, p=POPULATIONS)
+
+
+def test_populations_recover_the_known_fractions():
+    table = state_populations(_labels(0, 20_000), NAMES)
+    for name, expected in zip(NAMES, POPULATIONS, strict=True):
+        # 4 standard errors: false-failure probability 6e-5 per state.
+        assert abs(table[name].value - expected) < 4 * table[name].stderr
+        # Binomial error of a fraction from independent labels.
+        assert table[name].stderr == pytest.approx(
+            math.sqrt(table[name].value * (1 - table[name].value) / 20_000), rel=1e-9
+        )
+
+
+def test_free_energies_match_the_reference_formula_and_the_truth():
+    labels = _labels(1, 5_000)
+    kT = 2.494
+    ours = state_free_energies(labels, NAMES, kT=kT)
+    fractions = np.bincount(labels, minlength=3) / labels.size
+    theirs = free_energy_differences(fractions, labels.size, kT, NAMES)
+    assert set(ours) == set(theirs) == {"gauche+->trans", "gauche+->gauche-", "trans->gauche-"}
+    for name, estimate in ours.items():
+        # Equal independent weights: the delta method reduces to the reference's
+        # kT sqrt((1/p_a + 1/p_b)/n); both are closed forms of the same sample.
+        assert estimate.value == pytest.approx(theirs[name]["mean"], rel=1e-10)
+        assert estimate.stderr == pytest.approx(theirs[name]["sem"], rel=1e-10)
+        a, b = (NAMES.index(state) for state in name.split("->"))
+        exact = -kT * math.log(POPULATIONS[b] / POPULATIONS[a])
+        assert abs(estimate.value - exact) < 4 * estimate.stderr
+
+
+def test_weighted_labels_reweight_populations():
+    labels = np.repeat([0, 1], [300, 700])
+    # Weights 7/3 on state 0 and 1 on state 1 make the two states equally likely.
+    log_w = np.where(labels == 0, math.log(7 / 3), 0.0)
+    table = state_populations(labels, ("a", "b"), log_w)
+    assert table["a"].value == pytest.approx(0.5)
+    assert state_free_energies(labels, ("a", "b"), log_w=log_w)["a->b"].value == pytest.approx(
+        0.0, abs=1e-12
+    )
+
+
+def test_merged_gauche_states():
+    labels = _labels(2, 10_000)
+    merged, names = group_states(labels, NAMES, {"gauche": ["gauche+", "gauche-"]})
+    assert names == ("gauche", "trans")
+    np.testing.assert_array_equal(merged == 0, (labels == 0) | (labels == 2))
+    estimate = state_free_energies(merged, names, states=["trans", "gauche"])["trans->gauche"]
+    exact = -math.log((POPULATIONS[0] + POPULATIONS[2]) / POPULATIONS[1])
+    assert abs(estimate.value - exact) < 4 * estimate.stderr
+
+
+def test_empty_state_and_bad_input():
+    labels = np.zeros(100, dtype=np.int64)
+    estimate = state_free_energies(labels, ("a", "b"))["a->b"]
+    assert not estimate.trusted and "no sample weight in state 'b'" in estimate.reason
+    with pytest.raises(UnknownNameError, match="state 'c'"):
+        state_free_energies(labels, ("a", "b"), states=["a", "c"])
+    with pytest.raises(ConfigError, match="outside"):
+        state_populations(np.array([0, 2]), ("a", "b"))
+    with pytest.raises(ConfigError, match="integer"):
+        state_populations(np.array([0.0, 1.0]), ("a", "b"))
