@@ -1,15 +1,20 @@
 """``molgen reference``: parallel-tempering reference data with error bars for a built-in system.
 
-CHARMM molecules run OpenMM parallel tempering (openmmtools); the double wells run the
-torch Metropolis–Hastings sampler. Output folder: see :mod:`systems.reference.outputs`.
+Systems come from :func:`systems.load`: molecules run OpenMM parallel tempering
+(openmmtools); toys (the double wells) run the torch Metropolis–Hastings sampler.
+Output folder: see :mod:`systems.reference.outputs`.
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from systems.reference.targets import reference_names
+from systems import SYSTEM_NAMES
+
+if TYPE_CHECKING:
+    from systems.reference.targets import MoleculeTarget, VectorTarget
 
 DEFAULT_ITERATIONS = 2000
 MOLECULE_STEPS = 500
@@ -29,7 +34,9 @@ def register(subparsers) -> None:
             "the ladder). A killed run continues with --resume."
         ),
     )
-    parser.add_argument("system", help=f"one of: {', '.join(reference_names())}")
+    parser.add_argument(
+        "system", help=f"one of {', '.join(SYSTEM_NAMES)}, or a folder of CHARMM files"
+    )
     parser.add_argument(
         "--temperature",
         type=float,
@@ -68,38 +75,31 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from forcefields.errors import UnknownNameError
-    from systems.double_well import DOUBLE_WELLS
-    from systems.files import CHARMM_VARIANTS
+    from systems.reference.targets import MoleculeTarget, reference_target
 
-    if args.system in CHARMM_VARIANTS:
-        stats = _run_molecule(args)
-    elif args.system in DOUBLE_WELLS:
-        stats = _run_double_well(args)
+    target = reference_target(args.system, args.variant)
+    if isinstance(target, MoleculeTarget):
+        stats = _run_molecule(args, target)
     else:
-        raise UnknownNameError(
-            f"unknown system {args.system!r}; known: {', '.join(reference_names())}"
-        )
+        stats = _run_toy(args, target)
     print(_summary(stats, _out_dir(args)))
     return 0
 
 
 def _out_dir(args: argparse.Namespace) -> Path:
-    return args.out if args.out is not None else Path(f"reference_{args.system}")
+    return args.out if args.out is not None else Path(f"reference_{Path(args.system).name}")
 
 
-def _run_molecule(args: argparse.Namespace) -> dict:
+def _run_molecule(args: argparse.Namespace, target: MoleculeTarget) -> dict:
     from systems.reference.ladder import geometric_ladder
     from systems.reference.molecule_reference import run_openmm_reference
     from systems.reference.openmm_tempering import TemperingSettings
-    from systems.reference.targets import molecule_target
 
     temperature = 300.0 if args.temperature is None else args.temperature
     tmax = 2.0 * temperature if args.tmax is None else args.tmax
     timestep = args.timestep
     if timestep is None:
         timestep = 2.0 if args.constraints == "hbonds" else 1.0
-    target = molecule_target(args.system, args.variant)
     settings = TemperingSettings(
         temperatures=geometric_ladder(temperature, tmax, args.replicas),
         steps_per_iteration=_steps(args, MOLECULE_STEPS),
@@ -110,7 +110,7 @@ def _run_molecule(args: argparse.Namespace) -> dict:
     )
     return run_openmm_reference(
         _out_dir(args),
-        _system_label(args),
+        _system_label(target.name, args.variant),
         target.openmm_system,
         target.positions,
         target.topology,
@@ -125,14 +125,12 @@ def _run_molecule(args: argparse.Namespace) -> dict:
     )
 
 
-def _run_double_well(args: argparse.Namespace) -> dict:
+def _run_toy(args: argparse.Namespace, target: VectorTarget) -> dict:
     from systems.reference.ladder import geometric_ladder
-    from systems.reference.targets import vector_target
     from systems.reference.torch_reference import MetropolisSettings, run_metropolis_reference
 
     temperature = 1.0 if args.temperature is None else args.temperature
     tmax = 4.0 * temperature if args.tmax is None else args.tmax
-    target = vector_target(args.system)
     settings = MetropolisSettings(
         temperatures=geometric_ladder(temperature, tmax, args.replicas),
         n_chains=args.chains,
@@ -142,7 +140,7 @@ def _run_double_well(args: argparse.Namespace) -> dict:
     )
     return run_metropolis_reference(
         _out_dir(args),
-        args.system,
+        target.name,
         target.energy,
         target.initial,
         target.labels,
@@ -159,8 +157,8 @@ def _steps(args: argparse.Namespace, default: int) -> int:
     return default if args.steps_per_iteration is None else args.steps_per_iteration
 
 
-def _system_label(args: argparse.Namespace) -> str:
-    return args.system if args.variant == "default" else f"{args.system}:{args.variant}"
+def _system_label(name: str, variant: str) -> str:
+    return name if variant == "default" else f"{name}:{variant}"
 
 
 def _summary(stats: dict, out_dir: Path) -> str:

@@ -1,0 +1,52 @@
+"""Reference data by parallel tempering, and its statistics with error bars.
+
+Sampling, storing and analysing are separate steps with files in between:
+
+- :func:`run_openmm_reference`: OpenMM parallel tempering (openmmtools) of a CHARMM
+  molecule, resumable from its NetCDF storage;
+- :func:`run_metropolis_reference`: Metropolis–Hastings parallel tempering of a torch
+  energy (:class:`MetropolisTempering`), resumable from ``checkpoint.pt``;
+- :func:`reference_stats`: ``stats.json`` from a :class:`TemperingRecord` (statistical
+  inefficiency, effective sample count, mode populations and free-energy differences with
+  standard errors, MBAR over the temperature ladder).
+
+Example:
+    >>> from systems.reference import MetropolisSettings, geometric_ladder
+    >>> from systems.reference import reference_target, run_metropolis_reference
+    >>> target = reference_target("double_well_medium")
+    >>> settings = MetropolisSettings(temperatures=geometric_ladder(1.0, 4.0, 4))
+    >>> stats = run_metropolis_reference("out", target.name, target.energy, target.initial,
+    ...     target.labels, target.mode_names, target.observables, settings, n_iterations=1000)
+    >>> stats["populations"]["minor"]
+    {'mean': 0.22..., 'sem': 0.00...}
+"""
+
+from systems.reference.quiet import quiet
+
+with quiet("pymbar"):
+    import pymbar  # noqa: F401  (logs a timeseries caveat and a missing-JAX notice on import)
+
+from systems.reference.ladder import geometric_ladder  # noqa: E402
+from systems.reference.metropolis_tempering import MetropolisTempering  # noqa: E402
+from systems.reference.molecule_reference import run_openmm_reference  # noqa: E402
+from systems.reference.openmm_tempering import TemperingSettings  # noqa: E402
+from systems.reference.record import TemperingRecord, load_record  # noqa: E402
+from systems.reference.stats import reference_stats  # noqa: E402
+from systems.reference.targets import reference_target  # noqa: E402
+from systems.reference.torch_reference import (  # noqa: E402
+    MetropolisSettings,
+    run_metropolis_reference,
+)
+
+__all__ = [
+    "MetropolisSettings",
+    "MetropolisTempering",
+    "TemperingRecord",
+    "TemperingSettings",
+    "geometric_ladder",
+    "load_record",
+    "reference_stats",
+    "reference_target",
+    "run_metropolis_reference",
+    "run_openmm_reference",
+]

@@ -1,0 +1,90 @@
+"""The files a reference run leaves in its folder, each written atomically.
+
+- ``trajectory.dcd`` + ``topology.pdb`` (its first frame): target-temperature frames of a
+  molecule, read with ``mdtraj.load("trajectory.dcd", top="topology.pdb")``; or
+  ``samples.npz`` with array ``x`` ``(n, *event)`` for coordinates that are not atoms.
+- ``frames.npz``: per target frame ``chain``, ``iteration``, ``energy`` (``energy_unit``),
+  ``reduced_potential`` (``β U``), ``mode`` (label) and one array per observable.
+- ``ladder.npz``: the :class:`~systems.reference.record.TemperingRecord` of all temperatures.
+- ``stats.json``: :func:`~systems.reference.stats.reference_stats`.
+
+Frames are ordered chain by chain, each chain in time order, so every chain is a
+contiguous time series.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import numpy as np
+
+from systems.reference.atomic_files import (
+    save_npz_atomic,
+    save_trajectory_atomic,
+    write_json_atomic,
+)
+from systems.reference.record import TemperingRecord, save_record
+from systems.reference.stats import reference_stats
+
+__all__ = ["RESERVED_FRAME_KEYS", "write_reference_outputs"]
+
+RESERVED_FRAME_KEYS = ("chain", "iteration", "energy", "reduced_potential", "mode", "energy_unit")
+
+Observable = Callable[[np.ndarray], np.ndarray]
+
+
+def write_reference_outputs(
+    out_dir: Path | str,
+    system_name: str,
+    record: TemperingRecord,
+    target_positions: np.ndarray,
+    observables: Mapping[str, Observable],
+    topology=None,
+) -> dict:
+    """Write trajectory, per-frame arrays, the ladder record and ``stats.json``; return the stats.
+
+    Arguments:
+        out_dir: the run's folder.
+        system_name: name written into ``stats.json``.
+        record: energies and labels of all temperatures, ``(T, K, C)``.
+        target_positions: ``(T, C, *event)`` target-temperature coordinates (nm for atoms).
+        observables: name -> function of ``(B, *event)`` coordinates returning ``(B,)``.
+        topology: ``mdtraj.Topology`` when the coordinates are atoms ``(N, 3)``; ``None``
+            writes ``samples.npz`` instead of ``trajectory.dcd`` and ``topology.pdb``.
+    """
+    out_dir = Path(out_dir)
+    for name in observables:
+        if name in RESERVED_FRAME_KEYS:
+            raise ValueError(f"observable name {name!r} is reserved in frames.npz")
+    n_frames, n_chains = target_positions.shape[:2]
+    frames = np.swapaxes(np.asarray(target_positions), 0, 1).reshape(
+        n_chains * n_frames, *target_positions.shape[2:]
+    )
+    _write_coordinates(out_dir, frames, topology)
+    target_energy = record.energies[:, 0, :].T.reshape(-1)
+    arrays = {
+        "chain": np.repeat(np.arange(n_chains), n_frames),
+        "iteration": np.tile(np.arange(1, n_frames + 1), n_chains),
+        "energy": target_energy,
+        "reduced_potential": float(record.betas[0]) * target_energy,
+        "mode": record.labels[:, 0, :].T.reshape(-1),
+        "energy_unit": np.asarray(record.energy_unit),
+    }
+    arrays.update({name: np.asarray(function(frames)) for name, function in observables.items()})
+    save_npz_atomic(out_dir / "frames.npz", **arrays)
+    save_record(out_dir / "ladder.npz", record)
+    stats = reference_stats(record, system_name)
+    write_json_atomic(out_dir / "stats.json", stats)
+    return stats
+
+
+def _write_coordinates(out_dir: Path, frames: np.ndarray, topology) -> None:
+    if topology is None:
+        save_npz_atomic(out_dir / "samples.npz", x=frames)
+        return
+    import mdtraj
+
+    trajectory = mdtraj.Trajectory(frames.astype(np.float32), topology)
+    save_trajectory_atomic(out_dir / "topology.pdb", trajectory[:1])
+    save_trajectory_atomic(out_dir / "trajectory.dcd", trajectory)

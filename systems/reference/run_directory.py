@@ -1,0 +1,71 @@
+"""The output folder of a reference run: created fresh, or resumed with the same settings.
+
+``run.json`` records the settings a run was started with. Resuming checks the new
+settings against it, except the ones that may change between sessions (the number of
+iterations, which extends a run, and the platform, which does not change the results'
+distribution). :func:`check_positive` is the range check run settings pass before anything
+is written.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from forcefields.errors import ConfigError
+from systems.reference.atomic_files import write_json_atomic
+
+__all__ = ["RUN_FILE", "RESUMABLE_KEYS", "check_positive", "prepare_run_directory"]
+
+RUN_FILE = "run.json"
+RESUMABLE_KEYS = frozenset({"iterations", "platform"})
+
+
+def check_positive(**values: float) -> None:
+    """Raise :class:`ConfigError` naming the first of ``values`` that is not positive."""
+    for name, value in values.items():
+        if not value > 0:
+            raise ConfigError(f"{name}: must be positive, got {value}")
+
+
+def prepare_run_directory(out_dir: Path | str, settings: dict[str, Any], resume: bool) -> bool:
+    """Create ``out_dir`` for a new run, or check that it holds a run with ``settings``.
+
+    Arguments:
+        out_dir: the run's folder.
+        settings: JSON-ready settings of the run (written to ``run.json``).
+        resume: continue the run already in ``out_dir``.
+
+    Returns:
+        ``True`` when an existing run is resumed, ``False`` for a new one.
+
+    Raises:
+        ConfigError: ``out_dir`` exists without ``resume``; ``resume`` without a run in
+            ``out_dir``; or settings that differ from the stored run's.
+    """
+    out_dir = Path(out_dir)
+    run_file = out_dir / RUN_FILE
+    if not resume:
+        if out_dir.exists() and any(out_dir.iterdir()):
+            raise ConfigError(f"{out_dir}: the output folder exists; pass --resume to continue it")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(run_file, settings)
+        return False
+    if not run_file.is_file():
+        raise ConfigError(f"{out_dir}: --resume needs a run started there ({RUN_FILE} missing)")
+    stored = json.loads(run_file.read_text())
+    for key in sorted(set(stored) | set(settings)):
+        if key in RESUMABLE_KEYS:
+            continue
+        if stored.get(key) != _json_round_trip(settings.get(key)):
+            raise ConfigError(
+                f"{run_file}: {key} is {stored.get(key)!r}, the resumed run asks for "
+                f"{settings.get(key)!r}"
+            )
+    write_json_atomic(run_file, settings)
+    return True
+
+
+def _json_round_trip(value: Any) -> Any:
+    return json.loads(json.dumps(value))
