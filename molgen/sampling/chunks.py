@@ -1,0 +1,122 @@
+"""Chunked, resumable sampling of a run into files.
+
+Chunks of ``batch`` samples are written atomically to a hidden ``.<name>.parts/``
+directory next to the output, with a manifest of what they belong to (run, checkpoint,
+seed, n, batch). A call that finds matching chunks reuses them, so a killed call
+resumes; the final files are assembled from the chunks, written atomically, and the
+chunks removed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from forcefields.errors import ConfigError
+from molgen.sampling.generator import draw_samples, load_run
+from molgen.sampling.writers import (
+    TRAJECTORY_SUFFIXES,
+    sidecar_path,
+    write_npz_atomic,
+    write_trajectory_atomic,
+)
+
+__all__ = ["SampleOutput", "sample_run"]
+
+
+@dataclass
+class SampleOutput:
+    """Files written by :func:`sample_run`.
+
+    Attributes:
+        files: every file written (trajectory, topology, sidecar ``.npz``).
+        arrays: the sidecar ``.npz``.
+        checkpoint: the checkpoint sampled.
+        reused_chunks: chunks found from an earlier, interrupted call.
+    """
+
+    files: list[Path]
+    arrays: Path
+    checkpoint: Path
+    reused_chunks: int
+
+
+def sample_run(
+    run_dir: str | Path,
+    n: int,
+    out: str | Path,
+    *,
+    batch: int = 4096,
+    seed: int = 0,
+    checkpoint: str | Path | None = None,
+    device: str = "cpu",
+    progress: bool = True,
+) -> SampleOutput:
+    """Draw ``n`` samples of a trained run and write them.
+
+    Toys: ``out`` (``.npz``, or ``out + '.npz'``) holds ``x`` and the per-sample arrays of
+    :func:`~molgen.sampling.generator.draw_samples`. Molecules: ``out`` is a trajectory
+    (``.h5``, ``.dcd``, ``.xtc``, ``.pdb``; frames ``(n, N, 3)`` nm) and ``out + '.npz'``
+    holds the per-sample arrays (without ``x``). Same seed and batch: identical files.
+    """
+    if n <= 0:
+        raise ConfigError(f"-n: must be positive, got {n}")
+    if batch <= 0:
+        raise ConfigError(f"--batch: must be positive, got {batch}")
+    run = load_run(run_dir, checkpoint, device)
+    out = Path(out)
+    molecule = run.system.kind == "molecule"
+    if molecule and out.suffix not in TRAJECTORY_SUFFIXES:
+        raise ConfigError(f"--out: {out}: a molecule needs one of {', '.join(TRAJECTORY_SUFFIXES)}")
+    parts = out.with_name(f".{out.name}.parts")
+    manifest = {
+        "run": str(Path(run_dir).resolve()),
+        "checkpoint": str(run.checkpoint.resolve()),
+        "step": run.step,
+        "seed": seed,
+        "n": n,
+        "batch": batch,
+    }
+    reused = _prepare_parts(parts, manifest)
+    starts = list(range(0, n, batch))
+    for index, start in enumerate(tqdm(starts, disable=not progress, desc="sample", unit="chunk")):
+        chunk = parts / f"chunk_{index:06d}.npz"
+        if not chunk.is_file():
+            write_npz_atomic(chunk, draw_samples(run, seed, start, min(start + batch, n)))
+    arrays = _assemble(parts, len(starts))
+    sidecar = sidecar_path(out)
+    files = []
+    if molecule:
+        xyz = arrays.pop("x").reshape(n, run.system.n_atoms, 3)
+        files += write_trajectory_atomic(out, xyz, run.system.topology)
+    write_npz_atomic(sidecar, {**arrays, "mode_names": np.array(run.system.mode_names, dtype=str)})
+    files.append(sidecar)
+    shutil.rmtree(parts)
+    return SampleOutput(files, sidecar, run.checkpoint, reused)
+
+
+def _prepare_parts(parts: Path, manifest: dict) -> int:
+    manifest_file = parts / "manifest.json"
+    if parts.is_dir():
+        if manifest_file.is_file() and json.loads(manifest_file.read_text()) == manifest:
+            return len(list(parts.glob("chunk_*.npz")))
+        shutil.rmtree(parts)
+    parts.mkdir(parents=True)
+    temporary = parts / ".manifest.json.tmp"
+    temporary.write_text(json.dumps(manifest))
+    temporary.replace(manifest_file)
+    return 0
+
+
+def _assemble(parts: Path, count: int) -> dict[str, np.ndarray]:
+    pieces: dict[str, list[np.ndarray]] = {}
+    for index in range(count):
+        with np.load(parts / f"chunk_{index:06d}.npz", allow_pickle=False) as chunk:
+            for key in chunk.files:
+                pieces.setdefault(key, []).append(chunk[key])
+    return {key: np.concatenate(values) for key, values in pieces.items()}

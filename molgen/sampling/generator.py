@@ -1,0 +1,113 @@
+"""A trained generator loaded from a run directory, and per-sample arrays of its draws."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import systems
+from molgen.flows.flow import Flow
+from molgen.training.checkpoints import CheckpointError, latest_checkpoint, load_checkpoint
+from molgen.training.config import TrainConfig, load_config
+from molgen.training.model import build_flow
+from molgen.training.rng import derive_seed
+from molgen.training.target import DTYPES, ReducedEnergy, mode_labels, to_coordinates
+from systems.registry import System
+
+__all__ = ["LATENT_BLOCK", "LoadedRun", "draw_samples", "latent_points", "load_run"]
+
+LATENT_BLOCK = 1024
+"""Latent draws come in blocks of this many points, each from its own seeded generator,
+so the latent of sample ``k`` depends only on the seed and ``k`` (not on chunk sizes)."""
+
+
+@dataclass
+class LoadedRun:
+    """A run's generator, ready to sample.
+
+    Attributes:
+        config: the run's config.
+        system: its system.
+        flow: the generator with the checkpoint's weights (eval mode).
+        checkpoint: the checkpoint file used.
+        step: the global training step of that checkpoint.
+        energy: reduced energy at the system temperature, unclipped, with the last
+            phase's alignment options.
+    """
+
+    config: TrainConfig
+    system: System
+    flow: Flow
+    checkpoint: Path
+    step: int
+    energy: ReducedEnergy
+
+
+def load_run(
+    run_dir: str | Path, checkpoint: str | Path | None = None, device: str = "cpu"
+) -> LoadedRun:
+    """Load ``run_dir/config.yaml`` and a checkpoint (default: ``final.pt`` or the latest)."""
+    run_dir = Path(run_dir)
+    config = load_config(run_dir / "config.yaml")
+    path = (
+        Path(checkpoint) if checkpoint is not None else latest_checkpoint(run_dir / "checkpoints")
+    )
+    if path is None:
+        raise CheckpointError(f"{run_dir / 'checkpoints'}: no checkpoint")
+    payload = load_checkpoint(path, device)
+    system = systems.load(config.system)
+    flow = build_flow(config.flow, system.dimension, DTYPES[config.dtype]).to(device)
+    try:
+        flow.load_state_dict(payload["model"])
+    except RuntimeError as error:
+        raise CheckpointError(f"{path}: weights do not fit the run's flow ({error})") from error
+    flow.eval()
+    last = config.phases[-1]
+    energy = ReducedEnergy(system, 1.0, config.energy_dtype, device, None, last.align, "phases[-1]")
+    return LoadedRun(config, system, flow, path, int(payload["step"]), energy)
+
+
+def latent_points(seed: int, start: int, stop: int, dim: int, dtype: torch.dtype) -> torch.Tensor:
+    """Latents ``(stop - start, dim)`` of samples ``start .. stop-1`` for ``seed``."""
+    blocks = []
+    for block in range(start // LATENT_BLOCK, (stop - 1) // LATENT_BLOCK + 1):
+        generator = torch.Generator().manual_seed(derive_seed(seed, "latent", block))
+        blocks.append(torch.randn(LATENT_BLOCK, dim, generator=generator, dtype=torch.float64))
+    offset = (start // LATENT_BLOCK) * LATENT_BLOCK
+    return torch.cat(blocks)[start - offset : stop - offset].to(dtype)
+
+
+@torch.no_grad()
+def draw_samples(run: LoadedRun, seed: int, start: int, stop: int) -> dict[str, np.ndarray]:
+    r"""Samples ``start .. stop-1`` and their per-sample arrays.
+
+    Keys: ``x`` ``(n, D)`` (flat; nm for molecules), ``log_p_g`` (nats), ``u_b``
+    (:math:`\beta U_B`, dimensionless), ``energy`` (:math:`U_B`: kJ/mol for molecules),
+    ``log_w`` (:math:`-\beta U_B - \log p_G`, unnormalised), ``modes`` (int labels, -1
+    if the system has none), one array per system observable under its name, and the
+    aliases ``log_prob`` (= ``log_p_g``) and ``log_weight`` (= ``log_w``).
+    """
+    device = next(run.flow.parameters()).device
+    z = latent_points(seed, start, stop, run.flow.dim, next(run.flow.parameters()).dtype).to(device)
+    x, log_p_g = run.flow.sample_from_latent(z)
+    energy = run.energy.physical(x).double()
+    u_b = run.energy.beta * energy
+    labels = mode_labels(run.system, x)
+    arrays = {
+        "x": x.cpu().numpy(),
+        "log_p_g": log_p_g.double().cpu().numpy(),
+        "u_b": u_b.cpu().numpy(),
+        "energy": energy.cpu().numpy(),
+        "log_w": (-u_b - log_p_g.double()).cpu().numpy(),
+        "modes": (labels.cpu().numpy() if labels is not None else np.full(stop - start, -1)),
+    }
+    arrays["log_prob"], arrays["log_weight"] = arrays["log_p_g"], arrays["log_w"]
+    coordinates = to_coordinates(run.system, x)
+    for name, observable in run.system.observables.items():
+        if name in arrays:
+            raise ValueError(f"observable name {name!r} collides with a per-sample array")
+        arrays[name] = torch.as_tensor(observable(coordinates)).double().cpu().numpy()
+    return arrays

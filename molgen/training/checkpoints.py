@@ -1,0 +1,116 @@
+"""Atomic checkpoint files that load without unpickling arbitrary objects.
+
+A checkpoint is a dict of tensors, numbers, strings, lists and dicts, written with
+``torch.save`` to a temporary file in the same directory and renamed into place, and read
+with ``torch.load(..., weights_only=True)``: a file holding any other object is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from forcefields.errors import InputFileError
+
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "CheckpointError",
+    "final_checkpoint",
+    "latest_checkpoint",
+    "load_checkpoint",
+    "periodic_checkpoint_path",
+    "phase_checkpoint_path",
+    "prune_periodic_checkpoints",
+    "save_checkpoint",
+]
+
+CHECKPOINT_FORMAT = "molgen.training.checkpoint/1"
+FINAL_NAME = "final.pt"
+_PERIODIC = re.compile(r"^step_(\d+)\.pt$")
+
+
+class CheckpointError(InputFileError):
+    """A checkpoint file is missing, unreadable, not a molgen checkpoint, or unsafe to load."""
+
+
+def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
+    """Write ``payload`` to ``path`` atomically (temporary file + ``os.replace``).
+
+    Refuses (``ValueError``) a payload whose model parameters are not all finite, so a
+    diverged state is never saved.
+    """
+    for name, value in payload["model"].items():
+        if value.is_floating_point() and not torch.isfinite(value).all():
+            raise ValueError(f"refusing to checkpoint non-finite model tensor {name!r}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
+    os.close(descriptor)
+    try:
+        torch.save({"format": CHECKPOINT_FORMAT, **payload}, temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def load_checkpoint(path: Path, device: torch.device | str = "cpu") -> dict[str, Any]:
+    """Read a checkpoint with ``weights_only=True``; raises :class:`CheckpointError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint not found")
+    try:
+        payload = torch.load(path, map_location=device, weights_only=True)
+    except Exception as error:
+        reason = " ".join(str(error).split())[:300]
+        raise CheckpointError(
+            f"{path}: refused to load (not a weights-only molgen checkpoint: {reason})"
+        ) from error
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path}: not a molgen training checkpoint")
+    return payload
+
+
+def periodic_checkpoint_path(directory: Path, step: int) -> Path:
+    """``directory/step_{step:09d}.pt``."""
+    return Path(directory) / f"step_{step:09d}.pt"
+
+
+def phase_checkpoint_path(directory: Path, phase_name: str) -> Path:
+    """``directory/end_{phase_name}.pt``: the state at the end of that phase."""
+    return Path(directory) / f"end_{phase_name}.pt"
+
+
+def final_checkpoint(directory: Path) -> Path:
+    """``directory/final.pt``: the state after the last phase."""
+    return Path(directory) / FINAL_NAME
+
+
+def latest_checkpoint(directory: Path) -> Path | None:
+    """``final.pt`` if present, else the ``step_*.pt`` with the highest step (``None``: none)."""
+    directory = Path(directory)
+    if (directory / FINAL_NAME).is_file():
+        return directory / FINAL_NAME
+    periodic = _periodic(directory)
+    return periodic[-1][1] if periodic else None
+
+
+def _periodic(directory: Path) -> list[tuple[int, Path]]:
+    return sorted(
+        (int(match.group(1)), path)
+        for path in Path(directory).glob("step_*.pt")
+        if (match := _PERIODIC.match(path.name))
+    )
+
+
+def prune_periodic_checkpoints(directory: Path, keep: int) -> None:
+    """Delete all but the ``keep`` most recent ``step_*.pt`` files."""
+    for _, path in _periodic(directory)[:-keep]:
+        path.unlink(missing_ok=True)

@@ -1,0 +1,331 @@
+"""Configuration of ``molgen train``: YAML mapped onto dataclasses and checked.
+
+A config names a system, a flow and a list of phases (typically a data pre-training and
+a data-free fine-tuning). Every CLI flag of ``molgen train`` has a key here
+(``--seed`` -> ``seed``, ``--device`` -> ``device``, ``--out`` -> ``out``, ``--init`` ->
+``init``). See ``configs/double_well/`` for examples.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from forcefields.errors import ConfigError, InputFileError
+from molgen.losses import DATA_DEPENDENT, LOSSES
+from molgen.training.config_loading import from_mapping, to_mapping
+
+__all__ = [
+    "CheckpointConfig",
+    "DataConfig",
+    "FlowConfig",
+    "MetricsConfig",
+    "PhaseConfig",
+    "ScheduleConfig",
+    "TrainConfig",
+    "config_from_mapping",
+    "config_to_mapping",
+    "load_config",
+]
+
+FLOW_PRESETS = ("double_well", "molecule")
+SCHEDULES = ("constant", "cosine", "exponential")
+DATA_SOURCES = ("exact", "file")
+DTYPES = ("float32", "float64")
+
+
+@dataclass
+class FlowConfig:
+    """Generator architecture.
+
+    Attributes:
+        preset: ``double_well`` (8 x 4 blocks, width 64) or ``molecule`` (24 x 4, width 256).
+        width: hidden width of the coupling conditioners (``null``: the preset's).
+        repeats: number of 4-block repeats (``null``: the preset's).
+        standardize: end the flow in a fixed standardisation layer fitted on the data of
+            the first phase that has data (thesis §5.4).
+    """
+
+    preset: str = "double_well"
+    width: int | None = None
+    repeats: int | None = None
+    standardize: bool = False
+
+
+@dataclass
+class ScheduleConfig:
+    """Learning-rate schedule within a phase, as a factor on ``lr``.
+
+    Attributes:
+        kind: ``constant``, ``cosine`` (to ``final_factor`` at the last step) or
+            ``exponential`` (``gamma`` per step).
+        warmup_steps: linear ramp from 0 over this many steps first.
+        final_factor: cosine end value.
+        gamma: exponential decay per step.
+    """
+
+    kind: str = "constant"
+    warmup_steps: int = 0
+    final_factor: float = 0.0
+    gamma: float = 1.0
+
+
+@dataclass
+class DataConfig:
+    """Where data-dependent losses (``kl_z_dd``, ``sinkhorn_dd``) get their points.
+
+    Attributes:
+        source: ``exact`` (exact samples of a double well at the phase temperature) or
+            ``file`` (a ``.npz`` array or an mdtraj-readable trajectory).
+        size: number of exact samples drawn once per phase (mini-batches are drawn from them).
+        path: data file for ``file``; relative paths are relative to the config file.
+        key: array name inside a ``.npz`` (points ``(N, D)`` or coordinates ``(N, n, 3)`` nm).
+        topology: topology file for trajectories that need one (default: the system's pdb).
+    """
+
+    source: str = "exact"
+    size: int = 100_000
+    path: str | None = None
+    key: str = "x"
+    topology: str | None = None
+
+
+@dataclass
+class PhaseConfig:
+    """One training phase: its own Adam optimiser, schedule, temperature and losses.
+
+    Attributes:
+        name: unique name (used in metrics and checkpoint names).
+        steps: optimisation steps.
+        batch_size: points per step, summed over processes.
+        lr: Adam learning rate.
+        schedule: learning-rate schedule.
+        temperature_factor: target density ``exp(-beta U / factor)``.
+        losses: mixture ``{loss name: weight}``; weight 0 logs a loss without training on it.
+        loss_options: ``{loss name: {option: value}}`` (see ``molgen.training.loss_mixture``).
+        data: data source for data-dependent losses.
+        grad_clip: clip the gradient norm to this value (``null``: no clipping).
+        clip: per-term energy clipping for molecules, passed to ``System.energy``.
+        align: alignment-penalty options for molecules, passed to ``System.energy``.
+    """
+
+    name: str
+    steps: int
+    losses: dict[str, float]
+    batch_size: int = 256
+    lr: float = 1e-4
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    temperature_factor: float = 1.0
+    loss_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    data: DataConfig | None = None
+    grad_clip: float | None = None
+    clip: str | dict[str, float | None] | None = None
+    align: dict[str, Any] | None = None
+
+
+@dataclass
+class MetricsConfig:
+    """What goes to ``metrics.jsonl``.
+
+    Attributes:
+        every: write a line every this many steps (and at the end of each phase).
+        samples: fresh generated points per line for energies, mode fractions and ESS
+            (0: losses only).
+    """
+
+    every: int = 10
+    samples: int = 1024
+
+
+@dataclass
+class CheckpointConfig:
+    """Checkpoint schedule.
+
+    Attributes:
+        every: save every this many steps (and at the end of each phase).
+        keep: number of periodic checkpoints kept (phase-end ones are always kept).
+    """
+
+    every: int = 500
+    keep: int = 3
+
+
+@dataclass
+class TrainConfig:
+    """A whole training run.
+
+    Attributes:
+        system: a name for ``systems.load``.
+        phases: the phases, in order.
+        flow: generator architecture.
+        seed: seed of every random draw (``--seed``).
+        device: ``cpu`` or ``cuda[:i]`` (``--device``).
+        dtype: parameter and sample dtype, ``float32`` or ``float64``.
+        energy_dtype: dtype the target energy is evaluated in.
+        metrics: metrics schedule.
+        checkpoints: checkpoint schedule.
+        init: checkpoint whose model weights start the run (``--init``).
+        out: run directory (``--out``).
+    """
+
+    system: str
+    phases: list[PhaseConfig]
+    flow: FlowConfig = field(default_factory=FlowConfig)
+    seed: int = 0
+    device: str = "cpu"
+    dtype: str = "float32"
+    energy_dtype: str = "float64"
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    checkpoints: CheckpointConfig = field(default_factory=CheckpointConfig)
+    init: str | None = None
+    out: str | None = None
+
+
+def config_from_mapping(data: Any, base: Path | None = None) -> TrainConfig:
+    """Parse and check a config mapping; relative file paths are resolved against ``base``."""
+    config = from_mapping(TrainConfig, data)
+    _check(config)
+    if base is not None:
+        _resolve_paths(config, Path(base))
+    return config
+
+
+def config_to_mapping(config: TrainConfig) -> dict[str, Any]:
+    """Plain data of ``config``, loadable again by :func:`config_from_mapping`."""
+    return to_mapping(config)
+
+
+def load_config(path: str | Path) -> TrainConfig:
+    """Read a YAML config file; raises :class:`InputFileError` or :class:`ConfigError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"{path}: config file not found")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise InputFileError(f"{path}: not valid YAML ({' '.join(str(error).split())})") from error
+    try:
+        return config_from_mapping(data, base=path.parent)
+    except ConfigError as error:
+        raise ConfigError(f"{path}: {error}") from error
+
+
+def _resolve_paths(config: TrainConfig, base: Path) -> None:
+    def resolve(value: str | None) -> str | None:
+        if value is None or Path(value).is_absolute():
+            return value
+        return str((base / value).resolve())
+
+    config.init = resolve(config.init)
+    for phase in config.phases:
+        if phase.data is not None:
+            phase.data.path = resolve(phase.data.path)
+            phase.data.topology = resolve(phase.data.topology)
+
+
+def _require(condition: bool, path: str, message: str) -> None:
+    if not condition:
+        raise ConfigError(f"{path}: {message}")
+
+
+def _check(config: TrainConfig) -> None:
+    _require(config.dtype in DTYPES, "dtype", f"must be one of {', '.join(DTYPES)}")
+    _require(config.energy_dtype in DTYPES, "energy_dtype", f"must be one of {', '.join(DTYPES)}")
+    _require(
+        config.device == "cpu" or config.device.startswith("cuda"),
+        "device",
+        "must be cpu or cuda[:index]",
+    )
+    _require(config.seed >= 0, "seed", "must be non-negative")
+    _check_flow(config.flow)
+    _require(config.metrics.every > 0, "metrics.every", "must be positive")
+    _require(config.metrics.samples >= 0, "metrics.samples", "must be non-negative")
+    _require(config.checkpoints.every > 0, "checkpoints.every", "must be positive")
+    _require(config.checkpoints.keep > 0, "checkpoints.keep", "must be positive")
+    _require(len(config.phases) > 0, "phases", "at least one phase is needed")
+    names = set()
+    for index, phase in enumerate(config.phases):
+        path = f"phases[{index}]"
+        _require(phase.name not in names, f"{path}.name", f"duplicate phase name {phase.name!r}")
+        _require(
+            phase.name.replace("_", "").replace("-", "").isalnum(),
+            f"{path}.name",
+            "use letters, digits, '_' and '-' only",
+        )
+        names.add(phase.name)
+        _check_phase(phase, path)
+
+
+def _check_flow(flow: FlowConfig) -> None:
+    _require(
+        flow.preset in FLOW_PRESETS, "flow.preset", f"must be one of {', '.join(FLOW_PRESETS)}"
+    )
+    _require(flow.width is None or flow.width > 0, "flow.width", "must be positive")
+    _require(flow.repeats is None or flow.repeats > 0, "flow.repeats", "must be positive")
+
+
+def _positive_finite(value: float) -> bool:
+    return math.isfinite(value) and value > 0
+
+
+def _check_phase(phase: PhaseConfig, path: str) -> None:
+    _require(phase.steps > 0, f"{path}.steps", f"must be positive, got {phase.steps}")
+    _require(
+        phase.batch_size > 0, f"{path}.batch_size", f"must be positive, got {phase.batch_size}"
+    )
+    _require(_positive_finite(phase.lr), f"{path}.lr", f"must be positive, got {phase.lr}")
+    _require(
+        _positive_finite(phase.temperature_factor),
+        f"{path}.temperature_factor",
+        f"must be positive, got {phase.temperature_factor}",
+    )
+    _require(
+        phase.grad_clip is None or _positive_finite(phase.grad_clip),
+        f"{path}.grad_clip",
+        "must be positive",
+    )
+    _check_schedule(phase.schedule, f"{path}.schedule")
+    _require(len(phase.losses) > 0, f"{path}.losses", "at least one loss is needed")
+    for name, weight in phase.losses.items():
+        _require(
+            name in LOSSES, f"{path}.losses.{name}", f"unknown loss (known: {', '.join(LOSSES)})"
+        )
+        _require(
+            math.isfinite(weight) and weight >= 0,
+            f"{path}.losses.{name}",
+            f"weight must be finite and non-negative, got {weight}",
+        )
+    _require(
+        any(weight > 0 for weight in phase.losses.values()),
+        f"{path}.losses",
+        "at least one weight must be positive",
+    )
+    for name in phase.loss_options:
+        _require(
+            name in phase.losses, f"{path}.loss_options.{name}", "options for a loss not in losses"
+        )
+    if DATA_DEPENDENT & set(phase.losses):
+        _require(phase.data is not None, f"{path}.data", "data-dependent losses need a data source")
+    if phase.data is not None:
+        _check_data(phase.data, f"{path}.data")
+
+
+def _check_schedule(schedule: ScheduleConfig, path: str) -> None:
+    _require(schedule.kind in SCHEDULES, f"{path}.kind", f"must be one of {', '.join(SCHEDULES)}")
+    _require(schedule.warmup_steps >= 0, f"{path}.warmup_steps", "must be non-negative")
+    _require(0 <= schedule.final_factor <= 1, f"{path}.final_factor", "must lie in [0, 1]")
+    _require(0 < schedule.gamma <= 1, f"{path}.gamma", "must lie in (0, 1]")
+
+
+def _check_data(data: DataConfig, path: str) -> None:
+    _require(
+        data.source in DATA_SOURCES, f"{path}.source", f"must be one of {', '.join(DATA_SOURCES)}"
+    )
+    _require(data.size > 0, f"{path}.size", f"must be positive, got {data.size}")
+    _require(
+        data.source != "file" or data.path is not None, f"{path}.path", "required for source 'file'"
+    )

@@ -1,0 +1,103 @@
+"""Training data for data-dependent losses: exact double-well samples or a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from forcefields.errors import ConfigError, InputFileError, ShapeMismatchError
+from molgen.training.config import DataConfig
+from systems.registry import System
+
+__all__ = ["DataPool", "load_data"]
+
+TRAJECTORY_SUFFIXES = (".dcd", ".h5", ".pdb", ".xtc", ".trr", ".nc")
+
+
+class DataPool:
+    """A fixed set of points ``(M, D)`` from which mini-batches are drawn with replacement.
+
+    Arguments:
+        points: data ``(M, D)`` (flat; nm for molecules).
+    """
+
+    def __init__(self, points: torch.Tensor):
+        self.points = points
+
+    def batch(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """``n`` rows drawn uniformly with replacement using ``generator`` (CPU)."""
+        indices = torch.randint(self.points.shape[0], (n,), generator=generator)
+        return self.points[indices.to(self.points.device)]
+
+
+def load_data(
+    system: System,
+    data: DataConfig,
+    temperature_factor: float,
+    seed: int,
+    path: str = "data",
+) -> torch.Tensor:
+    """The data points ``(M, D)`` (float64, CPU) a phase's data-dependent losses use.
+
+    ``exact``: ``data.size`` exact samples of a double-well system at the phase
+    temperature, drawn with a generator seeded by ``seed``. ``file``: a ``.npz`` array
+    ``data.key`` or a trajectory mdtraj reads, flattened to ``(M, D)``.
+    """
+    if data.source == "exact":
+        points = _exact_samples(system, data.size, temperature_factor, seed, path)
+    else:
+        points = _file_points(system, Path(data.path), data.key, data.topology, path)
+    if points.ndim != 2 or points.shape[1] != system.dimension:
+        raise ShapeMismatchError(
+            f"{path}: data of shape {tuple(points.shape)} does not match the system's "
+            f"dimension {system.dimension}"
+        )
+    if not torch.isfinite(points).all():
+        raise InputFileError(f"{path}: data contain non-finite values")
+    return points
+
+
+def _exact_samples(
+    system: System, size: int, temperature_factor: float, seed: int, path: str
+) -> torch.Tensor:
+    well = system.toy_energy
+    if system.kind != "toy" or not hasattr(well, "sample"):
+        raise ConfigError(f"{path}.source: exact samples exist only for the double wells")
+    if temperature_factor != 1.0:
+        import systems
+
+        well = systems.load(system.name, temperature=temperature_factor / system.beta).toy_energy
+    generator = torch.Generator().manual_seed(seed)
+    return well.sample(size, generator).to(torch.float64)
+
+
+def _file_points(
+    system: System, file: Path, key: str, topology: str | None, path: str
+) -> torch.Tensor:
+    if not file.is_file():
+        raise InputFileError(f"{path}.path: {file} not found")
+    if file.suffix == ".npz":
+        with np.load(file, allow_pickle=False) as archive:
+            if key not in archive.files:
+                raise InputFileError(f"{file}: no array {key!r} (has {', '.join(archive.files)})")
+            array = np.asarray(archive[key], dtype=np.float64)
+        return torch.from_numpy(array.reshape(array.shape[0], -1))
+    if file.suffix in TRAJECTORY_SUFFIXES:
+        import mdtraj
+
+        top = topology or (str(system.pdb) if system.pdb is not None else None)
+        try:
+            frames = (
+                mdtraj.load(str(file), top=top) if file.suffix != ".pdb" else mdtraj.load(str(file))
+            )
+        except Exception as error:
+            raise InputFileError(
+                f"{file}: mdtraj cannot read it ({' '.join(str(error).split())})"
+            ) from error
+        xyz = frames.xyz.astype(np.float64)
+        return torch.from_numpy(xyz.reshape(xyz.shape[0], -1))
+    raise InputFileError(
+        f"{path}.path: {file}: expected .npz or a trajectory ({', '.join(TRAJECTORY_SUFFIXES)})"
+    )

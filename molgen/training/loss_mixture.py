@@ -1,0 +1,185 @@
+"""A phase's weighted mixture of losses, as one module that DDP can wrap.
+
+Loss options come from YAML as plain values; the few that are objects are built here:
+
+* ``pl2_cb``: ``keep`` (fraction of the batch cached, default 0.5) builds the
+  :class:`~molgen.losses.UnderSampledCache`.
+* ``kl_x_reweighted``: ``scheme`` ``fixed`` (with ``weights``), ``ratio`` (with ``target``)
+  or ``adaptive`` (with ``target`` and optional ``factor``) builds the mode-weight object;
+  mode labels come from ``System.modes``.
+* ``clamp``: a two-element list becomes a tuple.
+
+Every other option is passed to the loss unchanged and checked by ``get_loss``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from forcefields.errors import ConfigError, UnknownNameError
+from molgen.flows.flow import Flow
+from molgen.losses import (
+    DATA_DEPENDENT,
+    AdaptiveModeWeights,
+    FixedModeWeights,
+    RatioModeWeights,
+    UnderSampledCache,
+    get_loss,
+)
+from molgen.training.target import mode_labels
+from systems.registry import System
+
+__all__ = ["LossTerm", "Objective", "build_terms", "SHARED_SAMPLE_LOSSES"]
+
+SHARED_SAMPLE_LOSSES = frozenset({"kl_z_df", "pl2_gg", "pl2_bb", "pl2_gb", "l2_plus"})
+"""Inverse-pass losses that accept points already drawn from ``p_G`` (one draw per step
+serves them all; see the calling convention in ``molgen.losses``)."""
+
+
+@dataclass
+class LossTerm:
+    """One loss of a mixture.
+
+    Attributes:
+        name: loss name.
+        weight: its weight in the total.
+        function: ``loss(flow, beta_u_b, batch)`` with options bound.
+        state: option objects with ``state_dict``/``load_state_dict`` (cache, mode weights).
+    """
+
+    name: str
+    weight: float
+    function: Callable[..., torch.Tensor]
+    state: dict[str, Any]
+
+    @property
+    def batch_kind(self) -> str:
+        """``data``, ``shared`` (pre-drawn detached points) or ``count`` (samples itself)."""
+        if self.name in DATA_DEPENDENT:
+            return "data"
+        return "shared" if self.name in SHARED_SAMPLE_LOSSES else "count"
+
+
+def build_terms(
+    losses: dict[str, float], options: dict[str, dict[str, Any]], system: System, path: str
+) -> list[LossTerm]:
+    """Loss terms of a phase; ``path`` (``phases[i]``) prefixes every error."""
+    terms = []
+    for name, weight in losses.items():
+        raw = dict(options.get(name, {}))
+        option_path = f"{path}.loss_options.{name}"
+        try:
+            bound, state = _objects(name, raw, system, option_path)
+            function = get_loss(name, **bound)
+        except (ConfigError, UnknownNameError, ValueError, TypeError) as error:
+            message = str(error)
+            raise ConfigError(
+                message if message.startswith(option_path) else f"{option_path}: {message}"
+            ) from error
+        terms.append(LossTerm(name, weight, function, state))
+    return terms
+
+
+def _objects(
+    name: str, options: dict[str, Any], system: System, path: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    state: dict[str, Any] = {}
+    if "clamp" in options:
+        clamp = options["clamp"]
+        if not (isinstance(clamp, list | tuple) and len(clamp) == 2):
+            raise ConfigError(f"{path}.clamp: expected [low, high]")
+        options["clamp"] = (float(clamp[0]), float(clamp[1]))
+    if name == "pl2_cb":
+        cache = UnderSampledCache(float(options.pop("keep", 0.5)))
+        options["cache"] = cache
+        state["cache"] = cache
+    if name == "kl_x_reweighted":
+        scheme = options.pop("scheme", None)
+        if scheme == "fixed":
+            weights = FixedModeWeights(options.pop("weights"))
+        elif scheme == "ratio":
+            weights = RatioModeWeights(options.pop("target"))
+        elif scheme == "adaptive":
+            weights = AdaptiveModeWeights(options.pop("target"), float(options.pop("factor", 1.01)))
+            state["mode_weights"] = weights
+        else:
+            raise ConfigError(f"{path}.scheme: expected fixed, ratio or adaptive, got {scheme!r}")
+        if system.mode_function is None:
+            raise ConfigError(f"{path}: system {system.name!r} has no modes to reweight")
+        options["mode_weights"] = weights
+        options["mode_of"] = lambda x: mode_labels(system, x).to(x.device)
+    return options, state
+
+
+class Objective(torch.nn.Module):
+    """The weighted sum of a phase's losses on one process's share of a batch.
+
+    Holds the flow as its only submodule, so wrapping this module in
+    ``DistributedDataParallel`` synchronises the flow's gradients.
+
+    Arguments:
+        flow: the generator.
+        terms: the loss terms.
+        beta_u_b: reduced target energy ``(B, D) -> (B,)``.
+    """
+
+    def __init__(
+        self, flow: Flow, terms: list[LossTerm], beta_u_b: Callable[[torch.Tensor], torch.Tensor]
+    ):
+        super().__init__()
+        self.flow = flow
+        self.terms = terms
+        self.beta_u_b = beta_u_b
+
+    @property
+    def needs_data(self) -> bool:
+        """Whether a data batch must be passed to :meth:`forward`."""
+        return any(term.batch_kind == "data" for term in self.terms)
+
+    def forward(
+        self, count: int, data: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Total loss (scalar) and the unweighted loss values ``(K,)`` (detached).
+
+        ``count`` points are generated per loss that samples; ``data`` ``(count, D)``
+        feeds data-dependent losses.
+        """
+        shared = None
+        values = []
+        total = None
+        for term in self.terms:
+            if term.batch_kind == "data":
+                batch = data
+            elif term.batch_kind == "shared":
+                if shared is None:
+                    with torch.no_grad():
+                        shared = self.flow.sample(count)[0]
+                batch = shared
+            else:
+                batch = count
+            value = term.function(self.flow, self.beta_u_b, batch)
+            weighted = term.weight * value
+            total = weighted if total is None else total + weighted
+            values.append(value.detach())
+        return total, torch.stack(values)
+
+    def state_dicts(self) -> dict[str, dict[str, Any]]:
+        """Option-object states by ``"{loss}.{option}"``, tensors cloned."""
+        return {
+            f"{term.name}.{key}": {
+                name: value.clone() if isinstance(value, torch.Tensor) else value
+                for name, value in obj.state_dict().items()
+            }
+            for term in self.terms
+            for key, obj in term.state.items()
+        }
+
+    def load_state_dicts(self, states: dict[str, dict[str, Any]]) -> None:
+        """Restore option-object states saved by :meth:`state_dicts`."""
+        for term in self.terms:
+            for key, obj in term.state.items():
+                obj.load_state_dict(states[f"{term.name}.{key}"])

@@ -1,0 +1,113 @@
+"""Sample statistics of a generator and the ``metrics.jsonl`` log."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from molgen.flows.flow import Flow
+from molgen.training.target import mode_labels
+from systems.registry import System
+
+__all__ = ["MetricsLog", "kish_ess_fraction", "sample_statistics"]
+
+
+def kish_ess_fraction(log_weights: torch.Tensor) -> float:
+    r"""Kish effective sample size over ``n``: :math:`(\sum w)^2 / (n \sum w^2)` from
+    unnormalised log-weights ``(n,)`` (scale-free, so the unknown :math:`\log Z_B` drops).
+
+    ``nan`` when a log-weight is ``nan`` or ``+inf``; points with weight 0 count as samples.
+    """
+    log_weights = log_weights.double()
+    if torch.isnan(log_weights).any() or torch.isposinf(log_weights).any():
+        return math.nan
+    first = torch.logsumexp(log_weights, 0)
+    second = torch.logsumexp(2.0 * log_weights, 0)
+    return float(torch.exp(2.0 * first - second) / log_weights.shape[0])
+
+
+@torch.no_grad()
+def sample_statistics(
+    flow: Flow,
+    beta_u_b: Callable[[torch.Tensor], torch.Tensor],
+    system: System,
+    n: int,
+    generator: torch.Generator | None = None,
+) -> dict[str, Any]:
+    r"""Statistics of ``n`` fresh samples of ``flow`` (drawn with ``generator``).
+
+    Keys: ``n``; ``mean_beta_u_b`` (mean reduced target energy of the finite ones);
+    ``finite_fraction``; ``ess_fraction`` (Kish, from :math:`\log w = -\beta U_B - \log p_G`);
+    ``mode_fractions`` ``{mode name: fraction}`` when the system has modes.
+    """
+    x, log_p_g = flow.sample(n, generator=generator)
+    reduced = beta_u_b(x).to(torch.float64)
+    finite = torch.isfinite(reduced)
+    statistics: dict[str, Any] = {
+        "n": n,
+        "mean_beta_u_b": float(reduced[finite].mean()) if finite.any() else math.nan,
+        "finite_fraction": float(finite.double().mean()),
+        "ess_fraction": kish_ess_fraction(-reduced - log_p_g.double()),
+    }
+    labels = mode_labels(system, x)
+    if labels is not None:
+        counts = torch.bincount(labels.cpu(), minlength=len(system.mode_names))
+        statistics["mode_fractions"] = {
+            name: float(count) / n
+            for name, count in zip(system.mode_names, counts.tolist(), strict=False)
+        }
+    return statistics
+
+
+def _finite_or_none(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite_or_none(item) for key, item in value.items()}
+    return value
+
+
+class MetricsLog:
+    """Append-only JSON-lines log; each line is one record with an integer ``step``.
+
+    Non-finite numbers are written as ``null`` (strict JSON).
+
+    Arguments:
+        path: the ``metrics.jsonl`` file.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def start(self, keep_through_step: int | None) -> None:
+        """Begin a run: empty the log, or keep only records with ``step <= keep_through_step``
+        (resuming from a checkpoint at that step drops records written after it)."""
+        kept = []
+        if keep_through_step is not None and self.path.is_file():
+            kept = [line for line in self.path.read_text().splitlines() if line.strip()]
+            kept = [line for line in kept if json.loads(line)["step"] <= keep_through_step]
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
+        with os.fdopen(descriptor, "w") as handle:
+            handle.writelines(line + "\n" for line in kept)
+        os.replace(temporary, self.path)
+
+    def append(self, record: dict[str, Any]) -> None:
+        """Write one record as a line and flush it to disk."""
+        with self.path.open("a") as handle:
+            handle.write(json.dumps(_finite_or_none(record)) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def read(self) -> list[dict[str, Any]]:
+        """All records."""
+        if not self.path.is_file():
+            return []
+        return [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]

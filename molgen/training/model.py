@@ -1,0 +1,48 @@
+"""Building the generator a config describes."""
+
+from __future__ import annotations
+
+import torch
+
+from molgen.flows import Composite, Flow, Standardize, double_well_stack, molecule_stack
+from molgen.training.config import FlowConfig
+
+__all__ = ["build_flow", "fit_standardization", "standardization_layer"]
+
+_PRESETS = {"double_well": double_well_stack, "molecule": molecule_stack}
+
+
+def build_flow(config: FlowConfig, dim: int, dtype: torch.dtype = torch.float32) -> Flow:
+    """The flow of ``config`` on ``dim`` features (parameters drawn from the global RNG).
+
+    With ``standardize`` the stack is followed by a :class:`Standardize` layer holding the
+    identity map until :func:`fit_standardization` sets it.
+    """
+    sizes = {}
+    if config.width is not None:
+        sizes["width"] = config.width
+    if config.repeats is not None:
+        sizes["repeats"] = config.repeats
+    stack = _PRESETS[config.preset](dim, **sizes)
+    if config.standardize:
+        identity = Standardize(torch.zeros(dim), torch.ones(dim))
+        stack = Composite(stack, identity)
+    return Flow(stack, dim).to(dtype)
+
+
+def standardization_layer(flow: Flow) -> Standardize | None:
+    """The final :class:`Standardize` layer of a flow built by :func:`build_flow`, if any."""
+    layers = getattr(flow.transform, "layers", None)
+    if layers is not None and isinstance(layers[-1], Standardize):
+        return layers[-1]
+    return None
+
+
+def fit_standardization(flow: Flow, data: torch.Tensor) -> None:
+    """Set the standardisation layer to the per-feature mean and std of ``data`` ``(M, D)``."""
+    layer = standardization_layer(flow)
+    if layer is None:
+        return
+    fitted = Standardize.fit(data.to(layer.mean))
+    layer.mean.copy_(fitted.mean)
+    layer.std.copy_(fitted.std)

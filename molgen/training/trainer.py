@@ -1,0 +1,425 @@
+"""The training loop of ``molgen train``: phases of Adam steps on a loss mixture.
+
+One step: draw this process's share of the batch, evaluate the mixture, back-propagate
+(``DistributedDataParallel`` averages gradients across processes), and apply Adam unless
+the loss or a gradient is non-finite on any process; such a step is skipped, counted,
+and the loss-option states (cache, mode weights) are rolled back. A run resumed from a
+checkpoint continues with the same numbers as an uninterrupted run (CPU, same processes).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+from torch.nn.parallel import DistributedDataParallel
+from tqdm import tqdm
+
+import systems
+from forcefields.errors import ConfigError, InputFileError
+from molgen.flows.flow import Flow
+from molgen.training.checkpoints import (
+    final_checkpoint,
+    latest_checkpoint,
+    load_checkpoint,
+    periodic_checkpoint_path,
+    phase_checkpoint_path,
+    prune_periodic_checkpoints,
+    save_checkpoint,
+)
+from molgen.training.config import PhaseConfig, TrainConfig, config_to_mapping
+from molgen.training.data import DataPool, load_data
+from molgen.training.distributed import Processes, current_processes, shard_size
+from molgen.training.loss_mixture import Objective, build_terms
+from molgen.training.metrics import MetricsLog, sample_statistics
+from molgen.training.model import build_flow, fit_standardization
+from molgen.training.rng import (
+    capture_global_state,
+    derive_seed,
+    restore_global_state,
+    seed_everything,
+)
+from molgen.training.run_state import Position, StopRequest, run_fingerprint
+from molgen.training.schedule import make_scheduler
+from molgen.training.target import DTYPES, ReducedEnergy
+from systems.registry import System
+
+__all__ = ["TrainResult", "TrainingInterrupted", "train"]
+
+
+class TrainingInterrupted(Exception):
+    """Training stopped on SIGINT/SIGTERM after checkpointing the last completed step."""
+
+
+@dataclass
+class TrainResult:
+    """Outcome of :func:`train`.
+
+    Attributes:
+        step: global steps completed.
+        skipped: steps skipped for non-finite values (all phases).
+        checkpoint: the last checkpoint written.
+        finished: whether every phase is complete.
+        flow: the trained generator.
+    """
+
+    step: int
+    skipped: int
+    checkpoint: Path | None
+    finished: bool
+    flow: Flow
+
+
+def train(
+    config: TrainConfig,
+    run_dir: str | Path,
+    *,
+    resume: bool = False,
+    stop_at_step: int | None = None,
+    system: System | None = None,
+    progress: bool = True,
+) -> TrainResult:
+    """Train the flow of ``config`` and write the run directory.
+
+    Arguments:
+        config: the run configuration.
+        run_dir: directory for ``config.yaml``, ``checkpoints/``, ``metrics.jsonl``.
+        resume: continue from the latest checkpoint in ``run_dir``.
+        stop_at_step: stop (with a checkpoint) once this global step is reached; a later
+            ``resume`` continues exactly.
+        system: the system to use instead of ``systems.load(config.system)``.
+        progress: show a tqdm bar (main process only).
+
+    Raises:
+        ConfigError, InputFileError: bad config, data, run directory or checkpoint.
+        TrainingInterrupted: on SIGINT/SIGTERM, after checkpointing.
+    """
+    trainer = _Trainer(config, Path(run_dir), system, progress)
+    return trainer.run(resume, stop_at_step)
+
+
+class _Trainer:
+    def __init__(self, config: TrainConfig, run_dir: Path, system: System | None, progress: bool):
+        self.config = config
+        self.run_dir = run_dir
+        self.checkpoints = run_dir / "checkpoints"
+        self.processes: Processes = current_processes()
+        self.device = _device(config.device, self.processes)
+        self.dtype = DTYPES[config.dtype]
+        self.system = system if system is not None else systems.load(config.system)
+        self.metrics = MetricsLog(run_dir / "metrics.jsonl")
+        self.progress = progress and self.processes.is_main
+        self.fingerprint = run_fingerprint(config)
+        self.stop = StopRequest()
+        self.last_checkpoint: Path | None = None
+
+    # -- set-up ---------------------------------------------------------------------------
+
+    def run(self, resume: bool, stop_at_step: int | None) -> TrainResult:
+        checkpoint = self._prepare_directory(resume)
+        seed_everything(derive_seed(self.config.seed, "init"))
+        self.flow = build_flow(self.config.flow, self.system.dimension, self.dtype).to(self.device)
+        position = Position()
+        if checkpoint is None:
+            self._initialise_weights()
+            self._seed_streams()
+        else:
+            position = self._restore(checkpoint)
+            if checkpoint == final_checkpoint(self.checkpoints):
+                return TrainResult(position.step, position.skipped, checkpoint, True, self.flow)
+        if self.processes.is_main:
+            self.metrics.start(position.step if checkpoint is not None else None)
+        self.last_checkpoint = checkpoint
+        total_steps = sum(phase.steps for phase in self.config.phases)
+        bar = tqdm(
+            total=total_steps, initial=position.step, disable=not self.progress, desc="train"
+        )
+        try:
+            with self.stop.installed():
+                finished = self._run_phases(position, checkpoint, stop_at_step, bar)
+        finally:
+            bar.close()
+        return TrainResult(
+            position.step, position.skipped, self.last_checkpoint, finished, self.flow
+        )
+
+    def _prepare_directory(self, resume: bool) -> Path | None:
+        checkpoint = latest_checkpoint(self.checkpoints) if self.checkpoints.is_dir() else None
+        if resume and checkpoint is None:
+            raise InputFileError(f"{self.run_dir}: no checkpoint to resume from")
+        if not resume and (checkpoint is not None or (self.run_dir / "metrics.jsonl").exists()):
+            raise InputFileError(
+                f"{self.run_dir}: already holds a run; pass --resume or a new --out"
+            )
+        if self.processes.is_main:
+            self.checkpoints.mkdir(parents=True, exist_ok=True)
+            (self.run_dir / "plots").mkdir(exist_ok=True)
+            _write_text_atomic(
+                self.run_dir / "config.yaml",
+                yaml.safe_dump(config_to_mapping(self.config), sort_keys=False),
+            )
+        self.processes.barrier()
+        return checkpoint
+
+    def _initialise_weights(self) -> None:
+        if self.config.init is not None:
+            source = load_checkpoint(Path(self.config.init), self.device)
+            try:
+                self.flow.load_state_dict(source["model"])
+            except RuntimeError as error:
+                raise ConfigError(
+                    f"init: {self.config.init} does not fit this flow ({error})"
+                ) from error
+            return
+        if self.config.flow.standardize:
+            first = next((i for i, p in enumerate(self.config.phases) if p.data is not None), None)
+            if first is None:
+                raise ConfigError("flow.standardize: no phase has data to fit it on")
+            fit_standardization(self.flow, self._data_points(first))
+
+    def _seed_streams(self) -> None:
+        rank = self.processes.rank
+        seed_everything(derive_seed(self.config.seed, "train", rank))
+        self.data_generator = torch.Generator().manual_seed(
+            derive_seed(self.config.seed, "batches", rank)
+        )
+        self.metrics_generator = torch.Generator(self.device).manual_seed(
+            derive_seed(self.config.seed, "metrics")
+        )
+
+    def _restore(self, path: Path) -> Position:
+        payload = load_checkpoint(path, self.device)
+        saved = payload["fingerprint"]
+        if saved["setup"] != self.fingerprint["setup"]:
+            raise ConfigError(f"{path}: system, flow, dtype, seed or init differ from the config")
+        position = Position(**payload["position"])
+        needed = position.phase + 1
+        if (
+            len(self.fingerprint["phases"]) < needed
+            or saved["phases"][:needed] != self.fingerprint["phases"][:needed]
+        ):
+            raise ConfigError(f"{path}: phases[0..{position.phase}] differ from the checkpoint's")
+        self.flow.load_state_dict(payload["model"])
+        self.data_generator = torch.Generator()
+        self.metrics_generator = torch.Generator(self.device)
+        streams = payload["rng"]
+        if len(streams) != self.processes.world_size:
+            raise ConfigError(
+                f"{path}: saved by {len(streams)} process(es), "
+                f"resumed by {self.processes.world_size}"
+            )
+        mine = streams[self.processes.rank]
+        restore_global_state(mine["global"])
+        self.data_generator.set_state(mine["batches"])
+        self.metrics_generator.set_state(payload["metrics_rng"])
+        self.resume_payload = payload
+        return position
+
+    def _data_points(self, phase_index: int) -> torch.Tensor:
+        phase = self.config.phases[phase_index]
+        seed = derive_seed(self.config.seed, "data", phase_index)
+        points = load_data(
+            self.system, phase.data, phase.temperature_factor, seed, f"phases[{phase_index}].data"
+        )
+        return points.to(device=self.device, dtype=self.dtype)
+
+    # -- phases ---------------------------------------------------------------------------
+
+    def _run_phases(
+        self, position: Position, checkpoint: Path | None, stop_at_step: int | None, bar: tqdm
+    ) -> bool:
+        resumed_phase = position.phase if checkpoint is not None else None
+        for index in range(position.phase, len(self.config.phases)):
+            phase = self.config.phases[index]
+            if index != position.phase:
+                position.phase, position.phase_step, position.phase_skipped = index, 0, 0
+            objective, optimizer, scheduler, pool = self._phase_objects(index)
+            if index == resumed_phase:
+                optimizer.load_state_dict(self.resume_payload["optimizer"])
+                scheduler.load_state_dict(self.resume_payload["scheduler"])
+                objective.load_state_dicts(self.resume_payload["loss_state"])
+            trained = self._wrap(objective)
+            timer = time.perf_counter()
+            steps_timed = 0
+            while position.phase_step < phase.steps:
+                if stop_at_step is not None and position.step >= stop_at_step:
+                    self._save(position, objective, optimizer, scheduler, periodic=True)
+                    return False
+                stop = self._step(phase, position, objective, trained, optimizer, scheduler, pool)
+                bar.update(1)
+                steps_timed += 1
+                last = position.phase_step == phase.steps
+                if position.phase_step % self.config.metrics.every == 0 or last:
+                    seconds = (time.perf_counter() - timer) / steps_timed
+                    self._log(phase, position, objective, scheduler, seconds, bar)
+                    timer, steps_timed = time.perf_counter(), 0
+                if last:
+                    self._save(
+                        position,
+                        objective,
+                        optimizer,
+                        scheduler,
+                        periodic=True,
+                        phase_end=phase.name,
+                    )
+                elif position.step % self.config.checkpoints.every == 0:
+                    self._save(position, objective, optimizer, scheduler, periodic=True)
+                if stop:
+                    if not last:
+                        self._save(position, objective, optimizer, scheduler, periodic=True)
+                    raise TrainingInterrupted(
+                        f"stopped at step {position.step}; resume with --resume"
+                    )
+        self._save(position, objective, optimizer, scheduler, final=True)
+        return True
+
+    def _phase_objects(self, index: int):
+        phase = self.config.phases[index]
+        path = f"phases[{index}]"
+        energy = ReducedEnergy(
+            self.system,
+            phase.temperature_factor,
+            self.config.energy_dtype,
+            self.device,
+            phase.clip,
+            phase.align,
+            path,
+        )
+        terms = build_terms(phase.losses, phase.loss_options, self.system, path)
+        objective = Objective(self.flow, terms, energy)
+        pool = DataPool(self._data_points(index)) if objective.needs_data else None
+        optimizer = torch.optim.Adam(self.flow.parameters(), lr=phase.lr)
+        scheduler = make_scheduler(optimizer, phase.schedule, phase.steps)
+        return objective, optimizer, scheduler, pool
+
+    def _wrap(self, objective: Objective) -> torch.nn.Module:
+        if not self.processes.distributed:
+            return objective
+        device_ids = [self.device.index] if self.device.type == "cuda" else None
+        return DistributedDataParallel(objective, device_ids=device_ids)
+
+    # -- one step -------------------------------------------------------------------------
+
+    def _step(
+        self, phase: PhaseConfig, position, objective, trained, optimizer, scheduler, pool
+    ) -> bool:
+        count = shard_size(phase.batch_size, self.processes)
+        data = pool.batch(count, self.data_generator) if pool is not None else None
+        saved_states = objective.state_dicts()
+        optimizer.zero_grad(set_to_none=True)
+        total, values = trained(count, data)
+        total.backward()
+        finite = bool(torch.isfinite(total)) and all(
+            bool(torch.isfinite(p.grad).all()) for p in self.flow.parameters() if p.grad is not None
+        )
+        flags = torch.tensor([float(finite), float(self.stop.requested)], dtype=torch.float64)
+        reduced = self.processes.sum(
+            torch.cat([flags, values.double().cpu(), total.detach().double().cpu().reshape(1)])
+        )
+        all_finite = reduced[0].item() == self.processes.world_size
+        if all_finite:
+            if phase.grad_clip is not None:
+                torch.nn.utils.clip_grad_norm_(self.flow.parameters(), phase.grad_clip)
+            optimizer.step()
+        else:
+            objective.load_state_dicts(saved_states)
+            position.skipped += 1
+            position.phase_skipped += 1
+        self.last_lr = scheduler.get_last_lr()[0]
+        with warnings.catch_warnings():
+            # a skipped first step steps the schedule without an optimizer step, on purpose
+            warnings.filterwarnings("ignore", "Detected call of `lr_scheduler.step()`")
+            scheduler.step()
+        position.phase_step += 1
+        position.step += 1
+        self.last_values = reduced[2:] / self.processes.world_size
+        return reduced[1].item() > 0
+
+    # -- output ---------------------------------------------------------------------------
+
+    def _log(self, phase, position, objective, scheduler, seconds: float, bar: tqdm) -> None:
+        if not self.processes.is_main:
+            return
+        values = self.last_values.tolist()
+        record: dict[str, Any] = {
+            "step": position.step,
+            "phase": phase.name,
+            "phase_step": position.phase_step,
+            "lr": self.last_lr,
+            "losses": {
+                term.name: value for term, value in zip(objective.terms, values[:-1], strict=True)
+            },
+            "total": values[-1],
+            "skipped": position.phase_skipped,
+            "skipped_total": position.skipped,
+            "seconds_per_step": seconds,
+        }
+        if self.config.metrics.samples > 0:
+            record["samples"] = sample_statistics(
+                self.flow,
+                objective.beta_u_b,
+                self.system,
+                self.config.metrics.samples,
+                self.metrics_generator,
+            )
+        self.metrics.append(record)
+        bar.set_postfix(phase=phase.name, total=f"{values[-1]:.4g}", skipped=position.skipped)
+
+    def _save(
+        self,
+        position,
+        objective,
+        optimizer,
+        scheduler,
+        *,
+        periodic=False,
+        phase_end=None,
+        final=False,
+    ):
+        streams = self.processes.gather(
+            {"global": capture_global_state(), "batches": self.data_generator.get_state()}
+        )
+        if not self.processes.is_main:
+            return
+        payload = {
+            "step": position.step,
+            "position": vars(position).copy(),
+            "fingerprint": self.fingerprint,
+            "model": self.flow.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "loss_state": objective.state_dicts(),
+            "rng": streams,
+            "metrics_rng": self.metrics_generator.get_state(),
+        }
+        targets = []
+        if periodic:
+            targets.append(periodic_checkpoint_path(self.checkpoints, position.step))
+        if phase_end is not None:
+            targets.append(phase_checkpoint_path(self.checkpoints, phase_end))
+        if final:
+            targets.append(final_checkpoint(self.checkpoints))
+        for target in targets:
+            save_checkpoint(target, payload)
+        prune_periodic_checkpoints(self.checkpoints, self.config.checkpoints.keep)
+        self.last_checkpoint = targets[-1]
+
+
+def _device(name: str, processes: Processes) -> torch.device:
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ConfigError(f"device: {name!r} requested but CUDA is not available")
+        if processes.distributed and name == "cuda":
+            return torch.device("cuda", torch.cuda.current_device())
+    return torch.device(name)
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text)
+    temporary.replace(path)

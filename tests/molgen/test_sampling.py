@@ -1,0 +1,175 @@
+"""``molgen sample``: reproducible chunked draws, consistent per-sample arrays, file formats."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import mdtraj
+import numpy as np
+import pytest
+import torch
+
+import systems
+from molgen.sampling import load_run, sample_run, write_trajectory_atomic
+from molgen.training import config_from_mapping, train
+from tests.molgen.training.tiny import tiny_config
+
+
+@pytest.fixture(scope="module")
+def toy_run(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("toy") / "run"
+    mapping = tiny_config(metrics={"every": 4, "samples": 0})
+    mapping["phases"][0]["steps"] = mapping["phases"][1]["steps"] = 4
+    train(config_from_mapping(mapping), run_dir, progress=False)
+    return run_dir
+
+
+def _arrays(path) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as archive:
+        return {key: archive[key] for key in archive.files}
+
+
+def test_same_seed_gives_the_same_file_and_other_seeds_differ(toy_run, tmp_path):
+    first = sample_run(toy_run, 2500, tmp_path / "a.npz", batch=1000, seed=1, progress=False)
+    again = sample_run(toy_run, 2500, tmp_path / "b", batch=1000, seed=1, progress=False)
+    other = sample_run(toy_run, 2500, tmp_path / "c.npz", batch=1000, seed=2, progress=False)
+    assert again.arrays == tmp_path / "b.npz"
+    a, b, c = _arrays(first.arrays), _arrays(again.arrays), _arrays(other.arrays)
+    assert a.keys() == b.keys()
+    for key in a:
+        assert np.array_equal(a[key], b[key]), key
+    assert not np.allclose(a["x"], c["x"])
+    assert not any(path.name.endswith(".parts") for path in tmp_path.iterdir())
+
+
+def test_chunk_size_does_not_change_the_latents(toy_run, tmp_path):
+    small = _arrays(
+        sample_run(toy_run, 1500, tmp_path / "s.npz", batch=300, seed=4, progress=False).arrays
+    )
+    large = _arrays(
+        sample_run(toy_run, 1500, tmp_path / "l.npz", batch=1500, seed=4, progress=False).arrays
+    )
+    # Same latents and weights; only float32 round-off of differently blocked matrix
+    # products can differ (relative 1e-6 of values of order 10).
+    np.testing.assert_allclose(small["x"], large["x"], rtol=1e-5, atol=1e-5)
+
+
+def test_per_sample_arrays_are_consistent(toy_run, tmp_path):
+    arrays = _arrays(
+        sample_run(toy_run, 1000, tmp_path / "s.npz", batch=400, seed=0, progress=False).arrays
+    )
+    x = torch.from_numpy(arrays["x"])
+    assert x.shape == (1000, 12)
+    well = systems.load("double_well_medium")
+    energy = well.toy_energy.double()(x.double()).numpy()
+    np.testing.assert_allclose(arrays["energy"], energy, rtol=1e-12)
+    np.testing.assert_allclose(arrays["u_b"], well.beta * energy, rtol=1e-12)
+    np.testing.assert_allclose(arrays["log_w"], -arrays["u_b"] - arrays["log_p_g"], rtol=1e-12)
+    assert np.array_equal(arrays["log_prob"], arrays["log_p_g"])
+    assert np.array_equal(arrays["modes"], (arrays["x"][:, 0] > 0).astype(np.int64))
+    assert np.array_equal(arrays["x0"], arrays["x"][:, 0].astype(np.float64))
+    assert list(arrays["mode_names"]) == ["major", "minor"]
+    run = load_run(toy_run)
+    with torch.no_grad():
+        inverse = run.flow.log_prob(x).double().numpy()
+    # log p_G by the forward pass equals the inverse pass up to float32 round-off
+    np.testing.assert_allclose(arrays["log_p_g"], inverse, atol=1e-3)
+
+
+@pytest.mark.slow  # a CLI subprocess: 10-60 s on a shared 2-core machine
+def test_killed_sampling_resumes_from_its_chunks(toy_run, tmp_path):
+    out = tmp_path / "k.npz"
+    parts = tmp_path / ".k.npz.parts"
+    command = [
+        sys.executable,
+        "-m",
+        "cli.main",
+        "sample",
+        str(toy_run),
+        "-n",
+        "20000",
+        "--batch",
+        "100",
+        "--seed",
+        "5",
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
+    environment = {**os.environ, "OMP_NUM_THREADS": "1"}
+    log = tmp_path / "killed.log"
+    with log.open("w") as handle:
+        process = subprocess.Popen(command, env=environment, stdout=handle, stderr=handle)
+    deadline = time.time() + 60
+    while time.time() < deadline and len(list(parts.glob("chunk_*.npz"))) < 3:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    written = len(list(parts.glob("chunk_*.npz")))
+    assert written >= 3 and not out.exists(), log.read_text()
+    assert json.loads((parts / "manifest.json").read_text())["seed"] == 5
+    resumed = sample_run(toy_run, 20000, out, batch=100, seed=5, progress=False)
+    assert resumed.reused_chunks >= written - 1  # a chunk being renamed at the kill may be lost
+    whole = sample_run(toy_run, 20000, tmp_path / "w.npz", batch=100, seed=5, progress=False)
+    assert whole.reused_chunks == 0
+    a, b = _arrays(out), _arrays(whole.arrays)
+    for key in a:
+        assert np.array_equal(a[key], b[key]), key
+
+
+@pytest.mark.parametrize("name", ["t.dcd", "t.h5"])
+def test_trajectory_writer_is_readable_by_mdtraj(tmp_path, name):
+    if name.endswith(".h5"):
+        pytest.importorskip("tables", reason="mdtraj writes .h5 through PyTables")
+    butane = systems.load("butane")
+    noise = np.random.default_rng(0).normal(size=(5, butane.n_atoms, 3))
+    frames = butane.positions[None] + 0.01 * noise
+    written = write_trajectory_atomic(tmp_path / name, frames, butane.topology)
+    if name.endswith(".dcd"):
+        assert written == [tmp_path / name, tmp_path / "t.pdb"]
+        loaded = mdtraj.load(str(written[0]), top=str(written[1]))
+    else:
+        loaded = mdtraj.load(str(written[0]))
+    assert loaded.n_frames == 5 and loaded.n_atoms == butane.n_atoms
+    # stored as float32 (dcd in Angstrom): agreement to float32 precision
+    np.testing.assert_allclose(loaded.xyz, frames, atol=1e-5)
+
+
+def test_molecule_run_samples_to_trajectory_and_sidecar(tmp_path):
+    butane = systems.load("butane")
+    rng = np.random.default_rng(1)
+    data = butane.positions[None] + 0.005 * rng.normal(size=(256, butane.n_atoms, 3))
+    np.savez(tmp_path / "data.npz", x=data)
+    mapping = {
+        "system": "butane",
+        "flow": {"preset": "molecule", "width": 8, "repeats": 1, "standardize": True},
+        "metrics": {"every": 2, "samples": 16},
+        "phases": [
+            {
+                "name": "pretrain",
+                "steps": 2,
+                "batch_size": 16,
+                "lr": 1e-4,
+                "losses": {"kl_z_dd": 1.0},
+                "data": {"source": "file", "path": str(tmp_path / "data.npz")},
+            }
+        ],
+    }
+    train(config_from_mapping(mapping), tmp_path / "run", progress=False)
+    out = tmp_path / "samples.dcd"
+    result = sample_run(tmp_path / "run", 40, out, batch=16, seed=0, progress=False)
+    assert [p.name for p in result.files] == ["samples.dcd", "samples.pdb", "samples.dcd.npz"]
+    frames = mdtraj.load(str(out), top=str(tmp_path / "samples.pdb"))
+    assert frames.n_frames == 40 and frames.n_atoms == butane.n_atoms
+    arrays = _arrays(result.arrays)
+    assert "x" not in arrays and set(arrays["modes"]) <= {0, 1, 2}
+    energy = butane.energy()(torch.from_numpy(frames.xyz.astype(np.float64))).numpy()
+    # frames come back from float32 Angstrom storage; energies agree to that precision
+    np.testing.assert_allclose(arrays["energy"], energy, rtol=1e-3)
+    np.testing.assert_allclose(arrays["u_b"], butane.beta * arrays["energy"], rtol=1e-12)
+    assert arrays["dihedral"].shape == (40,)

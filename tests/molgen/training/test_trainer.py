@@ -1,0 +1,190 @@
+"""The trainer on tiny double-well runs: metrics, checkpoints, exact resume, skipped steps."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+
+import pytest
+import torch
+
+from forcefields.errors import ConfigError, InputFileError
+from molgen.training import CheckpointError, branch_run, config_from_mapping, load_checkpoint, train
+from molgen.training.model import build_flow
+from systems.double_well import double_well_wide
+from tests.molgen.training.energies import nan_on_call_system
+from tests.molgen.training.tiny import tiny_config
+
+
+def _records(run_dir: pathlib.Path) -> list[dict]:
+    lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    for record in records:
+        record.pop("seconds_per_step")  # wall-clock time, the one non-reproducible field
+    return records
+
+
+def test_run_writes_directory_metrics_and_checkpoints(tmp_path):
+    config = config_from_mapping(tiny_config())
+    result = train(config, tmp_path / "run", progress=False)
+    run = tmp_path / "run"
+    assert result.finished and result.step == 24 and result.skipped == 0
+    assert (run / "config.yaml").is_file() and (run / "plots").is_dir()
+    names = sorted(path.name for path in (run / "checkpoints").glob("*.pt"))
+    # every 5 steps and at phase ends (12, 24); keep: 2 periodic ones, plus phase ends + final
+    assert names == [
+        "end_finetune.pt",
+        "end_pretrain.pt",
+        "final.pt",
+        "step_000000020.pt",
+        "step_000000024.pt",
+    ]
+    records = _records(run)
+    assert [r["step"] for r in records] == [4, 8, 12, 16, 20, 24]
+    assert [r["phase"] for r in records] == ["pretrain"] * 3 + ["finetune"] * 3
+    last = records[-1]
+    assert set(last["losses"]) == {"l2_plus", "pl2_cb", "kl_x"}
+    assert last["total"] == pytest.approx(
+        last["losses"]["l2_plus"] + 0.5 * last["losses"]["pl2_cb"], rel=1e-5
+    )
+    samples = last["samples"]
+    assert samples["n"] == 128
+    assert sum(samples["mode_fractions"].values()) == pytest.approx(1.0)
+    assert 0.0 < samples["ess_fraction"] <= 1.0
+    assert last["skipped_total"] == 0
+    # cosine from 1e-3 to 1e-4 over 12 steps: the last step runs at the final factor
+    assert last["lr"] == pytest.approx(1e-4)
+
+
+def test_pretraining_lowers_the_loss_on_held_out_data(tmp_path):
+    mapping = tiny_config(system="double_well_wide")
+    mapping["phases"] = mapping["phases"][:1]
+    mapping["phases"][0]["steps"] = 40
+    config = config_from_mapping(mapping)
+    train(config, tmp_path / "run", progress=False)
+    data = double_well_wide().sample(4096, torch.Generator().manual_seed(123)).float()
+    initial = build_flow(config.flow, 12)  # the stacks start as the identity map
+    trained = build_flow(config.flow, 12)
+    trained.load_state_dict(load_checkpoint(tmp_path / "run" / "checkpoints" / "final.pt")["model"])
+    with torch.no_grad():
+        before = -initial.log_prob(data).mean().item()
+        after = -trained.log_prob(data).mean().item()
+    # The initial N(0, I) puts the std-10 coordinates hundreds of nats too low; the paired
+    # comparison on the same 4096 points has a Monte-Carlo error of a few nats, so halving
+    # the negative log-likelihood is far outside noise.
+    assert after < 0.5 * before
+
+
+@pytest.mark.parametrize("stop", [9, 12, 17])
+def test_interrupted_and_resumed_run_is_bitwise_identical(tmp_path, stop):
+    config = config_from_mapping(tiny_config())
+    train(config, tmp_path / "whole", progress=False)
+    partial = train(config, tmp_path / "split", stop_at_step=stop, progress=False)
+    assert not partial.finished and partial.step == stop
+    train(config, tmp_path / "split", resume=True, progress=False)
+    whole = load_checkpoint(tmp_path / "whole" / "checkpoints" / "final.pt")
+    split = load_checkpoint(tmp_path / "split" / "checkpoints" / "final.pt")
+    for name, tensor in whole["model"].items():
+        assert torch.equal(tensor, split["model"][name]), name
+    for index, state in whole["optimizer"]["state"].items():
+        assert torch.equal(state["exp_avg_sq"], split["optimizer"]["state"][index]["exp_avg_sq"])
+    assert torch.equal(
+        whole["loss_state"]["pl2_cb.cache"]["points"], split["loss_state"]["pl2_cb.cache"]["points"]
+    )
+    assert _records(tmp_path / "whole") == _records(tmp_path / "split")
+
+
+def test_non_finite_step_is_skipped_counted_and_never_saved(tmp_path):
+    mapping = tiny_config(metrics={"every": 1, "samples": 0}, checkpoints={"every": 1, "keep": 10})
+    mapping["phases"] = [mapping["phases"][1]]
+    mapping["phases"][0].update(steps=6, losses={"l2_plus": 1.0}, loss_options={})
+    config = config_from_mapping(mapping)
+    # one energy call per step (one loss, no metric samples): step 3 is NaN
+    result = train(config, tmp_path / "run", system=nan_on_call_system(bad_call=3), progress=False)
+    assert result.skipped == 1
+    records = _records(tmp_path / "run")
+    assert [r["skipped_total"] for r in records] == [0, 0, 1, 1, 1, 1]
+    assert records[2]["total"] is None  # NaN is written as null
+    checkpoints = tmp_path / "run" / "checkpoints"
+    saved = {step: load_checkpoint(checkpoints / f"step_{step:09d}.pt") for step in (2, 3, 4)}
+    for state in saved.values():
+        assert all(torch.isfinite(t).all() for t in state["model"].values())
+    unchanged = all(
+        torch.equal(saved[2]["model"][k], saved[3]["model"][k]) for k in saved[2]["model"]
+    )
+    moved = any(
+        not torch.equal(saved[3]["model"][k], saved[4]["model"][k]) for k in saved[3]["model"]
+    )
+    assert unchanged and moved
+    assert saved[3]["position"]["skipped"] == 1
+
+
+class _Payload:
+    """Unpickling this object would create a file (it must never be unpickled)."""
+
+    def __init__(self, marker: pathlib.Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (pathlib.Path.touch, (self.marker,))
+
+
+def test_crafted_pickle_is_refused(tmp_path):
+    config = config_from_mapping(tiny_config())
+    train(config, tmp_path / "run", stop_at_step=5, progress=False)
+    marker = tmp_path / "code_ran"
+    checkpoint = tmp_path / "run" / "checkpoints" / "step_000000005.pt"
+    torch.save({"format": "molgen.training.checkpoint/1", "model": _Payload(marker)}, checkpoint)
+    with pytest.raises(CheckpointError, match="refused to load"):
+        train(config, tmp_path / "run", resume=True, progress=False)
+    assert not marker.exists()
+
+
+def test_existing_run_needs_resume_and_matching_config(tmp_path):
+    config = config_from_mapping(tiny_config())
+    train(config, tmp_path / "run", stop_at_step=5, progress=False)
+    with pytest.raises(InputFileError, match="already holds a run"):
+        train(config, tmp_path / "run", progress=False)
+    with pytest.raises(InputFileError, match="no checkpoint"):
+        train(config, tmp_path / "empty", resume=True, progress=False)
+    other = config_from_mapping(tiny_config(seed=8))
+    with pytest.raises(ConfigError, match="seed"):
+        train(other, tmp_path / "run", resume=True, progress=False)
+
+
+def test_cli_trains_and_reports_config_errors(tmp_path, capsys):
+    from cli.main import main
+
+    config = tmp_path / "tiny.yaml"
+    mapping = tiny_config(metrics={"every": 6, "samples": 0})
+    mapping["phases"][0]["steps"] = mapping["phases"][1]["steps"] = 3
+    config.write_text(json.dumps(mapping))  # JSON is YAML
+    assert (
+        main(["train", str(config), "--out", str(tmp_path / "run"), "--no-progress", "--seed", "3"])
+        == 0
+    )
+    assert (tmp_path / "run" / "checkpoints" / "final.pt").is_file()
+    assert "seed: 3" in (tmp_path / "run" / "config.yaml").read_text()
+    mapping["phases"][1]["steps"] = -1
+    config.write_text(json.dumps(mapping))
+    assert main(["train", str(config), "--out", str(tmp_path / "bad")]) == 2
+    assert "phases[1].steps" in capsys.readouterr().err
+    assert not os.path.exists(tmp_path / "bad")
+
+
+def test_branch_from_a_shared_pretraining_matches_a_full_run(tmp_path):
+    config = config_from_mapping(tiny_config())
+    train(config, tmp_path / "whole", progress=False)
+    branch_run(tmp_path / "whole", "pretrain", config, tmp_path / "branch")
+    train(config, tmp_path / "branch", resume=True, progress=False)
+    whole = load_checkpoint(tmp_path / "whole" / "checkpoints" / "final.pt")["model"]
+    branch = load_checkpoint(tmp_path / "branch" / "checkpoints" / "final.pt")["model"]
+    assert all(torch.equal(whole[name], branch[name]) for name in whole)
+    assert _records(tmp_path / "whole") == _records(tmp_path / "branch")
+    changed = tiny_config()
+    changed["phases"][0]["lr"] = 0.5
+    with pytest.raises(ConfigError, match=r"phases\[0\.\.0\] differ"):
+        other = config_from_mapping(changed)
+        branch_run(tmp_path / "whole", "pretrain", other, tmp_path / "bad")
+        train(other, tmp_path / "bad", resume=True, progress=False)
