@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import tempfile
@@ -10,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from forcefields.errors import InputFileError, ShapeMismatchError
+from forcefields.errors import InputFileError, NonFiniteCoordinatesError, ShapeMismatchError
 
 __all__ = [
     "add_charmm_arguments",
@@ -18,6 +20,8 @@ __all__ = [
     "load_frames",
     "write_json_atomic",
 ]
+
+MAX_REASON_LENGTH = 300
 
 
 def add_charmm_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,7 +50,16 @@ def resolve_charmm_files(args: argparse.Namespace) -> tuple[Path, list[Path], Pa
 
 
 def load_frames(trajectory: Path, topology: Path | None) -> np.ndarray:
-    """Frames ``(B, N, 3)`` in nm from any file mdtraj reads (``.dcd``, ``.h5``, ``.pdb``, ...)."""
+    """Frames ``(B, N, 3)`` in nm from any file mdtraj reads (``.dcd``, ``.h5``, ``.pdb``, ...).
+
+    What mdtraj prints to stderr while reading (such as a missing-PyTables banner) is
+    swallowed, so that a failure is reported as one line.
+
+    Raises:
+        InputFileError: a file is missing or mdtraj cannot read it.
+        ShapeMismatchError: the trajectory has no frames.
+        NonFiniteCoordinatesError: a frame holds NaN or infinite coordinates.
+    """
     import mdtraj
 
     if not Path(trajectory).is_file():
@@ -54,16 +67,24 @@ def load_frames(trajectory: Path, topology: Path | None) -> np.ndarray:
     if topology is not None and not Path(topology).is_file():
         raise InputFileError(f"{topology}: topology file not found")
     try:
-        if topology is None:
-            frames = mdtraj.load(str(trajectory))
-        else:
-            frames = mdtraj.load(str(trajectory), top=str(topology))
+        with contextlib.redirect_stderr(io.StringIO()):
+            if topology is None:
+                frames = mdtraj.load(str(trajectory))
+            else:
+                frames = mdtraj.load(str(trajectory), top=str(topology))
     except Exception as error:
-        message = " ".join(str(error).split())
+        message = " ".join(str(error).split())[:MAX_REASON_LENGTH]
         raise InputFileError(f"{trajectory}: mdtraj cannot read it ({message})") from error
     if frames.n_frames == 0:
         raise ShapeMismatchError(f"{trajectory}: the trajectory has no frames")
-    return frames.xyz.astype(np.float64)
+    xyz = frames.xyz.astype(np.float64)
+    finite = np.isfinite(xyz).reshape(len(xyz), -1).all(axis=1)
+    if not finite.all():
+        bad = np.flatnonzero(~finite)[:10].tolist()
+        raise NonFiniteCoordinatesError(
+            f"{trajectory}: NaN or infinite coordinates in frame(s) {bad}"
+        )
+    return xyz
 
 
 def write_json_atomic(path: Path, payload: dict) -> None:

@@ -29,12 +29,82 @@ PathLike = str | Path
 
 _BOND_K = KCAL_TO_KJ / ANGSTROM_TO_NM**2
 
+_PSF_SECTION = re.compile(r"^\s*(-?[0-9]+)(?:\s+-?[0-9]+)*\s*!(N[A-Z]+)")
+_PSF_INDEX = re.compile(r"^-?[0-9]+$")
+_REQUIRED_PSF_SECTIONS = ("NTITLE", "NATOM", "NBOND", "NTHETA", "NPHI", "NIMPHI")
+_PSF_INDEX_SECTIONS = frozenset({"NBOND", "NTHETA", "NPHI", "NIMPHI", "NCRTERM"})
+
+
+def _psf_sections(lines: list[str]) -> dict[str, tuple[int, int]]:
+    """``{section name: (header line index, count)}`` of the ``!N...`` headers of a psf."""
+    sections = {}
+    for number, line in enumerate(lines):
+        match = _PSF_SECTION.match(line)
+        if match:
+            sections.setdefault(match.group(2), (number, int(match.group(1))))
+    return sections
+
+
+def _section_length(lines: list[str], start: int) -> int:
+    """Number of lines after the header at ``start`` up to the next blank line."""
+    end = start + 1
+    while end < len(lines) and lines[end].strip():
+        end += 1
+    return end - start - 1
+
+
+def _check_psf_indices(psf: Path, lines: list[str], section: str, start: int, n_atoms: int):
+    """Raise unless the atom indices under the header at line ``start`` lie in 1..n_atoms."""
+    for number in range(start + 1, len(lines)):
+        tokens = lines[number].split()
+        if not tokens:
+            return
+        for token in tokens:
+            if not _PSF_INDEX.match(token):
+                raise InputFileError(
+                    f"{psf}: line {number + 1}: !{section} expects atom indices, got {token!r}"
+                )
+            if not 1 <= int(token) <= n_atoms:
+                raise InputFileError(
+                    f"{psf}: line {number + 1}: !{section} atom index {token} is outside "
+                    f"1..{n_atoms}"
+                )
+
+
+def _check_psf_layout(psf: Path) -> None:
+    """Raise :class:`InputFileError` for a psf that lacks a section the energy needs
+    (a truncated file) or whose bonded terms name atoms it does not define."""
+    try:
+        lines = psf.read_text().splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputFileError(
+            f"{psf}: not a readable CHARMM psf file ({_one_line(error)})"
+        ) from error
+    if not lines or not lines[0].startswith("PSF"):
+        raise InputFileError(f"{psf}: line 1: not a CHARMM psf file (expected 'PSF ...')")
+    sections = _psf_sections(lines)
+    required = _REQUIRED_PSF_SECTIONS + (("NCRTERM",) if "CMAP" in lines[0].split() else ())
+    for name in required:
+        if name not in sections:
+            raise InputFileError(f"{psf}: section !{name} missing (truncated or malformed psf)")
+    start, n_atoms = sections["NATOM"]
+    atom_lines = _section_length(lines, start)
+    if atom_lines != n_atoms:
+        raise InputFileError(
+            f"{psf}: line {start + 1}: !NATOM says {n_atoms} atoms, the section has {atom_lines} "
+            "lines"
+        )
+    for name, (start, _) in sections.items():
+        if name in _PSF_INDEX_SECTIONS:
+            _check_psf_indices(psf, lines, name, start, n_atoms)
+
 
 def _read_psf(psf: Path):
     import parmed
 
     if not psf.is_file():
         raise InputFileError(f"{psf}: psf file not found")
+    _check_psf_layout(psf)
     try:
         return parmed.charmm.CharmmPsfFile(str(psf))
     except Exception as error:  # parmed raises many unrelated types on bad input
@@ -43,12 +113,21 @@ def _read_psf(psf: Path):
         ) from error
 
 
+def _check_prm_end(prm: Path) -> None:
+    """Raise :class:`InputFileError` unless ``prm`` has its closing ``END`` line (CHARMM
+    stops reading there; a file without one is truncated)."""
+    with prm.open(errors="replace") as handle:
+        if not any(line.split()[:1] in (["END"], ["end"]) for line in handle):
+            raise InputFileError(f"{prm}: no END line (truncated CHARMM parameter file?)")
+
+
 def _read_prm(prm_files: list[Path]):
     import parmed
 
     for path in prm_files:
         if not path.is_file():
             raise InputFileError(f"{path}: parameter file not found")
+        _check_prm_end(path)
     try:
         return parmed.charmm.CharmmParameterSet(*map(str, prm_files))
     except Exception as error:
@@ -65,12 +144,63 @@ def _one_line(error: BaseException) -> str:
 
 def _e14fac(prm_files: list[Path]) -> float:
     """The 1-4 electrostatic scale factor from the NONBONDED header (CHARMM default 1)."""
-    pattern = re.compile(r"e14fac\s+([0-9.eE+-]+)", re.IGNORECASE)
+    pattern = re.compile(r"e14fac\s+(\S+)", re.IGNORECASE)
     for path in prm_files:
         match = pattern.search(path.read_text(errors="replace"))
         if match:
-            return float(match.group(1))
+            try:
+                value = float(match.group(1))
+            except ValueError:
+                value = float("nan")
+            if not np.isfinite(value) or value < 0:
+                raise InputFileError(
+                    f"{path}: e14fac must be a finite number >= 0, got {match.group(1)!r}"
+                )
+            return value
     return 1.0
+
+
+def _check_atoms(psf: Path, structure) -> None:
+    """Raise :class:`InputFileError` for a non-finite charge or a negative or non-finite mass."""
+    for number, atom in enumerate(structure.atoms, start=1):
+        if not np.isfinite(atom.charge):
+            raise InputFileError(
+                f"{psf}: atom {number} ({atom.name}): charge {atom.charge} is not finite"
+            )
+        if not (np.isfinite(atom.mass) and atom.mass >= 0):
+            raise InputFileError(
+                f"{psf}: atom {number} ({atom.name}): mass {atom.mass} is not a finite number >= 0"
+            )
+
+
+def _check_lennard_jones_types(source: str, structure) -> None:
+    """Raise for an atom type of the psf without finite NONBONDED parameters:
+    :class:`MissingParameterError` when they are absent, :class:`InputFileError` when
+    one is NaN or infinite."""
+    for atom in structure.atoms:
+        atom_type = atom.atom_type
+        values = (atom_type.rmin, atom_type.epsilon, atom_type.rmin_14, atom_type.epsilon_14)
+        if any(value is None for value in values):
+            raise MissingParameterError(
+                f"{source}: no NONBONDED (Lennard-Jones) parameters for atom type {atom.type}"
+            )
+        if not np.isfinite(np.asarray(values, dtype=np.float64)).all():
+            raise InputFileError(
+                f"{source}: non-finite NONBONDED parameter for atom type {atom.type}"
+            )
+
+
+def _check_finite_parameters(parameters: ForceFieldParameters) -> None:
+    """Raise :class:`InputFileError` naming the first parameter array with a NaN or infinity."""
+    for name, value in vars(parameters).items():
+        if (
+            isinstance(value, np.ndarray)
+            and value.dtype.kind == "f"
+            and not np.isfinite(value).all()
+        ):
+            raise InputFileError(f"{parameters.source}: non-finite value in {name}")
+    if not np.isfinite(parameters.cmap.grids).all():
+        raise InputFileError(f"{parameters.source}: non-finite value in a CMAP grid")
 
 
 def _bond_graph_pairs(n_atoms: int, bonds: np.ndarray) -> tuple[set, set, set]:
@@ -223,9 +353,12 @@ def read_charmm(psf: PathLike, prm: PathLike | Sequence[PathLike]) -> ForceField
         The parameters in nm, kJ/mol, radians.
 
     Raises:
-        InputFileError: a file is missing or parmed cannot read it.
+        InputFileError: a file is missing or parmed cannot read it; a prm lacks its
+            ``END`` line or the psf a section the energy needs (truncated files); the
+            psf names an atom it does not define or gives a non-finite charge or mass;
+            a parameter is not finite.
         MissingParameterError: a bond, angle, dihedral, improper, CMAP or atom type
-            of the psf has no parameter.
+            (Lennard-Jones) of the psf has no parameter.
     """
     psf_path = Path(psf)
     prm_paths = [Path(prm)] if isinstance(prm, str | Path) else [Path(p) for p in prm]
@@ -240,11 +373,13 @@ def read_charmm(psf: PathLike, prm: PathLike | Sequence[PathLike]) -> ForceField
         raise MissingParameterError(f"{source}: {_one_line(error)}") from error
     if len(structure.atoms) == 0:
         raise InputFileError(f"{psf_path}: the psf defines no atoms")
+    _check_atoms(psf_path, structure)
+    _check_lennard_jones_types(source, structure)
 
     bonds = _indices(structure.bonds, 2)
     ub = structure.urey_bradleys
     impropers = structure.impropers
-    return ForceFieldParameters(
+    parameters = ForceFieldParameters(
         source=source,
         atom_names=np.array([atom.name for atom in structure.atoms]),
         atom_types=np.array([str(atom.type) for atom in structure.atoms]),
@@ -268,3 +403,5 @@ def read_charmm(psf: PathLike, prm: PathLike | Sequence[PathLike]) -> ForceField
         cmap=_cmap_terms(structure),
         **_nonbonded_pairs(structure, bonds, _e14fac(prm_paths)),
     )
+    _check_finite_parameters(parameters)
+    return parameters

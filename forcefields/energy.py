@@ -102,6 +102,12 @@ class Energy(nn.Module):
 
     def check_coordinates(self, x: torch.Tensor) -> None:
         """Raise a typed error unless ``x`` is a finite ``(B, N, 3)`` tensor for this molecule."""
+        if not isinstance(x, torch.Tensor) or x.is_complex() or x.dtype == torch.bool:
+            kind = x.dtype if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ShapeMismatchError(
+                f"coordinates: expected a real torch.Tensor of shape (B, {self.n_atoms}, 3), "
+                f"got {kind}"
+            )
         if x.ndim != 3 or x.shape[1:] != (self.n_atoms, 3):
             raise ShapeMismatchError(
                 f"coordinates: expected shape (B, {self.n_atoms}, 3) for {self.parameters_source}, "

@@ -11,7 +11,7 @@ import torch
 
 from forcefields.charmm_reader import PathLike, read_charmm
 from forcefields.energy import Energy
-from forcefields.errors import ConfigError
+from forcefields.errors import ConfigError, InputFileError
 from forcefields.parameters import ForceFieldParameters
 
 __all__ = ["load"]
@@ -32,7 +32,13 @@ def _alignment_penalty(options: Mapping[str, Any], parameters: ForceFieldParamet
     if isinstance(reference, str | Path):
         import mdtraj
 
-        reference = mdtraj.load(str(reference)).xyz[0]
+        try:
+            reference = mdtraj.load(str(reference)).xyz[0]
+        except Exception as error:
+            reason = " ".join(str(error).split())[:300]
+            raise InputFileError(
+                f"align.reference: {reference}: cannot read it ({reason})"
+            ) from error
     reference = torch.as_tensor(np.asarray(reference, dtype=np.float64))
     atoms = options.get("atoms", "all")
     if atoms == "all":
@@ -78,6 +84,10 @@ def load(
     """
     if dtype not in (torch.float32, torch.float64):
         raise ConfigError(f"dtype: expected torch.float32 or torch.float64, got {dtype}")
+    if clip is not None and not isinstance(clip, str | Mapping):
+        raise ConfigError(f"clip: expected a mapping, 'default' or None, got {clip!r}")
+    if align is not None and not isinstance(align, Mapping):
+        raise ConfigError(f"align: expected a mapping of options, got {align!r}")
     parameters = read_charmm(psf, prm)
     alignment = None if align is None else _alignment_penalty(align, parameters)
     return Energy(parameters, clip=clip, alignment=alignment).to(device=device, dtype=dtype)

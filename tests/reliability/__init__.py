@@ -1,0 +1,1 @@
+"""Reliability tests: bad input, interrupted work, untrusted files, numerical faults."""
