@@ -38,6 +38,11 @@ class Flow(torch.nn.Module):
         self.transform = transform
         self.dim = dim
 
+    @property
+    def latent_dim(self) -> int:
+        """Dimension of the latent ``z`` (equal to ``dim`` for a flow)."""
+        return self.dim
+
     def _base_log_prob(self, z: torch.Tensor) -> torch.Tensor:
         return -0.5 * (z**2).sum(dim=1) - 0.5 * self.dim * math.log(2.0 * math.pi)
 

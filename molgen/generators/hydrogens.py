@@ -55,6 +55,12 @@ class DeterministicHydrogens(nn.Module):
     def forward(self, x_heavy: torch.Tensor) -> torch.Tensor:
         return self.network(x_heavy).reshape(-1, self.n_hydrogens, 3)
 
+    @torch.no_grad()
+    def start_at(self, offsets: torch.Tensor) -> None:
+        """Predict the mean of ``offsets`` ``(M, N_H, 3)`` whatever the heavy atoms."""
+        nn.init.zeros_(self.network[-1].weight)
+        self.network[-1].bias.copy_(offsets.mean(0).reshape(-1))
+
 
 class HydrogenFlow(nn.Module):
     """Conditional flow ``G^H(z_H | x_C)`` over hydrogen offsets (thesis §9.2).
@@ -92,11 +98,29 @@ class HydrogenFlow(nn.Module):
         self.register_buffer("mean", initial.reshape(-1).clone().float())
         self.register_buffer("scale", torch.full((dim,), float(offset_scale)))
 
+    @torch.no_grad()
+    def start_at(self, offsets: torch.Tensor) -> None:
+        """Centre and scale the offsets on data ``(M, N_H, 3)``: their mean and mean std."""
+        flat = offsets.reshape(offsets.shape[0], -1)
+        self.mean.copy_(flat.mean(0))
+        self.scale.fill_(float(flat.std(0).mean().clamp_min(1e-3)))
+
     def _log_scale(self) -> torch.Tensor:
         return torch.log(self.scale).sum()
 
     def sample(self, x_heavy: torch.Tensor, generator: torch.Generator | None = None):
-        u, log_prob = self.flow.sample(x_heavy.shape[0], context=x_heavy, generator=generator)
+        z = torch.randn(
+            x_heavy.shape[0],
+            self.flow.dim,
+            generator=generator,
+            dtype=x_heavy.dtype,
+            device=x_heavy.device,
+        )
+        return self.sample_from_latent(z, x_heavy)
+
+    def sample_from_latent(self, z: torch.Tensor, x_heavy: torch.Tensor):
+        """Offsets ``(B, N_H, 3)`` and log density ``(B,)`` for latents ``z`` ``(B, 3 N_H)``."""
+        u, log_prob = self.flow.sample_from_latent(z, context=x_heavy)
         offsets = self.mean + self.scale * u
         return offsets.reshape(-1, self.n_hydrogens, 3), log_prob - self._log_scale()
 

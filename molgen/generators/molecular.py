@@ -78,11 +78,26 @@ class MolecularGenerator(nn.Module):
         offsets = atoms[:, self.hydrogens] - heavy[:, self.parent_rows]
         return heavy.reshape(x.shape[0], -1), offsets
 
+    @property
+    def latent_dim(self) -> int:
+        """Dimension of the latent ``z``: heavy atoms, plus hydrogens for a hydrogen flow."""
+        hydrogens = 3 * len(self.hydrogens) if self.exact_density else 0
+        return self.heavy_flow.dim + hydrogens
+
     def sample(self, n: int, context=None, generator: torch.Generator | None = None):
         """``n`` all-atom samples ``(n, 3N)`` nm and their log densities ``(n,)``."""
-        x_heavy, log_prob = self.heavy_flow.sample(n, generator=generator)
+        reference = next(self.parameters())
+        z = torch.randn(
+            n, self.latent_dim, generator=generator, dtype=reference.dtype, device=reference.device
+        )
+        return self.sample_from_latent(z)
+
+    def sample_from_latent(self, z: torch.Tensor, context=None):
+        """All-atom ``x`` ``(B, 3N)`` and ``log p_G(x)`` ``(B,)`` for ``z`` ``(B, latent_dim)``."""
+        z_heavy, z_hydrogens = z.split([self.heavy_flow.dim, z.shape[1] - self.heavy_flow.dim], 1)
+        x_heavy, log_prob = self.heavy_flow.sample_from_latent(z_heavy)
         if self.exact_density:
-            offsets, log_prob_h = self.hydrogen_stage.sample(x_heavy, generator=generator)
+            offsets, log_prob_h = self.hydrogen_stage.sample_from_latent(z_hydrogens, x_heavy)
             log_prob = log_prob + log_prob_h
         else:
             offsets = self.hydrogen_stage(x_heavy)

@@ -31,6 +31,7 @@ the functions. Stateful pieces live in option objects: ``UnderSampledCache`` for
 
 from molgen.losses.batch import detached_points, log_ratio
 from molgen.losses.cache import UnderSampledCache, pl2_cb
+from molgen.losses.hydrogens import hydrogen_kl
 from molgen.losses.kl import kl_x, kl_z_dd, kl_z_df
 from molgen.losses.pairs import masked_pair_loss, pl2_bb, pl2_gb, pl2_gg
 from molgen.losses.registry import DATA_DEPENDENT, LOSSES, get_loss
@@ -51,6 +52,7 @@ from molgen.losses.variance import l2_plus
 from molgen.losses.weights import WEIGHT_SCHEMES, batch_weights
 
 __all__ = [
+    "hydrogen_kl",
     "AdaptiveModeWeights",
     "DATA_DEPENDENT",
     "FixedModeWeights",

@@ -10,6 +10,7 @@ import torch
 
 from forcefields.errors import ConfigError, UnknownNameError
 from molgen.losses.cache import pl2_cb
+from molgen.losses.hydrogens import hydrogen_kl
 from molgen.losses.kl import kl_x, kl_z_dd, kl_z_df
 from molgen.losses.pairs import pl2_bb, pl2_gb, pl2_gg
 from molgen.losses.renyi import renyi_half
@@ -32,6 +33,7 @@ LOSSES: dict[str, Callable[..., torch.Tensor]] = {
     "l2_plus": l2_plus,
     "sinkhorn_dd": sinkhorn_dd,
     "sinkhorn_df": sinkhorn_df,
+    "hydrogen_kl": hydrogen_kl,
 }
 
 DATA_DEPENDENT = frozenset({"kl_z_dd", "sinkhorn_dd"})

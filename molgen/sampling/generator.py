@@ -59,7 +59,7 @@ def load_run(
         raise CheckpointError(f"{run_dir / 'checkpoints'}: no checkpoint")
     payload = load_checkpoint(path, device)
     system = systems.load(config.system)
-    flow = build_flow(config.flow, system.dimension, DTYPES[config.dtype]).to(device)
+    flow = build_flow(config.flow, system.dimension, DTYPES[config.dtype], system).to(device)
     try:
         flow.load_state_dict(payload["model"])
     except RuntimeError as error:
@@ -91,7 +91,9 @@ def draw_samples(run: LoadedRun, seed: int, start: int, stop: int) -> dict[str, 
     aliases ``log_prob`` (= ``log_p_g``) and ``log_weight`` (= ``log_w``).
     """
     device = next(run.flow.parameters()).device
-    z = latent_points(seed, start, stop, run.flow.dim, next(run.flow.parameters()).dtype).to(device)
+    z = latent_points(seed, start, stop, run.flow.latent_dim, next(run.flow.parameters()).dtype).to(
+        device
+    )
     x, log_p_g = run.flow.sample_from_latent(z)
     energy = run.energy.physical(x).double()
     u_b = run.energy.beta * energy

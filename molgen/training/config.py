@@ -48,12 +48,21 @@ class FlowConfig:
         repeats: number of 4-block repeats (``null``: the preset's).
         standardize: end the flow in a fixed standardisation layer fitted on the data of
             the first phase that has data (thesis §5.4).
+        hydrogens: molecules only: ``null`` (one flow over all atoms), ``deterministic``
+            (flow over heavy atoms, feed-forward hydrogen placement, thesis §3.3) or
+            ``flow`` (conditional hydrogen flow, exact density over all atoms, §9.2).
+            Train the hydrogen stage with the ``hydrogen_kl`` loss.
+        hydrogen_width, hydrogen_repeats: size of the hydrogen stage (hidden width; the
+            conditional flow's 4-block repeats).
     """
 
     preset: str = "double_well"
     width: int | None = None
     repeats: int | None = None
     standardize: bool = False
+    hydrogens: str | None = None
+    hydrogen_width: int = 128
+    hydrogen_repeats: int = 4
 
 
 @dataclass
@@ -266,6 +275,13 @@ def _check_flow(flow: FlowConfig) -> None:
     )
     _require(flow.width is None or flow.width > 0, "flow.width", "must be positive")
     _require(flow.repeats is None or flow.repeats > 0, "flow.repeats", "must be positive")
+    _require(
+        flow.hydrogens in (None, "deterministic", "flow"),
+        "flow.hydrogens",
+        "must be null, deterministic or flow",
+    )
+    _require(flow.hydrogen_width > 0, "flow.hydrogen_width", "must be positive")
+    _require(flow.hydrogen_repeats > 0, "flow.hydrogen_repeats", "must be positive")
 
 
 def _positive_finite(value: float) -> bool:

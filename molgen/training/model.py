@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import torch
 
+from forcefields.errors import ConfigError
 from molgen.flows import Composite, Flow, Standardize, double_well_stack, molecule_stack
 from molgen.training.config import FlowConfig
 
@@ -12,12 +15,16 @@ __all__ = ["build_flow", "fit_standardization", "standardization_layer"]
 _PRESETS = {"double_well": double_well_stack, "molecule": molecule_stack}
 
 
-def build_flow(config: FlowConfig, dim: int, dtype: torch.dtype = torch.float32) -> Flow:
-    """The flow of ``config`` on ``dim`` features (parameters drawn from the global RNG).
+def build_flow(config: FlowConfig, dim: int, dtype: torch.dtype = torch.float32, system=None):
+    """The generator of ``config`` on ``dim`` features (parameters drawn from the global RNG).
 
     With ``standardize`` the stack is followed by a :class:`Standardize` layer holding the
-    identity map until :func:`fit_standardization` sets it.
+    identity map until :func:`fit_standardization` sets it. With ``hydrogens`` (molecules)
+    the flow covers the heavy atoms of ``system`` and a hydrogen stage places the
+    hydrogens (:class:`~molgen.generators.MolecularGenerator`).
     """
+    if config.hydrogens is not None:
+        return _molecular_generator(config, system, dtype)
     sizes = {}
     if config.width is not None:
         sizes["width"] = config.width
@@ -30,6 +37,25 @@ def build_flow(config: FlowConfig, dim: int, dtype: torch.dtype = torch.float32)
     return Flow(stack, dim).to(dtype)
 
 
+def _molecular_generator(config: FlowConfig, system, dtype: torch.dtype):
+    from molgen.generators import DeterministicHydrogens, HydrogenFlow, MolecularGenerator
+
+    if system is None or system.kind != "molecule":
+        raise ConfigError("flow.hydrogens: a hydrogen stage needs a molecular system")
+    heavy_dim = 3 * len(system.heavy_atoms)
+    heavy_config = replace(config, hydrogens=None)
+    heavy_flow = build_flow(heavy_config, heavy_dim, dtype)
+    n_hydrogens = len(system.hydrogens)
+    if config.hydrogens == "deterministic":
+        stage = DeterministicHydrogens(heavy_dim, n_hydrogens, hidden=config.hydrogen_width)
+    else:
+        stage = HydrogenFlow(heavy_dim, n_hydrogens, config.hydrogen_width, config.hydrogen_repeats)
+    generator = MolecularGenerator(
+        system.heavy_atoms, system.hydrogens, system.hydrogen_parents, heavy_flow, stage
+    )
+    return generator.to(dtype)
+
+
 def standardization_layer(flow: Flow) -> Standardize | None:
     """The final :class:`Standardize` layer of a flow built by :func:`build_flow`, if any."""
     layers = getattr(flow.transform, "layers", None)
@@ -39,7 +65,16 @@ def standardization_layer(flow: Flow) -> Standardize | None:
 
 
 def fit_standardization(flow: Flow, data: torch.Tensor) -> None:
-    """Set the standardisation layer to the per-feature mean and std of ``data`` ``(M, D)``."""
+    """Set the standardisation layer to the per-feature mean and std of ``data`` ``(M, D)``.
+
+    For a molecular generator the heavy-atom flow is standardised on the heavy atoms
+    and the hydrogen stage starts at the data's mean hydrogen offsets.
+    """
+    if hasattr(flow, "heavy_flow"):
+        heavy, offsets = flow.split(data.to(next(flow.parameters())))
+        fit_standardization(flow.heavy_flow, heavy)
+        flow.hydrogen_stage.start_at(offsets)
+        return
     layer = standardization_layer(flow)
     if layer is None:
         return

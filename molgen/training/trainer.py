@@ -123,7 +123,9 @@ class _Trainer:
     def run(self, resume: bool, stop_at_step: int | None) -> TrainResult:
         checkpoint = self._prepare_directory(resume)
         seed_everything(derive_seed(self.config.seed, "init"))
-        self.flow = build_flow(self.config.flow, self.system.dimension, self.dtype).to(self.device)
+        self.flow = build_flow(self.config.flow, self.system.dimension, self.dtype, self.system).to(
+            self.device
+        )
         position = Position()
         if checkpoint is None:
             self._initialise_weights()
