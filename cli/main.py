@@ -4,7 +4,9 @@ Each subcommand lives in its own module under ``cli/`` and exposes
 ``register(subparsers)``, which adds its parser and sets ``func`` to a callable
 taking the parsed arguments and returning an exit status.
 
-Exit status: 0 success, 1 a check failed, 2 bad input or usage.
+Exit status: 0 success, 1 a check failed, 2 bad input or usage. Bad input (a
+:class:`~forcefields.errors.MolgenError`, or an ``OSError`` on a file the user named) is
+reported as one line on stderr, without a traceback unless ``--debug`` is given.
 """
 
 from __future__ import annotations
@@ -19,6 +21,12 @@ SUBCOMMAND_MODULES = [
     "cli.validate_ff",
     "cli.bench",
     "cli.reference",
+    "cli.jko",
+    "cli.free_energy",
+    "cli.evaluate",
+    "cli.train",
+    "cli.sample",
+    "cli.run",
 ]
 
 
@@ -42,11 +50,19 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except MolgenError as error:
+    except (MolgenError, OSError) as error:
         if args.debug:
             raise
-        print(f"molgen {args.command}: error: {error}", file=sys.stderr)
+        print(f"molgen {args.command}: error: {_one_line(error)}", file=sys.stderr)
         return 2
+
+
+def _one_line(error: BaseException) -> str:
+    """The message of ``error`` on one line; an ``OSError`` as ``file: reason``."""
+    if isinstance(error, OSError) and error.strerror:
+        where = f"{error.filename}: " if error.filename is not None else ""
+        return f"{where}{error.strerror}"
+    return " ".join(str(error).split())
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from .porous_oracles import (
     aggregation_steady_state,
     porous_fokker_planck_steady_state,
 )
+from .quadratic_residual import QuadraticResidual
 from .step import StepSettings, jko_loss, train_step
 from .stochastic_logdet import StochasticLogDet
 
@@ -44,6 +45,7 @@ __all__ = [
     "JKOFlow",
     "PotentialEnergy",
     "QuadraticPotential",
+    "QuadraticResidual",
     "StepBatch",
     "StepSettings",
     "StochasticLogDet",

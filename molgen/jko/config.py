@@ -1,0 +1,236 @@
+"""Run configuration of ``molgen jko``: YAML mapped onto dataclasses, strictly checked."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = [
+    "JKOConfigError",
+    "NetworkConfig",
+    "LogDetConfig",
+    "FlowConfig",
+    "ProblemConfig",
+    "BaselineConfig",
+    "JKOConfig",
+    "PRESETS",
+    "config_from_dict",
+    "load_config",
+    "config_to_dict",
+]
+
+PRESETS = ("ou", "mixture", "porous", "aggregation", "double_well", "butane")
+
+
+class JKOConfigError(ValueError):
+    """A configuration value has an unknown key, the wrong type or an invalid range."""
+
+
+@dataclass
+class NetworkConfig:
+    """Input-convex network of each JKO step.
+
+    Attributes:
+        kind: ``ficnn`` or ``dense`` (DenseICNN).
+        hidden: Hidden widths.
+        rank: Rank of the DenseICNN quadratic blocks.
+        activation: ``softplus`` or ``celu``.
+        strong_convexity: Coefficient of :math:`\\frac s2\\|x\\|^2`.
+        quadratic_residual: Add a learnable quadratic and start at the exact identity map.
+    """
+
+    kind: str = "ficnn"
+    hidden: list[int] = field(default_factory=lambda: [64, 64])
+    rank: int = 1
+    activation: str = "softplus"
+    strong_convexity: float = 1e-6
+    quadratic_residual: bool = True
+
+
+@dataclass
+class LogDetConfig:
+    """Hessian log-determinant backend used in training: ``exact`` or ``stochastic``."""
+
+    backend: str = "exact"
+    probes: int = 1
+    lanczos_steps: int = 10
+    cg_iterations: int = 20
+    cg_tolerance: float = 1e-5
+
+
+@dataclass
+class FlowConfig:
+    """JKO scheme: step size :math:`\\tau`, number of steps and per-step optimisation.
+
+    ``batch_size`` 0 uses the whole cloud in every update; ``anneal`` decays the learning
+    rate to zero within each step.
+    """
+
+    step_size: float = 0.05
+    steps: int = 18
+    iterations: int = 200
+    learning_rate: float = 5e-3
+    batch_size: int = 1024
+    cloud_size: int = 8192
+    mode: str = "fixed"
+    warm_start: bool = True
+    anneal: bool = True
+
+
+@dataclass
+class ProblemConfig:
+    """Preset parameters (each preset reads the ones it needs).
+
+    Attributes:
+        temperature: :math:`\\beta^{-1}` of Fokker-Planck presets.
+        components: Mixture components (0: the large-scale WGF table for ``dim``).
+        width: Side :math:`l` of the cube holding the mixture means (0: table value).
+        initial_std: Standard deviation of the Gaussian start (mixture, double well).
+        exponent: Porous-medium exponent :math:`m`.
+        time_offset: Barenblatt start time :math:`t_0`.
+        barrier: Double-well :math:`b`.
+        tilt: Double-well :math:`c`.
+        gaussian_std: Standard deviation of the double well's Gaussian coordinates.
+    """
+
+    temperature: float = 1.0
+    components: int = 0
+    width: float = 0.0
+    initial_std: float = 4.0
+    exponent: float = 2.0
+    time_offset: float = 0.05
+    barrier: float = 4.0
+    tilt: float = 0.48
+    gaussian_std: float = 1.0
+
+
+@dataclass
+class BaselineConfig:
+    """Euler-Maruyama particle baseline run next to JKO (0 particles: none)."""
+
+    particles: int = 0
+    time_step: float = 1e-3
+
+
+@dataclass
+class JKOConfig:
+    """A whole ``molgen jko`` run (``dtype``: floating-point precision of all tensors)."""
+
+    preset: str = "ou"
+    dim: int = 2
+    seed: int = 0
+    dtype: str = "float32"
+    evaluation_samples: int = 10000
+    evaluate_every: int = 0
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    logdet: LogDetConfig = field(default_factory=LogDetConfig)
+    flow: FlowConfig = field(default_factory=FlowConfig)
+    problem: ProblemConfig = field(default_factory=ProblemConfig)
+    baseline: BaselineConfig = field(default_factory=BaselineConfig)
+
+
+CHOICES = {
+    "preset": PRESETS,
+    "dtype": ("float32", "float64"),
+    "network.kind": ("ficnn", "dense"),
+    "network.activation": ("softplus", "celu"),
+    "logdet.backend": ("exact", "stochastic"),
+    "flow.mode": ("fixed", "resample"),
+}
+POSITIVE = {
+    "dim",
+    "evaluation_samples",
+    "network.rank",
+    "logdet.probes",
+    "logdet.lanczos_steps",
+    "logdet.cg_iterations",
+    "flow.step_size",
+    "flow.steps",
+    "flow.learning_rate",
+    "flow.cloud_size",
+    "problem.temperature",
+    "problem.initial_std",
+    "problem.time_offset",
+    "problem.gaussian_std",
+    "baseline.time_step",
+}
+
+
+def _check_value(name: str, kind: Any, value: Any) -> Any:
+    origin = typing.get_origin(kind)
+    if origin is list:
+        if not isinstance(value, list):
+            raise JKOConfigError(f"{name}: expected a list, got {type(value).__name__}")
+        (item_kind,) = typing.get_args(kind)
+        return [_check_value(f"{name}[{i}]", item_kind, item) for i, item in enumerate(value)]
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise JKOConfigError(f"{name}: expected true or false, got {value!r}")
+        return value
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise JKOConfigError(f"{name}: expected an integer, got {value!r}")
+        return value
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise JKOConfigError(f"{name}: expected a number, got {value!r}")
+        return float(value)
+    if kind is str:
+        if not isinstance(value, str):
+            raise JKOConfigError(f"{name}: expected a string, got {value!r}")
+        return value
+    raise JKOConfigError(f"{name}: unsupported type {kind}")
+
+
+def _from_dict(cls: type, data: Any, prefix: str) -> Any:
+    if not isinstance(data, dict):
+        raise JKOConfigError(f"{prefix or 'config'}: expected a mapping, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    values = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if key not in known:
+            raise JKOConfigError(f"{name}: unknown key (known: {', '.join(sorted(known))})")
+        kind = hints[key]
+        if dataclasses.is_dataclass(kind):
+            values[key] = _from_dict(kind, value, f"{name}.")
+            continue
+        values[key] = _check_value(name, kind, value)
+        if name in CHOICES and values[key] not in CHOICES[name]:
+            raise JKOConfigError(
+                f"{name}: must be one of {', '.join(CHOICES[name])}, got {value!r}"
+            )
+        numbers = [values[key]] if not isinstance(values[key], list) else values[key]
+        if any(v < 0 for v in numbers if isinstance(v, int | float)):
+            raise JKOConfigError(f"{name}: must not be negative, got {value!r}")
+        if name in POSITIVE and values[key] == 0:
+            raise JKOConfigError(f"{name}: must be positive, got {value!r}")
+    return cls(**values)
+
+
+def config_from_dict(data: dict[str, Any]) -> JKOConfig:
+    """Builds a :class:`JKOConfig` from a nested mapping, raising :class:`JKOConfigError`."""
+    config = _from_dict(JKOConfig, data, "")
+    if not config.network.hidden or 0 in config.network.hidden:
+        raise JKOConfigError("network.hidden: needs at least one layer of positive width")
+    return config
+
+
+def load_config(path: str | Path) -> JKOConfig:
+    """Reads a YAML file into a :class:`JKOConfig`."""
+    try:
+        data = yaml.safe_load(Path(path).read_text())
+    except (OSError, yaml.YAMLError) as error:
+        raise JKOConfigError(f"{path}: cannot read YAML ({error})") from error
+    return config_from_dict(data or {})
+
+
+def config_to_dict(config: JKOConfig) -> dict[str, Any]:
+    """The configuration as plain data (for ``config.yaml`` in the run directory)."""
+    return dataclasses.asdict(config)

@@ -1,0 +1,95 @@
+"""Dense input-convex network with low-rank convex quadratic input blocks."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from .icnn import convex_activation
+
+__all__ = ["ConvexQuadratic", "DenseICNN"]
+
+
+class ConvexQuadratic(nn.Module):
+    r"""Per-output convex quadratic :math:`q_j(x) = \sum_{r} (a_{jr}^\top x)^2 + (Bx + c)_j`.
+
+    Each output is a rank-``rank`` positive semi-definite quadratic plus an affine part.
+
+    Arguments:
+        in_features: Input dimension :math:`D`.
+        out_features: Number of outputs.
+        rank: Rank of each quadratic form.
+
+    Example:
+        >>> q = ConvexQuadratic(3, 8, rank=2)
+        >>> q(torch.randn(4, 3)).shape
+        torch.Size([4, 8])
+    """
+
+    def __init__(self, in_features: int, out_features: int, rank: int):
+        super().__init__()
+        self.factors = nn.Parameter(torch.randn(out_features, rank, in_features) / in_features)
+        self.affine = nn.Linear(in_features, out_features)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Returns shape ``(B, out_features)`` for ``x`` of shape ``(B, D)``."""
+        projections = torch.einsum("ord,bd->bor", self.factors, x)
+        return projections.square().sum(-1) + self.affine(x)
+
+
+class DenseICNN(nn.Module):
+    r"""Input-convex network whose every layer also sees a convex quadratic of the input.
+
+    :math:`z_1 = g(q_1(x))`, :math:`z_{l+1} = g(W_l^+ z_l + q_{l+1}(x))` and
+    :math:`u(x) = w^{+\top} z_L + \frac{s}{2}\|x\|^2`, where the :math:`q_l` are
+    :class:`ConvexQuadratic` blocks. The quadratic blocks let one layer represent the
+    affine maps of Gaussian flows (Ornstein-Uhlenbeck) exactly.
+
+    References:
+        | Wasserstein-2 Generative Networks (Korotin et al., 2021), App. B.2
+        | Large-Scale Wasserstein Gradient Flows (Mokrov et al., 2021), §4.1
+
+    Arguments:
+        dim: Input dimension :math:`D`.
+        hidden: Widths of the hidden layers.
+        rank: Rank of the quadratic blocks.
+        activation: ``softplus`` or ``celu``.
+        strong_convexity: Coefficient :math:`s \ge 0` of the quadratic term.
+
+    Example:
+        >>> u = DenseICNN(2, hidden=(16, 16), rank=2)
+        >>> u(torch.randn(5, 2)).shape
+        torch.Size([5])
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        hidden: tuple[int, ...] = (64, 64),
+        rank: int = 1,
+        activation: str = "softplus",
+        strong_convexity: float = 1e-6,
+    ):
+        super().__init__()
+        self.strong_convexity = strong_convexity
+        self.activation = convex_activation(activation)
+        self.quadratics = nn.ModuleList(ConvexQuadratic(dim, width, rank) for width in hidden)
+        self.hidden_weights = nn.ParameterList(
+            nn.Parameter(torch.rand(width_out, width_in) / width_in)
+            for width_in, width_out in zip(hidden[:-1], hidden[1:], strict=True)
+        )
+        self.output_weight = nn.Parameter(torch.rand(hidden[-1]) / hidden[-1])
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Returns :math:`u(x)`, shape ``(B,)``, for ``x`` of shape ``(B, D)``."""
+        z = self.activation(self.quadratics[0](x))
+        for weight, quadratic in zip(self.hidden_weights, self.quadratics[1:], strict=True):
+            z = self.activation(z @ weight.T + quadratic(x))
+        return z @ self.output_weight + 0.5 * self.strong_convexity * x.square().sum(-1)
+
+    @torch.no_grad()
+    def clamp_weights(self) -> None:
+        """Projects the weights that must stay non-negative onto :math:`[0, \\infty)`."""
+        for weight in self.hidden_weights:
+            weight.clamp_(min=0.0)
+        self.output_weight.clamp_(min=0.0)

@@ -1,0 +1,60 @@
+"""Distances between a computed density or particle cloud and a reference."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from scipy.stats import gaussian_kde
+from torch import Tensor
+
+__all__ = [
+    "gaussian_symkl",
+    "symkl_from_log_densities",
+    "kde_log_density",
+    "energy_distance",
+    "mmd",
+]
+
+
+def gaussian_symkl(mean0: Tensor, cov0: Tensor, mean1: Tensor, cov1: Tensor) -> float:
+    r"""Symmetric KL divergence :math:`\mathrm{KL}(p\|q) + \mathrm{KL}(q\|p)` of two Gaussians.
+
+    Equals :math:`\frac12[\mathrm{tr}(\Sigma_1^{-1}\Sigma_0) + \mathrm{tr}(\Sigma_0^{-1}\Sigma_1)
+    + \Delta\mu^\top(\Sigma_0^{-1} + \Sigma_1^{-1})\Delta\mu] - D`.
+    """
+    inv0, inv1 = torch.linalg.inv(cov0), torch.linalg.inv(cov1)
+    delta = mean1 - mean0
+    traces = torch.trace(inv1 @ cov0) + torch.trace(inv0 @ cov1)
+    return float(0.5 * (traces + delta @ (inv0 + inv1) @ delta) - len(mean0))
+
+
+def symkl_from_log_densities(
+    log_p_on_p: Tensor, log_q_on_p: Tensor, log_p_on_q: Tensor, log_q_on_q: Tensor
+) -> float:
+    r"""Monte Carlo symmetric KL from log-densities of samples of both densities.
+
+    :math:`\mathbb E_p[\log p - \log q] + \mathbb E_q[\log q - \log p]`; each argument is a
+    ``(n,)`` tensor of log-densities (``log_a_on_b`` is :math:`\log a` at samples of ``b``).
+    """
+    return float((log_p_on_p - log_q_on_p).mean() + (log_q_on_q - log_p_on_q).mean())
+
+
+def kde_log_density(particles: Tensor, points: Tensor) -> Tensor:
+    """Gaussian kernel density (Scott's bandwidth) of ``particles`` at ``points``, ``(n,)``."""
+    kde = gaussian_kde(particles.double().numpy().T)
+    return torch.from_numpy(np.asarray(kde.logpdf(points.double().numpy().T)))
+
+
+def energy_distance(x: Tensor, y: Tensor) -> float:
+    r""":math:`2\mathbb E\|X - Y\| - \mathbb E\|X - X'\| - \mathbb E\|Y - Y'\|` (V-statistic)."""
+    return float(2 * torch.cdist(x, y).mean() - torch.cdist(x, x).mean() - torch.cdist(y, y).mean())
+
+
+def mmd(x: Tensor, y: Tensor, bandwidth: float = 1.0) -> float:
+    r"""Squared maximum mean discrepancy with the Gaussian kernel
+    :math:`e^{-\|a-b\|^2/(2\ell^2)}` (V-statistic)."""
+
+    def kernel(a: Tensor, b: Tensor) -> Tensor:
+        return torch.exp(-torch.cdist(a, b).square() / (2 * bandwidth**2)).mean()
+
+    return float(kernel(x, x) + kernel(y, y) - 2 * kernel(x, y))

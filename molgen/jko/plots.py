@@ -1,0 +1,52 @@
+"""Plots of the computed marginal density against the oracle over time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+from torch import Tensor  # noqa: E402
+
+from .output import atomic_write  # noqa: E402
+
+__all__ = ["plot_marginals"]
+
+
+def plot_marginals(
+    path: str | Path,
+    snapshots: dict[float, Tensor],
+    reference: Callable[[float, Tensor], Tensor | None] | None,
+    title: str,
+) -> None:
+    """Histogram of coordinate 0 of the JKO samples at each time, with the oracle curve.
+
+    Arguments:
+        path: Output image (written atomically).
+        snapshots: Time -> samples of coordinate 0, shape ``(n,)``.
+        reference: Oracle density of coordinate 0, ``(time, grid) -> (len(grid),)``, or
+            ``None``.
+        title: Figure title.
+    """
+    times = sorted(snapshots)
+    figure, axes = plt.subplots(1, len(times), figsize=(3.2 * len(times), 3), squeeze=False)
+    for axis, time in zip(axes[0], times, strict=True):
+        values = snapshots[time]
+        low, high = values.min().item(), values.max().item()
+        margin = 0.2 * (high - low) + 1e-3
+        grid = torch.linspace(low - margin, high + margin, 400)
+        axis.hist(values.numpy(), bins=60, density=True, alpha=0.5, label="JKO-ICNN")
+        curve = reference(time, grid) if reference is not None else None
+        if curve is not None:
+            axis.plot(grid.numpy(), curve.numpy(), color="black", label="oracle")
+        axis.set_title(f"t = {time:.3g}")
+        axis.set_xlabel("x_0")
+    axes[0][0].legend()
+    figure.suptitle(title)
+    figure.tight_layout()
+    atomic_write(path, lambda temporary: figure.savefig(temporary, format=Path(path).suffix[1:]))
+    plt.close(figure)

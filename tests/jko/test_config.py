@@ -1,0 +1,48 @@
+"""Strict YAML configuration: unknown keys, wrong types and negative sizes name the field."""
+
+import pytest
+
+from molgen.jko.config import JKOConfigError, config_from_dict, load_config
+
+
+def test_defaults_and_nested_values():
+    config = config_from_dict({"preset": "porous", "dim": 1, "flow": {"steps": 3, "step_size": 1}})
+    assert (config.preset, config.dim, config.flow.steps, config.flow.step_size) == (
+        "porous",
+        1,
+        3,
+        1.0,
+    )
+    assert config.network.hidden == [64, 64]
+
+
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"flow": {"stepz": 3}}, "flow.stepz"),
+        ({"dim": "two"}, "dim"),
+        ({"dim": 2.5}, "dim"),
+        ({"flow": {"cloud_size": -5}}, "flow.cloud_size"),
+        ({"flow": {"step_size": 0}}, "flow.step_size"),
+        ({"network": {"hidden": [64, -1]}}, "network.hidden"),
+        ({"network": {"quadratic_residual": "yes"}}, "network.quadratic_residual"),
+        ({"preset": "butan"}, "preset"),
+        ({"logdet": 3}, "logdet"),
+    ],
+)
+def test_bad_values_name_the_field(data, field):
+    with pytest.raises(JKOConfigError, match=rf"^{field.replace('[', '.')}"):
+        config_from_dict(data)
+
+
+def test_every_shipped_config_loads(tmp_path):
+    from pathlib import Path
+
+    configs = sorted((Path(__file__).parents[2] / "configs" / "jko").glob("*.yaml"))
+    assert len(configs) >= 6
+    for path in configs:
+        load_config(path)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("preset: [unclosed\n")
+    with pytest.raises(JKOConfigError, match="broken.yaml"):
+        load_config(broken)
