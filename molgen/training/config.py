@@ -215,6 +215,8 @@ def load_config(path: str | Path) -> TrainConfig:
         raise InputFileError(f"{path}: config file not found")
     try:
         data = yaml.safe_load(path.read_text())
+    except UnicodeDecodeError as error:
+        raise InputFileError(f"{path}: not a text file ({error.reason})") from error
     except yaml.YAMLError as error:
         raise InputFileError(f"{path}: not valid YAML ({' '.join(str(error).split())})") from error
     try:

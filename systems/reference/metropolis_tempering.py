@@ -32,6 +32,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
+from forcefields.errors import InputFileError
 from systems.reference.atomic_files import save_torch_atomic
 
 __all__ = ["MetropolisTempering"]
@@ -276,7 +277,14 @@ class MetropolisTempering:
 
     def load(self, path: Path | str) -> None:
         """Continue from a checkpoint file (read with ``torch.load(weights_only=True)``)."""
-        self.load_state_dict(torch.load(path, weights_only=True))
+        try:
+            state = torch.load(path, weights_only=True)
+        except Exception as error:  # torch raises several types for unsafe or corrupt files
+            message = " ".join(str(error).split())[:200]
+            raise InputFileError(
+                f"{path}: not a readable sampler checkpoint ({message})"
+            ) from error
+        self.load_state_dict(state)
 
 
 def _stack(items: list[torch.Tensor], empty_shape: tuple[int, ...], dtype) -> torch.Tensor:

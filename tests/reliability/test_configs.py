@@ -65,17 +65,7 @@ def test_train_leaves_no_run_directory_behind_a_late_config_error(tmp_path, caps
     assert_cli_rejects(["train", config, "--out", run, "--no-progress"], capsys, ["bogus"], [run])
 
 
-UNDECODABLE = pytest.mark.xfail(
-    strict=True,
-    raises=UnicodeDecodeError,
-    reason="molgen/training/config.py load_config reads the file with read_text() outside "
-    "its error handling: raw UnicodeDecodeError",
-)
-
-
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=UNDECODABLE) if n == "binary" else n for n in sorted(NOT_YAML)]
-)
+@pytest.mark.parametrize("name", sorted(NOT_YAML))
 def test_train_rejects_text_that_is_not_a_yaml_mapping(name, tmp_path, capsys):
     config = tmp_path / "train.yaml"
     config.write_bytes(NOT_YAML[name])

@@ -3,7 +3,6 @@ error, and its code never runs; files a run writes stay inside its run directory
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 
 import pytest
@@ -91,12 +90,6 @@ def test_molgen_train_refuses_to_resume_from_a_crafted_checkpoint(crafted, tmp_p
     assert not marker.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pickle.UnpicklingError,
-    reason="systems/reference/metropolis_tempering.py load() calls torch.load(weights_only=True) "
-    "without turning its UnpicklingError into a typed error: raw traceback",
-)
 def test_molgen_reference_refuses_a_crafted_checkpoint(crafted, tmp_path, capsys):
     checkpoint, marker = crafted
     out = tmp_path / "reference"
