@@ -226,7 +226,7 @@ def load_config(path: str | Path) -> JKOConfig:
     """Reads a YAML file into a :class:`JKOConfig`."""
     try:
         data = yaml.safe_load(Path(path).read_text())
-    except (OSError, yaml.YAMLError) as error:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise JKOConfigError(f"{path}: cannot read YAML ({error})") from error
     return config_from_dict(data or {})
 

@@ -90,17 +90,7 @@ def test_jko_config_is_rejected(mutation, tmp_path, capsys):
     assert_cli_rejects(["jko", config, "--out", out], capsys, [config, mutation.field], [out])
 
 
-JKO_UNDECODABLE = pytest.mark.xfail(
-    strict=True,
-    raises=UnicodeDecodeError,
-    reason="molgen/jko/config.py load_config catches OSError and YAMLError, not "
-    "UnicodeDecodeError: raw traceback",
-)
-JKO_NOT_YAML = [
-    pytest.param(name, marks=JKO_UNDECODABLE) if name == "binary" else name
-    for name in sorted(NOT_YAML)
-    if name != "empty"
-]
+JKO_NOT_YAML = [name for name in sorted(NOT_YAML) if name != "empty"]
 
 
 @pytest.mark.parametrize("name", JKO_NOT_YAML)
@@ -128,13 +118,9 @@ def test_jko_rejects_bad_flags(argv, field, tmp_path, capsys):
     assert_cli_rejects(["jko", "--preset", "ou", *argv, "--out", out], capsys, [field], [out])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="molgen/jko/config.py does not require baseline.particles > 0: the run goes ahead",
-)
-def test_jko_rejects_zero_baseline_particles(tmp_path, capsys):
-    argv = ["--baseline-particles", "0", "--dim", "2", "--steps", "1", "--iterations", "1"]
+def test_jko_rejects_negative_baseline_particles(tmp_path, capsys):
+    """0 baseline particles means "no baseline"; a negative count is an error."""
+    argv = ["--baseline-particles", "-3", "--dim", "2", "--steps", "1", "--iterations", "1"]
     bad_inputs.record("jko flags", *argv)
     out = tmp_path / "out"
     assert_cli_rejects(["jko", "--preset", "ou", *argv, "--out", out], capsys, ["particles"], [out])
