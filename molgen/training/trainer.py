@@ -121,6 +121,8 @@ class _Trainer:
     # -- set-up ---------------------------------------------------------------------------
 
     def run(self, resume: bool, stop_at_step: int | None) -> TrainResult:
+        for index, phase in enumerate(self.config.phases):
+            build_terms(phase.losses, phase.loss_options, self.system, f"phases[{index}]")
         checkpoint = self._prepare_directory(resume)
         seed_everything(derive_seed(self.config.seed, "init"))
         self.flow = build_flow(self.config.flow, self.system.dimension, self.dtype, self.system).to(

@@ -53,11 +53,6 @@ def test_train_rejects_names_unknown_at_start(mutation, tmp_path, capsys):
     assert_cli_rejects(["train", config, "--out", run, "--no-progress"], capsys, [mutation.field])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="molgen/training/trainer.py checks loss options only after writing RUN/config.yaml, "
-    "checkpoints/ and metrics.jsonl, so the rejected run blocks a corrected one in RUN",
-)
 def test_train_leaves_no_run_directory_behind_a_late_config_error(tmp_path, capsys):
     bad = mutated(tiny_config(), TRAIN_RUNTIME_MUTATIONS[-2])
     config = _write(tmp_path / "train.yaml", bad)
