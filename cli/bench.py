@@ -7,7 +7,8 @@ import os
 import platform
 from pathlib import Path
 
-from cli.common import add_charmm_arguments, load_frames, resolve_charmm_files, write_json_atomic
+from cli.common import add_charmm_arguments, load_frames, resolve_charmm_files
+from forcefields.atomic_files import write_json_atomic
 from forcefields.errors import ConfigError, InputFileError
 
 

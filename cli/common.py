@@ -1,13 +1,10 @@
-"""Argument helpers shared by subcommands: CHARMM file selection, frames, JSON output."""
+"""Argument helpers shared by subcommands: CHARMM file selection and frames."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import io
-import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +15,6 @@ __all__ = [
     "add_charmm_arguments",
     "resolve_charmm_files",
     "load_frames",
-    "write_json_atomic",
 ]
 
 MAX_REASON_LENGTH = 300
@@ -85,20 +81,3 @@ def load_frames(trajectory: Path, topology: Path | None) -> np.ndarray:
             f"{trajectory}: NaN or infinite coordinates in frame(s) {bad}"
         )
     return xyz
-
-
-def write_json_atomic(path: Path, payload: dict) -> None:
-    """Write ``payload`` as JSON to ``path`` via a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(descriptor, "w") as handle:
-            json.dump(payload, handle, indent=2, sort_keys=False)
-            handle.write("\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

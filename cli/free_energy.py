@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cli.common import write_json_atomic
+from forcefields.atomic_files import write_json_atomic
 from forcefields.errors import ConfigError
 
 PROBLEM_EXIT = 1

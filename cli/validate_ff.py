@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from cli.common import add_charmm_arguments, load_frames, resolve_charmm_files, write_json_atomic
+from cli.common import add_charmm_arguments, load_frames, resolve_charmm_files
+from forcefields.atomic_files import write_json_atomic
 from forcefields.errors import InputFileError
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}

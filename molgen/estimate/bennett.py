@@ -34,6 +34,12 @@ def _pymbar():
     return pymbar
 
 
+def _poor_overlap(method: str, overlap: float, min_overlap: float) -> Estimate:
+    """The untrusted estimate of ``method`` (``"BAR"``, ``"MBAR"``) whose overlap scalar
+    ``overlap`` is below ``min_overlap``."""
+    return untrusted(f"overlap too poor: {method} overlap {overlap:.3g} < {min_overlap}")
+
+
 @dataclass(frozen=True)
 class BarResult:
     """``ΔF = F_C − F_B`` from BAR, with the overlap scalar of the two sample sets."""
@@ -84,9 +90,7 @@ def bar_free_energy(
         message = " ".join(str(error).split())
         return BarResult(untrusted(f"BAR did not converge ({message})"), 0.0)
     if overlap < min_overlap:
-        return BarResult(
-            untrusted(f"overlap too poor: BAR overlap {overlap:.3g} < {min_overlap}"), overlap
-        )
+        return BarResult(_poor_overlap("BAR", overlap, min_overlap), overlap)
     return BarResult(
         Estimate(kT * float(result["Delta_f"]), kT * float(result["dDelta_f"])), overlap
     )
@@ -113,9 +117,7 @@ class MbarResult:
     def estimate(self, i: int, j: int) -> Estimate:
         """``F_j − F_i`` as an :class:`Estimate`, untrusted when the overlap is too poor."""
         if self.overlap < self.min_overlap:
-            return untrusted(
-                f"overlap too poor: MBAR overlap {self.overlap:.3g} < {self.min_overlap}"
-            )
+            return _poor_overlap("MBAR", self.overlap, self.min_overlap)
         return Estimate(float(self.delta_f[i, j]), float(self.stderr[i, j]))
 
 

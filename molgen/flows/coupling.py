@@ -25,7 +25,7 @@ class Coupling(Transform):
     Arguments:
         dim: number of features ``D``.
         transformed: ``"first"`` or ``"second"`` half.
-        hidden_features: width of the conditioner.
+        hidden_features: width of the CELU conditioner ``M``.
         context_features: size of the optional context vector (0 for none).
     """
 
@@ -85,11 +85,8 @@ class AdditiveCoupling(Coupling):
     References:
         Felardos (2022), thesis §3.2.4 and §3.4.
 
-    Arguments:
-        dim: number of features ``D``.
-        transformed: ``"first"`` or ``"second"`` half.
-        hidden_features: width of the CELU conditioner ``M``.
-        context_features: size of the optional context vector (0 for none).
+    Arguments: those of :class:`Coupling` (``dim``, ``transformed``, ``hidden_features``,
+    ``context_features``).
 
     Example:
         >>> block = AdditiveCoupling(4, "second", hidden_features=8)
@@ -112,11 +109,8 @@ class MultiplicativeCoupling(Coupling):
     References:
         Felardos (2022), thesis §3.2.4 and §3.4.
 
-    Arguments:
-        dim: number of features ``D``.
-        transformed: ``"first"`` or ``"second"`` half.
-        hidden_features: width of the CELU conditioner ``M``.
-        context_features: size of the optional context vector (0 for none).
+    Arguments: those of :class:`Coupling` (``dim``, ``transformed``, ``hidden_features``,
+    ``context_features``).
 
     Example:
         >>> block = MultiplicativeCoupling(4, "first", hidden_features=8)

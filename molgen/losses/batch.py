@@ -1,4 +1,4 @@
-"""Shared pieces of the losses: drawing detached points and log-ratios ``r = U_G - beta U_B``."""
+"""Shared pieces of the losses: detached points, log-ratios ``r = U_G - beta U_B``, weights."""
 
 from __future__ import annotations
 
@@ -7,8 +7,15 @@ from collections.abc import Callable
 import torch
 
 from molgen.flows.flow import Flow
+from molgen.losses.weights import batch_weights
 
-__all__ = ["Energy", "detached_points", "log_ratio", "require_sample_count"]
+__all__ = [
+    "Energy",
+    "detached_points",
+    "log_ratio",
+    "require_sample_count",
+    "weighted_log_ratio",
+]
 
 Energy = Callable[[torch.Tensor], torch.Tensor]
 
@@ -35,6 +42,24 @@ def log_ratio(flow: Flow, beta_u_b: Energy, x: torch.Tensor) -> tuple[torch.Tens
     with torch.no_grad():
         reduced = beta_u_b(x).to(u_g.dtype)
     return u_g - reduced, u_g
+
+
+def weighted_log_ratio(
+    flow: Flow,
+    beta_u_b: Energy,
+    batch: int | torch.Tensor,
+    weights: str,
+    temperature: float,
+    clamp: tuple[float, float],
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(r, U_G, w)``, each ``(n,)``, on the detached points of ``batch``.
+
+    ``r`` and ``U_G`` as in :func:`log_ratio` at :func:`detached_points`; ``w`` are the
+    detached batch weights toward ``p_B`` summing to ``n`` (see
+    :func:`~molgen.losses.weights.batch_weights` for ``weights``, ``temperature``, ``clamp``).
+    """
+    r, u_g = log_ratio(flow, beta_u_b, detached_points(flow, batch))
+    return r, u_g, batch_weights(r, weights, temperature, clamp)
 
 
 def require_sample_count(batch: int | torch.Tensor, loss: str) -> int:

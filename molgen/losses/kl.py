@@ -5,8 +5,7 @@ from __future__ import annotations
 import torch
 
 from molgen.flows.flow import Flow
-from molgen.losses.batch import Energy, detached_points, log_ratio, require_sample_count
-from molgen.losses.weights import batch_weights
+from molgen.losses.batch import Energy, require_sample_count, weighted_log_ratio
 
 __all__ = ["kl_x", "kl_z_dd", "kl_z_df"]
 
@@ -51,7 +50,5 @@ def kl_z_df(
     :func:`~molgen.losses.weights.batch_weights` for ``weights``, ``temperature`` and
     ``clamp``). Only :math:`U_G` (inverse pass) is differentiated.
     """
-    x = detached_points(flow, batch)
-    r, u_g = log_ratio(flow, beta_u_b, x)
-    w = batch_weights(r, weights, temperature, clamp)
+    _, u_g, w = weighted_log_ratio(flow, beta_u_b, batch, weights, temperature, clamp)
     return (w * u_g).mean()

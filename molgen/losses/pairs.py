@@ -5,8 +5,7 @@ from __future__ import annotations
 import torch
 
 from molgen.flows.flow import Flow
-from molgen.losses.batch import Energy, detached_points, log_ratio
-from molgen.losses.weights import batch_weights
+from molgen.losses.batch import Energy, detached_points, log_ratio, weighted_log_ratio
 
 __all__ = ["pl2_gg", "pl2_bb", "pl2_gb", "masked_pair_loss"]
 
@@ -37,8 +36,7 @@ def pl2_bb(
     summing to ``n``; the double sum is computed as
     :math:`2(\overline{w r^2} - \overline{w r}^2)`.
     """
-    r, _ = log_ratio(flow, beta_u_b, detached_points(flow, batch))
-    w = batch_weights(r, weights, temperature, clamp)
+    r, _, w = weighted_log_ratio(flow, beta_u_b, batch, weights, temperature, clamp)
     return 2.0 * ((w * r.pow(2)).mean() - (w * r).mean().pow(2))
 
 
@@ -71,6 +69,5 @@ def pl2_gb(
     :math:`U_G` differentiated) and as reference points ``j`` (:math:`U_G^\ddagger`
     detached, batch weights :math:`w_j`). See :func:`masked_pair_loss`.
     """
-    r, _ = log_ratio(flow, beta_u_b, detached_points(flow, batch))
-    w = batch_weights(r, weights, temperature, clamp)
+    r, _, w = weighted_log_ratio(flow, beta_u_b, batch, weights, temperature, clamp)
     return masked_pair_loss(r, r, w)

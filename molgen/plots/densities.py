@@ -8,11 +8,9 @@ import numpy as np
 
 from molgen.estimate.logspace import as_log_weights, normalized_weights
 from molgen.plots.figure import (
-    REFERENCE_COLOR,
-    SAMPLE_COLOR,
-    UNWEIGHTED_COLOR,
     new_figure,
     save_figure,
+    step_histograms,
 )
 
 __all__ = ["plot_angle_density", "plot_marginal_density", "plot_ramachandran"]
@@ -41,34 +39,10 @@ def plot_angle_density(
     degrees = np.degrees(np.asarray(angle, dtype=np.float64).reshape(-1))
     weights = normalized_weights(as_log_weights(log_w, degrees.size))
     figure, (axis,) = new_figure()
-    axis.hist(
-        degrees,
-        _ANGLE_BINS,
-        density=True,
-        histtype="step",
-        color=UNWEIGHTED_COLOR,
-        label="samples (unweighted)",
+    reference = (
+        None if reference_angle is None else np.degrees(np.asarray(reference_angle).reshape(-1))
     )
-    axis.hist(
-        degrees,
-        _ANGLE_BINS,
-        weights=weights,
-        density=True,
-        histtype="step",
-        color=SAMPLE_COLOR,
-        linewidth=2,
-        label="samples (reweighted)",
-    )
-    if reference_angle is not None:
-        axis.hist(
-            np.degrees(np.asarray(reference_angle).reshape(-1)),
-            _ANGLE_BINS,
-            density=True,
-            histtype="step",
-            color=REFERENCE_COLOR,
-            linewidth=2,
-            label="reference",
-        )
+    step_histograms(axis, degrees, _ANGLE_BINS, weights, reference)
     axis.set_yscale("log")
     top = axis.get_ylim()[1]
     axis.set_ylim(top * _LOG_RANGE, top)
@@ -103,34 +77,8 @@ def plot_marginal_density(
     )
     bins = np.linspace(pooled.min(), pooled.max() + 1e-9, 80)
     figure, (axis,) = new_figure()
-    axis.hist(
-        values,
-        bins,
-        density=True,
-        histtype="step",
-        color=UNWEIGHTED_COLOR,
-        label="samples (unweighted)",
-    )
-    axis.hist(
-        values,
-        bins,
-        weights=weights,
-        density=True,
-        histtype="step",
-        color=SAMPLE_COLOR,
-        linewidth=2,
-        label="samples (reweighted)",
-    )
-    if reference_values is not None:
-        axis.hist(
-            np.asarray(reference_values).reshape(-1),
-            bins,
-            density=True,
-            histtype="step",
-            color=REFERENCE_COLOR,
-            linewidth=2,
-            label="reference",
-        )
+    reference = None if reference_values is None else np.asarray(reference_values).reshape(-1)
+    step_histograms(axis, values, bins, weights, reference)
     axis.set_xlabel(name)
     axis.set_ylabel("density")
     axis.legend(fontsize="small")

@@ -10,11 +10,10 @@ import numpy as np
 from molgen.estimate.ess import kish_ess
 from molgen.estimate.logspace import as_log_weights, normalized_weights
 from molgen.plots.figure import (
-    REFERENCE_COLOR,
     SAMPLE_COLOR,
-    UNWEIGHTED_COLOR,
     new_figure,
     save_figure,
+    step_histograms,
 )
 
 __all__ = ["plot_energy_histogram", "plot_log_weights", "plot_energy_scatter"]
@@ -47,34 +46,8 @@ def plot_energy_histogram(
     low, high = np.percentile(pooled, [0.5, 99.5])
     bins = np.linspace(low, high + 1e-9, 60)
     figure, (axis,) = new_figure()
-    axis.hist(
-        energy,
-        bins,
-        density=True,
-        histtype="step",
-        color=UNWEIGHTED_COLOR,
-        label="samples (unweighted)",
-    )
-    axis.hist(
-        energy,
-        bins,
-        weights=weights,
-        density=True,
-        histtype="step",
-        linewidth=2,
-        color=SAMPLE_COLOR,
-        label="samples (reweighted)",
-    )
-    if reference_energy is not None:
-        axis.hist(
-            _finite(reference_energy),
-            bins,
-            density=True,
-            histtype="step",
-            linewidth=2,
-            color=REFERENCE_COLOR,
-            label="reference",
-        )
+    reference = None if reference_energy is None else _finite(reference_energy)
+    step_histograms(axis, energy, bins, weights, reference)
     axis.set_xlabel("βU_B")
     axis.set_ylabel("density")
     axis.legend(fontsize="small")

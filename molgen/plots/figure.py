@@ -6,16 +6,23 @@ of the generator are blue, their unweighted histograms grey.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import matplotlib
 
+from forcefields.atomic_files import atomic_path
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-__all__ = ["REFERENCE_COLOR", "SAMPLE_COLOR", "UNWEIGHTED_COLOR", "new_figure", "save_figure"]
+__all__ = [
+    "REFERENCE_COLOR",
+    "SAMPLE_COLOR",
+    "UNWEIGHTED_COLOR",
+    "new_figure",
+    "save_figure",
+    "step_histograms",
+]
 
 REFERENCE_COLOR = "tab:orange"
 SAMPLE_COLOR = "tab:blue"
@@ -30,21 +37,52 @@ def new_figure(n_columns: int = 1, width: float = 4.5, height: float = 3.6):
     return figure, list(axes[0])
 
 
+def step_histograms(axis, values, bins, weights, reference=None) -> None:
+    """Density step histograms of samples, unweighted and reweighted, and of a reference.
+
+    Arguments:
+        axis: the matplotlib axes to draw on.
+        values: the samples ``(n,)``.
+        bins: bin edges ``(k + 1,)`` in the unit of ``values``, or a bin count.
+        weights: normalised weights of the samples ``(n,)``.
+        reference: reference values ``(m,)`` in the same unit, or ``None`` to draw none.
+    """
+    axis.hist(
+        values,
+        bins,
+        density=True,
+        histtype="step",
+        color=UNWEIGHTED_COLOR,
+        label="samples (unweighted)",
+    )
+    axis.hist(
+        values,
+        bins,
+        weights=weights,
+        density=True,
+        histtype="step",
+        color=SAMPLE_COLOR,
+        linewidth=2,
+        label="samples (reweighted)",
+    )
+    if reference is not None:
+        axis.hist(
+            reference,
+            bins,
+            density=True,
+            histtype="step",
+            color=REFERENCE_COLOR,
+            linewidth=2,
+            label="reference",
+        )
+
+
 def save_figure(figure, path: Path | str) -> Path:
     """Write ``figure`` as PNG to ``path`` through a temporary file and a rename; close it."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".png"
-    )
-    os.close(descriptor)
     try:
-        figure.savefig(temporary, format="png", dpi=120)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        with atomic_path(path, mode=0o644) as temporary:
+            figure.savefig(temporary, format="png", dpi=120)
     finally:
         plt.close(figure)
     return path

@@ -8,7 +8,7 @@ call resumes from the chunks already written.
 
 from molgen.sampling.chunks import SampleOutput, sample_run
 from molgen.sampling.generator import LoadedRun, draw_samples, latent_points, load_run
-from molgen.sampling.writers import sidecar_path, write_npz_atomic, write_trajectory_atomic
+from molgen.sampling.writers import sidecar_path, write_trajectory_atomic
 
 __all__ = [
     "LoadedRun",
@@ -18,6 +18,5 @@ __all__ = [
     "load_run",
     "sample_run",
     "sidecar_path",
-    "write_npz_atomic",
     "write_trajectory_atomic",
 ]

@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from forcefields.atomic_files import save_npz_atomic, write_text_atomic
 from forcefields.errors import ConfigError
 from molgen.sampling.generator import draw_samples, load_run
 from molgen.sampling.writers import (
     TRAJECTORY_SUFFIXES,
     sidecar_path,
-    write_npz_atomic,
     write_trajectory_atomic,
 )
 
@@ -87,14 +87,14 @@ def sample_run(
     for index, start in enumerate(tqdm(starts, disable=not progress, desc="sample", unit="chunk")):
         chunk = parts / f"chunk_{index:06d}.npz"
         if not chunk.is_file():
-            write_npz_atomic(chunk, draw_samples(run, seed, start, min(start + batch, n)))
+            save_npz_atomic(chunk, draw_samples(run, seed, start, min(start + batch, n)))
     arrays = _assemble(parts, len(starts))
     sidecar = sidecar_path(out)
     files = []
     if molecule:
         xyz = arrays.pop("x").reshape(n, run.system.n_atoms, 3)
         files += write_trajectory_atomic(out, xyz, run.system.topology)
-    write_npz_atomic(sidecar, {**arrays, "mode_names": np.array(run.system.mode_names, dtype=str)})
+    save_npz_atomic(sidecar, {**arrays, "mode_names": np.array(run.system.mode_names, dtype=str)})
     files.append(sidecar)
     shutil.rmtree(parts)
     return SampleOutput(files, sidecar, run.checkpoint, reused)
@@ -107,9 +107,7 @@ def _prepare_parts(parts: Path, manifest: dict) -> int:
             return len(list(parts.glob("chunk_*.npz")))
         shutil.rmtree(parts)
     parts.mkdir(parents=True)
-    temporary = parts / ".manifest.json.tmp"
-    temporary.write_text(json.dumps(manifest))
-    temporary.replace(manifest_file)
+    write_text_atomic(manifest_file, json.dumps(manifest), mode=0o644)
     return 0
 
 

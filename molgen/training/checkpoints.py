@@ -7,14 +7,13 @@ with ``torch.load(..., weights_only=True)``: a file holding any other object is 
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from forcefields.atomic_files import torch_save_atomic
 from forcefields.errors import InputFileError
 
 __all__ = [
@@ -47,18 +46,7 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
     for name, value in payload["model"].items():
         if value.is_floating_point() and not torch.isfinite(value).all():
             raise ValueError(f"refusing to checkpoint non-finite model tensor {name!r}")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
-    os.close(descriptor)
-    try:
-        torch.save({"format": CHECKPOINT_FORMAT, **payload}, temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    torch_save_atomic(path, {"format": CHECKPOINT_FORMAT, **payload})
 
 
 def load_checkpoint(path: Path, device: torch.device | str = "cpu") -> dict[str, Any]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from forcefields.atomic_files import write_text_atomic
 from molgen.flows.flow import Flow
 from molgen.training.target import mode_labels
 from systems.registry import System
@@ -93,11 +93,7 @@ class MetricsLog:
         if keep_through_step is not None and self.path.is_file():
             kept = [line for line in self.path.read_text().splitlines() if line.strip()]
             kept = [line for line in kept if json.loads(line)["step"] <= keep_through_step]
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
-        with os.fdopen(descriptor, "w") as handle:
-            handle.writelines(line + "\n" for line in kept)
-        os.replace(temporary, self.path)
+        write_text_atomic(self.path, "".join(line + "\n" for line in kept))
 
     def append(self, record: dict[str, Any]) -> None:
         """Write one record as a line and flush it to disk."""

@@ -21,6 +21,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 import systems
+from forcefields.atomic_files import write_text_atomic
 from forcefields.errors import ConfigError, InputFileError
 from molgen.flows.flow import Flow
 from molgen.training.checkpoints import (
@@ -163,9 +164,10 @@ class _Trainer:
         if self.processes.is_main:
             self.checkpoints.mkdir(parents=True, exist_ok=True)
             (self.run_dir / "plots").mkdir(exist_ok=True)
-            _write_text_atomic(
+            write_text_atomic(
                 self.run_dir / "config.yaml",
                 yaml.safe_dump(config_to_mapping(self.config), sort_keys=False),
+                mode=0o644,
             )
         self.processes.barrier()
         return checkpoint
@@ -421,9 +423,3 @@ def _device(name: str, processes: Processes) -> torch.device:
         if processes.distributed and name == "cuda":
             return torch.device("cuda", torch.cuda.current_device())
     return torch.device(name)
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text)
-    temporary.replace(path)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
+
+from forcefields import atomic_files
 
 __all__ = ["write_text_atomic"]
 
@@ -15,14 +15,4 @@ def write_text_atomic(path: Path, text: str) -> None:
     The file is ASCII with Unix line ends and mode 0644, so a rebuild on any machine gives
     the same bytes.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="ascii", newline="\n") as stream:
-            stream.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    atomic_files.write_text_atomic(path, text, encoding="ascii", mode=0o644)

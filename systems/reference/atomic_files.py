@@ -1,70 +1,25 @@
-"""Atomic file writes: a killed run never leaves a half-written output or checkpoint.
+"""Atomic output writers of reference runs: strict JSON and mdtraj trajectories.
 
-Every writer goes through :func:`atomic_path`, which hands out a temporary name in the
-destination folder and renames it over the destination only once the write succeeded.
+Both go through :mod:`forcefields.atomic_files` (temporary file in the destination folder,
+renamed on success) and leave files with mode 0644, like every reference output.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = [
-    "atomic_path",
-    "write_json_atomic",
-    "save_npz_atomic",
-    "save_torch_atomic",
-    "save_trajectory_atomic",
-]
+from forcefields.atomic_files import atomic_path
+from forcefields.atomic_files import write_json_atomic as _write_json
 
-
-@contextmanager
-def atomic_path(path: Path | str) -> Iterator[Path]:
-    """Yield a temporary path next to ``path`` (same suffix); rename it onto ``path`` on success.
-
-    On any exception the temporary file is removed and ``path`` is left untouched.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix
-    )
-    os.close(handle)
-    temporary = Path(temporary)
-    try:
-        yield temporary
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+__all__ = ["write_json_atomic", "save_trajectory_atomic"]
 
 
 def write_json_atomic(path: Path | str, payload: dict[str, Any]) -> None:
     """Write ``payload`` as indented JSON (non-finite floats as ``null``)."""
-    text = json.dumps(_finite_or_none(payload), indent=2, allow_nan=False) + "\n"
-    with atomic_path(path) as temporary:
-        temporary.write_text(text)
-
-
-def save_npz_atomic(path: Path | str, **arrays: np.ndarray) -> None:
-    """``numpy.savez`` of ``arrays`` to ``path`` (which should end in ``.npz``)."""
-    with atomic_path(path) as temporary, open(temporary, "wb") as stream:
-        np.savez(stream, **arrays)
-
-
-def save_torch_atomic(path: Path | str, payload: dict[str, Any]) -> None:
-    """``torch.save`` of a dict of tensors, numbers and strings (loadable with ``weights_only``)."""
-    import torch
-
-    with atomic_path(path) as temporary:
-        torch.save(payload, temporary)
+    _write_json(path, _finite_or_none(payload), allow_nan=False, mode=0o644)
 
 
 def save_trajectory_atomic(path: Path | str, trajectory) -> None:
@@ -73,7 +28,7 @@ def save_trajectory_atomic(path: Path | str, trajectory) -> None:
     savers = {".dcd": trajectory.save_dcd, ".pdb": trajectory.save_pdb}
     if path.suffix not in savers:
         raise ValueError(f"{path}: expected a .dcd or .pdb file name")
-    with atomic_path(path) as temporary:
+    with atomic_path(path, mode=0o644) as temporary:
         savers[path.suffix](str(temporary), force_overwrite=True)
 
 

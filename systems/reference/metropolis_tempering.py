@@ -32,8 +32,8 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
+from forcefields.atomic_files import torch_save_atomic
 from forcefields.errors import InputFileError
-from systems.reference.atomic_files import save_torch_atomic
 
 __all__ = ["MetropolisTempering"]
 
@@ -248,7 +248,7 @@ class MetropolisTempering:
 
     def save(self, path: Path | str) -> None:
         """Write :meth:`state_dict` to ``path`` atomically."""
-        save_torch_atomic(path, self.state_dict())
+        torch_save_atomic(path, self.state_dict(), mode=0o644)
 
     def load_state_dict(self, state: dict) -> None:
         """Continue from a :meth:`state_dict`; the ladder and settings must match this sampler."""

@@ -19,11 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from systems.reference.atomic_files import (
-    save_npz_atomic,
-    save_trajectory_atomic,
-    write_json_atomic,
-)
+from forcefields.atomic_files import save_npz_atomic
+from systems.reference.atomic_files import save_trajectory_atomic, write_json_atomic
 from systems.reference.record import TemperingRecord, save_record
 from systems.reference.stats import reference_stats
 
@@ -72,7 +69,7 @@ def write_reference_outputs(
         "energy_unit": np.asarray(record.energy_unit),
     }
     arrays.update({name: np.asarray(function(frames)) for name, function in observables.items()})
-    save_npz_atomic(out_dir / "frames.npz", **arrays)
+    save_npz_atomic(out_dir / "frames.npz", arrays, mode=0o644)
     save_record(out_dir / "ladder.npz", record)
     stats = reference_stats(record, system_name)
     write_json_atomic(out_dir / "stats.json", stats)
@@ -81,7 +78,7 @@ def write_reference_outputs(
 
 def _write_coordinates(out_dir: Path, frames: np.ndarray, topology) -> None:
     if topology is None:
-        save_npz_atomic(out_dir / "samples.npz", x=frames)
+        save_npz_atomic(out_dir / "samples.npz", {"x": frames}, mode=0o644)
         return
     import mdtraj
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from systems.reference.atomic_files import save_npz_atomic
+from forcefields.atomic_files import save_npz_atomic
 
 __all__ = ["TemperingRecord", "save_record", "load_record"]
 
@@ -52,16 +52,16 @@ class TemperingRecord:
 
 def save_record(path: Path | str, record: TemperingRecord) -> None:
     """Write ``record`` to an ``.npz`` file atomically."""
-    save_npz_atomic(
-        path,
-        temperatures=np.asarray(record.temperatures, dtype=np.float64),
-        betas=np.asarray(record.betas, dtype=np.float64),
-        energies=np.asarray(record.energies, dtype=np.float64),
-        labels=np.asarray(record.labels, dtype=np.int64),
-        mode_names=np.asarray(record.mode_names, dtype=str),
-        energy_unit=np.asarray(record.energy_unit),
-        swap_acceptance=np.asarray(record.swap_acceptance, dtype=np.float64),
-    )
+    arrays = {
+        "temperatures": np.asarray(record.temperatures, dtype=np.float64),
+        "betas": np.asarray(record.betas, dtype=np.float64),
+        "energies": np.asarray(record.energies, dtype=np.float64),
+        "labels": np.asarray(record.labels, dtype=np.int64),
+        "mode_names": np.asarray(record.mode_names, dtype=str),
+        "energy_unit": np.asarray(record.energy_unit),
+        "swap_acceptance": np.asarray(record.swap_acceptance, dtype=np.float64),
+    }
+    save_npz_atomic(path, arrays, mode=0o644)
 
 
 def load_record(path: Path | str) -> TemperingRecord:

@@ -1,0 +1,85 @@
+"""Atomic file writes: a killed run leaves either the old file or the new one, never half.
+
+Every writer goes through :func:`atomic_path`, which hands out a fresh temporary file in
+the destination folder and renames it over the destination only once the write succeeded.
+This module sits at the bottom layer so that every package may use it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "atomic_path",
+    "save_npz_atomic",
+    "torch_save_atomic",
+    "write_json_atomic",
+    "write_text_atomic",
+]
+
+
+@contextmanager
+def atomic_path(path: Path | str, *, mode: int | None = None) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; rename it onto ``path`` on success.
+
+    The temporary file ``.<name>.<random><suffix>`` is created (empty, mode 0600) in
+    ``path``'s folder, which is made if missing; it keeps ``path``'s suffix so writers that
+    pick a format by suffix work. On success it gets permission bits ``mode`` (when given)
+    and replaces ``path``; on any exception it is removed and ``path`` is left untouched.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        yield temporary
+        if mode is not None:
+            os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_text_atomic(
+    path: Path | str, text: str, *, encoding: str = "utf-8", mode: int | None = None
+) -> None:
+    """Write ``text`` to ``path`` in ``encoding`` with Unix line ends (see :func:`atomic_path`)."""
+    with atomic_path(path, mode=mode) as temporary:
+        with open(temporary, "w", encoding=encoding, newline="\n") as stream:
+            stream.write(text)
+
+
+def write_json_atomic(
+    path: Path | str, payload: Any, *, allow_nan: bool = True, mode: int | None = None
+) -> None:
+    """Write ``payload`` as JSON indented by 2, ending in a newline.
+
+    With ``allow_nan=False`` a non-finite float raises ``ValueError`` (strict JSON).
+    """
+    text = json.dumps(payload, indent=2, allow_nan=allow_nan) + "\n"
+    write_text_atomic(path, text, mode=mode)
+
+
+def save_npz_atomic(
+    path: Path | str, arrays: Mapping[str, np.ndarray], *, mode: int | None = None
+) -> None:
+    """``numpy.savez`` of ``arrays`` (name -> array) to ``path``, uncompressed."""
+    with atomic_path(path, mode=mode) as temporary, open(temporary, "wb") as stream:
+        np.savez(stream, **arrays)
+
+
+def torch_save_atomic(path: Path | str, payload: Any, *, mode: int | None = None) -> None:
+    """``torch.save`` of ``payload`` to ``path``."""
+    import torch
+
+    with atomic_path(path, mode=mode) as temporary:
+        torch.save(payload, temporary)
