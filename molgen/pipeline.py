@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from cli.common import write_json_atomic
+from forcefields.atomic_files import save_npz_atomic, write_json_atomic
 from forcefields.errors import ConfigError
 
 __all__ = ["PipelineSettings", "QUICK", "FULL", "run_pipeline", "training_config"]
@@ -46,7 +46,7 @@ class PipelineSettings:
     samples: int
 
 
-FULL = PipelineSettings(1500, 250, 1500, 400, 256, 64, 4, 10_000)
+FULL = PipelineSettings(3000, 500, 8000, 2000, 512, 128, 6, 10_000)
 QUICK = PipelineSettings(150, 100, 150, 40, 128, 32, 2, 1_000)
 
 
@@ -92,15 +92,27 @@ def training_config(system: str, data: Path, settings: PipelineSettings, seed: i
 
 
 def _superposed_frames(reference_dir: Path, system) -> np.ndarray:
-    """Reference frames ``(M, N, 3)`` nm superposed on the minimised structure (heavy atoms)."""
+    """Reference frames ``(M, N, 3)`` nm superposed on the minimised structure.
+
+    Each frame is translated so that its heavy-atom centre sits at the origin and
+    rotated (Kabsch on the heavy atoms) onto the minimised structure centred the same
+    way: the frame in which the alignment penalty of :mod:`forcefields.alignment`
+    vanishes.
+    """
     import mdtraj
+    import torch
+
+    from forcefields.rotations import kabsch_rotation
 
     trajectory = mdtraj.load(
         str(reference_dir / "trajectory.dcd"), top=str(reference_dir / "topology.pdb")
     )
-    target = mdtraj.Trajectory(system.positions[None], trajectory.topology)
-    trajectory.superpose(target, atom_indices=system.heavy_atoms)
-    return trajectory.xyz.astype(np.float64)
+    heavy = system.heavy_atoms
+    frames = torch.as_tensor(trajectory.xyz, dtype=torch.float64)
+    frames = frames - frames[:, heavy].mean(dim=1, keepdim=True)
+    target = torch.as_tensor(system.positions[heavy] - system.positions[heavy].mean(axis=0))
+    rotation = kabsch_rotation(frames[:, heavy], target)
+    return (frames @ rotation.mT).numpy()
 
 
 def _stage(done: Path, argv: list[str], say) -> None:
@@ -180,8 +192,7 @@ def run_pipeline(
     )
     data = run / "data.npz"
     if not data.exists():
-        np.savez(run / "data.tmp.npz", x=_superposed_frames(reference, system))
-        (run / "data.tmp.npz").replace(data)
+        save_npz_atomic(data, {"x": _superposed_frames(reference, system)}, mode=0o644)
     config = run / "train.yaml"
     config.write_text(
         yaml.safe_dump(training_config(system_name, data, settings, seed), sort_keys=False)
