@@ -26,14 +26,14 @@ class DeterministicHydrogens(nn.Module):
         heavy_dim: ``3 N_C`` (flattened heavy-atom coordinates, nm).
         n_hydrogens: ``N_H``.
         hidden: width of the hidden layers.
-        initial_offsets: ``(N_H, 3)`` nm, the offsets of a reference structure; the
-            network starts by predicting them (its last layer is zero).
 
-    ``forward(x_heavy (B, 3 N_C)) -> offsets (B, N_H, 3)``. It carries no density:
-    a generator using it reports the density of the heavy atoms, as the thesis does.
+    ``forward(x_heavy (B, 3 N_C)) -> offsets (B, N_H, 3)`` (nm, in each hydrogen's
+    local frame); :meth:`start_at` makes it predict the mean offsets of data. It
+    carries no density: a generator using it reports the density of the heavy atoms,
+    as the thesis does.
     """
 
-    def __init__(self, heavy_dim: int, n_hydrogens: int, hidden: int = 512, initial_offsets=None):
+    def __init__(self, heavy_dim: int, n_hydrogens: int, hidden: int = 512):
         super().__init__()
         self.n_hydrogens = n_hydrogens
         self.network = nn.Sequential(
@@ -44,13 +44,7 @@ class DeterministicHydrogens(nn.Module):
             nn.Linear(hidden, 3 * n_hydrogens),
         )
         nn.init.zeros_(self.network[-1].weight)
-        initial = (
-            torch.zeros(n_hydrogens, 3)
-            if initial_offsets is None
-            else torch.as_tensor(initial_offsets)
-        )
-        with torch.no_grad():
-            self.network[-1].bias.copy_(initial.reshape(-1).to(self.network[-1].bias.dtype))
+        nn.init.zeros_(self.network[-1].bias)
 
     def forward(self, x_heavy: torch.Tensor) -> torch.Tensor:
         return self.network(x_heavy).reshape(-1, self.n_hydrogens, 3)
@@ -69,41 +63,28 @@ class HydrogenFlow(nn.Module):
         heavy_dim: ``3 N_C``, the size of the condition.
         n_hydrogens: ``N_H``.
         width, repeats: coupling-stack size (4 coupling blocks per repeat).
-        offset_scale: ``(N_H, 3)`` or scalar nm; offsets are standardised by it.
-        initial_offsets: ``(N_H, 3)`` nm, the mean offsets the flow starts around.
 
+    Offsets (nm, in each hydrogen's local frame) are standardised per coordinate by
+    a fixed affine map, set from data by :meth:`start_at`.
     ``sample(x_heavy) -> (offsets (B, N_H, 3), log_prob (B,))`` and
     ``log_prob(offsets, x_heavy) -> (B,)``: exact densities of hydrogen positions
     given the heavy atoms, so a generator using it has an exact density over all atoms.
     """
 
-    def __init__(
-        self,
-        heavy_dim: int,
-        n_hydrogens: int,
-        width: int = 128,
-        repeats: int = 4,
-        offset_scale: float = 0.02,
-        initial_offsets=None,
-    ):
+    def __init__(self, heavy_dim: int, n_hydrogens: int, width: int = 128, repeats: int = 4):
         super().__init__()
         self.n_hydrogens = n_hydrogens
         dim = 3 * n_hydrogens
         self.flow = Flow(coupling_stack(dim, repeats, width, context_dim=heavy_dim), dim)
-        initial = (
-            torch.zeros(n_hydrogens, 3)
-            if initial_offsets is None
-            else torch.as_tensor(initial_offsets)
-        )
-        self.register_buffer("mean", initial.reshape(-1).clone().float())
-        self.register_buffer("scale", torch.full((dim,), float(offset_scale)))
+        self.register_buffer("mean", torch.zeros(dim))
+        self.register_buffer("scale", torch.ones(dim))
 
     @torch.no_grad()
     def start_at(self, offsets: torch.Tensor) -> None:
-        """Centre and scale the offsets on data ``(M, N_H, 3)``: their mean and mean std."""
+        """Centre and scale each offset coordinate on data ``(M, N_H, 3)``."""
         flat = offsets.reshape(offsets.shape[0], -1)
         self.mean.copy_(flat.mean(0))
-        self.scale.fill_(float(flat.std(0).mean().clamp_min(1e-3)))
+        self.scale.copy_(flat.std(0).clamp_min(1e-3))
 
     def _log_scale(self) -> torch.Tensor:
         return torch.log(self.scale).sum()

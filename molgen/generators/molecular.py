@@ -10,6 +10,7 @@ coordinates ``(B, 3 N)`` in nm, so every loss of :mod:`molgen.losses` applies.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -19,6 +20,7 @@ from molgen.flows.flow import Flow
 from molgen.flows.presets import coupling_stack
 from molgen.flows.standardize import Standardize
 from molgen.generators.hydrogens import DeterministicHydrogens, HydrogenFlow
+from molgen.generators.local_frames import frame_atoms, local_frames
 
 __all__ = ["MolecularGenerator", "build_generator", "HYDROGEN_STAGES"]
 
@@ -39,7 +41,15 @@ class MolecularGenerator(nn.Module):
     With deterministic hydrogens ``log_prob`` is the heavy atoms' (thesis §3.3).
     """
 
-    def __init__(self, heavy_atoms, hydrogens, hydrogen_parents, heavy_flow: Flow, hydrogen_stage):
+    def __init__(
+        self,
+        heavy_atoms,
+        hydrogens,
+        hydrogen_parents,
+        heavy_flow: Flow,
+        hydrogen_stage,
+        hydrogen_frames,
+    ):
         super().__init__()
         self.register_buffer("heavy_atoms", torch.as_tensor(heavy_atoms, dtype=torch.long))
         self.register_buffer("hydrogens", torch.as_tensor(hydrogens, dtype=torch.long))
@@ -48,6 +58,15 @@ class MolecularGenerator(nn.Module):
         self.register_buffer(
             "parent_rows",
             torch.tensor([position_in_heavy[int(p)] for p in parents], dtype=torch.long),
+        )
+        frames = np.asarray(hydrogen_frames, dtype=np.int64).reshape(-1, 2)
+        self.register_buffer(
+            "first_rows",
+            torch.tensor([position_in_heavy[int(a)] for a in frames[:, 0]], dtype=torch.long),
+        )
+        self.register_buffer(
+            "second_rows",
+            torch.tensor([position_in_heavy[int(b)] for b in frames[:, 1]], dtype=torch.long),
         )
         self.n_atoms = len(heavy_atoms) + len(hydrogens)
         self.dim = 3 * self.n_atoms
@@ -63,20 +82,28 @@ class MolecularGenerator(nn.Module):
         """``(B, 3N)`` → ``(B, N, 3)``."""
         return x.reshape(x.shape[0], self.n_atoms, 3)
 
+    def _frames(self, heavy: torch.Tensor) -> torch.Tensor:
+        return local_frames(heavy, self.parent_rows, self.first_rows, self.second_rows)
+
     def assemble(self, x_heavy: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
-        """All-atom ``(B, 3N)`` from heavy atoms ``(B, 3 N_C)`` and H offsets ``(B, N_H, 3)``."""
+        """All-atom ``(B, 3N)`` from heavy atoms ``(B, 3 N_C)`` and H offsets ``(B, N_H, 3)``.
+
+        Offsets are in each hydrogen's local frame (see :mod:`.local_frames`).
+        """
         heavy = x_heavy.reshape(x_heavy.shape[0], -1, 3)
+        placed = heavy[:, self.parent_rows] + (self._frames(heavy) @ offsets[..., None])[..., 0]
         atoms = heavy.new_empty(heavy.shape[0], self.n_atoms, 3)
         atoms = atoms.index_copy(1, self.heavy_atoms, heavy)
-        atoms = atoms.index_copy(1, self.hydrogens, heavy[:, self.parent_rows] + offsets)
+        atoms = atoms.index_copy(1, self.hydrogens, placed)
         return atoms.reshape(heavy.shape[0], -1)
 
     def split(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Inverse of :meth:`assemble`: ``(B, 3N)`` → heavy atoms and hydrogen offsets."""
+        """Inverse of :meth:`assemble`: ``(B, 3N)`` → heavy atoms and local H offsets."""
         atoms = self.to_atoms(x)
         heavy = atoms[:, self.heavy_atoms]
         offsets = atoms[:, self.hydrogens] - heavy[:, self.parent_rows]
-        return heavy.reshape(x.shape[0], -1), offsets
+        local = (self._frames(heavy).mT @ offsets[..., None])[..., 0]
+        return heavy.reshape(x.shape[0], -1), local
 
     @property
     def latent_dim(self) -> int:
@@ -116,6 +143,12 @@ class MolecularGenerator(nn.Module):
         return -self.log_prob(x)
 
 
+def hydrogen_frames(system) -> np.ndarray:
+    """``(N_H, 2)`` frame atoms of ``system``'s hydrogens (see :func:`frame_atoms`)."""
+    bonds = [(bond[0].index, bond[1].index) for bond in system.topology.bonds]
+    return frame_atoms(system.heavy_atoms, system.hydrogen_parents, bonds)
+
+
 def build_generator(
     system,
     data: torch.Tensor,
@@ -141,20 +174,20 @@ def build_generator(
         )
     data = torch.as_tensor(data, dtype=torch.float32)
     heavy = data[:, system.heavy_atoms].reshape(len(data), -1)
-    offsets = data[:, system.hydrogens] - data[:, system.hydrogen_parents]
     heavy_dim = heavy.shape[1]
     transform = Composite(coupling_stack(heavy_dim, repeats, width), Standardize.fit(heavy))
-    heavy_flow = Flow(transform, heavy_dim)
-    mean_offsets = offsets.mean(0)
+    n_hydrogens = len(system.hydrogens)
     if hydrogen_stage == "flow":
-        spread = float(offsets.std(0).mean().clamp_min(1e-3))
-        stage = HydrogenFlow(
-            heavy_dim, len(system.hydrogens), hydrogen_width, hydrogen_repeats, spread, mean_offsets
-        )
+        stage = HydrogenFlow(heavy_dim, n_hydrogens, hydrogen_width, hydrogen_repeats)
     else:
-        stage = DeterministicHydrogens(
-            heavy_dim, len(system.hydrogens), initial_offsets=mean_offsets
-        )
-    return MolecularGenerator(
-        system.heavy_atoms, system.hydrogens, system.hydrogen_parents, heavy_flow, stage
+        stage = DeterministicHydrogens(heavy_dim, n_hydrogens)
+    generator = MolecularGenerator(
+        system.heavy_atoms,
+        system.hydrogens,
+        system.hydrogen_parents,
+        Flow(transform, heavy_dim),
+        stage,
+        hydrogen_frames(system),
     )
+    stage.start_at(generator.split(data.reshape(len(data), -1))[1])
+    return generator

@@ -39,6 +39,7 @@ def build_flow(config: FlowConfig, dim: int, dtype: torch.dtype = torch.float32,
 
 def _molecular_generator(config: FlowConfig, system, dtype: torch.dtype):
     from molgen.generators import DeterministicHydrogens, HydrogenFlow, MolecularGenerator
+    from molgen.generators.molecular import hydrogen_frames
 
     if system is None or system.kind != "molecule":
         raise ConfigError("flow.hydrogens: a hydrogen stage needs a molecular system")
@@ -51,7 +52,12 @@ def _molecular_generator(config: FlowConfig, system, dtype: torch.dtype):
     else:
         stage = HydrogenFlow(heavy_dim, n_hydrogens, config.hydrogen_width, config.hydrogen_repeats)
     generator = MolecularGenerator(
-        system.heavy_atoms, system.hydrogens, system.hydrogen_parents, heavy_flow, stage
+        system.heavy_atoms,
+        system.hydrogens,
+        system.hydrogen_parents,
+        heavy_flow,
+        stage,
+        hydrogen_frames(system),
     )
     return generator.to(dtype)
 

@@ -94,3 +94,22 @@ def test_deterministic_hydrogens_learn_to_lower_the_energy():
     # Mean-offset hydrogens on noisy heavy atoms start strained; 150 Adam steps
     # must lower the mean energy by more than its batch-to-batch noise (~1 kJ/mol).
     assert np.mean(history[-10:]) < np.mean(history[:10]) - 3.0
+
+
+def test_local_frames_round_trip_and_keep_bond_lengths(dialanine):
+    generator = build_generator(
+        dialanine,
+        _data(dialanine),
+        "flow",
+        width=16,
+        repeats=1,
+        hydrogen_width=16,
+        hydrogen_repeats=1,
+    ).double()
+    x = _data(dialanine, n=8, seed=3).reshape(8, -1)
+    heavy, local = generator.split(x)
+    torch.testing.assert_close(generator.assemble(heavy, local), x)
+    # The local frame is a rotation: |local offset| is the X-H bond length.
+    atoms = generator.to_atoms(x)
+    bonds = (atoms[:, dialanine.hydrogens] - atoms[:, dialanine.hydrogen_parents]).norm(dim=-1)
+    torch.testing.assert_close(local.norm(dim=-1), bonds)
