@@ -149,6 +149,37 @@ def hydrogen_frames(system) -> np.ndarray:
     return frame_atoms(system.heavy_atoms, system.hydrogen_parents, bonds)
 
 
+def molecular_generator(
+    system, heavy_flow: Flow, hydrogen_stage: str, hydrogen_width: int, hydrogen_repeats: int
+) -> MolecularGenerator:
+    """``heavy_flow`` on ``system``'s heavy atoms plus a new hydrogen stage.
+
+    Arguments:
+        system: the molecule (heavy atoms, hydrogens, their parents and bonds).
+        heavy_flow: a flow of dimension ``3 N_C``.
+        hydrogen_stage: ``"deterministic"`` (hidden width ``hydrogen_width``) or
+            ``"flow"`` (``hydrogen_repeats`` × 4 coupling blocks of width ``hydrogen_width``).
+    """
+    if hydrogen_stage not in HYDROGEN_STAGES:
+        raise UnknownNameError(
+            f"hydrogen_stage {hydrogen_stage!r}: expected one of {HYDROGEN_STAGES}"
+        )
+    heavy_dim = heavy_flow.dim
+    n_hydrogens = len(system.hydrogens)
+    if hydrogen_stage == "flow":
+        stage = HydrogenFlow(heavy_dim, n_hydrogens, hydrogen_width, hydrogen_repeats)
+    else:
+        stage = DeterministicHydrogens(heavy_dim, n_hydrogens, hidden=hydrogen_width)
+    return MolecularGenerator(
+        system.heavy_atoms,
+        system.hydrogens,
+        system.hydrogen_parents,
+        heavy_flow,
+        stage,
+        hydrogen_frames(system),
+    )
+
+
 def build_generator(
     system,
     data: torch.Tensor,
@@ -164,30 +195,16 @@ def build_generator(
         system: the molecule (heavy atoms, hydrogens and their parents).
         data: ``(B, N, 3)`` nm reference configurations: the heavy-atom flow starts
             as the Gaussian with their mean and per-coordinate std, the hydrogen stage
-            around their mean offsets.
+            around their mean local offsets.
         hydrogen_stage: ``"deterministic"`` or ``"flow"``.
         width, repeats: heavy-atom coupling stack (thesis: 256, 24).
+        hydrogen_width, hydrogen_repeats: size of the hydrogen stage.
     """
-    if hydrogen_stage not in HYDROGEN_STAGES:
-        raise UnknownNameError(
-            f"hydrogen_stage {hydrogen_stage!r}: expected one of {HYDROGEN_STAGES}"
-        )
     data = torch.as_tensor(data, dtype=torch.float32)
     heavy = data[:, system.heavy_atoms].reshape(len(data), -1)
-    heavy_dim = heavy.shape[1]
-    transform = Composite(coupling_stack(heavy_dim, repeats, width), Standardize.fit(heavy))
-    n_hydrogens = len(system.hydrogens)
-    if hydrogen_stage == "flow":
-        stage = HydrogenFlow(heavy_dim, n_hydrogens, hydrogen_width, hydrogen_repeats)
-    else:
-        stage = DeterministicHydrogens(heavy_dim, n_hydrogens)
-    generator = MolecularGenerator(
-        system.heavy_atoms,
-        system.hydrogens,
-        system.hydrogen_parents,
-        Flow(transform, heavy_dim),
-        stage,
-        hydrogen_frames(system),
+    transform = Composite(coupling_stack(heavy.shape[1], repeats, width), Standardize.fit(heavy))
+    generator = molecular_generator(
+        system, Flow(transform, heavy.shape[1]), hydrogen_stage, hydrogen_width, hydrogen_repeats
     )
-    stage.start_at(generator.split(data.reshape(len(data), -1))[1])
+    generator.hydrogen_stage.start_at(generator.split(data.reshape(len(data), -1))[1])
     return generator

@@ -38,26 +38,14 @@ def build_flow(config: FlowConfig, dim: int, dtype: torch.dtype = torch.float32,
 
 
 def _molecular_generator(config: FlowConfig, system, dtype: torch.dtype):
-    from molgen.generators import DeterministicHydrogens, HydrogenFlow, MolecularGenerator
-    from molgen.generators.molecular import hydrogen_frames
+    from molgen.generators.molecular import molecular_generator
 
     if system is None or system.kind != "molecule":
         raise ConfigError("flow.hydrogens: a hydrogen stage needs a molecular system")
     heavy_dim = 3 * len(system.heavy_atoms)
-    heavy_config = replace(config, hydrogens=None)
-    heavy_flow = build_flow(heavy_config, heavy_dim, dtype)
-    n_hydrogens = len(system.hydrogens)
-    if config.hydrogens == "deterministic":
-        stage = DeterministicHydrogens(heavy_dim, n_hydrogens, hidden=config.hydrogen_width)
-    else:
-        stage = HydrogenFlow(heavy_dim, n_hydrogens, config.hydrogen_width, config.hydrogen_repeats)
-    generator = MolecularGenerator(
-        system.heavy_atoms,
-        system.hydrogens,
-        system.hydrogen_parents,
-        heavy_flow,
-        stage,
-        hydrogen_frames(system),
+    heavy_flow = build_flow(replace(config, hydrogens=None), heavy_dim, dtype)
+    generator = molecular_generator(
+        system, heavy_flow, config.hydrogens, config.hydrogen_width, config.hydrogen_repeats
     )
     return generator.to(dtype)
 
