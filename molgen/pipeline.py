@@ -43,11 +43,12 @@ class PipelineSettings:
     batch_size: int
     width: int
     repeats: int
+    hydrogen_repeats: int
     samples: int
 
 
-FULL = PipelineSettings(3000, 500, 8000, 2000, 512, 128, 6, 10_000)
-QUICK = PipelineSettings(150, 100, 150, 40, 128, 32, 2, 1_000)
+FULL = PipelineSettings(3000, 500, 8000, 2000, 512, 128, 6, 4, 10_000)
+QUICK = PipelineSettings(150, 100, 150, 40, 128, 32, 2, 1, 1_000)
 
 
 def training_config(system: str, data: Path, settings: PipelineSettings, seed: int) -> dict:
@@ -63,7 +64,7 @@ def training_config(system: str, data: Path, settings: PipelineSettings, seed: i
             "standardize": True,
             "hydrogens": "flow",
             "hydrogen_width": settings.width,
-            "hydrogen_repeats": 1,
+            "hydrogen_repeats": settings.hydrogen_repeats,
         },
         "metrics": {"every": max(1, settings.pretrain_steps // 20), "samples": 1024},
         "checkpoints": {"every": 200, "keep": 1},
@@ -82,7 +83,7 @@ def training_config(system: str, data: Path, settings: PipelineSettings, seed: i
                 "name": "finetune",
                 "steps": settings.finetune_steps,
                 "batch_size": settings.batch_size,
-                "lr": 1.0e-4,
+                "lr": 1.0e-5,
                 "losses": {"l2_plus": 1.0, "hydrogen_kl": 0.1},
                 "grad_clip": 10.0,
                 **energy,
