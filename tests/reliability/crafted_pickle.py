@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["write_crafted_checkpoint"]
+__all__ = ["code_running_payload", "write_crafted_checkpoint"]
 
 
 class _WritesMarker:
@@ -19,13 +19,18 @@ class _WritesMarker:
         return (Path.write_text, (self.marker, "code ran while loading a checkpoint"))
 
 
+def code_running_payload(marker: Path) -> _WritesMarker:
+    """The object that writes ``marker`` when it is unpickled."""
+    return _WritesMarker(marker)
+
+
 def write_crafted_checkpoint(path: Path, marker: Path) -> Path:
     """``torch.save`` a molgen-looking checkpoint dict that hides a :class:`_WritesMarker`."""
     payload = {
         "format": "molgen.training.checkpoint/1",
         "step": 1,
         "model": {"weight": torch.zeros(1)},
-        "exploit": _WritesMarker(marker),
+        "exploit": code_running_payload(marker),
     }
     torch.save(payload, path)
     return path

@@ -3,10 +3,10 @@ error, and its code never runs; files a run writes stay inside its run directory
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import pytest
-import torch
 import yaml
 
 from cli.main import main
@@ -15,7 +15,7 @@ from molgen.training import CheckpointError, load_checkpoint, load_config
 from tests.molgen.training.tiny import tiny_config
 from tests.reliability import bad_inputs
 from tests.reliability.cli_contract import assert_cli_rejects
-from tests.reliability.crafted_pickle import write_crafted_checkpoint
+from tests.reliability.crafted_pickle import code_running_payload, write_crafted_checkpoint
 
 
 @pytest.fixture
@@ -27,9 +27,10 @@ def crafted(tmp_path) -> tuple[Path, Path]:
     return checkpoint, marker
 
 
-def test_the_crafted_pickle_does_run_code_when_unpickled(crafted):
-    checkpoint, marker = crafted
-    torch.load(checkpoint, weights_only=False)
+def test_the_payload_runs_code_when_unpickled(tmp_path):
+    """Control: the object hidden in the crafted checkpoint does run code when unpickled."""
+    marker = tmp_path / "marker"
+    pickle.loads(pickle.dumps(code_running_payload(marker)))
     assert marker.read_text() == "code ran while loading a checkpoint"
 
 
