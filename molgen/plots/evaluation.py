@@ -16,6 +16,7 @@ import numpy as np
 
 from molgen.estimate.context import SampleContext, prepare_samples
 from molgen.estimate.ess import DEFAULT_THRESHOLD, EssThreshold, kish_ess
+from molgen.estimate.importance import importance_expectation
 from molgen.estimate.partition import log_partition_function
 from molgen.estimate.reference import ReferenceData, read_reference
 from molgen.estimate.report import comparison_entry, free_energy_entry, population_entry
@@ -119,6 +120,27 @@ def _plots(context: SampleContext, reference: ReferenceData, report: dict, out: 
     )
 
 
+def _chirality_section(context: SampleContext, threshold: EssThreshold) -> dict:
+    """Fraction of D-alanine samples (dialanine only): raw, and reweighted to p_B.
+
+    A mirror image has the same force-field energy, so nothing keeps a generator on
+    L-alanine; D samples are reported rather than hidden. Reweighting treats them as
+    any other sample (the energy cannot tell them apart).
+    """
+    if getattr(context.system, "name", None) != "dialanine" or context.coordinates is None:
+        return {}
+    import torch
+
+    from molgen.generators.chirality import is_d_residue
+
+    d_residue = is_d_residue(torch.as_tensor(context.coordinates)).numpy().astype(np.float64)
+    reweighted = importance_expectation(d_residue, context.samples.log_w, threshold=threshold)
+    return {
+        "d_fraction": float(d_residue.mean()),
+        "d_fraction_reweighted": population_entry(reweighted),
+    }
+
+
 def evaluate_samples(
     samples: Path | str,
     reference_dir: Path | str,
@@ -166,6 +188,7 @@ def evaluate_samples(
             for name, (value, sem) in reference.free_energies_kT.items()
         },
         **_state_section(context, reference, threshold),
+        **_chirality_section(context, threshold),
         "plots": {},
         "skipped_plots": {},
     }

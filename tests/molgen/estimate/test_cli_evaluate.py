@@ -13,6 +13,7 @@ import systems
 from cli.main import main
 from systems.double_well import minor_mode_fraction, sample_bimodal
 from systems.reference.populations import free_energy_differences, population_table
+from tests.molgen.estimate.conftest import write_sidecar
 
 REFERENCE_FRAMES = 20_000
 
@@ -108,3 +109,41 @@ def test_missing_reference_keys_exit_2(toy_samples, tmp_path, capsys):
     assert status == 2
     assert "stats.json: key 'populations' missing" in error
     assert "Traceback" not in error
+
+
+def test_dialanine_report_counts_d_residues(tmp_path):
+    import mdtraj
+
+    dialanine = systems.load("dialanine")
+    rng = np.random.default_rng(4)
+    frames = dialanine.positions[None] + rng.normal(scale=0.003, size=(40, 22, 3))
+    frames[:10] *= np.array([-1.0, 1.0, 1.0])  # 10 mirror images: D-alanine
+    trajectory = mdtraj.Trajectory(frames.astype(np.float32), dialanine.topology)
+    trajectory.save_dcd(str(tmp_path / "samples.dcd"))
+    trajectory[0].save_pdb(str(tmp_path / "samples.pdb"))
+    labels = np.asarray(dialanine.modes(frames))
+    write_sidecar(tmp_path / "samples.dcd.npz", log_w=np.zeros(40), modes=labels)
+    stats = {
+        "system": "dialanine",
+        "temperature": 300.0,
+        "energy_unit": "kJ/mol",
+        "populations": population_table(
+            np.array([1.0, 0.0, 0.0]), np.full(3, 0.05), dialanine.mode_names
+        ),
+    }
+    reference = _write_reference(tmp_path / "reference", stats)
+    out = tmp_path / "evaluation"
+    main(
+        [
+            "evaluate",
+            str(tmp_path / "samples.dcd.npz"),
+            "--reference",
+            str(reference),
+            "--out",
+            str(out),
+        ]
+    )
+    report = json.loads((out / "report.json").read_text())
+    assert report["d_fraction"] == 0.25
+    # Equal weights (log_w = 0) but 40 samples < the 50-sample ESS floor: no reweighted value.
+    assert report["d_fraction_reweighted"]["trusted"] is False
