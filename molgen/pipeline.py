@@ -171,7 +171,7 @@ def run_pipeline(
 
     system = systems.load(system_name)
     if system.kind != "molecule":
-        raise ConfigError(f"molgen run: {system_name} is not a molecule")
+        raise ConfigError(f"system {system_name!r}: not a molecule (the pipeline needs CHARMM files)")
     run.mkdir(parents=True, exist_ok=True)
     reference = run / "reference"
     _stage(
