@@ -171,7 +171,9 @@ def run_pipeline(
 
     system = systems.load(system_name)
     if system.kind != "molecule":
-        raise ConfigError(f"system {system_name!r}: not a molecule (the pipeline needs CHARMM files)")
+        raise ConfigError(
+            f"system {system_name!r}: not a molecule (the pipeline needs CHARMM files)"
+        )
     run.mkdir(parents=True, exist_ok=True)
     reference = run / "reference"
     _stage(
