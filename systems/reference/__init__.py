@@ -26,6 +26,7 @@ from systems.reference.quiet import quiet
 with quiet("pymbar"):
     import pymbar  # noqa: F401  (logs a timeseries caveat and a missing-JAX notice on import)
 
+from systems.reference.hydrogen_minimisation import minimise_hydrogens  # noqa: E402
 from systems.reference.ladder import geometric_ladder  # noqa: E402
 from systems.reference.metropolis_tempering import MetropolisTempering  # noqa: E402
 from systems.reference.molecule_reference import run_openmm_reference  # noqa: E402
@@ -39,6 +40,7 @@ from systems.reference.torch_reference import (  # noqa: E402
 )
 
 __all__ = [
+    "minimise_hydrogens",
     "MetropolisSettings",
     "MetropolisTempering",
     "TemperingRecord",
