@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .icnn import convex_activation
+from .icnn import InputConvexNetwork
 
 __all__ = ["ConvexQuadratic", "DenseICNN"]
 
@@ -37,7 +37,7 @@ class ConvexQuadratic(nn.Module):
         return projections.square().sum(-1) + self.affine(x)
 
 
-class DenseICNN(nn.Module):
+class DenseICNN(InputConvexNetwork):
     r"""Input-convex network whose every layer also sees a convex quadratic of the input.
 
     :math:`z_1 = g(q_1(x))`, :math:`z_{l+1} = g(W_l^+ z_l + q_{l+1}(x))` and
@@ -70,26 +70,9 @@ class DenseICNN(nn.Module):
         activation: str = "softplus",
         strong_convexity: float = 1e-6,
     ):
-        super().__init__()
-        self.strong_convexity = strong_convexity
-        self.activation = convex_activation(activation)
-        self.quadratics = nn.ModuleList(ConvexQuadratic(dim, width, rank) for width in hidden)
-        self.hidden_weights = nn.ParameterList(
-            nn.Parameter(torch.rand(width_out, width_in) / width_in)
-            for width_in, width_out in zip(hidden[:-1], hidden[1:], strict=True)
+        super().__init__(
+            [ConvexQuadratic(dim, width, rank) for width in hidden],
+            hidden,
+            activation,
+            strong_convexity,
         )
-        self.output_weight = nn.Parameter(torch.rand(hidden[-1]) / hidden[-1])
-
-    def forward(self, x: Tensor) -> Tensor:
-        """Returns :math:`u(x)`, shape ``(B,)``, for ``x`` of shape ``(B, D)``."""
-        z = self.activation(self.quadratics[0](x))
-        for weight, quadratic in zip(self.hidden_weights, self.quadratics[1:], strict=True):
-            z = self.activation(z @ weight.T + quadratic(x))
-        return z @ self.output_weight + 0.5 * self.strong_convexity * x.square().sum(-1)
-
-    @torch.no_grad()
-    def clamp_weights(self) -> None:
-        """Projects the weights that must stay non-negative onto :math:`[0, \\infty)`."""
-        for weight in self.hidden_weights:
-            weight.clamp_(min=0.0)
-        self.output_weight.clamp_(min=0.0)

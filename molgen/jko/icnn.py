@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-__all__ = ["FICNN", "convex_activation"]
+__all__ = ["FICNN", "InputConvexNetwork", "convex_activation"]
 
 
 def convex_activation(name: str) -> nn.Module:
@@ -16,7 +16,55 @@ def convex_activation(name: str) -> nn.Module:
     return activations[name]()
 
 
-class FICNN(nn.Module):
+class InputConvexNetwork(nn.Module):
+    r"""Shared body of the input-convex networks: :math:`z_1 = g(a_1(x))`,
+    :math:`z_{l+1} = g(W_l^+ z_l + a_{l+1}(x))`, :math:`u(x) = w^{+\top} z_L + \frac{s}{2}\|x\|^2`.
+
+    Convex in :math:`x` when every input block :math:`a_l` is convex, :math:`g` is convex
+    and non-decreasing and the :math:`W_l`, :math:`w` are non-negative (restored by
+    :meth:`clamp_weights` after every optimiser step).
+
+    Arguments:
+        input_blocks: one module ``(B, D) -> (B, width_l)`` per hidden layer.
+        hidden: widths of the hidden layers.
+        activation: ``softplus`` or ``celu``.
+        strong_convexity: coefficient :math:`s \ge 0` of the quadratic term.
+    """
+
+    def __init__(
+        self,
+        input_blocks: list[nn.Module],
+        hidden: tuple[int, ...],
+        activation: str,
+        strong_convexity: float,
+    ):
+        super().__init__()
+        self.strong_convexity = strong_convexity
+        self.activation = convex_activation(activation)
+        self.input_layers = nn.ModuleList(input_blocks)
+        self.hidden_weights = nn.ParameterList(
+            nn.Parameter(torch.rand(width_out, width_in) / width_in)
+            for width_in, width_out in zip(hidden[:-1], hidden[1:], strict=True)
+        )
+        self.output_weight = nn.Parameter(torch.rand(hidden[-1]) / hidden[-1])
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Returns :math:`u(x)`, shape ``(B,)``, for ``x`` of shape ``(B, D)``."""
+        z = self.activation(self.input_layers[0](x))
+        for weight, layer in zip(self.hidden_weights, self.input_layers[1:], strict=True):
+            z = self.activation(z @ weight.T + layer(x))
+        quadratic = 0.5 * self.strong_convexity * x.square().sum(-1)
+        return z @ self.output_weight + quadratic
+
+    @torch.no_grad()
+    def clamp_weights(self) -> None:
+        """Projects the weights that must stay non-negative onto :math:`[0, \\infty)`."""
+        for weight in self.hidden_weights:
+            weight.clamp_(min=0.0)
+        self.output_weight.clamp_(min=0.0)
+
+
+class FICNN(InputConvexNetwork):
     r"""Fully input-convex network :math:`u(x)`, convex in :math:`x`.
 
     Layers follow :math:`z_{i+1} = g(W^{(z)}_i z_i + W^{(y)}_i x + b_i)` with
@@ -49,27 +97,6 @@ class FICNN(nn.Module):
         activation: str = "softplus",
         strong_convexity: float = 1e-6,
     ):
-        super().__init__()
-        self.strong_convexity = strong_convexity
-        self.activation = convex_activation(activation)
-        self.input_layers = nn.ModuleList(nn.Linear(dim, width) for width in hidden)
-        self.hidden_weights = nn.ParameterList(
-            nn.Parameter(torch.rand(width_out, width_in) / width_in)
-            for width_in, width_out in zip(hidden[:-1], hidden[1:], strict=True)
+        super().__init__(
+            [nn.Linear(dim, width) for width in hidden], hidden, activation, strong_convexity
         )
-        self.output_weight = nn.Parameter(torch.rand(hidden[-1]) / hidden[-1])
-
-    def forward(self, x: Tensor) -> Tensor:
-        """Returns :math:`u(x)`, shape ``(B,)``, for ``x`` of shape ``(B, D)``."""
-        z = self.activation(self.input_layers[0](x))
-        for weight, layer in zip(self.hidden_weights, self.input_layers[1:], strict=True):
-            z = self.activation(z @ weight.T + layer(x))
-        quadratic = 0.5 * self.strong_convexity * x.square().sum(-1)
-        return z @ self.output_weight + quadratic
-
-    @torch.no_grad()
-    def clamp_weights(self) -> None:
-        """Projects the weights that must stay non-negative onto :math:`[0, \\infty)`."""
-        for weight in self.hidden_weights:
-            weight.clamp_(min=0.0)
-        self.output_weight.clamp_(min=0.0)
