@@ -37,10 +37,6 @@ class EnergyTerm(nn.Module):
     def evaluate(self, xt: Vectors, gradient: Vectors | None = None) -> torch.Tensor:
         raise NotImplementedError
 
-    def forward(self, xt: Vectors) -> torch.Tensor:
-        """Energies ``(B,)`` in kJ/mol (no gradient accumulation)."""
-        return self.evaluate(xt)
-
     @staticmethod
     def zero_energy(xt: Vectors) -> torch.Tensor:
         """Zero energies ``(B,)`` for a term with no interactions."""
