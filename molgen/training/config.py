@@ -36,6 +36,7 @@ FLOW_PRESETS = ("double_well", "molecule")
 SCHEDULES = ("constant", "cosine", "exponential")
 DATA_SOURCES = ("exact", "file")
 DTYPES = ("float32", "float64")
+COORDINATES = ("cartesian", "internal")
 
 
 @dataclass
@@ -54,6 +55,13 @@ class FlowConfig:
             Train the hydrogen stage with the ``hydrogen_kl`` loss.
         hydrogen_width, hydrogen_repeats: size of the hydrogen stage (hidden width; the
             conditional flow's 4-block repeats).
+        coordinates: molecules with ``hydrogens: flow`` only: ``cartesian`` (coupling
+            flows on Cartesian coordinates) or ``internal`` (spline flows on bonds,
+            angles and torsions, the pose drawn exactly from the ``rigid`` alignment
+            penalty; :mod:`molgen.generators.internal`). ``repeats`` then counts
+            [spline, spline, permutation] blocks.
+        align: ``internal`` only: the ``rigid`` alignment options whose pose distribution
+            the generator samples (``null``: those of the first phase with ``align``).
     """
 
     preset: str = "double_well"
@@ -63,6 +71,8 @@ class FlowConfig:
     hydrogens: str | None = None
     hydrogen_width: int = 128
     hydrogen_repeats: int = 4
+    coordinates: str = "cartesian"
+    align: dict[str, Any] | None = None
 
 
 @dataclass
@@ -253,6 +263,18 @@ def _check(config: TrainConfig) -> None:
     )
     _require(config.seed >= 0, "seed", "must be non-negative")
     _check_flow(config.flow)
+    if config.flow.coordinates == "internal" and config.flow.align is None:
+        config.flow.align = next((p.align for p in config.phases if p.align is not None), None)
+        _require(
+            config.flow.align is not None,
+            "flow.align",
+            "internal coordinates need the rigid alignment options (set flow.align or a "
+            "phase's align)",
+        )
+    if config.flow.align is not None:
+        _require(
+            config.flow.align.get("mode") == "rigid", "flow.align.mode", "must be 'rigid'"
+        )
     _require(config.metrics.every > 0, "metrics.every", "must be positive")
     _require(config.metrics.samples >= 0, "metrics.samples", "must be non-negative")
     _require(config.checkpoints.every > 0, "checkpoints.every", "must be positive")
@@ -284,6 +306,16 @@ def _check_flow(flow: FlowConfig) -> None:
     )
     _require(flow.hydrogen_width > 0, "flow.hydrogen_width", "must be positive")
     _require(flow.hydrogen_repeats > 0, "flow.hydrogen_repeats", "must be positive")
+    _require(
+        flow.coordinates in COORDINATES,
+        "flow.coordinates",
+        f"must be one of {', '.join(COORDINATES)}",
+    )
+    _require(
+        flow.coordinates == "cartesian" or flow.hydrogens == "flow",
+        "flow.coordinates",
+        "internal coordinates need hydrogens: flow",
+    )
 
 
 def _positive_finite(value: float) -> bool:

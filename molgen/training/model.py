@@ -23,6 +23,8 @@ def build_flow(config: FlowConfig, dim: int, dtype: torch.dtype = torch.float32,
     the flow covers the heavy atoms of ``system`` and a hydrogen stage places the
     hydrogens (:class:`~molgen.generators.MolecularGenerator`).
     """
+    if config.coordinates == "internal":
+        return _internal_generator(config, system, dtype)
     if config.hydrogens is not None:
         return _molecular_generator(config, system, dtype)
     sizes = {}
@@ -50,6 +52,24 @@ def _molecular_generator(config: FlowConfig, system, dtype: torch.dtype):
     return generator.to(dtype)
 
 
+def _internal_generator(config: FlowConfig, system, dtype: torch.dtype):
+    from forcefields.rigid_pose import RigidPose
+    from molgen.generators.internal import internal_generator
+
+    if system is None or system.kind != "molecule":
+        raise ConfigError("flow.coordinates: internal coordinates need a molecular system")
+    penalty = system.energy(dtype=torch.float64, align=config.align).alignment
+    sizes = {"width": config.width or 128, "repeats": config.repeats or 4}
+    generator = internal_generator(
+        system,
+        RigidPose(penalty, system.beta),
+        hydrogen_width=config.hydrogen_width,
+        hydrogen_repeats=config.hydrogen_repeats,
+        **sizes,
+    )
+    return generator.to(dtype)
+
+
 def standardization_layer(flow: Flow) -> Standardize | None:
     """The final :class:`Standardize` layer of a flow built by :func:`build_flow`, if any."""
     layers = getattr(flow.transform, "layers", None)
@@ -64,6 +84,9 @@ def fit_standardization(flow: Flow, data: torch.Tensor) -> None:
     For a molecular generator the heavy-atom flow is standardised on the heavy atoms
     and the hydrogen stage starts at the data's mean hydrogen offsets.
     """
+    if hasattr(flow, "fit_to_data"):
+        flow.fit_to_data(data.to(flow.context_mean))
+        return
     if hasattr(flow, "heavy_flow"):
         heavy, offsets = flow.split(data.to(next(flow.parameters())))
         fit_standardization(flow.heavy_flow, heavy)

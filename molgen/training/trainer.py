@@ -182,7 +182,7 @@ class _Trainer:
                     f"init: {self.config.init} does not fit this flow ({error})"
                 ) from error
             return
-        if self.config.flow.standardize:
+        if self.config.flow.standardize or self.config.flow.coordinates == "internal":
             first = next((i for i, p in enumerate(self.config.phases) if p.data is not None), None)
             if first is None:
                 raise ConfigError("flow.standardize: no phase has data to fit it on")
@@ -232,7 +232,9 @@ class _Trainer:
         points = load_data(
             self.system, phase.data, phase.temperature_factor, seed, f"phases[{phase_index}].data"
         )
-        return points.to(device=self.device, dtype=self.dtype)
+        points = points.to(device=self.device, dtype=self.dtype)
+        canonical = getattr(self.flow, "canonical", None)
+        return points if canonical is None else canonical(points)
 
     # -- phases ---------------------------------------------------------------------------
 
