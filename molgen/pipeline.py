@@ -47,12 +47,17 @@ class PipelineSettings:
     samples: int
 
 
-FULL = PipelineSettings(3000, 500, 8000, 2000, 512, 128, 6, 4, 10_000)
-QUICK = PipelineSettings(150, 100, 150, 40, 128, 32, 2, 1, 1_000)
+FULL = PipelineSettings(3000, 500, 600, 2500, 256, 64, 4, 4, 10_000)
+QUICK = PipelineSettings(150, 100, 60, 40, 128, 16, 1, 1, 1_000)
 
 
 def training_config(system: str, data: Path, settings: PipelineSettings, seed: int) -> dict:
-    """The ``molgen train`` config of the pipeline: kl_z_dd pre-training, then l2_plus."""
+    """The ``molgen train`` config of the pipeline: kl_z_dd pre-training, then kl_x.
+
+    The generator works in internal coordinates (spline flows on the heavy atoms, a
+    conditional spline flow on the hydrogens, the pose drawn exactly from the ``rigid``
+    alignment penalty; :mod:`molgen.generators.internal`).
+    """
     energy = {"clip": "default", "align": {"mode": "rigid", "atoms": "heavy"}}
     return {
         "system": system,
@@ -65,8 +70,9 @@ def training_config(system: str, data: Path, settings: PipelineSettings, seed: i
             "hydrogens": "flow",
             "hydrogen_width": settings.width,
             "hydrogen_repeats": settings.hydrogen_repeats,
+            "coordinates": "internal",
         },
-        "metrics": {"every": max(1, settings.pretrain_steps // 20), "samples": 1024},
+        "metrics": {"every": max(1, settings.finetune_steps // 10), "samples": 2048},
         "checkpoints": {"every": 200, "keep": 1},
         "phases": [
             {
@@ -83,8 +89,9 @@ def training_config(system: str, data: Path, settings: PipelineSettings, seed: i
                 "name": "finetune",
                 "steps": settings.finetune_steps,
                 "batch_size": settings.batch_size,
-                "lr": 1.0e-5,
-                "losses": {"l2_plus": 1.0, "hydrogen_kl": 0.1},
+                "lr": 5.0e-4,
+                "schedule": {"kind": "cosine", "final_factor": 0.05},
+                "losses": {"kl_x": 1.0},
                 "grad_clip": 10.0,
                 **energy,
             },
