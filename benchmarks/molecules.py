@@ -1,0 +1,173 @@
+"""Molecular Boltzmann generators held against parallel tempering: train, sample, evaluate.
+
+For each config (``configs/molecules/*.yaml``) and one reference directory written by
+``molgen reference``: train the generator (its data phase reads the reference
+trajectory), draw ``--samples`` configurations, evaluate them against the reference
+(``molgen evaluate``: Kish ESS, reweighted populations with standard errors, their
+comparison with the reference, D-chirality fraction, plots), and write
+
+* ``<out>/<name>/`` the run, samples and ``evaluation/`` (report.json + PNGs);
+* ``<out>/summary.json`` and ``<out>/summary.md``: one row per config with the training
+  wall time, ESS, raw and reweighted populations against the reference (z-scores) and
+  the D fraction.
+
+A finished stage is not repeated, so a killed benchmark continues.
+
+    OMP_NUM_THREADS=1 python -m benchmarks.molecules \\
+        --configs configs/molecules/butane_internal.yaml \\
+        --reference reference_butane --out runs/molecules_butane
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from forcefields.atomic_files import write_json_atomic, write_text_atomic
+
+__all__ = ["main", "run_config", "summary_row"]
+
+
+def _with_reference(config: dict, reference: Path) -> dict:
+    """``config`` with every file-data phase reading ``reference``'s trajectory."""
+    for phase in config["phases"]:
+        data = phase.get("data")
+        if data and data.get("source") == "file":
+            data["path"] = str(reference / "trajectory.dcd")
+            data["topology"] = str(reference / "topology.pdb")
+    return config
+
+
+def _cli(argv: list[str]) -> None:
+    from cli.main import main as molgen
+
+    status = molgen(argv)
+    if status not in (0, 1):
+        raise SystemExit(f"molgen {' '.join(argv)} failed (exit {status})")
+
+
+def run_config(config_path: Path, reference: Path, out: Path, samples: int, seed: int) -> dict:
+    """Train, sample and evaluate one config; returns its summary row."""
+    name = config_path.stem
+    work = out / name
+    work.mkdir(parents=True, exist_ok=True)
+    config = _with_reference(yaml.safe_load(config_path.read_text()), reference.resolve())
+    config_file = work / "train.yaml"
+    config_file.write_text(yaml.safe_dump(config, sort_keys=False))
+    run = work / "train"
+    timing = work / "training_seconds.json"
+    if not (run / "checkpoints" / "final.pt").exists():
+        start = time.perf_counter()
+        resume = ["--resume"] if (run / "checkpoints").is_dir() else []
+        _cli(["train", str(config_file), "--out", str(run), "--no-progress", *resume])
+        if not resume:
+            write_json_atomic(timing, {"seconds": time.perf_counter() - start})
+    sample_file = work / "samples.dcd"
+    if not (work / "samples.dcd.npz").exists():
+        _cli(
+            ["sample", str(run), "-n", str(samples), "--out", str(sample_file), "--seed", str(seed)]
+        )
+    evaluation = work / "evaluation"
+    if not (evaluation / "report.json").exists():
+        _cli(
+            [
+                "evaluate",
+                str(work / "samples.dcd.npz"),
+                "--reference",
+                str(reference),
+                "--out",
+                str(evaluation),
+            ]
+        )
+    report = json.loads((evaluation / "report.json").read_text())
+    seconds = json.loads(timing.read_text())["seconds"] if timing.exists() else None
+    return summary_row(name, config, report, work / "samples.dcd.npz", seconds)
+
+
+def summary_row(name: str, config: dict, report: dict, sidecar: Path, seconds) -> dict:
+    """The numbers of one config: ESS, populations against the reference, D fraction."""
+    arrays = np.load(sidecar, allow_pickle=False)
+    modes = arrays["modes"]
+    mode_names = [str(m) for m in arrays["mode_names"]]
+    raw = {mode: float(np.mean(modes == i)) for i, mode in enumerate(mode_names)}
+    finetune = config["phases"][-1]
+    return {
+        "name": name,
+        "system": config["system"],
+        "hydrogens": config["flow"].get("hydrogens"),
+        "coordinates": config["flow"].get("coordinates", "cartesian"),
+        "finetune_losses": finetune["losses"],
+        "training_seconds": seconds,
+        "n": report["n"],
+        "ess": report["ess"],
+        "ess_fraction": report["ess_fraction"],
+        "raw_populations": raw,
+        "populations": report["populations"],
+        "reference_populations": report["reference_populations"],
+        "population_comparison": report["population_comparison"],
+        "chirality": report.get("chirality"),
+    }
+
+
+def _population_cell(row: dict, mode: str) -> str:
+    generated = row["populations"][mode]
+    reference = row["reference_populations"][mode]
+    comparison = row["population_comparison"][mode]
+    if generated["mean"] is None:
+        return f"untrusted / {reference['mean']:.4f} ± {reference['sem']:.4f}"
+    return (
+        f"{generated['mean']:.4f} ± {generated['sem']:.4f} / {reference['mean']:.4f} ± "
+        f"{reference['sem']:.4f} (z = {comparison['z']:+.2f})"
+    )
+
+
+def _table(rows: list[dict]) -> str:
+    lines = []
+    for row in rows:
+        minutes = "—" if row["training_seconds"] is None else f"{row['training_seconds'] / 60:.1f}"
+        lines += [
+            f"### {row['name']} ({row['system']}, hydrogens {row['hydrogens']}, "
+            f"{row['coordinates']} coordinates, fine-tune {row['finetune_losses']})",
+            "",
+            f"training {minutes} min; Kish ESS {row['ess']:.0f} of {row['n']} "
+            f"({100 * row['ess_fraction']:.1f} %)",
+        ]
+        chirality = row.get("chirality") or {}
+        if "d_fraction" in chirality:
+            lines.append(f"; D-chirality fraction {chirality['d_fraction']:.4f}")
+        lines += ["", "| state | raw | reweighted ± sem / reference ± sem |", "|---|---|---|"]
+        for mode, fraction in row["raw_populations"].items():
+            lines.append(f"| {mode} | {fraction:.4f} | {_population_cell(row, mode)} |")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--configs", type=Path, nargs="+", required=True)
+    parser.add_argument("--reference", type=Path, required=True, help="molgen reference output")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--samples", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    if not (args.reference / "stats.json").is_file():
+        parser.error(f"--reference {args.reference}: no stats.json (run molgen reference first)")
+    rows = [
+        run_config(config, args.reference, args.out, args.samples, args.seed)
+        for config in args.configs
+    ]
+    command = "python -m benchmarks.molecules " + " ".join(sys.argv[1:] if argv is None else argv)
+    write_json_atomic(args.out / "summary.json", {"command": command, "rows": rows})
+    write_text_atomic(args.out / "summary.md", f"`{command}`\n\n" + _table(rows))
+    print(_table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
