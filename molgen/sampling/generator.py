@@ -85,25 +85,35 @@ def draw_samples(run: LoadedRun, seed: int, start: int, stop: int) -> dict[str, 
     r"""Samples ``start .. stop-1`` and their per-sample arrays.
 
     Keys: ``x`` ``(n, D)`` (flat; nm for molecules), ``log_p_g`` (nats), ``u_b``
-    (:math:`\beta U_B`, dimensionless), ``energy`` (:math:`U_B`: kJ/mol for molecules),
-    ``log_w`` (:math:`-\beta U_B - \log p_G`, unnormalised), ``modes`` (int labels, -1
-    if the system has none), one array per system observable under its name, and the
-    aliases ``log_prob`` (= ``log_p_g``) and ``log_weight`` (= ``log_w``).
+    (:math:`\beta` times the target energy the run trained towards: :math:`U_B` plus the
+    alignment penalty when its last phase had one; dimensionless), ``energy`` (the
+    physical :math:`U_B` without any alignment penalty: kJ/mol for molecules), ``log_w``
+    (unnormalised log weights of the physical ensemble, :math:`-u_b - \log p_G - \log
+    Z_{align}` with the alignment's rigid-motion integral of DESIGN decision 3), ``modes``
+    (int labels, -1 if the system has none), one array per system observable under its
+    name, and the aliases ``log_prob`` (= ``log_p_g``) and ``log_weight`` (= ``log_w``).
     """
     device = next(run.flow.parameters()).device
     z = latent_points(seed, start, stop, run.flow.latent_dim, next(run.flow.parameters()).dtype).to(
         device
     )
     x, log_p_g = run.flow.sample_from_latent(z)
-    energy = run.energy.physical(x).double()
-    u_b = run.energy.beta * energy
+    target = run.energy.physical(x).double()
+    u_b = run.energy.beta * target
+    log_w = -u_b - log_p_g.double()
+    energy = target
+    alignment = getattr(run.energy.energy, "alignment", None)
+    if alignment is not None:
+        coordinates = to_coordinates(run.system, x).to(run.energy.dtype)
+        energy = target - alignment(coordinates).double()
+        log_w = log_w - alignment.log_z_align(coordinates, run.energy.beta).double()
     labels = mode_labels(run.system, x)
     arrays = {
         "x": x.cpu().numpy(),
         "log_p_g": log_p_g.double().cpu().numpy(),
         "u_b": u_b.cpu().numpy(),
         "energy": energy.cpu().numpy(),
-        "log_w": (-u_b - log_p_g.double()).cpu().numpy(),
+        "log_w": log_w.cpu().numpy(),
         "modes": (labels.cpu().numpy() if labels is not None else np.full(stop - start, -1)),
     }
     arrays["log_prob"], arrays["log_weight"] = arrays["log_p_g"], arrays["log_w"]

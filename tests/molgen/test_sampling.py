@@ -173,3 +173,52 @@ def test_molecule_run_samples_to_trajectory_and_sidecar(tmp_path):
     np.testing.assert_allclose(arrays["energy"], energy, rtol=1e-3)
     np.testing.assert_allclose(arrays["u_b"], butane.beta * arrays["energy"], rtol=1e-12)
     assert arrays["dihedral"].shape == (40,)
+
+
+def test_aligned_run_reports_the_physical_energy_and_weights(tmp_path):
+    butane = systems.load("butane")
+    rng = np.random.default_rng(2)
+    data = butane.positions[None] + 0.003 * rng.normal(size=(128, butane.n_atoms, 3))
+    np.savez(tmp_path / "data.npz", x=data)
+    align = {"mode": "rigid", "atoms": "heavy"}
+    mapping = {
+        "system": "butane",
+        "flow": {
+            "preset": "molecule",
+            "width": 8,
+            "repeats": 1,
+            "standardize": True,
+            "hydrogens": "flow",
+            "hydrogen_width": 8,
+            "hydrogen_repeats": 1,
+            "coordinates": "internal",
+        },
+        "metrics": {"every": 2, "samples": 16},
+        "phases": [
+            {
+                "name": "pretrain",
+                "steps": 2,
+                "batch_size": 16,
+                "lr": 1e-4,
+                "losses": {"kl_z_dd": 1.0},
+                "align": align,
+                "data": {"source": "file", "path": str(tmp_path / "data.npz")},
+            }
+        ],
+    }
+    train(config_from_mapping(mapping), tmp_path / "run", progress=False)
+    result = sample_run(tmp_path / "run", 24, tmp_path / "s.dcd", batch=8, seed=0, progress=False)
+    arrays = _arrays(result.arrays)
+    frames = torch.from_numpy(
+        mdtraj.load(str(tmp_path / "s.dcd"), top=str(tmp_path / "s.pdb")).xyz.astype(np.float64)
+    )
+    physical = butane.energy()(frames).numpy()
+    aligned_energy = butane.energy(dtype=torch.float64, align=align)
+    penalty = aligned_energy.alignment(frames).numpy()
+    # float32 Angstrom storage of the frames limits agreement to ~1e-3 relative.
+    np.testing.assert_allclose(arrays["energy"], physical, rtol=1e-3)
+    np.testing.assert_allclose(arrays["u_b"], butane.beta * (physical + penalty), rtol=1e-3)
+    log_z = float(aligned_energy.alignment.log_z_align(frames[:1], butane.beta)[0])
+    np.testing.assert_allclose(
+        arrays["log_w"], -arrays["u_b"] - arrays["log_p_g"] - log_z, rtol=1e-10
+    )
