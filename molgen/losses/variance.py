@@ -18,6 +18,22 @@ def l2_plus(flow: Flow, beta_u_b: Energy, batch: int | torch.Tensor) -> torch.Te
     (under-sampled relative to the batch) contribute, and only their :math:`U_G`
     (inverse pass) is differentiated, so :math:`p_G` is only ever pushed up; :math:`U_B`,
     the samples and :math:`K` carry no gradient. No importance weights.
+
+    Arguments:
+        flow: the generator :math:`G`.
+        beta_u_b: reduced target energy, points ``(n, D)`` -> ``(n,)`` (dimensionless).
+        batch: ``n`` points to draw, or points ``(n, D)`` already drawn from :math:`p_G`.
+
+    Returns:
+        The loss, a scalar in nats².
+
+    Note:
+        Without the mask, the expected gradient at detached samples of :math:`p_G` is
+        :math:`-2\,\mathbb E_{p_G}[(r-K)\,\nabla_\theta \log p_G]
+        = 2\,\nabla_\theta KL(p_G\|p_B)`, and :math:`K` estimates
+        :math:`-KL(p_G\|p_B) + \log \mathcal Z_B` (§7.2). When a heavy lower tail of
+        :math:`r` drags :math:`K` down, most of the batch lies above it, the mask removes
+        little, and the loss follows the mode-seeking reverse KL (README, double wells).
     """
     x = detached_points(flow, batch)
     r, _ = log_ratio(flow, beta_u_b, x)

@@ -29,12 +29,17 @@ SAMPLE_COLOR = "tab:blue"
 UNWEIGHTED_COLOR = "tab:gray"
 
 
-def new_figure(n_columns: int = 1, width: float = 4.5, height: float = 3.6):
-    """A figure with ``n_columns`` axes side by side: ``(figure, [axes, ...])``."""
+def new_figure(n_columns: int = 1, width: float = 4.5, height: float = 3.6, n_rows: int = 1):
+    """A figure with ``n_rows`` x ``n_columns`` axes, each ``width`` x ``height`` inches:
+    ``(figure, [axes, ...])`` in row-major order."""
     figure, axes = plt.subplots(
-        1, n_columns, figsize=(width * n_columns, height), squeeze=False, layout="constrained"
+        n_rows,
+        n_columns,
+        figsize=(width * n_columns, height * n_rows),
+        squeeze=False,
+        layout="constrained",
     )
-    return figure, list(axes[0])
+    return figure, list(axes.reshape(-1))
 
 
 def step_histograms(axis, values, bins, weights, reference=None) -> None:

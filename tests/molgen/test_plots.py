@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 import pytest
 
@@ -13,6 +15,11 @@ from molgen.plots import (
     plot_marginal_density,
     plot_populations,
     plot_ramachandran,
+)
+from molgen.plots.comparison import (
+    plot_energy_scatter_panels,
+    plot_fraction_traces,
+    plot_marginal_panels,
 )
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -70,3 +77,32 @@ def test_withheld_populations_and_no_reference(tmp_path):
     )
     _check_png(path)
     _check_png(plot_ramachandran(tmp_path / "rama.png", np.zeros(10), np.ones(10)))
+
+
+def _png_size(path) -> tuple[int, int]:
+    """Width and height in pixels from the PNG header (IHDR follows the 8-byte signature)."""
+    return struct.unpack(">II", path.read_bytes()[16:24])
+
+
+def test_comparison_panels_lay_out_one_panel_per_generator(arrays, tmp_path):
+    a = arrays
+    grid = np.linspace(-3.0, 3.0, 61)
+    density = np.exp(-0.5 * grid**2) / np.sqrt(2 * np.pi)
+    five = {f"run {i}": a["other"] + i for i in range(5)}
+    marginal = plot_marginal_panels(tmp_path / "x0.png", five, grid, density)
+    scatter = plot_energy_scatter_panels(
+        tmp_path / "scatter.png",
+        {"good": (a["energy"], a["energy"] + 3.0), "bad": (a["energy"], a["other"])},
+    )
+    steps = np.arange(0, 100, 10)
+    traces = {name: (steps, np.full(10, 0.2), np.full(10, 0.01)) for name in ("a", "b")}
+    fractions = plot_fraction_traces(
+        tmp_path / "f.png", traces, 0.22, tolerance=0.02, marks={"end of pre-training": 50}
+    )
+    for path in (marginal, scatter, fractions):
+        _check_png(path)
+    # 120 dpi: five marginal panels of 4.0 x 3.2 in wrap into 4 columns x 2 rows, two scatter
+    # panels of 4.0 x 3.6 in sit side by side, the trace plot is one 8.0 x 4.5 in axes.
+    assert _png_size(marginal) == (4 * 480, 2 * 384)
+    assert _png_size(scatter) == (2 * 480, 432)
+    assert _png_size(fractions) == (960, 540)
