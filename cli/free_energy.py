@@ -1,7 +1,9 @@
 """``molgen free-energy``: state free energies and force-field perturbation from samples.
 
 Reads the per-sample ``.npz`` sidecar that ``molgen sample`` writes (format:
-:mod:`molgen.estimate.samples`) and, for ``--perturb``, the coordinates beside it.
+:mod:`molgen.estimate.samples`) and, for ``--perturb``, the coordinates beside it. With
+``--bar SAMPLES_C`` (samples of the perturbed parameters too), ``ΔF_BC`` by BAR (pymbar)
+with one-sided FEP from each side as a cross-check (:mod:`molgen.estimate.two_sets`).
 Free energies are in units of kT (and kJ/mol for molecules), with standard errors.
 Exit status 1 when an estimate is withheld because the overlap is too poor.
 """
@@ -26,7 +28,10 @@ def register(subparsers) -> None:
             "from the sidecar .npz): effective sample size, log Z_B with a bootstrap "
             "interval, state populations and free-energy differences (--states), and "
             "free-energy perturbation to other CHARMM parameters (--perturb or "
-            "--perturb-system) with the reweighted populations and free energies. "
+            "--perturb-system) with the reweighted populations and free energies; with "
+            "samples of those parameters too (--bar SAMPLES_C), ΔF by BAR (pymbar) with "
+            "one-sided FEP from each side as a cross-check, flagged when they disagree by "
+            "more than 2 combined standard errors. "
             "Estimates whose effective sample size is below max(--min-ess, "
             "--min-ess-fraction * n) are reported as 'overlap too poor' (exit 1)."
         ),
@@ -46,15 +51,30 @@ def register(subparsers) -> None:
     perturb.add_argument("--prm", type=Path, nargs="+", help="CHARMM prm file(s) of U_C")
     perturb.add_argument("--perturb-system", help="built-in molecule whose variant is U_C")
     perturb.add_argument("--variant", default="lipid", help="variant of --perturb-system")
+    perturb.add_argument(
+        "--bar",
+        type=Path,
+        metavar="SAMPLES_C",
+        help=(
+            "samples of U_C (sidecar, trajectory or run directory; log_w = 0 for MD/PT "
+            "frames): ΔF_BC by BAR, with FEP from each side as a cross-check. Weighted "
+            "(generator) sets are resampled by weight to their Kish ESS for BAR; with "
+            "--correlated both sets are cut to frames one statistical inefficiency apart"
+        ),
+    )
     parser.add_argument(
-        "--correlated", action="store_true", help="samples are a time series (MD / PT frames)"
+        "--correlated",
+        action="store_true",
+        help="samples are a time series (MD / PT frames); applies to --bar's too",
     )
     parser.add_argument("--min-ess", type=float, default=50.0, help="least effective samples")
     parser.add_argument(
         "--min-ess-fraction", type=float, default=0.01, help="least ESS / n (default 0.01)"
     )
     parser.add_argument("--batch-size", type=int, default=4096, help="frames per energy call")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the log Z bootstrap")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the log Z bootstrap and BAR resampling"
+    )
     parser.add_argument("--json", type=Path, help="write the results to this JSON file")
     parser.set_defaults(func=run)
 
@@ -104,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
         states=names,
         groups=groups,
         perturbation=perturbation_files(args),
+        bar_samples=args.bar,
         correlated=args.correlated,
         min_ess=args.min_ess,
         min_ess_fraction=args.min_ess_fraction,

@@ -15,6 +15,7 @@ __all__ = [
     "NonFiniteCoordinatesError",
     "ConfigError",
     "UnknownNameError",
+    "TooFewSamplesError",
 ]
 
 
@@ -44,3 +45,7 @@ class ConfigError(MolgenError):
 
 class UnknownNameError(MolgenError):
     """A name (system, loss, term, ...) is not one molgen knows."""
+
+
+class TooFewSamplesError(MolgenError):
+    """A sample set is too small for an estimator (e.g. after decorrelation)."""

@@ -1,7 +1,7 @@
 """Estimators with error bars from weighted or plain samples: importance sampling
 (thesis eq 9), effective sample size, ``log Z_B`` (thesis fn 73), state populations and
-free energies, free-energy perturbation (thesis eq 51), BAR/MBAR (pymbar), and the
-force-field reweighting workflow.
+free energies, free-energy perturbation (thesis eq 51), BAR/MBAR (pymbar), BAR between two
+sample sets with FEP cross-checks, and the force-field reweighting workflow.
 
 Every estimator works on plain arrays (log weights, reduced energies, labels) and returns
 an :class:`Estimate` (value, standard error), which withholds its value
@@ -40,11 +40,19 @@ from molgen.estimate.states import (
     state_index,
     state_populations,
 )
-from molgen.estimate.variant_workflow import reweight_to_parameters
+from molgen.estimate.two_sets import (
+    MIN_BAR_SAMPLES,
+    SetUsage,
+    TwoSetResult,
+    systematic_resample,
+    two_set_free_energy,
+)
+from molgen.estimate.variant_workflow import bar_to_parameters, reweight_to_parameters
 
 __all__ = [
     "DEFAULT_MIN_OVERLAP",
     "DEFAULT_THRESHOLD",
+    "MIN_BAR_SAMPLES",
     "BarResult",
     "Estimate",
     "EssThreshold",
@@ -53,8 +61,11 @@ __all__ = [
     "PerturbationResult",
     "SampleContext",
     "SampleSet",
+    "SetUsage",
+    "TwoSetResult",
     "VariantPrediction",
     "bar_free_energy",
+    "bar_to_parameters",
     "comparison_entry",
     "effective_sample_size",
     "ess_fraction",
@@ -78,5 +89,7 @@ __all__ = [
     "state_free_energy",
     "state_index",
     "state_populations",
+    "systematic_resample",
+    "two_set_free_energy",
     "untrusted",
 ]

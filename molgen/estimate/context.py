@@ -102,7 +102,8 @@ def prepare_samples(
             of the trajectory's stem, else the system's pdb.
 
     Raises:
-        ShapeMismatchError: coordinates or labels not matching the number of samples.
+        ShapeMismatchError: coordinates or labels not matching the number of samples, or
+            frames with another number of atoms than the molecule system.
     """
     import systems
 
@@ -119,6 +120,12 @@ def prepare_samples(
         raise ShapeMismatchError(
             f"{samples.sidecar}: {samples.n} samples but {len(coordinates)} coordinate frames"
         )
+    if coordinates is not None and getattr(system, "kind", None) == "molecule":
+        if coordinates.shape[1:] != (system.n_atoms, 3):
+            raise ShapeMismatchError(
+                f"{samples.sidecar}: frames of {coordinates.shape[1]} atoms, "
+                f"system {system.name} has {system.n_atoms}"
+            )
     labels = samples.modes
     if labels is None and coordinates is not None and system is not None and system.mode_names:
         labels = np.asarray(system.modes(coordinates), dtype=np.int64).reshape(-1)

@@ -4,8 +4,13 @@ Keys: ``samples, system, temperature, energy_unit, kT`` (energy unit per kT), ``
 ess_fraction, ess_required, log_z``, ``populations`` (``{state: {"mean", "sem",
 "trusted"}}``), ``free_energies`` (``{"a->b": {"value_kT", "sem_kT", "trusted"}}``,
 ``F_b − F_a``), ``perturbation`` (when asked: ``psf, prm, delta_f`` = ``F_C − F_B`` in kT,
-``ess_perturbed, overlap, populations_variant, free_energies_variant``) and ``trusted``
-(false when any requested estimate is withheld).
+``ess_perturbed, overlap, populations_variant, free_energies_variant``), ``bar`` (with
+samples of ``C`` too: ``samples_c, n_c``, BAR ``delta_f`` = ``F_C − F_B`` in kT with the
+pymbar ``overlap``, ``fep_forward`` and ``fep_reverse`` (both ``F_C − F_B``), ``set_b`` and
+``set_c`` (how each set entered BAR), ``comparisons`` and ``consistent``; see
+:mod:`molgen.estimate.two_sets`) and ``trusted`` (false when any requested estimate is
+withheld; with ``bar``, the BAR value and any requested state free energies count, a
+one-sided FEP refusal does not).
 """
 
 from __future__ import annotations
@@ -13,12 +18,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from forcefields.errors import ConfigError
 from molgen.estimate.context import SampleContext, prepare_samples
 from molgen.estimate.ess import EssThreshold, effective_sample_size
 from molgen.estimate.partition import log_partition_function
 from molgen.estimate.report import free_energy_entry, population_entry
 from molgen.estimate.states import group_states, state_free_energies, state_populations
-from molgen.estimate.variant_workflow import reweight_to_parameters
+from molgen.estimate.variant_workflow import bar_to_parameters, reweight_to_parameters
 
 __all__ = ["free_energy_report", "format_report"]
 
@@ -55,6 +61,7 @@ def free_energy_report(
     states: Sequence[str] | None = None,
     groups: dict[str, Sequence[str]] | None = None,
     perturbation: tuple[Path, Sequence[Path]] | None = None,
+    bar_samples: Path | str | None = None,
     correlated: bool = False,
     min_ess: float = 50.0,
     min_ess_fraction: float = 0.01,
@@ -69,11 +76,20 @@ def free_energy_report(
         states: states whose pairwise ``ΔF`` is reported (default: all).
         groups: merged states (see :func:`~molgen.estimate.states.group_states`).
         perturbation: ``(psf, [prm, ...])`` of ``U_C``, or ``None``.
-        correlated: the samples are a time series.
+        bar_samples: samples of ``p_C`` (needs ``perturbation``) for BAR; read like
+            ``samples``, with the same system, temperature and topology.
+        correlated: the samples (both sets) are a time series.
         min_ess, min_ess_fraction: the :class:`~molgen.estimate.ess.EssThreshold`.
         batch_size: frames per energy evaluation.
-        seed: seed of the ``log Z`` bootstrap.
+        seed: seed of the ``log Z`` bootstrap and of the resampling of weighted sets for BAR.
+
+    Raises:
+        ConfigError: ``bar_samples`` without ``perturbation``.
     """
+    if bar_samples is not None and perturbation is None:
+        raise ConfigError(
+            "--bar needs the parameters of C: --perturb PSF --prm PRM or --perturb-system NAME"
+        )
     groups = dict(groups or {})
     threshold = EssThreshold(min_ess, min_ess_fraction)
     context = prepare_samples(samples, system_name, temperature, topology)
@@ -100,7 +116,7 @@ def free_energy_report(
         requested.append(log_z.estimate.trusted)
     if perturbation is not None:
         psf, prm = perturbation
-        prediction, _ = reweight_to_parameters(
+        prediction, energies = reweight_to_parameters(
             context, psf, prm, states, groups, correlated, threshold, batch_size
         )
         result = prediction.perturbation
@@ -120,7 +136,21 @@ def free_energy_report(
             },
         }
         report["perturbation"] = variant
-        requested.append(prediction.trusted)
+        if bar_samples is None:
+            requested.append(prediction.trusted)
+        else:
+            name = system_name or context.samples.system
+            context_c = prepare_samples(bar_samples, name, temperature, topology)
+            two_sets = bar_to_parameters(
+                context, context_c, psf, prm, correlated, threshold, batch_size, seed, energies
+            )
+            report["bar"] = {
+                "samples_c": str(context_c.samples.sidecar),
+                "n_c": context_c.samples.n,
+                **two_sets.as_dict(),
+            }
+            requested.append(two_sets.bar.delta_f.trusted)
+            requested += [e.trusted for e in prediction.free_energies_variant.values()]
     report["trusted"] = all(requested)
     return report
 
@@ -132,6 +162,46 @@ def _estimate_text(entry: dict, kT: float, unit: str, value_key: str, sem_key: s
     if value_key == "value_kT" and unit == "kJ/mol":
         text += f" kT  ({entry[value_key] * kT:+.3f} ± {entry[sem_key] * kT:.3f} kJ/mol)"
     return text
+
+
+def _set_text(usage: dict) -> str:
+    text = f"{usage['n_used']} of {usage['n']}"
+    notes = []
+    if usage["inefficiency"] > 1.0:
+        notes.append(f"decorrelated, g = {usage['inefficiency']:.1f} frames")
+    if usage["weighted"]:
+        notes.append(f"resampled by weight to the Kish ESS {usage['ess']:.1f}")
+    return text + (f" ({'; '.join(notes)})" if notes else "")
+
+
+def _bar_lines(bar: dict, kT: float, unit: str) -> list[str]:
+    """The BAR block: the three ``F_C − F_B`` estimates, how the sets were used, the checks."""
+    lines = [f"F_C - F_B with samples of C ({bar['samples_c']}):"]
+    rows = {
+        "BAR": (bar["delta_f"], f"pymbar overlap {bar['overlap']:.3f}"),
+        "FEP forward (from B)": (
+            bar["fep_forward"]["delta_f"],
+            f"ESS perturbed {bar['fep_forward']['ess_perturbed']:.1f}",
+        ),
+        "FEP reverse (from C)": (
+            bar["fep_reverse"]["delta_f"],
+            f"ESS perturbed {bar['fep_reverse']['ess_perturbed']:.1f}",
+        ),
+    }
+    width = max(len(name) for name in rows)
+    for name, (entry, note) in rows.items():
+        text = _estimate_text(entry, kT, unit, "value_kT", "sem_kT")
+        lines.append(f"  {name:<{width}}  {text}" + (f"  [{note}]" if entry["trusted"] else ""))
+    lines.append(f"  samples in BAR: B {_set_text(bar['set_b'])}; C {_set_text(bar['set_c'])}")
+    for pair, entry in bar["comparisons"].items():
+        if not entry["within_2_sem"]:
+            lines.append(
+                f"  WARNING: {pair.replace('-', ' and ')} disagree: difference "
+                f"{entry['difference']:+.3f} kT = {entry['z']:+.1f} combined standard errors"
+            )
+    if bar["consistent"]:
+        lines.append("  the trusted estimates agree within 2 combined standard errors")
+    return lines
 
 
 def format_report(report: dict) -> str:
@@ -173,5 +243,7 @@ def format_report(report: dict) -> str:
         )
         table("  populations under U_C:", variant["populations_variant"], "mean", "sem")
         table("  free energies under U_C:", variant["free_energies_variant"], "value_kT", "sem_kT")
+    if "bar" in report:
+        lines += _bar_lines(report["bar"], kT, unit)
     lines.append("result: " + ("trusted" if report["trusted"] else "overlap too poor"))
     return "\n".join(lines)

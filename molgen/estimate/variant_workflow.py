@@ -1,10 +1,13 @@
 """Force-field validation workflow: from samples of the default parameters, predict state
-populations and free energies under other CHARMM parameters by reweighting.
+populations and free energies under other CHARMM parameters by reweighting
+(:func:`reweight_to_parameters`), or, with samples of both parameter sets, compute
+``ΔF_BC`` by BAR with FEP cross-checks (:func:`bar_to_parameters`).
 
 Both energies are evaluated on the stored frames (exact, unclipped, no alignment term):
 ``βU_B`` with the system's own parameters and ``βU_C`` with the variant's psf/prm (the
 variant may use different atom types, hence its own psf, but must have the same atoms in
-the same order). The reweighting itself is :func:`~molgen.estimate.forcefield.predict_variant`.
+the same order). The reweighting itself is :func:`~molgen.estimate.forcefield.predict_variant`;
+BAR is :func:`~molgen.estimate.two_sets.two_set_free_energy`.
 """
 
 from __future__ import annotations
@@ -12,16 +15,44 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
 
-from forcefields.errors import ConfigError
+from forcefields.errors import ConfigError, ShapeMismatchError
 from molgen.estimate.context import SampleContext
 from molgen.estimate.energies import reduced_energies
 from molgen.estimate.ess import DEFAULT_THRESHOLD, EssThreshold
 from molgen.estimate.forcefield import VariantPrediction, predict_variant
 from molgen.estimate.states import group_states
+from molgen.estimate.two_sets import TwoSetResult, two_set_free_energy
 
-__all__ = ["reweight_to_parameters"]
+__all__ = ["bar_to_parameters", "reweight_to_parameters"]
+
+
+def _energies(context: SampleContext, psf: Path | str, prm: Sequence[Path | str]):
+    """``(U_B, U_C)``: the system's float64 energy and the variant's, same atoms."""
+    import forcefields
+
+    if context.system is None or context.system.kind != "molecule":
+        raise ConfigError("force-field reweighting needs samples of a CHARMM molecule system")
+    default = context.system.energy(dtype=torch.float64)
+    variant = forcefields.load(psf, [Path(p) for p in prm], dtype=torch.float64)
+    if variant.n_atoms != default.n_atoms:
+        raise ShapeMismatchError(
+            f"{psf}: {variant.n_atoms} atoms, but system {context.system.name} has "
+            f"{default.n_atoms}"
+        )
+    return default, variant
+
+
+def _frames(context: SampleContext, n_atoms: int) -> np.ndarray:
+    frames = context.require_coordinates()
+    if frames.ndim != 3 or frames.shape[1:] != (n_atoms, 3):
+        raise ShapeMismatchError(
+            f"{context.samples.sidecar}: frames of shape {frames.shape[1:]}, "
+            f"expected ({n_atoms}, 3) atoms of the system"
+        )
+    return frames
 
 
 def reweight_to_parameters(
@@ -50,18 +81,13 @@ def reweight_to_parameters(
     Returns:
         ``(prediction, energies)`` with ``energies = {"u_default", "u_variant"}`` ``(n,)``.
     """
-    import forcefields
-
-    if context.system is None or context.system.kind != "molecule":
-        raise ConfigError("force-field reweighting needs samples of a CHARMM molecule system")
-    frames = context.require_coordinates()
+    default, variant = _energies(context, psf, prm)
+    frames = _frames(context, default.n_atoms)
     labels, names = context.labels, context.mode_names
     if states or groups:
         labels = context.require_labels()
     if labels is not None and groups:
         labels, names = group_states(labels, names, groups)
-    default = context.system.energy(dtype=torch.float64)
-    variant = forcefields.load(psf, [Path(p) for p in prm], dtype=torch.float64)
     u_default = reduced_energies(default, frames, context.beta, batch_size)
     u_variant = reduced_energies(variant, frames, context.beta, batch_size)
     prediction = predict_variant(
@@ -75,3 +101,58 @@ def reweight_to_parameters(
         threshold=threshold,
     )
     return prediction, {"u_default": u_default, "u_variant": u_variant}
+
+
+def bar_to_parameters(
+    context_b: SampleContext,
+    context_c: SampleContext,
+    psf: Path | str,
+    prm: Sequence[Path | str],
+    correlated: bool = False,
+    threshold: EssThreshold = DEFAULT_THRESHOLD,
+    batch_size: int = 4096,
+    seed: int = 0,
+    energies_b: dict | None = None,
+) -> TwoSetResult:
+    """``ΔF_BC = F_C − F_B`` (units of kT) from samples of both parameter sets, by BAR.
+
+    Every frame is evaluated under both energies (``U_B``: ``context_b``'s system;
+    ``U_C``: ``psf``/``prm``), at ``context_b``'s temperature; each set keeps its
+    sidecar's ``log_w`` (equal weights: samples of the distribution itself).
+
+    Arguments:
+        context_b: samples of ``p_B`` (the system's own parameters).
+        context_c: samples of ``p_C`` (the variant), same atoms in the same order.
+        psf, prm: the variant's CHARMM files.
+        correlated: both sets are time series (decorrelated before BAR).
+        threshold: least ESS at which the FEP cross-checks are given.
+        batch_size: frames per energy evaluation.
+        seed: seed of the resampling of weighted sets.
+        energies_b: ``{"u_default", "u_variant"}`` ``(n_B,)`` already evaluated on
+            ``context_b``'s frames (see :func:`reweight_to_parameters`), or ``None``.
+
+    Raises:
+        ShapeMismatchError: frames or variant with other atoms than the system.
+        TooFewSamplesError: a set too small for BAR after decorrelation / resampling.
+    """
+    default, variant = _energies(context_b, psf, prm)
+    beta = context_b.beta
+    if energies_b is None:
+        frames_b = _frames(context_b, default.n_atoms)
+        energies_b = {
+            "u_default": reduced_energies(default, frames_b, beta, batch_size),
+            "u_variant": reduced_energies(variant, frames_b, beta, batch_size),
+        }
+    frames_c = _frames(context_c, default.n_atoms)
+    u_b_of_c = reduced_energies(default, frames_c, beta, batch_size)
+    u_c_of_c = reduced_energies(variant, frames_c, beta, batch_size)
+    return two_set_free_energy(
+        energies_b["u_variant"] - energies_b["u_default"],
+        u_b_of_c - u_c_of_c,
+        context_b.samples.log_w,
+        context_c.samples.log_w,
+        correlated=correlated,
+        threshold=threshold,
+        seed=seed,
+        labels=(str(context_b.samples.sidecar), str(context_c.samples.sidecar)),
+    )

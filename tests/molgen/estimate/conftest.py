@@ -70,10 +70,10 @@ def _rotate_about_central_bond(positions: np.ndarray, angle: float) -> np.ndarra
     return rotated
 
 
-@pytest.fixture(scope="session")
-def butane_md_frames() -> np.ndarray:
-    """``(450, 14, 3)`` nm: three 300 K Langevin chains of default butane, started in
-    trans and both gauche wells, one frame every 200 fs after 1 ps of equilibration."""
+def butane_md(psf: Path, prm: list[Path], seed: int) -> np.ndarray:
+    """``(450, 14, 3)`` nm: three 300 K Langevin chains of butane with parameters
+    ``psf``/``prm``, started in trans and both gauche wells, one frame every 200 fs after
+    1 ps of equilibration (OpenMM Reference platform, seeds ``seed + chain``)."""
     import openmm
     from openmm import unit
 
@@ -82,16 +82,16 @@ def butane_md_frames() -> np.ndarray:
     butane = systems.load("butane")
     frames = []
     for chain, angle in enumerate((0.0, 2 * np.pi / 3, -2 * np.pi / 3)):
-        openmm_system, _ = build_openmm_system(butane.psf, list(butane.prm))
+        openmm_system, _ = build_openmm_system(psf, list(prm))
         integrator = openmm.LangevinMiddleIntegrator(
             300 * unit.kelvin, 5 / unit.picosecond, 1 * unit.femtosecond
         )
-        integrator.setRandomNumberSeed(11 + chain)
+        integrator.setRandomNumberSeed(seed + chain)
         context = openmm.Context(
             openmm_system, integrator, openmm.Platform.getPlatformByName("Reference")
         )
         context.setPositions(_rotate_about_central_bond(butane.positions, angle))
-        context.setVelocitiesToTemperature(300 * unit.kelvin, 5 + chain)
+        context.setVelocitiesToTemperature(300 * unit.kelvin, seed - 6 + chain)
         integrator.step(1_000)
         for _ in range(BUTANE_FRAMES_PER_CHAIN):
             integrator.step(200)
@@ -100,21 +100,43 @@ def butane_md_frames() -> np.ndarray:
     return np.asarray(frames, dtype=np.float64)
 
 
-@pytest.fixture
-def butane_samples(tmp_path, butane_md_frames) -> Path:
-    """The MD frames laid out as ``molgen sample`` writes a molecule (``samples.dcd``,
-    ``samples.pdb``, ``samples.dcd.npz`` with ``mode_names`` and no system name),
-    weighted as samples of ``p_B`` (``log_w = 0``)."""
+@pytest.fixture(scope="session")
+def butane_md_frames() -> np.ndarray:
+    """:func:`butane_md` frames of default butane."""
+    butane = systems.load("butane")
+    return butane_md(butane.psf, list(butane.prm), seed=11)
+
+
+@pytest.fixture(scope="session")
+def butane_lipid_md_frames() -> np.ndarray:
+    """:func:`butane_md` frames of butane with the CHARMM36-lipid parameters."""
+    from systems.files import charmm_files
+
+    lipid = charmm_files("butane", "lipid")
+    return butane_md(lipid.psf, [lipid.prm], seed=21)
+
+
+def write_butane_samples(folder: Path, frames: np.ndarray, log_w: np.ndarray | None = None) -> Path:
+    """``frames`` laid out as ``molgen sample`` writes a molecule (``samples.dcd``,
+    ``samples.pdb``, ``samples.dcd.npz`` with ``mode_names`` and no system name), weighted
+    as samples of their own distribution (``log_w = 0``) unless ``log_w`` is given."""
     import mdtraj
 
     butane = systems.load("butane")
-    trajectory = mdtraj.Trajectory(butane_md_frames.astype(np.float32), butane.topology)
-    trajectory.save_dcd(str(tmp_path / "samples.dcd"))
-    trajectory[0].save_pdb(str(tmp_path / "samples.pdb"))
-    n = len(butane_md_frames)
+    folder.mkdir(parents=True, exist_ok=True)
+    trajectory = mdtraj.Trajectory(frames.astype(np.float32), butane.topology)
+    trajectory.save_dcd(str(folder / "samples.dcd"))
+    trajectory[0].save_pdb(str(folder / "samples.pdb"))
+    n = len(frames)
     return write_sidecar(
-        tmp_path / "samples.dcd.npz",
-        log_w=np.zeros(n),
-        modes=np.asarray(butane.modes(butane_md_frames)),
+        folder / "samples.dcd.npz",
+        log_w=np.zeros(n) if log_w is None else log_w,
+        modes=np.asarray(butane.modes(frames)),
         mode_names=np.array(butane.mode_names),
     )
+
+
+@pytest.fixture
+def butane_samples(tmp_path, butane_md_frames) -> Path:
+    """The default-parameter MD frames as :func:`write_butane_samples` lays them out."""
+    return write_butane_samples(tmp_path, butane_md_frames)

@@ -1,0 +1,269 @@
+"""``ΔF_BC = F_C − F_B`` from samples of both ``p_B`` and ``p_C``: BAR (``pymbar.bar``) with
+one-sided free-energy perturbation in both directions as a cross-check.
+
+Inputs are the reduced works ``β(U_C − U_B)`` on the samples of ``B`` (forward) and
+``β(U_B − U_C)`` on the samples of ``C`` (reverse), dimensionless, with each set's own
+log importance weights (``None``: samples of the distribution itself, e.g. MD or
+parallel-tempering frames). Before BAR, which needs independent, equally weighted
+samples:
+
+- a time series (``correlated``) is cut to frames about ``g`` apart, ``g`` the
+  statistical inefficiency of its reduced-work series (``pymbar.timeseries``);
+- a weighted set (generator samples) is **resampled by its normalised weights**:
+  systematic resampling of ``m = floor(Kish ESS)`` draws (seeded). pymbar counts the
+  ``m`` draws as independent; the extra noise of the resampling step is not in its error
+  bar, which can therefore be small by up to a factor ``√2`` (resampling ``m`` draws adds
+  at most the variance of ``m`` independent draws to that of the weighted set). Measured
+  on Gaussians (σ_B = 1, σ_C = 1.2, 1000 samples a side, ``B`` from proposals with Kish
+  ESS 545–774, 300 replicates each): the standard deviation of
+  ``(BAR − exact) / stderr`` was 0.91–0.96, i.e. the error bars were not too small.
+
+The FEP cross-checks use every sample with its weights
+(:func:`~molgen.estimate.perturbation.free_energy_perturbation`, with the autocorrelation
+correction for a time series): forward from ``B``, reverse from ``C`` (reported as
+``F_C − F_B``). Each pair of trusted estimates is compared
+(:func:`~molgen.estimate.report.comparison_entry`); they are flagged as inconsistent when
+they differ by more than 2 combined standard errors. The three estimates share samples,
+so the combined error overstates the error of their difference: a flag is meaningful, its
+absence is weak evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from forcefields.errors import ConfigError, TooFewSamplesError
+from molgen.estimate.bennett import DEFAULT_MIN_OVERLAP, BarResult, bar_free_energy
+from molgen.estimate.ess import DEFAULT_THRESHOLD, EssThreshold, kish_ess
+from molgen.estimate.logspace import as_log_weights, normalized_weights
+from molgen.estimate.perturbation import PerturbationResult, free_energy_perturbation
+from molgen.estimate.report import comparison_entry, free_energy_entry
+from molgen.estimate.result import Estimate
+from systems.reference.timeseries import decorrelated_indices, statistical_inefficiency
+
+__all__ = [
+    "MIN_BAR_SAMPLES",
+    "SetUsage",
+    "TwoSetResult",
+    "systematic_resample",
+    "two_set_free_energy",
+]
+
+MIN_BAR_SAMPLES = 10
+"""Least independent (decorrelated, resampled) samples per set passed to BAR: below ten
+the asymptotic error bar is itself too noisy to judge the estimate by."""
+
+
+def systematic_resample(log_w: np.ndarray, m: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices ``(m,)`` of ``m`` draws by systematic resampling of normalised weights.
+
+    One uniform offset ``u`` and the points ``(u + k) / m``; sample ``i`` is drawn
+    ``floor`` or ``ceil`` of ``m w̄_i`` times (less noise than multinomial draws), and
+    never when its weight is zero.
+    """
+    cumulative = np.cumsum(normalized_weights(log_w))
+    cumulative[-1] = 1.0
+    points = (rng.random() + np.arange(m)) / m
+    return np.minimum(np.searchsorted(cumulative, points, side="right"), cumulative.size - 1)
+
+
+@dataclass(frozen=True)
+class SetUsage:
+    """How one sample set entered BAR.
+
+    Attributes:
+        n: samples given.
+        inefficiency: statistical inefficiency ``g`` (frames) of the reduced work; 1 when
+            the samples are independent.
+        n_decorrelated: samples left after keeping frames about ``g`` apart.
+        weighted: the set carries unequal importance weights (it was resampled).
+        ess: Kish ESS of the decorrelated samples' weights.
+        n_used: samples passed to ``pymbar.bar``.
+    """
+
+    n: int
+    inefficiency: float
+    n_decorrelated: int
+    weighted: bool
+    ess: float
+    n_used: int
+
+    def as_dict(self) -> dict:
+        """JSON-ready form of every field."""
+        return dict(self.__dict__)
+
+
+def _independent_work(
+    work: np.ndarray,
+    log_w: np.ndarray,
+    correlated: bool,
+    rng: np.random.Generator,
+    label: str,
+) -> tuple[np.ndarray, SetUsage]:
+    """The reduced work of independent, equally weighted samples, and how it was made."""
+    n = work.size
+    if n < MIN_BAR_SAMPLES:
+        raise TooFewSamplesError(f"{label}: {n} samples, BAR needs at least {MIN_BAR_SAMPLES}")
+    g = max(statistical_inefficiency(work), 1.0) if correlated else 1.0
+    keep = decorrelated_indices(n, g) if correlated else np.arange(n)
+    work, log_w = work[keep], log_w[keep]
+    weighted = not np.all(log_w == log_w[0])
+    ess = kish_ess(log_w)
+    if weighted:
+        draws = systematic_resample(log_w, int(np.floor(ess + 1e-9)), rng)
+        work = work[draws]
+    usage = SetUsage(n, float(g), int(keep.size), bool(weighted), float(ess), int(work.size))
+    if work.size < MIN_BAR_SAMPLES:
+        how = f"statistical inefficiency {g:.1f} frames" if correlated else ""
+        if weighted:
+            how += ("; " if how else "") + f"Kish ESS {ess:.1f} of the weights"
+        raise TooFewSamplesError(
+            f"{label}: {work.size} independent samples of {n} ({how}), "
+            f"BAR needs at least {MIN_BAR_SAMPLES}"
+        )
+    return work, usage
+
+
+def _negated(estimate: Estimate) -> Estimate:
+    if not estimate.trusted:
+        return estimate
+    return Estimate(-estimate.value, estimate.stderr)
+
+
+@dataclass(frozen=True)
+class TwoSetResult:
+    """``ΔF_BC = F_C − F_B`` by BAR and by one-sided FEP from each side.
+
+    Attributes:
+        bar: BAR estimate with the pymbar overlap scalar.
+        fep_forward: FEP from the samples of ``B`` (``delta_f`` is ``F_C − F_B``).
+        fep_reverse: FEP from the samples of ``C`` (``delta_f`` is ``F_B − F_C``, as
+            computed; :attr:`reverse_delta_f` is it negated).
+        set_b, set_c: how each set entered BAR.
+        kT: the unit of every ``ΔF`` (1: units of kT).
+    """
+
+    bar: BarResult
+    fep_forward: PerturbationResult
+    fep_reverse: PerturbationResult
+    set_b: SetUsage
+    set_c: SetUsage
+    kT: float = 1.0
+
+    @property
+    def reverse_delta_f(self) -> Estimate:
+        """``F_C − F_B`` from the reverse FEP."""
+        return _negated(self.fep_reverse.delta_f)
+
+    def estimates(self) -> dict[str, Estimate]:
+        """``{"bar", "fep_forward", "fep_reverse"}``, each ``F_C − F_B``."""
+        return {
+            "bar": self.bar.delta_f,
+            "fep_forward": self.fep_forward.delta_f,
+            "fep_reverse": self.reverse_delta_f,
+        }
+
+    def comparisons(self) -> dict[str, dict]:
+        """``{"a-b": comparison_entry}`` of each pair of trusted estimates (``a − b``)."""
+        estimates = self.estimates()
+        names = list(estimates)
+        table = {}
+        for i, first in enumerate(names):
+            for second in names[i + 1 :]:
+                a, b = estimates[first], estimates[second]
+                if a.trusted and b.trusted:
+                    table[f"{first}-{second}"] = comparison_entry(
+                        a.value, a.stderr, b.value, b.stderr
+                    )
+        return table
+
+    @property
+    def consistent(self) -> bool | None:
+        """Whether every compared pair agrees within 2 combined standard errors
+        (``None`` when fewer than two estimates are given)."""
+        table = self.comparisons()
+        return None if not table else all(entry["within_2_sem"] for entry in table.values())
+
+    def as_dict(self) -> dict:
+        """JSON-ready ``{"delta_f", "overlap", "fep_forward", "fep_reverse", "set_b",
+        "set_c", "comparisons", "consistent"}``; free energies as ``{"value_kT",
+        "sem_kT", "trusted"}``, all ``F_C − F_B``."""
+
+        def fep(result: PerturbationResult, delta_f: Estimate) -> dict:
+            return {
+                "delta_f": free_energy_entry(delta_f, self.kT),
+                "n": result.n,
+                "ess": result.ess,
+                "ess_perturbed": result.ess_perturbed,
+                "overlap": result.overlap,
+            }
+
+        return {
+            "delta_f": free_energy_entry(self.bar.delta_f, self.kT),
+            "overlap": self.bar.overlap,
+            "fep_forward": fep(self.fep_forward, self.fep_forward.delta_f),
+            "fep_reverse": fep(self.fep_reverse, self.reverse_delta_f),
+            "set_b": self.set_b.as_dict(),
+            "set_c": self.set_c.as_dict(),
+            "comparisons": self.comparisons(),
+            "consistent": self.consistent,
+        }
+
+
+def two_set_free_energy(
+    forward: np.ndarray,
+    reverse: np.ndarray,
+    log_w_b: np.ndarray | None = None,
+    log_w_c: np.ndarray | None = None,
+    correlated: bool = False,
+    kT: float = 1.0,
+    threshold: EssThreshold = DEFAULT_THRESHOLD,
+    min_overlap: float = DEFAULT_MIN_OVERLAP,
+    seed: int = 0,
+    labels: tuple[str, str] = ("samples of B", "samples of C"),
+) -> TwoSetResult:
+    """``ΔF_BC`` by BAR on independent samples, with FEP forward and reverse.
+
+    Arguments:
+        forward: ``β(U_C − U_B)`` ``(n_B,)`` on the samples of ``B`` (in sample order).
+        reverse: ``β(U_B − U_C)`` ``(n_C,)`` on the samples of ``C``.
+        log_w_b, log_w_c: unnormalised log importance weights of each set for its own
+            distribution; ``None`` for samples of the distribution itself.
+        correlated: both sets are time series (MD / PT frames) to decorrelate.
+        kT: thermal energy in the unit wanted for ``ΔF`` (1: units of kT).
+        threshold: least ESS at which the FEP estimates are given.
+        min_overlap: least pymbar overlap scalar at which BAR is given.
+        seed: seed of the resampling of weighted sets.
+        labels: names of the two sets in error messages.
+
+    Raises:
+        TooFewSamplesError: fewer than :data:`MIN_BAR_SAMPLES` independent samples in a set.
+        ConfigError: NaN or infinite reduced work.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x_b, x_c = rng.normal(0, 1, 2000), rng.normal(0, 1.2, 2000)
+        >>> du = 1 / 1.2**2 - 1  # β(U_C − U_B) = du x² / 2 for widths 1 and 1.2
+        >>> result = two_set_free_energy(du * x_b**2 / 2, -du * x_c**2 / 2)
+        >>> bool(abs(result.bar.delta_f.value + np.log(1.2)) < 3 * result.bar.delta_f.stderr)
+        True
+    """
+    works = []
+    for name, work in (("forward", forward), ("reverse", reverse)):
+        work = np.asarray(work, dtype=np.float64).reshape(-1)
+        if not np.isfinite(work).all():
+            raise ConfigError(f"{name} reduced work: NaN or infinite values")
+        works.append(work)
+    forward, reverse = works
+    log_w_b = as_log_weights(log_w_b, forward.size, "log_w of B")
+    log_w_c = as_log_weights(log_w_c, reverse.size, "log_w of C")
+    rng = np.random.default_rng(seed)
+    work_b, set_b = _independent_work(forward, log_w_b, correlated, rng, labels[0])
+    work_c, set_c = _independent_work(reverse, log_w_c, correlated, rng, labels[1])
+    bar = bar_free_energy(work_b, work_c, kT, min_overlap)
+    options = {"kT": kT, "correlated": correlated, "threshold": threshold}
+    fep_forward = free_energy_perturbation(forward, log_w_b, **options)
+    fep_reverse = free_energy_perturbation(reverse, log_w_c, **options)
+    return TwoSetResult(bar, fep_forward, fep_reverse, set_b, set_c, kT)
