@@ -111,8 +111,14 @@ def summary_row(name: str, config: dict, report: dict, sidecar: Path, seconds) -
         "populations": report["populations"],
         "reference_populations": report["reference_populations"],
         "population_comparison": report["population_comparison"],
-        "chirality": report.get("chirality"),
+        "d_fraction": report.get("d_fraction"),
+        "reweighted_energy": _reweighted_mean(arrays["energy"], arrays["log_weight"]),
     }
+
+
+def _reweighted_mean(values: np.ndarray, log_weights: np.ndarray) -> float:
+    weights = np.exp(log_weights - log_weights.max())
+    return float(np.sum(weights * values) / np.sum(weights))
 
 
 def _population_cell(row: dict, mode: str) -> str:
@@ -138,9 +144,9 @@ def _table(rows: list[dict]) -> str:
             f"training {minutes} min; Kish ESS {row['ess']:.0f} of {row['n']} "
             f"({100 * row['ess_fraction']:.1f} %)",
         ]
-        chirality = row.get("chirality") or {}
-        if "d_fraction" in chirality:
-            lines.append(f"; D-chirality fraction {chirality['d_fraction']:.4f}")
+        lines[-1] += f"; reweighted mean energy {row['reweighted_energy']:.2f} kJ/mol"
+        if row.get("d_fraction") is not None:
+            lines[-1] += f"; D-chirality fraction {row['d_fraction']:.4f}"
         lines += ["", "| state | raw | reweighted ± sem / reference ± sem |", "|---|---|---|"]
         for mode, fraction in row["raw_populations"].items():
             lines.append(f"| {mode} | {fraction:.4f} | {_population_cell(row, mode)} |")
