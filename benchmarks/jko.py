@@ -1,10 +1,13 @@
 """JKO-ICNN against Euler-Maruyama on Ornstein-Uhlenbeck and Gaussian mixtures.
 
 Runs both methods in one process on the same problems and writes a markdown table of
-SymKL and seconds. JKO-ICNN's SymKL uses its exact density (pushed samples and inverted
-maps); Euler-Maruyama's uses a Gaussian kernel density estimate (Scott's rule) of its
-particles, as in the large-scale WGF experiments. Euler-Maruyama runs with growing particle
-counts; rows within JKO-ICNN's wall-clock are marked.
+SymKL and seconds, mean ± standard deviation over ``--seeds`` (each seed draws its own
+problem, e.g. its own OU matrix). JKO-ICNN's SymKL uses its exact density (pushed samples
+and inverted maps); Euler-Maruyama's uses a Gaussian kernel density estimate (Scott's rule)
+of its particles, as in the large-scale WGF experiments. Euler-Maruyama runs with growing
+particle counts (none with ``--em-particles`` and no value); rows within JKO-ICNN's
+wall-clock are marked. ``--json`` also writes every seed's numbers, including, for OU, the
+SymKL of the Gaussian fitted to the JKO samples to the exact discrete-JKO recursion (O2).
 
     OMP_NUM_THREADS=1 python -m benchmarks.jko --dims 2 4 --out /tmp/jko_benchmark.md
 """
@@ -12,13 +15,14 @@ counts; rows within JKO-ICNN's wall-clock are marked.
 from __future__ import annotations
 
 import argparse
+import statistics
 import time as clock
 
 import torch
 
+from forcefields.atomic_files import write_json_atomic, write_text_atomic
 from molgen.jko.baselines import euler_maruyama
 from molgen.jko.config import config_from_dict
-from molgen.jko.output import write_text
 from molgen.jko.presets import build_problem
 from molgen.jko.run import run_flow
 
@@ -32,18 +36,19 @@ SETTINGS = {
 }
 
 
-def benchmark(preset: str, dim: int, args: argparse.Namespace) -> list[dict]:
+def benchmark(preset: str, dim: int, seed: int, args: argparse.Namespace) -> list[dict]:
+    """One seed of ``preset`` in ``dim``: the JKO-ICNN row, then one row per EM particle count."""
     settings = SETTINGS[preset]
     data = {
         "preset": preset,
         "dim": dim,
-        "seed": args.seed,
+        "seed": seed,
         "evaluation_samples": settings["evaluation_samples"],
         "network": settings.get("network", {}),
         "flow": {**settings["flow"], "iterations": args.iterations},
     }
     config = config_from_dict(data)
-    torch.manual_seed(args.seed)
+    torch.manual_seed(seed)
     problem = build_problem(config)
     result = run_flow(config, problem, progress=False)
     final_time = config.flow.steps * config.flow.step_size
@@ -51,9 +56,9 @@ def benchmark(preset: str, dim: int, args: argparse.Namespace) -> list[dict]:
     rows = [
         {
             "method": f"JKO-ICNN ({args.iterations} it/step)",
-            "symkl": jko_metrics["symkl"],
             "seconds": result["seconds"],
             "within_budget": True,
+            **jko_metrics,
         }
     ]
     for particles in args.em_particles:
@@ -76,24 +81,50 @@ def benchmark(preset: str, dim: int, args: argparse.Namespace) -> list[dict]:
             }
         )
     for row in rows:
-        row.update(preset=preset, dim=dim, time=final_time)
+        row.update(preset=preset, dim=dim, time=final_time, seed=seed)
     return rows
 
 
-def markdown(rows: list[dict], command: str) -> str:
+def summarise(rows: list[dict]) -> list[dict]:
+    """Mean and standard deviation over seeds of each (preset, dim, method)."""
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault((row["preset"], row["dim"], row["method"]), []).append(row)
+    summary = []
+    for (preset, dim, method), group in groups.items():
+        symkl = [row["symkl"] for row in group]
+        seconds = [row["seconds"] for row in group]
+        summary.append(
+            {
+                "preset": preset,
+                "dim": dim,
+                "time": group[0]["time"],
+                "method": method,
+                "seeds": len(group),
+                "symkl_mean": statistics.mean(symkl),
+                "symkl_sd": statistics.stdev(symkl) if len(symkl) > 1 else 0.0,
+                "seconds_mean": statistics.mean(seconds),
+                "within_budget": all(row["within_budget"] for row in group),
+            }
+        )
+    return summary
+
+
+def markdown(summary: list[dict], command: str) -> str:
     lines = [
         "# JKO-ICNN vs Euler-Maruyama",
         "",
         f"Command: `{command}`",
         "",
-        "| problem | D | t | method | SymKL | seconds | within JKO wall-clock |",
-        "|---|---|---|---|---|---|---|",
+        "| problem | D | t | method | seeds | SymKL (mean ± sd) | seconds (mean) "
+        "| within JKO wall-clock |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for row in rows:
+    for row in summary:
         lines.append(
             f"| {row['preset']} | {row['dim']} | {row['time']:.3g} | {row['method']} | "
-            f"{row['symkl']:.3e} | {row['seconds']:.1f} | "
-            f"{'yes' if row['within_budget'] else 'no'} |"
+            f"{row['seeds']} | {row['symkl_mean']:.2e} ± {row['symkl_sd']:.1e} | "
+            f"{row['seconds_mean']:.1f} | {'yes' if row['within_budget'] else 'no'} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -103,18 +134,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--presets", nargs="+", default=["ou", "mixture"], choices=sorted(SETTINGS))
     parser.add_argument("--dims", nargs="+", type=int, default=[2, 4])
     parser.add_argument("--iterations", type=int, default=200, help="JKO updates per step")
-    parser.add_argument("--em-particles", nargs="+", type=int, default=[1000, 10000, 50000])
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--em-particles", nargs="*", type=int, default=[1000, 10000, 50000])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--out", required=True, help="markdown file to write")
+    parser.add_argument("--json", help="also write every seed's numbers and the summary here")
     args = parser.parse_args(argv)
     rows = []
     for preset in args.presets:
         for dim in args.dims:
-            rows.extend(benchmark(preset, dim, args))
-            print(f"done {preset} D={dim}", flush=True)
+            for seed in args.seeds:
+                rows.extend(benchmark(preset, dim, seed, args))
+                print(f"done {preset} D={dim} seed={seed}", flush=True)
     command = "OMP_NUM_THREADS=1 python -m benchmarks.jko " + " ".join(argv or [])
-    table = markdown(rows, command)
-    write_text(args.out, table)
+    summary = summarise(rows)
+    table = markdown(summary, command)
+    write_text_atomic(args.out, table)
+    if args.json:
+        write_json_atomic(args.json, {"command": command, "summary": summary, "runs": rows})
     print(table)
     return 0
 

@@ -16,6 +16,7 @@ OVERRIDES = {
     "steps": ("flow", "steps"),
     "iterations": ("flow", "iterations"),
     "baseline_particles": ("baseline", "particles"),
+    "reference": ("problem", "reference"),
 }
 
 
@@ -24,8 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "jko",
         help="run a JKO-ICNN gradient flow and compare it with its oracle",
         description="Run a JKO-ICNN Wasserstein gradient flow from CONFIG.yaml or a preset; "
-        "flags override the config. Writes metrics.json, config.yaml, steps.jsonl and "
-        "plots/marginals.png into --out.",
+        "flags override the config. Writes metrics.json, config.yaml, steps.jsonl, "
+        "plots/marginals.png and checkpoints/flow.pt (after every step) into --out.",
     )
     parser.add_argument("config", nargs="?", help="YAML run configuration")
     parser.add_argument("--out", required=True, help="output directory")
@@ -36,6 +37,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--iterations", type=int, help="updates per step (flow.iterations)")
     parser.add_argument(
         "--baseline-particles", type=int, help="Euler-Maruyama particles (baseline.particles)"
+    )
+    parser.add_argument(
+        "--reference", help="butane: molgen reference folder to compare with (problem.reference)"
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue a killed run from --out/checkpoints/flow.pt (same config and flags)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
@@ -68,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         config = config_from_dict(_merged_config(args))
-        summary = run_experiment(config, args.out, progress=not args.quiet)
+        summary = run_experiment(config, args.out, progress=not args.quiet, resume=args.resume)
     except JKOConfigError as error:
         raise ConfigError(f"{args.config or 'command line'}: {error}") from error
     print(

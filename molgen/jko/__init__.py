@@ -8,9 +8,10 @@ any callable ``V(x: Tensor(B, D)) -> Tensor(B,)``.
 from .baselines import euler_maruyama, potential_gradient
 from .dense_icnn import ConvexQuadratic, DenseICNN
 from .derivatives import gradient, hessian, hessian_vector_product
-from .distributions import DoubleWell, Gaussian, GaussianMixture
+from .distributions import Gaussian, GaussianMixture
 from .exact_logdet import ExactLogDet
 from .flow import Distribution, JKOFlow
+from .fokker_planck_1d import fokker_planck_1d
 from .functionals import FreeEnergy, InteractionEnergy, PotentialEnergy, StepBatch
 from .icnn import FICNN
 from .identity import fit_identity
@@ -27,6 +28,7 @@ from .porous_oracles import (
 from .quadratic_residual import QuadraticResidual
 from .step import StepSettings, jko_loss, train_step
 from .stochastic_logdet import StochasticLogDet
+from .variational_entropy import VariationalEntropy
 
 __all__ = [
     "AGGREGATION_STEADY_ENERGY",
@@ -34,7 +36,6 @@ __all__ = [
     "ConvexQuadratic",
     "DenseICNN",
     "Distribution",
-    "DoubleWell",
     "ExactLogDet",
     "FICNN",
     "FreeEnergy",
@@ -49,12 +50,14 @@ __all__ = [
     "StepBatch",
     "StepSettings",
     "StochasticLogDet",
+    "VariationalEntropy",
     "aggregation_steady_state",
     "discrete_jko_ou",
     "energy_distance",
     "entropy",
     "euler_maruyama",
     "fit_identity",
+    "fokker_planck_1d",
     "gaussian_symkl",
     "gradient",
     "hessian",

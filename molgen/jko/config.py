@@ -54,13 +54,25 @@ class NetworkConfig:
 
 @dataclass
 class LogDetConfig:
-    """Hessian log-determinant backend used in training: ``exact`` or ``stochastic``."""
+    """Internal-energy backend used in training.
+
+    Attributes:
+        backend: ``exact`` (dense Hessian and ``slogdet``), ``stochastic`` (Lanczos value,
+            Hutchinson-CG gradient) or ``variational`` (entropy only: the KL dual of the
+            variational WGF with a critic network, no Hessian).
+        probes, lanczos_steps, cg_iterations, cg_tolerance: ``stochastic`` settings.
+        dual_hidden, dual_steps, dual_learning_rate: ``variational`` critic widths, ascent
+            steps per update and Adam learning rate.
+    """
 
     backend: str = "exact"
     probes: int = 1
     lanczos_steps: int = 10
     cg_iterations: int = 20
     cg_tolerance: float = 1e-5
+    dual_hidden: list[int] = field(default_factory=lambda: [64, 64])
+    dual_steps: int = 3
+    dual_learning_rate: float = 1e-3
 
 
 @dataclass
@@ -90,12 +102,13 @@ class ProblemConfig:
         temperature: :math:`\\beta^{-1}` of Fokker-Planck presets.
         components: Mixture components (0: the large-scale WGF table for ``dim``).
         width: Side :math:`l` of the cube holding the mixture means (0: table value).
-        initial_std: Standard deviation of the Gaussian start (mixture, double well).
+        initial_std: Standard deviation of the Gaussian start (mixture, double well; nm
+            around the minimised structure for butane).
         exponent: Porous-medium exponent :math:`m`.
         time_offset: Barenblatt start time :math:`t_0`.
-        barrier: Double-well :math:`b`.
-        tilt: Double-well :math:`c`.
         gaussian_std: Standard deviation of the double well's Gaussian coordinates.
+        reference: Butane: folder of a ``molgen reference`` run (``stats.json``) whose
+            dihedral populations are reported next to the flow's ("": none).
     """
 
     temperature: float = 1.0
@@ -104,9 +117,8 @@ class ProblemConfig:
     initial_std: float = 4.0
     exponent: float = 2.0
     time_offset: float = 0.05
-    barrier: float = 4.0
-    tilt: float = 0.48
     gaussian_std: float = 1.0
+    reference: str = ""
 
 
 @dataclass
@@ -139,7 +151,7 @@ CHOICES = {
     "dtype": ("float32", "float64"),
     "network.kind": ("ficnn", "dense"),
     "network.activation": ("softplus", "celu"),
-    "logdet.backend": ("exact", "stochastic"),
+    "logdet.backend": ("exact", "stochastic", "variational"),
     "flow.mode": ("fixed", "resample"),
 }
 POSITIVE = {
@@ -149,6 +161,8 @@ POSITIVE = {
     "logdet.probes",
     "logdet.lanczos_steps",
     "logdet.cg_iterations",
+    "logdet.dual_steps",
+    "logdet.dual_learning_rate",
     "flow.step_size",
     "flow.steps",
     "flow.learning_rate",
@@ -217,8 +231,12 @@ def _from_dict(cls: type, data: Any, prefix: str) -> Any:
 def config_from_dict(data: dict[str, Any]) -> JKOConfig:
     """Builds a :class:`JKOConfig` from a nested mapping, raising :class:`JKOConfigError`."""
     config = _from_dict(JKOConfig, data, "")
-    if not config.network.hidden or 0 in config.network.hidden:
-        raise JKOConfigError("network.hidden: needs at least one layer of positive width")
+    for name, widths in (
+        ("network.hidden", config.network.hidden),
+        ("logdet.dual_hidden", config.logdet.dual_hidden),
+    ):
+        if not widths or 0 in widths:
+            raise JKOConfigError(f"{name}: needs at least one layer of positive width")
     return config
 
 

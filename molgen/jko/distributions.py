@@ -1,15 +1,13 @@
-"""Reference densities: Gaussians, Gaussian mixtures and the tilted double well."""
+"""Reference densities: Gaussians and Gaussian mixtures."""
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
-from scipy import integrate
 from torch import Tensor
 
-__all__ = ["Gaussian", "GaussianMixture", "DoubleWell"]
+__all__ = ["Gaussian", "GaussianMixture"]
 
 
 class Gaussian:
@@ -90,48 +88,3 @@ class GaussianMixture:
     def potential(self, x: Tensor) -> Tensor:
         """:math:`V(x) = -\\log\\rho(x)`, shape ``(n,)``."""
         return -self.log_prob(x)
-
-
-class DoubleWell:
-    r"""Tilted double well :math:`V(x) = x_0^4 - b x_0^2 + c x_0 + \sum_{i>0} x_i^2/(2s^2)`.
-
-    Coordinate :math:`x_0` is bimodal, the others are centred Gaussians of standard deviation
-    :math:`s` at unit temperature. With :math:`c > 0` the mode at :math:`x_0 > 0` is the minor
-    one; :meth:`minor_mode_fraction` gives its Boltzmann weight by quadrature.
-
-    Arguments:
-        dim: Dimension :math:`D`.
-        barrier: :math:`b`.
-        tilt: :math:`c`.
-        std: :math:`s`.
-
-    Example:
-        >>> round(DoubleWell(12).minor_mode_fraction(), 3)
-        0.22
-    """
-
-    def __init__(self, dim: int = 12, barrier: float = 4.0, tilt: float = 0.48, std: float = 1.0):
-        self.dim = dim
-        self.barrier = barrier
-        self.tilt = tilt
-        self.std = std
-
-    def bimodal_energy(self, x0: Tensor) -> Tensor:
-        """Energy of the bimodal coordinate, elementwise."""
-        return x0**4 - self.barrier * x0**2 + self.tilt * x0
-
-    def potential(self, x: Tensor) -> Tensor:
-        """:math:`V(x)`, shape ``(n,)``, for ``x`` of shape ``(n, D)``."""
-        gaussian = x[:, 1:].square().sum(-1) / (2 * self.std**2)
-        return self.bimodal_energy(x[:, 0]) + gaussian
-
-    def minor_mode_fraction(self, temperature: float = 1.0) -> float:
-        """Boltzmann probability of :math:`x_0 > 0` at ``temperature``, by quadrature."""
-
-        def weight(x0: float) -> float:
-            energy = self.bimodal_energy(torch.tensor(x0, dtype=torch.float64)).item()
-            return math.exp(-energy / temperature)
-
-        positive = integrate.quad(weight, 0.0, np.inf)[0]
-        negative = integrate.quad(weight, -np.inf, 0.0)[0]
-        return positive / (positive + negative)

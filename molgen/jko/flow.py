@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import torch
 from torch import Tensor, nn
@@ -120,6 +120,26 @@ class JKOFlow:
             potential, self.particles, self.log_density, self.logdet
         )
         return losses
+
+    def state_dict(self) -> dict[str, Any]:
+        """The flow after its last step: potentials' weights, the cloud ``(N, D)`` and its
+        log-densities ``(N,)`` (tensors, lists and dicts only, so it loads with
+        ``torch.load(..., weights_only=True)``)."""
+        return {
+            "potentials": [potential.state_dict() for potential in self.potentials],
+            "particles": self.particles,
+            "log_density": self.log_density,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restores :meth:`state_dict` into a flow built with the same settings."""
+        self.potentials = []
+        for weights in state["potentials"]:
+            potential = self.make_potential()
+            potential.load_state_dict(weights)
+            self.potentials.append(potential.requires_grad_(False))
+        self.particles = state["particles"]
+        self.log_density = state["log_density"]
 
     def sample(self, n: int) -> tuple[Tensor, Tensor]:
         """Draws ``n`` points of :math:`\\rho_k` with their log-densities, ``(n, D)``, ``(n,)``."""

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 from torch import Tensor  # noqa: E402
 
-from .output import atomic_write  # noqa: E402
+from forcefields.atomic_files import atomic_path  # noqa: E402
 
 __all__ = ["plot_marginals"]
 
@@ -22,15 +22,17 @@ def plot_marginals(
     snapshots: dict[float, Tensor],
     reference: Callable[[float, Tensor], Tensor | None] | None,
     title: str,
+    observable_name: str = "x_0",
 ) -> None:
-    """Histogram of coordinate 0 of the JKO samples at each time, with the oracle curve.
+    """Histogram of an observable of the JKO samples at each time, with the oracle curve.
 
     Arguments:
         path: Output image (written atomically).
-        snapshots: Time -> samples of coordinate 0, shape ``(n,)``.
-        reference: Oracle density of coordinate 0, ``(time, grid) -> (len(grid),)``, or
-            ``None``.
+        snapshots: Time -> values of the observable, shape ``(n,)``.
+        reference: Oracle density of the observable, ``(time, grid) -> (len(grid),)`` or
+            ``None`` (also ``None`` itself).
         title: Figure title.
+        observable_name: Label of the horizontal axis.
     """
     times = sorted(snapshots)
     figure, axes = plt.subplots(1, len(times), figsize=(3.2 * len(times), 3), squeeze=False)
@@ -44,9 +46,10 @@ def plot_marginals(
         if curve is not None:
             axis.plot(grid.numpy(), curve.numpy(), color="black", label="oracle")
         axis.set_title(f"t = {time:.3g}")
-        axis.set_xlabel("x_0")
+        axis.set_xlabel(observable_name)
     axes[0][0].legend()
     figure.suptitle(title)
     figure.tight_layout()
-    atomic_write(path, lambda temporary: figure.savefig(temporary, format=Path(path).suffix[1:]))
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, format=Path(path).suffix[1:])
     plt.close(figure)

@@ -9,15 +9,19 @@ from typing import Any
 
 import numpy as np
 import torch
+import yaml
 from tqdm import tqdm
 
+from forcefields.atomic_files import write_json_atomic, write_text_atomic
+from forcefields.errors import InputFileError
+
 from .baselines import euler_maruyama
+from .checkpoint import load_run_state, save_run_state
 from .config import JKOConfig, config_to_dict
 from .dense_icnn import DenseICNN
 from .exact_logdet import ExactLogDet
 from .flow import JKOFlow
 from .icnn import FICNN
-from .output import atomic_write, write_json, write_text, write_yaml
 from .plots import plot_marginals
 from .presets import Problem, build_problem
 from .quadratic_residual import QuadraticResidual
@@ -75,33 +79,62 @@ def _evaluation_steps(config: JKOConfig) -> list[int]:
     return sorted({*range(every, config.flow.steps + 1, every), config.flow.steps})
 
 
-def run_flow(config: JKOConfig, problem: Problem, progress: bool = True) -> dict[str, Any]:
-    """Runs the JKO flow; returns seconds, per-step losses, metrics, snapshots by time and
-    the flow itself."""
+def run_flow(
+    config: JKOConfig,
+    problem: Problem,
+    progress: bool = True,
+    checkpoint: Path | None = None,
+    resume: bool = False,
+) -> dict[str, Any]:
+    """Runs the JKO flow, evaluating ``problem`` at the configured steps.
+
+    Arguments:
+        config: The run's configuration.
+        problem: The problem it solves.
+        progress: Show a progress bar.
+        checkpoint: File rewritten atomically after every step (``None``: no checkpoints).
+        resume: Continue from ``checkpoint`` instead of starting at step 0; the numbers
+            are those of an uninterrupted run (same machine and thread count).
+
+    Returns:
+        ``step``, ``seconds`` (training time of all steps, resumed runs included),
+        ``losses`` (per step), ``metrics`` and ``snapshots`` (observable of
+        ``evaluation_samples`` cloud particles) keyed by time, and the ``flow``.
+    """
     flow = build_flow(config, problem)
+    state: dict[str, Any] = {
+        "step": 0,
+        "seconds": 0.0,
+        "losses": [],
+        "metrics": {},
+        "snapshots": {},
+    }
+    if resume:
+        state = load_run_state(checkpoint, config, flow, problem.functional)
     evaluation_steps = _evaluation_steps(config)
-    metrics: dict[str, dict[str, float]] = {}
-    snapshots: dict[float, torch.Tensor] = {}
-    losses = []
-    training_seconds = 0.0
-    bar = tqdm(range(1, config.flow.steps + 1), desc="JKO steps", disable=not progress)
+    bar = tqdm(
+        range(state["step"] + 1, config.flow.steps + 1),
+        desc="JKO steps",
+        initial=state["step"],
+        total=config.flow.steps,
+        disable=not progress,
+    )
     for step in bar:
         start = clock.perf_counter()
         step_losses = flow.step()
-        training_seconds += clock.perf_counter() - start
-        losses.append({"step": step, "time": flow.time, "final_loss": step_losses[-1]})
+        state["seconds"] += clock.perf_counter() - start
+        state["losses"].append({"step": step, "time": flow.time, "final_loss": step_losses[-1]})
         bar.set_postfix(loss=f"{step_losses[-1]:.4g}")
         if step in evaluation_steps:
             key = f"{flow.time:.6g}"
-            metrics[key] = problem.evaluate(flow, config.evaluation_samples)
-            snapshots[flow.time] = flow.sample(config.evaluation_samples)[0][:, 0]
-    return {
-        "seconds": training_seconds,
-        "losses": losses,
-        "metrics": metrics,
-        "snapshots": snapshots,
-        "flow": flow,
-    }
+            state["metrics"][key] = problem.evaluate(flow, config.evaluation_samples)
+            state["snapshots"][key] = problem.observable(
+                flow.particles[: config.evaluation_samples]
+            )
+        state["step"] = step
+        if checkpoint is not None:
+            save_run_state(checkpoint, config, flow, problem.functional, state)
+    return {**state, "flow": flow}
 
 
 def run_baseline(config: JKOConfig, problem: Problem) -> dict[str, Any] | None:
@@ -127,29 +160,49 @@ def run_baseline(config: JKOConfig, problem: Problem) -> dict[str, Any] | None:
     return {"seconds": elapsed, "metrics": metrics}
 
 
-def run_experiment(config: JKOConfig, out: str | Path, progress: bool = True) -> dict[str, Any]:
-    """Runs ``config`` and writes ``config.yaml``, ``metrics.json``, ``steps.jsonl``,
-    ``checkpoints/maps.pt`` (state dicts of the step potentials) and
-    ``plots/marginals.png`` into ``out`` (each file atomically).
+def run_experiment(
+    config: JKOConfig, out: str | Path, progress: bool = True, resume: bool = False
+) -> dict[str, Any]:
+    """Runs ``config`` and writes ``config.yaml``, ``checkpoints/flow.pt`` (after every
+    step), ``metrics.json``, ``steps.jsonl`` and ``plots/marginals.png`` into ``out``
+    (each file atomically).
+
+    Arguments:
+        config: The run's configuration.
+        out: Run directory.
+        progress: Show a progress bar.
+        resume: Continue a killed run from ``out/checkpoints/flow.pt``.
 
     Returns the metrics written to ``metrics.json``: at least ``preset``, ``dim``,
     ``seconds`` and, where an exact or reference density exists, ``symkl`` by time.
+
+    Raises:
+        JKOConfigError: a value the preset cannot use (before anything is written).
+        InputFileError: ``out`` already holds a checkpoint and ``resume`` is off, or the
+            checkpoint cannot be resumed.
     """
     out = Path(out)
+    checkpoint = out / "checkpoints" / "flow.pt"
+    if not resume and checkpoint.exists():
+        raise InputFileError(f"{out}: already holds a run; pass --resume or a new --out")
     torch.manual_seed(config.seed)
     np.random.seed(config.seed)
-    write_yaml(out / "config.yaml", config_to_dict(config))
     previous_dtype = torch.get_default_dtype()
     torch.set_default_dtype(getattr(torch, config.dtype))
     try:
-        return _run_and_write(config, out, progress)
+        problem = build_problem(config)
+        write_text_atomic(
+            out / "config.yaml", yaml.safe_dump(config_to_dict(config), sort_keys=False)
+        )
+        return _run_and_write(config, problem, out, checkpoint, progress, resume)
     finally:
         torch.set_default_dtype(previous_dtype)
 
 
-def _run_and_write(config: JKOConfig, out: Path, progress: bool) -> dict[str, Any]:
-    problem = build_problem(config)
-    result = run_flow(config, problem, progress)
+def _run_and_write(
+    config: JKOConfig, problem: Problem, out: Path, checkpoint: Path, progress: bool, resume: bool
+) -> dict[str, Any]:
+    result = run_flow(config, problem, progress, checkpoint, resume)
     summary: dict[str, Any] = {
         "preset": config.preset,
         "dim": config.dim,
@@ -162,14 +215,14 @@ def _run_and_write(config: JKOConfig, out: Path, progress: bool) -> dict[str, An
     baseline = run_baseline(config, problem)
     if baseline is not None:
         summary["euler_maruyama"] = baseline
-    maps = [potential.state_dict() for potential in result["flow"].potentials]
-    atomic_write(out / "checkpoints" / "maps.pt", lambda temporary: torch.save(maps, temporary))
-    write_text(out / "steps.jsonl", "".join(json.dumps(line) + "\n" for line in result["losses"]))
-    write_json(out / "metrics.json", summary)
+    lines = "".join(json.dumps(line) + "\n" for line in result["losses"])
+    write_text_atomic(out / "steps.jsonl", lines)
+    write_json_atomic(out / "metrics.json", summary)
     plot_marginals(
         out / "plots" / "marginals.png",
-        result["snapshots"],
+        {float(time): values for time, values in result["snapshots"].items()},
         problem.reference_marginal,
-        f"{config.preset}, D = {config.dim}: coordinate 0",
+        f"{config.preset}, D = {config.dim}",
+        problem.observable_name,
     )
     return summary

@@ -38,7 +38,7 @@ def test_contract_outputs_and_seed_reproducibility(tmp_path, capsys):
     second = json.loads((tmp_path / "b" / "metrics.json").read_text())
     assert first["preset"] == "porous" and first["dim"] == 1 and first["seconds"] > 0
     assert first["metrics"] == second["metrics"]
-    for name in ("config.yaml", "steps.jsonl", "plots/marginals.png", "checkpoints/maps.pt"):
+    for name in ("config.yaml", "steps.jsonl", "plots/marginals.png", "checkpoints/flow.pt"):
         assert (tmp_path / "a" / name).is_file()
     assert not list((tmp_path / "a").glob(".*"))  # no temporary files left behind
 
@@ -50,6 +50,11 @@ def test_bad_config_exits_2_with_field_name(tmp_path, capsys):
     assert "flow.steps" in capsys.readouterr().err
 
 
-def test_butane_preset_is_reported_unavailable(tmp_path, capsys):
-    assert main(["jko", "--preset", "butane", "--dim", "12", "--out", str(tmp_path)]) == 2
-    assert "butane" in capsys.readouterr().err
+def test_butane_preset_needs_all_atoms(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["jko", "--preset", "butane", "--dim", "12", "--out", str(out)]) == 2
+    assert "dim must be 42" in capsys.readouterr().err
+    assert not out.exists()  # rejected before anything is written
+    # Without configs/jko/butane.yaml the default start (std 4) would be 4 nm wide.
+    assert main(["jko", "--preset", "butane", "--dim", "42", "--out", str(out)]) == 2
+    assert "problem.initial_std" in capsys.readouterr().err

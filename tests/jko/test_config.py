@@ -28,6 +28,8 @@ def test_defaults_and_nested_values():
         ({"network": {"quadratic_residual": "yes"}}, "network.quadratic_residual"),
         ({"preset": "butan"}, "preset"),
         ({"logdet": 3}, "logdet"),
+        ({"logdet": {"dual_hidden": []}}, "logdet.dual_hidden"),
+        ({"logdet": {"dual_steps": 0}}, "logdet.dual_steps"),
     ],
 )
 def test_bad_values_name_the_field(data, field):

@@ -1,0 +1,103 @@
+"""Per-step checkpoints of a ``molgen jko`` run, written atomically, read weights-only.
+
+A checkpoint holds everything a run needs to continue exactly as if it had not been
+stopped: the configuration it belongs to, the flow (potentials, cloud, log-densities),
+the state of stateful functionals (the critic of the variational entropy), the torch
+random-number state, and the run's progress (step, seconds, losses, metrics, snapshots).
+It contains tensors, numbers, strings, lists and dicts only, so it is read with
+``torch.load(..., weights_only=True)`` and a crafted pickle is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from forcefields.atomic_files import torch_save_atomic
+from forcefields.errors import InputFileError
+
+from .config import JKOConfig, config_to_dict
+from .flow import JKOFlow
+
+__all__ = ["CHECKPOINT_FORMAT", "JKOCheckpointError", "save_run_state", "load_run_state"]
+
+CHECKPOINT_FORMAT = "molgen.jko.checkpoint/1"
+
+
+class JKOCheckpointError(InputFileError):
+    """A checkpoint is missing, unreadable, unsafe to load or from another configuration."""
+
+
+def _stateful_terms(functional: Callable) -> list[Any]:
+    """The terms of ``functional`` (itself, or a :class:`FreeEnergy`'s terms) with state."""
+    terms = getattr(functional, "terms", [functional])
+    return [term for term in terms if hasattr(term, "state_dict")]
+
+
+def save_run_state(
+    path: Path, config: JKOConfig, flow: JKOFlow, functional: Callable, progress: dict[str, Any]
+) -> None:
+    """Writes the run after a completed step to ``path`` atomically.
+
+    Arguments:
+        path: Checkpoint file.
+        config: The run's configuration (checked on resume).
+        flow: The flow after its last step.
+        functional: The flow's functional (stateful terms are saved).
+        progress: ``step``, ``seconds``, ``losses``, ``metrics`` and ``snapshots`` so far.
+    """
+    payload = {
+        "format": CHECKPOINT_FORMAT,
+        "config": config_to_dict(config),
+        "flow": flow.state_dict(),
+        "functional": [term.state_dict() for term in _stateful_terms(functional)],
+        "rng": torch.get_rng_state(),
+        "progress": progress,
+    }
+    torch_save_atomic(path, payload)
+
+
+def _first_difference(saved: Any, current: Any, prefix: str = "") -> str:
+    if isinstance(saved, dict) and isinstance(current, dict):
+        for key in sorted(set(saved) | set(current)):
+            if saved.get(key) != current.get(key):
+                return _first_difference(saved.get(key), current.get(key), f"{prefix}{key}.")
+    return prefix.rstrip(".")
+
+
+def load_run_state(path: Path, config: JKOConfig, flow: JKOFlow, functional: Callable) -> dict:
+    """Restores ``flow``, the functional's state and the torch RNG from ``path``.
+
+    Returns the saved progress (see :func:`save_run_state`).
+
+    Raises:
+        JKOCheckpointError: no file, not a weights-only jko checkpoint, or a checkpoint of a
+            different configuration (the message names the first differing field).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise JKOCheckpointError(f"{path}: no checkpoint to resume from")
+    try:
+        payload = torch.load(path, weights_only=True)
+    except Exception as error:
+        reason = " ".join(str(error).split())[:300]
+        raise JKOCheckpointError(
+            f"{path}: refused to load (not a weights-only jko checkpoint: {reason})"
+        ) from error
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        raise JKOCheckpointError(f"{path}: not a molgen jko checkpoint")
+    current = config_to_dict(config)
+    if payload["config"] != current:
+        field = _first_difference(payload["config"], current)
+        raise JKOCheckpointError(
+            f"{path}: written with a different configuration ({field}); resume with the same "
+            "config and flags"
+        )
+    flow.load_state_dict(payload["flow"])
+    for term, state in zip(_stateful_terms(functional), payload["functional"], strict=True):
+        term.load_state_dict(state)
+    torch.set_rng_state(payload["rng"])
+    return payload["progress"]

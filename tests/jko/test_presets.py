@@ -1,0 +1,92 @@
+"""The double-well and butane presets: oracles and reference wired into metrics.json."""
+
+import json
+
+import pytest
+import torch
+
+import systems
+from molgen.jko.config import config_from_dict
+from molgen.jko.run import run_experiment
+
+TINY_FLOW = {"steps": 1, "iterations": 3, "batch_size": 64, "cloud_size": 256}
+
+
+def test_double_well_reports_quadrature_and_fokker_planck_fractions(tmp_path):
+    from systems.double_well import minor_mode_fraction
+
+    config = config_from_dict(
+        {
+            "preset": "double_well",
+            "dim": 12,
+            "evaluation_samples": 2000,
+            "network": {"hidden": [8, 8]},
+            "flow": {"step_size": 0.5, **TINY_FLOW},
+            "baseline": {"particles": 500, "time_step": 0.01},
+        }
+    )
+    summary = run_experiment(config, tmp_path, progress=False)
+    metrics = summary["metrics"]["0.5"]
+    assert metrics["minor_mode_fraction_quadrature"] == minor_mode_fraction(1.0)
+    # From N(0, I) half the mass starts on the minor side and leaves it slowly: the exact
+    # Fokker-Planck fraction at t = 0.5 lies between the Boltzmann value and 0.5.
+    assert 0.3 < metrics["minor_mode_fraction_fokker_planck"] < 0.5
+    # One barely trained step leaves the start's 0.5 up to sampling error (sem ~ 0.011).
+    assert metrics["minor_mode_fraction"] == pytest.approx(0.5, abs=0.06)
+    assert metrics["minor_mode_fraction_sem"] == pytest.approx(0.0112, abs=2e-3)
+    assert summary["euler_maruyama"]["metrics"]["0.5"]["minor_mode_fraction"] > 0.3
+    assert json.loads((tmp_path / "metrics.json").read_text())["metrics"]["0.5"] == metrics
+
+
+def test_butane_reports_dihedral_populations_next_to_the_reference(tmp_path):
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    populations = {"gauche+": 0.2, "trans": 0.6, "gauche-": 0.2}
+    stats = {
+        "temperature": 300.0,
+        "energy": {"mean": 64.0, "sem": 1.0},
+        "populations": {name: {"mean": p, "sem": 0.03} for name, p in populations.items()},
+    }
+    (reference / "stats.json").write_text(json.dumps(stats))
+    config = config_from_dict(
+        {
+            "preset": "butane",
+            "dim": 42,
+            "evaluation_samples": 400,
+            "network": {"hidden": [8, 8]},
+            # A vanishing learning rate keeps the map at the identity: the samples are the
+            # start, N(minimised structure, (0.003 nm)^2 I).
+            "flow": {"step_size": 0.2, **TINY_FLOW, "learning_rate": 1e-7},
+            "problem": {"initial_std": 0.003, "reference": str(reference)},
+        }
+    )
+    metrics = run_experiment(config, tmp_path / "run", progress=False)["metrics"]["0.2"]
+    assert metrics["reference_populations"] == populations
+    assert metrics["reference_energy_mean"] == 64.0
+    assert metrics["populations"] == {"gauche+": 0.0, "trans": 1.0, "gauche-": 0.0}
+    system = systems.load("butane")
+    start = torch.as_tensor(system.positions) - torch.as_tensor(system.positions).mean(0)
+    energies = system.energy()(start + 0.003 * torch.randn(4000, 14, 3, dtype=torch.float64))
+    # Exact (unclipped) energy of the start: the medians of 400 and 4000 samples differ by
+    # ~1 kJ/mol (energy spread ~15 kJ/mol); 5 kJ/mol is 5 standard errors, while the
+    # minimum itself is 40 kJ/mol lower.
+    assert metrics["energy_median"] == pytest.approx(energies.median().item(), abs=5.0)
+
+
+def test_butane_refuses_a_reference_at_another_temperature(tmp_path):
+    from molgen.jko.config import JKOConfigError
+
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    stats = {"temperature": 400.0, "populations": {"trans": {"mean": 1.0, "sem": 0.0}}}
+    (reference / "stats.json").write_text(json.dumps(stats))
+    config = config_from_dict(
+        {
+            "preset": "butane",
+            "dim": 42,
+            "problem": {"initial_std": 0.003, "reference": str(reference)},
+        }
+    )
+    with pytest.raises(JKOConfigError, match="400"):
+        run_experiment(config, tmp_path / "run", progress=False)
+    assert not (tmp_path / "run").exists()
