@@ -92,6 +92,7 @@ def plot_ramachandran(
     log_w: np.ndarray | None = None,
     reference_phi: np.ndarray | None = None,
     reference_psi: np.ndarray | None = None,
+    title: str = "samples (reweighted)",
 ) -> Path:
     """Ramachandran log-density of reweighted samples, next to the reference's.
 
@@ -100,8 +101,9 @@ def plot_ramachandran(
         phi, psi: sample backbone dihedrals in radians ``(n,)``.
         log_w: unnormalised log importance weights ``(n,)``; ``None`` for equal weights.
         reference_phi, reference_psi: reference dihedrals in radians ``(m,)``, or ``None``.
+        title: title of the first panel.
     """
-    panels = [("samples (reweighted)", phi, psi, log_w)]
+    panels = [(title, phi, psi, log_w)]
     if reference_phi is not None and reference_psi is not None:
         panels.append(("reference", reference_phi, reference_psi, None))
     figure, axes = new_figure(len(panels), width=4.2, height=4.0)

@@ -9,7 +9,7 @@ import numpy as np
 
 from molgen.plots.figure import REFERENCE_COLOR, SAMPLE_COLOR, new_figure, save_figure
 
-__all__ = ["plot_populations"]
+__all__ = ["plot_populations", "plot_population_traces"]
 
 Table = Mapping[str, tuple[float, float]]
 
@@ -49,5 +49,41 @@ def plot_populations(
         )
     axis.set_xticks(positions, list(mode_names))
     axis.set_ylabel("population (±2 s.e.)")
+    axis.legend(fontsize="small")
+    return save_figure(figure, path)
+
+
+def plot_population_traces(
+    path: Path | str,
+    iteration: np.ndarray,
+    mode: np.ndarray,
+    mode_names: Sequence[str],
+    final: Table | None = None,
+) -> Path:
+    """Running mode populations of a reference run against its iteration.
+
+    Arguments:
+        path: PNG file to write.
+        iteration: iteration of each recorded frame ``(n,)`` (frames of all chains).
+        mode: integer mode label of each frame ``(n,)`` (negative: no mode).
+        mode_names: names of labels ``0 .. K-1``.
+        final: ``{mode: (population, stderr)}`` of the whole run, drawn as ±2 standard
+            error bands, or ``None``.
+    """
+    iteration = np.asarray(iteration).reshape(-1)
+    mode = np.asarray(mode).reshape(-1)
+    order = np.argsort(iteration, kind="stable")
+    steps, counts = np.unique(iteration[order], return_counts=True)
+    ends = np.cumsum(counts)
+    figure, (axis,) = new_figure(width=5.5)
+    for label, name in enumerate(mode_names):
+        running = np.cumsum(mode[order] == label)[ends - 1] / ends
+        line = axis.plot(steps, running, label=name)[0]
+        if final is not None and name in final:
+            mean, sem = final[name]
+            axis.axhspan(mean - 2 * sem, mean + 2 * sem, color=line.get_color(), alpha=0.15)
+    axis.set_xlabel("iteration")
+    axis.set_ylabel("population (running mean over all chains)")
+    axis.set_ylim(0.0, 1.0)
     axis.legend(fontsize="small")
     return save_figure(figure, path)

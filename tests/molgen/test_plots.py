@@ -106,3 +106,34 @@ def test_comparison_panels_lay_out_one_panel_per_generator(arrays, tmp_path):
     assert _png_size(marginal) == (4 * 480, 2 * 384)
     assert _png_size(scatter) == (2 * 480, 432)
     assert _png_size(fractions) == (960, 540)
+
+
+def test_reference_plots_cover_every_observable(tmp_path):
+    import json
+
+    from molgen.plots.reference_plots import plot_reference
+
+    rng = np.random.default_rng(0)
+    n = 600
+    mode = rng.integers(0, 3, n)
+    names = ["C7eq", "alphaR", "C7ax"]
+    populations = {
+        name: {"mean": float(np.mean(mode == i)), "sem": 0.02} for i, name in enumerate(names)
+    }
+    (tmp_path / "stats.json").write_text(json.dumps({"populations": populations}))
+    np.savez(
+        tmp_path / "frames.npz",
+        iteration=np.repeat(np.arange(n // 3), 3),
+        mode=mode,
+        phi=rng.uniform(-np.pi, np.pi, n),
+        psi=rng.uniform(-np.pi, np.pi, n),
+        reduced_potential=rng.normal(20.0, 3.0, n),
+    )
+    written = plot_reference(tmp_path)
+    assert sorted(p.name for p in written) == [
+        "energy_histogram.png",
+        "populations_vs_time.png",
+        "ramachandran.png",
+    ]
+    for path in written:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,0 +1,55 @@
+"""Plots of a reference run (``molgen reference --plots``): what its frames look like.
+
+Written next to ``stats.json``: the backbone Ramachandran density (dialanine), the
+dihedral histogram (butane), the reduced-energy histogram, and the running mode
+populations against the iteration with the run's ±2 standard-error bands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from molgen.estimate.reference import read_reference
+from molgen.plots.densities import plot_angle_density, plot_ramachandran
+from molgen.plots.energies import plot_energy_histogram
+from molgen.plots.populations import plot_population_traces
+
+__all__ = ["plot_reference"]
+
+
+def plot_reference(folder: Path | str) -> list[Path]:
+    """Write the reference plots of the run in ``folder`` as PNGs; returns their paths.
+
+    Needs the run's ``stats.json`` and ``frames.npz`` (per-frame observables, energies
+    and modes, as ``molgen reference`` writes them).
+    """
+    folder = Path(folder)
+    reference = read_reference(folder)
+    frames = reference.frames
+    written = []
+    if "phi" in frames and "psi" in frames:
+        written.append(
+            plot_ramachandran(
+                folder / "ramachandran.png", frames["phi"], frames["psi"], title="reference"
+            )
+        )
+    if "dihedral" in frames:
+        written.append(plot_angle_density(folder / "dihedral.png", frames["dihedral"]))
+    if "reduced_potential" in frames:
+        written.append(
+            plot_energy_histogram(folder / "energy_histogram.png", frames["reduced_potential"])
+        )
+    if "mode" in frames and "iteration" in frames:
+        names = list(reference.populations)
+        written.append(
+            plot_population_traces(
+                folder / "populations_vs_time.png",
+                frames["iteration"],
+                np.asarray(frames["mode"]),
+                names,
+                reference.populations,
+            )
+        )
+    return written
