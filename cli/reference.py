@@ -1,8 +1,10 @@
 """``molgen reference``: parallel-tempering reference data with error bars for a built-in system.
 
 Systems come from :func:`systems.load`: molecules run OpenMM parallel tempering
-(openmmtools); toys (the double wells) run the torch Metropolis–Hastings sampler.
-Output folder: see :mod:`systems.reference.outputs`.
+(openmmtools, the default engine) or, with ``--engine langevin``, batched torch Langevin
+replica exchange over many independent ladders; toys (the double wells) run the torch
+Metropolis–Hastings sampler. Output folder: see :mod:`systems.reference.outputs` and
+:mod:`systems.reference.langevin_reference`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,11 @@ if TYPE_CHECKING:
 
 DEFAULT_ITERATIONS = 2000
 MOLECULE_STEPS = 500
+LANGEVIN_STEPS = 50
 DOUBLE_WELL_STEPS = 10
+DOUBLE_WELL_BURN_IN = 200
+LANGEVIN_BURN_IN = 400
+ENGINES = ("openmm", "langevin")
 
 
 def register(subparsers) -> None:
@@ -27,11 +33,13 @@ def register(subparsers) -> None:
         help="parallel-tempering reference data (trajectory, energies, stats.json)",
         description=(
             "Parallel tempering at a geometric temperature ladder: OpenMM (openmmtools, "
-            "vacuum, Langevin) for CHARMM molecules, Metropolis-Hastings in torch for the "
-            "double wells. Writes the target-temperature trajectory, per-frame energies and "
-            "observables, and stats.json (statistical inefficiency, effective sample count, "
-            "mode populations and free-energy differences with standard errors, MBAR over "
-            "the ladder). A killed run continues with --resume."
+            "vacuum, Langevin) or batched torch Langevin replica exchange over independent "
+            "ladders (--engine langevin) for CHARMM molecules, Metropolis-Hastings in torch "
+            "for the double wells. Writes the target-temperature trajectory, per-frame "
+            "energies and observables, and stats.json (statistical inefficiency, effective "
+            "sample count, mode populations and free-energy differences with standard errors; "
+            "MBAR over the ladder, or errors from the spread of the independent ladders). A "
+            "killed run continues with --resume."
         ),
     )
     parser.add_argument(
@@ -55,28 +63,52 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--steps-per-iteration",
         type=int,
-        help=f"MD / Metropolis steps between swaps "
-        f"(default {MOLECULE_STEPS}; double wells {DOUBLE_WELL_STEPS})",
+        help=f"MD / Metropolis steps between swaps (default {MOLECULE_STEPS}; "
+        f"--engine langevin {LANGEVIN_STEPS}; double wells {DOUBLE_WELL_STEPS})",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, help="output folder (default reference_SYSTEM)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    molecules = parser.add_argument_group("CHARMM molecules (OpenMM)")
+    parser.add_argument(
+        "--burn-in",
+        type=int,
+        help=f"iterations before recording (double wells: step-size adaptation, default "
+        f"{DOUBLE_WELL_BURN_IN}; --engine langevin: default {LANGEVIN_BURN_IN})",
+    )
+    molecules = parser.add_argument_group("CHARMM molecules")
     molecules.add_argument("--variant", default="default", help="parameter set (butane: lipid)")
-    molecules.add_argument("--platform", choices=["Reference", "CPU"], default="Reference")
-    molecules.add_argument("--constraints", choices=["none", "hbonds"], default="none")
+    molecules.add_argument(
+        "--engine", choices=ENGINES, default="openmm", help="sampler (default openmm)"
+    )
     molecules.add_argument("--timestep", type=float, help="fs (default 1; 2 with hbonds)")
     molecules.add_argument("--friction", type=float, default=1.0, help="Langevin, 1/ps")
+    molecules.add_argument(
+        "--platform", choices=["Reference", "CPU"], default="Reference", help="openmm engine"
+    )
+    molecules.add_argument(
+        "--constraints", choices=["none", "hbonds"], default="none", help="openmm engine"
+    )
+    langevin = parser.add_argument_group("--engine langevin (torch, independent ladders)")
+    langevin.add_argument("--ladders", type=int, default=64, help="independent ladders")
+    langevin.add_argument(
+        "--save-every", type=int, default=10, help="recorded iterations per trajectory frame"
+    )
+    langevin.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    langevin.add_argument("--compile", action="store_true", help="torch.compile each step")
+    langevin.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
     wells = parser.add_argument_group("double wells (Metropolis-Hastings)")
     wells.add_argument("--chains", type=int, default=32, help="independent chains")
-    wells.add_argument("--burn-in", type=int, default=200, help="step-size adaptation iterations")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from systems.reference.targets import MoleculeTarget, reference_target
 
+    if args.engine == "langevin":
+        stats = _run_langevin(args)
+        print(_summary(stats, _out_dir(args)))
+        return 0
     target = reference_target(args.system, args.variant)
     if isinstance(target, MoleculeTarget):
         stats = _run_molecule(args, target)
@@ -125,6 +157,46 @@ def _run_molecule(args: argparse.Namespace, target: MoleculeTarget) -> dict:
     )
 
 
+def _run_langevin(args: argparse.Namespace) -> dict:
+    import torch
+
+    import systems
+    from forcefields.errors import ConfigError
+    from systems.reference.ladder import geometric_ladder
+    from systems.reference.langevin_reference import LangevinSettings, run_langevin_reference
+
+    if args.constraints != "none":
+        raise ConfigError("constraints: --engine langevin integrates without constraints")
+    if args.threads is not None:
+        if args.threads < 1:
+            raise ConfigError(f"threads: must be positive, got {args.threads}")
+        torch.set_num_threads(args.threads)
+    system = systems.load(args.system, variant=args.variant)
+    temperature = 300.0 if args.temperature is None else args.temperature
+    tmax = 2.0 * temperature if args.tmax is None else args.tmax
+    settings = LangevinSettings(
+        temperatures=tuple(float(t) for t in geometric_ladder(temperature, tmax, args.replicas)),
+        n_ladders=args.ladders,
+        steps_per_iteration=_steps(args, LANGEVIN_STEPS),
+        timestep=1.0 if args.timestep is None else args.timestep,
+        friction=args.friction,
+        burn_in_iterations=LANGEVIN_BURN_IN if args.burn_in is None else args.burn_in,
+        save_every=args.save_every,
+        dtype=args.dtype,
+        compile=args.compile,
+        seed=args.seed,
+    )
+    return run_langevin_reference(
+        _out_dir(args),
+        system,
+        settings,
+        args.iterations,
+        system_label=_system_label(system.name, args.variant),
+        resume=args.resume,
+        progress=not args.no_progress,
+    )
+
+
 def _run_toy(args: argparse.Namespace, target: VectorTarget) -> dict:
     from systems.reference.ladder import geometric_ladder
     from systems.reference.torch_reference import MetropolisSettings, run_metropolis_reference
@@ -135,7 +207,7 @@ def _run_toy(args: argparse.Namespace, target: VectorTarget) -> dict:
         temperatures=geometric_ladder(temperature, tmax, args.replicas),
         n_chains=args.chains,
         steps_per_iteration=_steps(args, DOUBLE_WELL_STEPS),
-        burn_in_iterations=args.burn_in,
+        burn_in_iterations=DOUBLE_WELL_BURN_IN if args.burn_in is None else args.burn_in,
         seed=args.seed,
     )
     return run_metropolis_reference(
@@ -167,7 +239,8 @@ def _summary(stats: dict, out_dir: Path) -> str:
         f"equilibration {stats['equilibration_frames']}, "
         f"g = {stats['statistical_inefficiency']:.1f}, n_eff = {stats['n_effective']:.0f}",
     ]
-    mbar = stats["mbar"] if stats["mbar"] and "populations" in stats["mbar"] else None
+    mbar = stats.get("mbar")
+    mbar = mbar if mbar and "populations" in mbar else None
     for index, (mode, value) in enumerate(stats["populations"].items()):
         line = f"  {mode:>10s}: {value['mean']:.4f} +- {value['sem']:.4f}"
         if mbar is not None:

@@ -6,6 +6,9 @@ Sampling, storing and analysing are separate steps with files in between:
   molecule, resumable from its NetCDF storage;
 - :func:`run_metropolis_reference`: Metropolis–Hastings parallel tempering of a torch
   energy (:class:`MetropolisTempering`), resumable from ``checkpoint.pt``;
+- :func:`run_langevin_reference`: torch Langevin replica exchange of a CHARMM molecule over
+  many independent ladders in one batch (:class:`LangevinTempering`), error bars from the
+  spread between ladders, resumable from ``checkpoint.pt``;
 - :func:`reference_stats`: ``stats.json`` from a :class:`TemperingRecord` (statistical
   inefficiency, effective sample count, mode populations and free-energy differences with
   standard errors, MBAR over the temperature ladder).
@@ -28,6 +31,11 @@ with quiet("pymbar"):
 
 from systems.reference.hydrogen_minimisation import minimise_hydrogens  # noqa: E402
 from systems.reference.ladder import geometric_ladder  # noqa: E402
+from systems.reference.langevin_reference import (  # noqa: E402
+    LangevinSettings,
+    run_langevin_reference,
+)
+from systems.reference.langevin_tempering import LangevinTempering  # noqa: E402
 from systems.reference.metropolis_tempering import MetropolisTempering  # noqa: E402
 from systems.reference.molecule_reference import run_openmm_reference  # noqa: E402
 from systems.reference.openmm_tempering import TemperingSettings  # noqa: E402
@@ -41,6 +49,8 @@ from systems.reference.torch_reference import (  # noqa: E402
 
 __all__ = [
     "minimise_hydrogens",
+    "LangevinSettings",
+    "LangevinTempering",
     "MetropolisSettings",
     "MetropolisTempering",
     "TemperingRecord",
@@ -49,6 +59,7 @@ __all__ = [
     "load_record",
     "reference_stats",
     "reference_target",
+    "run_langevin_reference",
     "run_metropolis_reference",
     "run_openmm_reference",
 ]

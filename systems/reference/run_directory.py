@@ -2,9 +2,9 @@
 
 ``run.json`` records the settings a run was started with. Resuming checks the new
 settings against it, except the ones that may change between sessions (the number of
-iterations, which extends a run, and the platform, which does not change the results'
-distribution). :func:`check_positive` is the range check run settings pass before anything
-is written.
+iterations, which extends a run, and the platform or ``torch.compile``, which do not
+change the results' distribution). :func:`check_positive` is the range check run settings
+pass before anything is written.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from systems.reference.atomic_files import write_json_atomic
 __all__ = ["RUN_FILE", "RESUMABLE_KEYS", "check_positive", "prepare_run_directory"]
 
 RUN_FILE = "run.json"
-RESUMABLE_KEYS = frozenset({"iterations", "platform"})
+RESUMABLE_KEYS = frozenset({"iterations", "platform", "compile"})
 
 
 def check_positive(**values: float) -> None:

@@ -20,6 +20,7 @@ __all__ = [
     "SINGLE_MODE",
     "MoleculeTarget",
     "VectorTarget",
+    "mode_labels",
     "reference_target",
 ]
 
@@ -73,7 +74,11 @@ class VectorTarget:
     observables: Mapping[str, ArrayFunction]
 
 
-def _labels_and_names(system: systems.System) -> tuple[Callable, tuple[str, ...]]:
+def mode_labels(system: systems.System) -> tuple[Callable, tuple[str, ...]]:
+    """The label function of ``system`` (coordinates → ``(B,)`` labels) and the mode names.
+
+    A system without modes gets one mode, :data:`SINGLE_MODE`, and all-zero labels.
+    """
     if system.mode_function is None:
         return (lambda x: torch.zeros(len(x), dtype=torch.int64)), SINGLE_MODE
     return system.modes, tuple(system.mode_names)
@@ -86,7 +91,7 @@ def reference_target(name: str, variant: str = "default") -> MoleculeTarget | Ve
         UnknownNameError: unknown system or variant; InputFileError: unreadable files.
     """
     system = systems.load(name, variant=variant)
-    labels, mode_names = _labels_and_names(system)
+    labels, mode_names = mode_labels(system)
     if system.kind == "toy":
         return VectorTarget(
             name=system.name,

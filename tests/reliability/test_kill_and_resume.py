@@ -54,6 +54,24 @@ def test_reference_double_well_resumes_frame_for_frame(tmp_path):
     assert assert_complete_files(killed) >= 5
 
 
+def test_reference_langevin_resumes_frame_for_frame(tmp_path):
+    args = ["butane", "--engine", "langevin", "--ladders", "4", "--replicas", "2"]
+    args += ["--steps-per-iteration", "5", "--burn-in", "10", "--iterations", "1500"]
+    args += ["--dtype", "float64", "--threads", "1", "--seed", "3", "--no-progress"]
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    _run(["reference", *args, "--out", whole])
+    checkpoint = killed / "checkpoint.pt"
+    kill_after(["reference", *args, "--out", killed], killed, checkpoint.is_file, max_delay=1.0)
+    _run(["reference", *args, "--out", killed, "--resume"])
+    for name in ("series.npz", "frames.npz"):
+        _assert_same_npz(whole / name, killed / name)
+    stats = [json.loads((folder / "stats.json").read_text()) for folder in (whole, killed)]
+    for stat in stats:  # timings differ between the two runs
+        del stat["wall_time_s"], stat["sampling_wall_time_s"], stat["sampling_cpu_time_s"]
+    assert stats[0] == stats[1]
+    assert assert_complete_files(killed) >= 6
+
+
 def _butane_killed_and_resumed(tmp_path: Path) -> tuple[np.ndarray, np.ndarray, int]:
     """Frames of an uninterrupted and of a killed-and-resumed butane run, and the number
     of iterations the killed run had stored."""

@@ -1,0 +1,321 @@
+"""Replica-exchange Langevin dynamics of many independent ladders in one torch batch.
+
+State: ``L`` independent ladders of ``K`` temperatures, positions and velocities
+``(L, K, N, 3)``; slot ``k`` of every ladder is thermostatted at ``temperatures[k]``.
+One iteration is ``steps_per_iteration`` Langevin-middle steps of all ``L K`` replicas at
+once (:class:`~systems.reference.langevin_integrator.LangevinMiddle`, forces from one
+batched evaluation per step), a recentring of every replica on its centre of mass (the
+energy is translation invariant, so this changes no internal coordinate and only keeps
+free diffusion from eroding float32 precision), then one sweep of neighbour swaps
+(pairs ``(k, k+1)`` with ``k`` even on even iterations, odd on odd ones; see
+:mod:`systems.reference.replica_swaps`). After ``burn_in_iterations`` every iteration
+records the target slot's energy and mode label of every ladder; every ``save_every``-th
+recorded iteration also keeps the target slot's positions.
+
+All random numbers come from one ``torch.Generator``; :meth:`state_dict` holds it with
+positions, velocities, forces and records, so a run resumed from a checkpoint continues
+with exactly the numbers of an uninterrupted one (same machine, same settings).
+
+Example:
+    >>> sampler = LangevinTempering(forces, masses, [300.0, 400.0], positions, n_ladders=8)
+    >>> sampler.run(100)
+    >>> sampler.recorded_energies().shape
+    torch.Size([100, 8])
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from forcefields.atomic_files import torch_save_atomic
+from forcefields.errors import ConfigError, InputFileError, NonFiniteCoordinatesError
+from forcefields.units import beta_from_temperature
+from systems.reference.langevin_integrator import LangevinMiddle
+from systems.reference.molecular_forces import ForceFunction
+from systems.reference.replica_swaps import permute_slots, swap_order, swap_pairs
+
+__all__ = ["LangevinTempering"]
+
+LabelFunction = Callable[[torch.Tensor], torch.Tensor]
+
+_SETTINGS = ("steps_per_iteration", "timestep", "friction", "burn_in_iterations", "save_every")
+
+
+class LangevinTempering:
+    """Langevin replica exchange over ``L`` independent ladders of ``K`` temperatures.
+
+    Arguments:
+        forces: ``(B, N, 3)`` nm → energies ``(B,)`` kJ/mol and forces ``(B, N, 3)``
+            kJ/mol/nm, in ``dtype``.
+        masses: ``(N,)`` dalton.
+        temperatures: ``(K,)`` K, increasing, ``temperatures[0]`` the target.
+        initial: ``(N, 3)`` nm, the starting positions of every replica.
+        n_ladders: independent ladders ``L``.
+        labels: ``(B, N, 3)`` → ``(B,)`` integer mode labels (torch); ``None``: all 0.
+        steps_per_iteration: Langevin steps between swap sweeps.
+        timestep: ps. friction: 1/ps.
+        burn_in_iterations: iterations run before recording starts.
+        save_every: recorded iterations between stored target-slot frames.
+        dtype: ``torch.float32`` or ``torch.float64``.
+        compile: run each step (integration and forces) through ``torch.compile``.
+        seed: seed of the sampler's generator.
+    """
+
+    def __init__(
+        self,
+        forces: ForceFunction,
+        masses: np.ndarray,
+        temperatures: Sequence[float],
+        initial: np.ndarray,
+        n_ladders: int,
+        labels: LabelFunction | None = None,
+        steps_per_iteration: int = 50,
+        timestep: float = 0.001,
+        friction: float = 1.0,
+        burn_in_iterations: int = 400,
+        save_every: int = 10,
+        dtype: torch.dtype = torch.float32,
+        compile: bool = False,
+        seed: int = 0,
+    ):
+        if n_ladders < 1:
+            raise ConfigError(f"ladders: need at least one, got {n_ladders}")
+        self.force_function = forces
+        self.labels = labels
+        self.temperatures = torch.as_tensor(np.asarray(temperatures, dtype=np.float64))
+        self.betas = torch.tensor([beta_from_temperature(float(t)) for t in self.temperatures])
+        self.steps_per_iteration = int(steps_per_iteration)
+        self.timestep = float(timestep)
+        self.friction = float(friction)
+        self.burn_in_iterations = int(burn_in_iterations)
+        self.save_every = int(save_every)
+        self.dtype = dtype
+        self.integrator = LangevinMiddle(masses, temperatures, timestep, friction, dtype)
+        masses = torch.as_tensor(np.asarray(masses, dtype=np.float64)).to(dtype)
+        self._mass_fraction = (masses / masses.sum()).reshape(1, 1, -1, 1)
+        self.generator = torch.Generator().manual_seed(seed)
+        n_slots = len(self.temperatures)
+        start = torch.as_tensor(np.asarray(initial), dtype=dtype)
+        self.positions = start.expand(n_ladders, n_slots, *start.shape).clone()
+        self.velocities = self.integrator.maxwell_boltzmann(self._noise())
+        self.energies, self.forces_now = self._evaluate(self.positions)
+        self._advance = torch.compile(self._step, dynamic=False) if compile else self._step
+        self.iteration = 0
+        self.wall_time = 0.0
+        self.cpu_time = 0.0
+        self.swap_accepted = torch.zeros(max(n_slots - 1, 0), dtype=torch.float64)
+        self.swap_proposed = torch.zeros(max(n_slots - 1, 0), dtype=torch.float64)
+        self._energies: list[torch.Tensor] = []
+        self._labels: list[torch.Tensor] = []
+        self._frames: list[torch.Tensor] = []
+
+    @property
+    def n_ladders(self) -> int:
+        """Independent ladders ``L``."""
+        return int(self.positions.shape[0])
+
+    @property
+    def n_slots(self) -> int:
+        """Temperatures per ladder ``K``."""
+        return int(self.positions.shape[1])
+
+    @property
+    def n_recorded(self) -> int:
+        """Recorded (post-burn-in) iterations."""
+        return len(self._energies)
+
+    def _noise(self) -> torch.Tensor:
+        return torch.randn(self.positions.shape, generator=self.generator, dtype=self.dtype)
+
+    def _evaluate(self, positions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Energies ``(L, K)`` and forces ``(L, K, N, 3)`` of ``positions`` ``(L, K, N, 3)``."""
+        energies, forces = self.force_function(positions.reshape(-1, *positions.shape[2:]))
+        # Contiguous forces: a compiled step then sees the same strides on every call.
+        return energies.reshape(positions.shape[:2]), forces.reshape(positions.shape).contiguous()
+
+    def _step(self, positions, velocities, forces, noise):
+        positions, velocities = self.integrator.step(positions, velocities, forces, noise)
+        energies, forces = self._evaluate(positions)
+        return positions, velocities, energies, forces
+
+    def _recentre(self) -> None:
+        centre = (self._mass_fraction * self.positions).sum(dim=2, keepdim=True)
+        self.positions = self.positions - centre
+
+    def _swap(self) -> None:
+        order, accepted = swap_order(self.energies, self.betas, self.iteration % 2, self.generator)
+        tried = swap_pairs(self.n_slots, self.iteration % 2)
+        self.swap_accepted += accepted.sum(dim=0).to(torch.float64)
+        self.swap_proposed[tried] += self.n_ladders
+        old_temperature = self.temperatures[order].to(self.dtype)
+        scale = torch.sqrt(self.temperatures.to(self.dtype) / old_temperature)
+        self.positions = permute_slots(self.positions, order)
+        self.forces_now = permute_slots(self.forces_now, order)
+        self.energies = permute_slots(self.energies, order)
+        self.velocities = self.integrator.rescale(
+            permute_slots(self.velocities, order), self.forces_now, scale[:, :, None, None]
+        )
+
+    def iterate(self) -> None:
+        """One iteration: Langevin steps, recentring, a swap sweep, then recording."""
+        with torch.no_grad():
+            for _ in range(self.steps_per_iteration):
+                self.positions, self.velocities, self.energies, self.forces_now = self._advance(
+                    self.positions, self.velocities, self.forces_now, self._noise()
+                )
+            if not bool(torch.isfinite(self.energies).all()):
+                raise NonFiniteCoordinatesError(
+                    f"Langevin dynamics became unstable at iteration {self.iteration} "
+                    f"(non-finite energy); use a smaller timestep than {self.timestep * 1e3:g} fs"
+                )
+            self._recentre()
+            self._swap()
+            if self.iteration >= self.burn_in_iterations:
+                self._record()
+        self.iteration += 1
+
+    def _record(self) -> None:
+        target = self.positions[:, 0]
+        self._energies.append(self.energies[:, 0].to(torch.float64))
+        if self.labels is None:
+            self._labels.append(torch.zeros(self.n_ladders, dtype=torch.int8))
+        else:
+            self._labels.append(torch.as_tensor(self.labels(target)).to(torch.int8))
+        if self.n_recorded % self.save_every == 0:
+            self._frames.append(target.clone())
+
+    def run(
+        self,
+        n_recorded: int,
+        checkpoint: Path | str | None = None,
+        checkpoint_every: int = 500,
+        progress: bool = False,
+        callback: Callable[[LangevinTempering], None] | None = None,
+    ) -> None:
+        """Iterate until burn-in is over and ``n_recorded`` iterations are recorded in total.
+
+        Arguments:
+            n_recorded: recorded iterations wanted in total (those already recorded, e.g.
+                restored from a checkpoint, count).
+            checkpoint: file the full state is written to (atomically) every
+                ``checkpoint_every`` iterations and at the end.
+            progress: show a tqdm progress bar over iterations.
+            callback: called with the sampler after every iteration (and its checkpoint).
+
+        ``wall_time`` and ``cpu_time`` (this process's CPU seconds, which on a shared machine
+        tell what a dedicated core would take) accumulate the seconds spent here over all
+        sessions (a resumed run counts from its checkpoint's values).
+        """
+        total = self.burn_in_iterations + n_recorded
+        started = time.perf_counter() - self.wall_time
+        cpu_started = time.process_time() - self.cpu_time
+        with tqdm(
+            total=total, initial=self.iteration, disable=not progress, unit="it", desc="Langevin RE"
+        ) as bar:
+            while self.iteration < total:
+                self.iterate()
+                self.wall_time = time.perf_counter() - started
+                self.cpu_time = time.process_time() - cpu_started
+                bar.update(1)
+                if checkpoint is not None and self.iteration % checkpoint_every == 0:
+                    self.save(checkpoint)
+                if callback is not None:
+                    callback(self)
+        if checkpoint is not None:
+            self.save(checkpoint)
+
+    def recorded_energies(self) -> torch.Tensor:
+        """Target-slot energies ``(T, L)`` kJ/mol (float64) of the recorded iterations."""
+        return _stack(self._energies, (0, self.n_ladders), torch.float64)
+
+    def recorded_labels(self) -> torch.Tensor:
+        """Target-slot mode labels ``(T, L)`` (int64) of the recorded iterations."""
+        return _stack(self._labels, (0, self.n_ladders), torch.int8).to(torch.int64)
+
+    def saved_frames(self) -> torch.Tensor:
+        """Stored target-slot positions ``(F, L, N, 3)`` nm, recorded iterations
+        ``save_every, 2 save_every, …`` (see :meth:`saved_iterations`)."""
+        return _stack(self._frames, (0, *self.positions[:, 0].shape), self.dtype)
+
+    def saved_iterations(self) -> np.ndarray:
+        """Recorded-iteration number (1-based) of each stored frame, ``(F,)``."""
+        return self.save_every * np.arange(1, len(self._frames) + 1)
+
+    def swap_acceptance(self) -> torch.Tensor:
+        """Acceptance rate ``(K − 1,)`` of swaps between slots ``k`` and ``k + 1``."""
+        return self.swap_accepted / self.swap_proposed.clamp(min=1.0)
+
+    def state_dict(self) -> dict:
+        """Everything needed to continue: settings, state, generator, records (tensors only)."""
+        return {
+            **{name: getattr(self, name) for name in _SETTINGS},
+            "temperatures": self.temperatures,
+            "positions": self.positions,
+            "velocities": self.velocities,
+            "energies": self.energies,
+            "forces": self.forces_now,
+            "iteration": self.iteration,
+            "wall_time": self.wall_time,
+            "cpu_time": self.cpu_time,
+            "generator": self.generator.get_state(),
+            "swap_accepted": self.swap_accepted,
+            "swap_proposed": self.swap_proposed,
+            "recorded_energies": self.recorded_energies(),
+            "recorded_labels": _stack(self._labels, (0, self.n_ladders), torch.int8),
+            "saved_frames": self.saved_frames(),
+        }
+
+    def save(self, path: Path | str) -> None:
+        """Write :meth:`state_dict` to ``path`` atomically."""
+        torch_save_atomic(path, self.state_dict(), mode=0o644)
+
+    def load_state_dict(self, state: dict) -> None:
+        """Continue from a :meth:`state_dict` of a sampler with the same settings and shape."""
+        if not torch.equal(state["temperatures"], self.temperatures):
+            raise ConfigError("checkpoint: its temperature ladder differs from this sampler's")
+        if state["positions"].shape != self.positions.shape:
+            raise ConfigError(
+                f"checkpoint: positions {tuple(state['positions'].shape)} do not match "
+                f"this sampler's {tuple(self.positions.shape)}"
+            )
+        if state["positions"].dtype != self.dtype:
+            raise ConfigError(f"checkpoint: dtype {state['positions'].dtype}, sampler {self.dtype}")
+        for name in _SETTINGS:
+            if state[name] != getattr(self, name):
+                raise ConfigError(
+                    f"checkpoint: {name} is {state[name]}, this sampler has {getattr(self, name)}"
+                )
+        self.positions = state["positions"].clone()
+        self.velocities = state["velocities"].clone()
+        self.energies = state["energies"].clone()
+        self.forces_now = state["forces"].clone()
+        self.iteration = int(state["iteration"])
+        self.wall_time = float(state["wall_time"])
+        self.cpu_time = float(state["cpu_time"])
+        self.generator.set_state(state["generator"])
+        self.swap_accepted = state["swap_accepted"].clone()
+        self.swap_proposed = state["swap_proposed"].clone()
+        self._energies = list(state["recorded_energies"])
+        self._labels = list(state["recorded_labels"])
+        self._frames = list(state["saved_frames"])
+
+    def load(self, path: Path | str) -> None:
+        """Continue from a checkpoint file (read with ``torch.load(weights_only=True)``)."""
+        try:
+            state = torch.load(path, weights_only=True)
+        except Exception as error:  # torch raises several types for unsafe or corrupt files
+            message = " ".join(str(error).split())[:200]
+            raise InputFileError(
+                f"{path}: not a readable sampler checkpoint ({message})"
+            ) from error
+        self.load_state_dict(state)
+
+
+def _stack(items: list[torch.Tensor], empty_shape: tuple[int, ...], dtype) -> torch.Tensor:
+    return torch.stack(items) if items else torch.zeros(empty_shape, dtype=dtype)
