@@ -71,6 +71,12 @@ def register(subparsers) -> None:
     parser.add_argument("--resume", action="store_true", help="continue the run in --out")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.add_argument(
+        "--plots",
+        action="store_true",
+        help="also write PNGs: Ramachandran or dihedral histogram, energy histogram, "
+        "mode populations against the iteration",
+    )
+    parser.add_argument(
         "--burn-in",
         type=int,
         help=f"iterations before recording (double wells: step-size adaptation, default "
@@ -107,14 +113,18 @@ def run(args: argparse.Namespace) -> int:
 
     if args.engine == "langevin":
         stats = _run_langevin(args)
-        print(_summary(stats, _out_dir(args)))
-        return 0
-    target = reference_target(args.system, args.variant)
-    if isinstance(target, MoleculeTarget):
-        stats = _run_molecule(args, target)
     else:
-        stats = _run_toy(args, target)
+        target = reference_target(args.system, args.variant)
+        if isinstance(target, MoleculeTarget):
+            stats = _run_molecule(args, target)
+        else:
+            stats = _run_toy(args, target)
     print(_summary(stats, _out_dir(args)))
+    if args.plots:
+        from molgen.plots.reference_plots import plot_reference
+
+        written = plot_reference(_out_dir(args))
+        print("plots: " + ", ".join(path.name for path in written))
     return 0
 
 
