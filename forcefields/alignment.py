@@ -47,7 +47,12 @@ from forcefields.rotations import (
 )
 from forcefields.units import ANGSTROM_TO_NM, KCAL_TO_KJ
 
-__all__ = ["AlignmentPenalty", "ALIGNMENT_MODES", "THESIS_ALIGNMENT_WEIGHT"]
+__all__ = [
+    "AlignmentPenalty",
+    "ALIGNMENT_MODES",
+    "THESIS_ALIGNMENT_WEIGHT",
+    "rotation_angle_integral",
+]
 
 ALIGNMENT_MODES = ("thesis", "rigid")
 
@@ -261,18 +266,25 @@ class AlignmentPenalty(nn.Module):
     def _rigid_log_z(self, beta: float) -> float:
         if self.translation_stiffness == 0:
             raise ConfigError("log_z_align: translation_stiffness 0 (infinite integral)")
-        a = beta * self.rotation_stiffness
-        upper = math.pi if a == 0 else min(math.pi, 40.0 / math.sqrt(a))
-        angle_integral, _ = integrate.quad(
-            lambda angle: (1.0 - math.cos(angle)) / math.pi * math.exp(-0.5 * a * angle**2),
-            0.0,
-            upper,
-            epsabs=0.0,
-            epsrel=1e-12,
-            limit=200,
-        )
+        angle_integral = rotation_angle_integral(beta * self.rotation_stiffness)
         translation_part = 1.5 * math.log(2.0 * math.pi / (beta * self.translation_stiffness))
         return translation_part + math.log(angle_integral)
+
+
+def rotation_angle_integral(precision: float) -> float:
+    """``∫_0^π (1 - cos θ)/π exp(-precision θ²/2) dθ``: the Haar measure (total 1) of
+    ``exp(-precision θ(R)²/2)`` over SO(3), by adaptive quadrature; ``precision`` in 1/rad².
+    """
+    upper = math.pi if precision == 0 else min(math.pi, 40.0 / math.sqrt(precision))
+    value, _ = integrate.quad(
+        lambda angle: (1.0 - math.cos(angle)) / math.pi * math.exp(-0.5 * precision * angle**2),
+        0.0,
+        upper,
+        epsabs=0.0,
+        epsrel=1e-12,
+        limit=200,
+    )
+    return value
 
 
 def _principal_moments(points: Tensor) -> Tensor:

@@ -17,10 +17,9 @@ from __future__ import annotations
 import math
 
 import torch
-from scipy import integrate
 from torch import Tensor
 
-from forcefields.alignment import AlignmentPenalty
+from forcefields.alignment import AlignmentPenalty, rotation_angle_integral
 from forcefields.errors import ConfigError
 from forcefields.rotations import kabsch_rotation, rotation_angle, rotation_vector_to_matrix
 
@@ -59,7 +58,7 @@ class RigidPose(torch.nn.Module):
         self.rotation_precision = beta * penalty.rotation_stiffness
         if self.translation_precision <= 0:
             raise ConfigError("pose distribution: translation_stiffness 0 (improper density)")
-        self.log_angle_normaliser = math.log(_angle_integral(self.rotation_precision))
+        self.log_angle_normaliser = math.log(rotation_angle_integral(self.rotation_precision))
         angles, cdf = _angle_cdf_table(self.rotation_precision)
         self.register_buffer("angle_nodes", angles)
         self.register_buffer("angle_cdf", cdf)
@@ -104,19 +103,6 @@ class RigidPose(torch.nn.Module):
     def aligned(self, x: Tensor) -> Tensor:
         """The aligned shape ``(B, N, 3)`` of coordinates ``x`` ``(B, N, 3)``."""
         return self.pose(x)[0]
-
-
-def _angle_integral(precision: float) -> float:
-    upper = math.pi if precision == 0 else min(math.pi, 40.0 / math.sqrt(precision))
-    value, _ = integrate.quad(
-        lambda angle: (1.0 - math.cos(angle)) / math.pi * math.exp(-0.5 * precision * angle**2),
-        0.0,
-        upper,
-        epsabs=0.0,
-        epsrel=1e-12,
-        limit=200,
-    )
-    return value
 
 
 def _angle_cdf_table(precision: float) -> tuple[Tensor, Tensor]:
