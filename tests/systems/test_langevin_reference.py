@@ -87,6 +87,7 @@ def test_outputs_follow_the_reference_contract(tiny_run, butane):
     stored = json.loads((out / "stats.json").read_text())
     assert CONTRACT_KEYS <= set(stored)
     assert stored["engine"] == "langevin"
+    assert set(stored["drift"]) == set(butane.mode_names)
     assert stored["n_frames"] == 4 * 20
     assert stored["temperature"] == pytest.approx(300.0)
     assert set(stored["populations"]) == set(butane.mode_names)
