@@ -34,6 +34,7 @@ from tqdm.auto import tqdm
 
 from forcefields.atomic_files import torch_save_atomic
 from forcefields.errors import InputFileError
+from systems.reference.replica_swaps import swap_pairs
 
 __all__ = ["MetropolisTempering"]
 
@@ -132,7 +133,7 @@ class MetropolisTempering:
 
     def swap_sweep(self, parity: int) -> None:
         """Propose swaps of neighbours ``(k, k+1)``, ``k ≡ parity (mod 2)``, in every chain."""
-        lower = torch.arange(parity, self.n_states - 1, 2)
+        lower = swap_pairs(self.n_states, parity)
         if len(lower) == 0:
             return
         upper = lower + 1

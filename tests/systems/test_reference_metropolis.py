@@ -187,3 +187,19 @@ def test_molecule_with_alignment_penalty_in_kj_per_mol(tmp_path):
     # mean about 21 k_B T = 52 kJ/mol above the minimum (16.7 kJ/mol) at 300 K, with a
     # spread of ~15 kJ/mol; 200 kJ/mol only flags a sampler that lost the molecule.
     assert recomputed.max() < 200.0
+
+
+def test_a_single_temperature_runs_without_swaps():
+    sampler = MetropolisTempering(
+        double_well_medium(),
+        torch.ones(1, dtype=torch.float64),
+        torch.zeros(12, dtype=torch.float64),
+        n_chains=4,
+        labels=_minor,
+        burn_in_iterations=5,
+        seed=0,
+    )
+    sampler.run(12)
+    assert sampler.n_recorded == 12
+    assert torch.isfinite(sampler.recorded_energies()).all()
+    assert sampler.swap_acceptance().numel() == 0
