@@ -158,12 +158,25 @@ class AlignmentPenalty(nn.Module):
         selected = self._select(x)
         if self.mode == "thesis":
             return self.weight * self._thesis_residual(selected).square().sum(dim=(-2, -1))
-        centre = self._barycentre(selected)
-        rotation = kabsch_rotation(
-            selected - centre, self._buffer("reference", x), self._buffer("barycentre_weights", x)
-        )
+        centre, rotation = self._rigid_pose(selected)
         translation_term = 0.5 * self.translation_stiffness * centre.square().sum(dim=(-2, -1))
         return translation_term + 0.5 * self.rotation_stiffness * rotation_angle(rotation).square()
+
+    def pose(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """Barycentre ``(B, 3)`` nm of the selected atoms of ``x`` ``(B, N, 3)`` and the
+        optimal (uncapped) Kabsch rotation ``(B, 3, 3)`` taking them, centred, onto the
+        reference: the rigid-body pose the ``rigid`` penalty acts on."""
+        centre, rotation = self._rigid_pose(self._select(x))
+        return centre[:, 0], rotation
+
+    def _rigid_pose(self, selected: Tensor) -> tuple[Tensor, Tensor]:
+        centre = self._barycentre(selected)
+        rotation = kabsch_rotation(
+            selected - centre,
+            self._buffer("reference", selected),
+            self._buffer("barycentre_weights", selected),
+        )
+        return centre, rotation
 
     def aligned(self, x: Tensor) -> Tensor:
         """``x_aligned`` of the selected atoms, ``(B, n, 3)`` nm, detached (``thesis`` target).

@@ -21,7 +21,7 @@ from torch import Tensor
 
 from forcefields.alignment import AlignmentPenalty, rotation_angle_integral
 from forcefields.errors import ConfigError
-from forcefields.rotations import kabsch_rotation, rotation_angle, rotation_vector_to_matrix
+from forcefields.rotations import rotation_angle, rotation_vector_to_matrix
 
 __all__ = ["RigidPose", "POSE_LATENT_DIM"]
 
@@ -92,11 +92,7 @@ class RigidPose(torch.nn.Module):
 
         ``x = shape @ rotation.mT + translation[:, None]`` and ``shape`` is aligned.
         """
-        selected = x.index_select(1, self.penalty.atoms.to(x.device))
-        weights = self.penalty.barycentre_weights.to(x)
-        centre = (weights[:, None] * selected).sum(dim=1)
-        reference = self.penalty.reference.to(x)
-        to_reference = kabsch_rotation(selected - centre[:, None], reference, weights)
+        centre, to_reference = self.penalty.pose(x)
         shape = (x - centre[:, None]) @ to_reference.mT
         return shape, to_reference.mT, centre
 
