@@ -197,8 +197,9 @@ class InternalCoordinateGenerator(nn.Module):
         """Set torsion cuts, feature standardisation and the context scale from data ``(M, 3N)``."""
         with torch.no_grad():
             atoms = self.to_atoms(self.canonical(x))
-            self.features.set_cuts(to_internal(atoms.double(), self.zmatrix))
-            features, log_jacobian = self.features.inverse(to_internal(atoms, self.zmatrix))
+            internal = to_internal(atoms.double(), self.zmatrix)
+            self.features.set_cuts(internal)
+            features, log_jacobian = self.features.inverse(internal.to(atoms.dtype))
             features = features[torch.isfinite(log_jacobian)]
             heavy, hydrogens = features.split([self.heavy_features, self.hydrogen_features], 1)
             for flow, data in ((self.heavy_flow, heavy), (self.hydrogen_flow, hydrogens)):

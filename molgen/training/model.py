@@ -53,16 +53,15 @@ def _molecular_generator(config: FlowConfig, system, dtype: torch.dtype):
 
 
 def _internal_generator(config: FlowConfig, system, dtype: torch.dtype):
-    from forcefields.rigid_pose import RigidPose
     from molgen.generators.internal import internal_generator
+    from systems.reference.rigid_resampling import rigid_pose
 
     if system is None or system.kind != "molecule":
         raise ConfigError("flow.coordinates: internal coordinates need a molecular system")
-    penalty = system.energy(dtype=torch.float64, align=config.align).alignment
     sizes = {"width": config.width or 128, "repeats": config.repeats or 4}
     generator = internal_generator(
         system,
-        RigidPose(penalty, system.beta),
+        rigid_pose(system, config.align),
         hydrogen_width=config.hydrogen_width,
         hydrogen_repeats=config.hydrogen_repeats,
         **sizes,
