@@ -272,9 +272,7 @@ def _check(config: TrainConfig) -> None:
             "phase's align)",
         )
     if config.flow.align is not None:
-        _require(
-            config.flow.align.get("mode") == "rigid", "flow.align.mode", "must be 'rigid'"
-        )
+        _require(config.flow.align.get("mode") == "rigid", "flow.align.mode", "must be 'rigid'")
     _require(config.metrics.every > 0, "metrics.every", "must be positive")
     _require(config.metrics.samples >= 0, "metrics.samples", "must be non-negative")
     _require(config.checkpoints.every > 0, "checkpoints.every", "must be positive")
