@@ -47,6 +47,9 @@ class PipelineSettings:
     samples: int
 
 
+ALIGNMENT = {"mode": "rigid", "atoms": "heavy"}
+"""The alignment penalty the pipeline trains with (it restrains the rigid-body pose only)."""
+
 FULL = PipelineSettings(3000, 500, 600, 2500, 256, 64, 4, 4, 10_000)
 QUICK = PipelineSettings(150, 100, 60, 40, 128, 16, 1, 1, 1_000)
 
@@ -58,7 +61,7 @@ def training_config(system: str, data: Path, settings: PipelineSettings, seed: i
     conditional spline flow on the hydrogens, the pose drawn exactly from the ``rigid``
     alignment penalty; :mod:`molgen.generators.internal`).
     """
-    energy = {"clip": "default", "align": {"mode": "rigid", "atoms": "heavy"}}
+    energy = {"clip": "default", "align": dict(ALIGNMENT)}
     return {
         "system": system,
         "seed": seed,
@@ -102,25 +105,20 @@ def training_config(system: str, data: Path, settings: PipelineSettings, seed: i
 def _superposed_frames(reference_dir: Path, system) -> np.ndarray:
     """Reference frames ``(M, N, 3)`` nm superposed on the minimised structure.
 
-    Each frame is translated so that its heavy-atom centre sits at the origin and
-    rotated (Kabsch on the heavy atoms) onto the minimised structure centred the same
-    way: the frame in which the alignment penalty of :mod:`forcefields.alignment`
-    vanishes.
+    Each frame is put in the pose where the pipeline's ``rigid`` alignment penalty
+    vanishes: heavy-atom centre at the origin, Kabsch-rotated (heavy atoms) onto the
+    minimised structure (:meth:`forcefields.rigid_pose.RigidPose.aligned`).
     """
     import mdtraj
     import torch
 
-    from forcefields.rotations import kabsch_rotation
+    from systems.reference.rigid_resampling import rigid_pose
 
     trajectory = mdtraj.load(
         str(reference_dir / "trajectory.dcd"), top=str(reference_dir / "topology.pdb")
     )
-    heavy = system.heavy_atoms
     frames = torch.as_tensor(trajectory.xyz, dtype=torch.float64)
-    frames = frames - frames[:, heavy].mean(dim=1, keepdim=True)
-    target = torch.as_tensor(system.positions[heavy] - system.positions[heavy].mean(axis=0))
-    rotation = kabsch_rotation(frames[:, heavy], target)
-    return (frames @ rotation.mT).numpy()
+    return rigid_pose(system, ALIGNMENT).aligned(frames).numpy()
 
 
 def _stage(done: Path, argv: list[str], say) -> None:
