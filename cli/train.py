@@ -38,8 +38,8 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from molgen.training import (
         TrainingInterrupted,
+        joined_process_group,
         load_config,
-        process_group_from_environment,
         train,
     )
 
@@ -56,13 +56,15 @@ def run(args: argparse.Namespace) -> int:
         config.out = str(args.out)
     if config.out is None:
         raise ConfigError("out: give --out RUN or the config key 'out'")
-    processes = process_group_from_environment(config.device)
-    try:
-        result = train(config, Path(config.out), resume=args.resume, progress=not args.no_progress)
-    except TrainingInterrupted as stop:
-        if processes.is_main:
-            print(f"molgen train: {stop}", file=sys.stderr)
-        return 130
+    with joined_process_group(config.device) as processes:
+        try:
+            result = train(
+                config, Path(config.out), resume=args.resume, progress=not args.no_progress
+            )
+        except TrainingInterrupted as stop:
+            if processes.is_main:
+                print(f"molgen train: {stop}", file=sys.stderr)
+            return 130
     if processes.is_main:
         print(
             f"trained {result.step} steps ({result.skipped} skipped); "

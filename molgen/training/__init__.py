@@ -20,7 +20,12 @@ from molgen.training.config import (
     config_to_mapping,
     load_config,
 )
-from molgen.training.distributed import Processes, process_group_from_environment
+from molgen.training.distributed import (
+    Processes,
+    joined_process_group,
+    leave_process_group,
+    process_group_from_environment,
+)
 from molgen.training.metrics import MetricsLog, kish_ess_fraction, sample_statistics
 from molgen.training.model import build_flow
 from molgen.training.target import ReducedEnergy
@@ -44,8 +49,10 @@ __all__ = [
     "build_flow",
     "config_from_mapping",
     "config_to_mapping",
+    "joined_process_group",
     "kish_ess_fraction",
     "latest_checkpoint",
+    "leave_process_group",
     "load_checkpoint",
     "load_config",
     "process_group_from_environment",

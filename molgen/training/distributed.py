@@ -8,13 +8,22 @@ describes a single process and every collective is a no-op.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.distributed as dist
 
-__all__ = ["Processes", "current_processes", "process_group_from_environment", "shard_size"]
+__all__ = [
+    "Processes",
+    "current_processes",
+    "joined_process_group",
+    "leave_process_group",
+    "process_group_from_environment",
+    "shard_size",
+]
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,26 @@ def process_group_from_environment(device: str) -> Processes:
         if device.startswith("cuda"):
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     return current_processes()
+
+
+def leave_process_group() -> None:
+    """Wait for every process, then tear the process group down (nothing if none is joined).
+
+    The barrier keeps one process from closing its connections while another is still
+    inside a collective; gloo aborts the late process otherwise.
+    """
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
+@contextmanager
+def joined_process_group(device: str) -> Iterator[Processes]:
+    """:func:`process_group_from_environment` for the ``with`` block, left on exit."""
+    try:
+        yield process_group_from_environment(device)
+    finally:
+        leave_process_group()
 
 
 def shard_size(batch_size: int, processes: Processes) -> int:
