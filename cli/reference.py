@@ -16,6 +16,9 @@ from typing import TYPE_CHECKING
 from systems import SYSTEM_NAMES
 
 if TYPE_CHECKING:
+    import numpy as np
+
+    from systems import System
     from systems.reference.targets import MoleculeTarget, VectorTarget
 
 DEFAULT_ITERATIONS = 2000
@@ -103,6 +106,14 @@ def register(subparsers) -> None:
     langevin.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     langevin.add_argument("--compile", action="store_true", help="torch.compile each step")
     langevin.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
+    langevin.add_argument("--device", default="cpu", help="cpu or cuda[:i] (default cpu)")
+    langevin.add_argument(
+        "--start",
+        type=Path,
+        help="structures the ladders start from in turn (the frames of a file mdtraj reads; "
+        "default the system's minimised positions): starting from several states tests "
+        "convergence",
+    )
     wells = parser.add_argument_group("double wells (Metropolis-Hastings)")
     wells.add_argument("--chains", type=int, default=32, help="independent chains")
     parser.set_defaults(func=run)
@@ -195,6 +206,7 @@ def _run_langevin(args: argparse.Namespace) -> dict:
         dtype=args.dtype,
         compile=args.compile,
         seed=args.seed,
+        device=args.device,
     )
     return run_langevin_reference(
         _out_dir(args),
@@ -204,7 +216,21 @@ def _run_langevin(args: argparse.Namespace) -> dict:
         system_label=_system_label(system.name, args.variant),
         resume=args.resume,
         progress=not args.no_progress,
+        starts=None if args.start is None else _start_structures(args.start, system),
     )
+
+
+def _start_structures(path: Path, system: System) -> np.ndarray:
+    """The frames of ``path`` ``(S, N, 3)`` nm, checked against ``system``'s atom count."""
+    from cli.common import load_frames
+    from forcefields.errors import ShapeMismatchError
+
+    frames = load_frames(path, None)
+    if frames.shape[1:] != system.positions.shape:
+        raise ShapeMismatchError(
+            f"{path}: {frames.shape[1]} atoms, but {system.name} has {len(system.positions)}"
+        )
+    return frames
 
 
 def _run_toy(args: argparse.Namespace, target: VectorTarget) -> dict:
@@ -257,5 +283,11 @@ def _summary(stats: dict, out_dir: Path) -> str:
             estimate = list(mbar["populations"][0].values())[index]
             line += f"   (MBAR over the ladder: {estimate['mean']:.4f} +- {estimate['sem']:.4f})"
         lines.append(line)
+    for group, difference in stats.get("starts", {}).get("differences", {}).items():
+        shifts = ", ".join(
+            f"{mode} {shift['mean']:+.4f} +- {shift['sem']:.4f}"
+            for mode, shift in difference.items()
+        )
+        lines.append(f"  {group}: {shifts}")
     lines.append(f"written to {out_dir}/ (stats.json)")
     return "\n".join(lines)

@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 import systems
 from forcefields.atomic_files import write_text_atomic
+from forcefields.devices import resolve_device
 from forcefields.errors import ConfigError, InputFileError
 from molgen.flows.flow import Flow
 from molgen.training.checkpoints import (
@@ -419,9 +420,7 @@ class _Trainer:
 
 
 def _device(name: str, processes: Processes) -> torch.device:
-    if name.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise ConfigError(f"device: {name!r} requested but CUDA is not available")
-        if processes.distributed and name == "cuda":
-            return torch.device("cuda", torch.cuda.current_device())
-    return torch.device(name)
+    device = resolve_device(name)
+    if device.type == "cuda" and processes.distributed and device.index is None:
+        return torch.device("cuda", torch.cuda.current_device())
+    return device

@@ -18,6 +18,11 @@ share no random numbers and no configurations, so their target-temperature avera
    between-ladder standard error. Every ladder starts from the same structure, so a slow
    relaxation that the burn-in did not cover biases all ladders alike, which the spread
    cannot show; a difference of several standard errors here reveals it.
+6. Start check, when the ladders began from several structures (ladder ``l`` from
+   structure ``l % S``): each start group's populations, and each group's difference
+   from group 0 with the combined standard error. Groups started in different modes
+   relax towards equilibrium from opposite sides, so their agreement is the evidence that
+   the burn-in was long enough, and their disagreement bounds the remaining bias.
 """
 
 from __future__ import annotations
@@ -31,7 +36,13 @@ from systems.reference.ladder_mbar import state_inefficiency
 from systems.reference.populations import population_sems, population_table
 from systems.reference.timeseries import equilibration_start
 
-__all__ = ["ERROR_METHOD", "ladder_populations", "half_differences", "independent_ladder_stats"]
+__all__ = [
+    "ERROR_METHOD",
+    "half_differences",
+    "independent_ladder_stats",
+    "ladder_populations",
+    "start_differences",
+]
 
 ERROR_METHOD = (
     "standard errors from the spread of independent ladders: std over ladders of the "
@@ -78,6 +89,44 @@ def half_differences(labels: np.ndarray, mode_names: Sequence[str]) -> dict[str,
     return table
 
 
+def start_differences(
+    labels: np.ndarray, start_of_ladder: np.ndarray, mode_names: Sequence[str]
+) -> dict[str, dict]:
+    """Populations of each start group of ladders, and each group's difference from group 0.
+
+    Arguments:
+        labels: ``(T, L)`` integer mode labels of ``L`` independent ladders.
+        start_of_ladder: ``(L,)`` index of the structure each ladder started from.
+        mode_names: names of the labels ``0 .. M−1``.
+
+    Returns:
+        ``{"populations": {"start k": {mode: {mean, sem}}}, "differences": {"start k - start
+        0": {mode: {mean, sem}}}}``, standard errors from the spread within each group.
+    """
+    labels = np.asarray(labels)
+    start_of_ladder = np.asarray(start_of_ladder)
+    groups = {}
+    for start in np.unique(start_of_ladder):
+        populations, covariance = ladder_populations(
+            labels[:, start_of_ladder == start], len(mode_names)
+        )
+        groups[int(start)] = (populations, np.sqrt(np.diag(covariance)))
+    first_mean, first_sem = groups[min(groups)]
+    return {
+        "populations": {
+            f"start {start}": population_table(mean, sem, mode_names)
+            for start, (mean, sem) in groups.items()
+        },
+        "differences": {
+            f"start {start} - start {min(groups)}": population_table(
+                mean - first_mean, np.hypot(sem, first_sem), mode_names
+            )
+            for start, (mean, sem) in groups.items()
+            if start != min(groups)
+        },
+    }
+
+
 def _free_energy_differences(
     populations: np.ndarray, covariance: np.ndarray, kT: float, mode_names: Sequence[str]
 ) -> dict[str, dict[str, float]]:
@@ -104,6 +153,7 @@ def independent_ladder_stats(
     system: str,
     temperature: float,
     beta: float,
+    start_of_ladder: np.ndarray | None = None,
 ) -> dict:
     """The statistics of ``L`` independent ladders' target-temperature series, JSON-ready.
 
@@ -114,6 +164,8 @@ def independent_ladder_stats(
         system: name written into the result.
         temperature: target temperature in K.
         beta: ``1/(k_B T)`` in mol/kJ.
+        start_of_ladder: ``(L,)`` index of each ladder's starting structure; with more
+            than one, the result also holds ``starts`` (:func:`start_differences`).
 
     Returns:
         ``{system, temperature, energy_unit, n_frames, n_chains, equilibration_frames,
@@ -134,7 +186,7 @@ def independent_ladder_stats(
     n_effective = energies.size / g
     ladder_energies = energies.mean(axis=0)
     energy_sem = ladder_energies.std(ddof=1) / np.sqrt(n_ladders) if n_ladders > 1 else np.nan
-    return {
+    stats = {
         "system": system,
         "temperature": float(temperature),
         "energy_unit": "kJ/mol",
@@ -155,3 +207,6 @@ def independent_ladder_stats(
         ),
         "drift": half_differences(labels, mode_names),
     }
+    if start_of_ladder is not None and len(np.unique(start_of_ladder)) > 1:
+        stats["starts"] = start_differences(labels, start_of_ladder, mode_names)
+    return stats

@@ -49,6 +49,7 @@ class LangevinMiddle:
         timestep: ``Δt`` in ps.
         friction: collision rate ``γ`` in 1/ps.
         dtype: floating-point type of the states.
+        device: where the states live (``"cpu"``, ``"cuda"``, …).
     """
 
     def __init__(
@@ -58,6 +59,7 @@ class LangevinMiddle:
         timestep: float,
         friction: float,
         dtype: torch.dtype = torch.float64,
+        device: torch.device | str = "cpu",
     ):
         masses = torch.as_tensor(np.asarray(masses, dtype=np.float64))
         kT = BOLTZMANN_KJ_PER_MOL_K * torch.as_tensor(np.asarray(temperatures, dtype=np.float64))
@@ -65,9 +67,9 @@ class LangevinMiddle:
         self.timestep = float(timestep)
         self.damping = damping
         # (1, 1, N, 1) and (1, K, N, 1): broadcast against (L, K, N, 3).
-        self.inverse_mass = (1.0 / masses).reshape(1, 1, -1, 1).to(dtype)
+        self.inverse_mass = (1.0 / masses).reshape(1, 1, -1, 1).to(device, dtype)
         thermal_velocity = torch.sqrt(kT[:, None] / masses[None]).reshape(1, len(kT), -1, 1)
-        self.thermal_velocity = thermal_velocity.to(dtype)
+        self.thermal_velocity = thermal_velocity.to(device, dtype)
         self.noise_scale = math.sqrt(1.0 - damping * damping) * self.thermal_velocity
 
     def step(

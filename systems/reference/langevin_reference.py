@@ -29,6 +29,7 @@ import torch
 
 import forcefields
 from forcefields.atomic_files import save_npz_atomic
+from forcefields.devices import resolve_device
 from forcefields.errors import ConfigError
 from systems import System
 from systems.reference.atomic_files import write_json_atomic
@@ -60,6 +61,8 @@ class LangevinSettings:
         dtype: ``"float32"`` or ``"float64"``.
         compile: ``torch.compile`` each step (about a minute of compilation first).
         seed: seed of every random number.
+        device: ``"cpu"`` or a CUDA device (``"cuda"``, ``"cuda:1"``); a run resumes only on
+            the kind of device that started it.
     """
 
     temperatures: tuple[float, ...]
@@ -72,6 +75,7 @@ class LangevinSettings:
     dtype: str = "float32"
     compile: bool = False
     seed: int = 0
+    device: str = "cpu"
 
 
 def _check(settings: LangevinSettings, n_iterations: int, system: System) -> None:
@@ -89,6 +93,7 @@ def _check(settings: LangevinSettings, n_iterations: int, system: System) -> Non
         raise ConfigError(f"burn_in: must be >= 0, got {settings.burn_in_iterations}")
     if settings.dtype not in DTYPES:
         raise ConfigError(f"dtype: expected one of {sorted(DTYPES)}, got {settings.dtype!r}")
+    resolve_device(settings.device)
     temperatures = np.asarray(settings.temperatures, dtype=np.float64)
     if temperatures.size == 0 or not np.all(temperatures > 0):
         raise ConfigError(f"temperatures: must be positive, got {temperatures.tolist()}")
@@ -106,6 +111,7 @@ def run_langevin_reference(
     progress: bool = False,
     checkpoint_every: int = 500,
     callback: Callable[[LangevinTempering], None] | None = None,
+    starts: np.ndarray | None = None,
 ) -> dict:
     """Sample ``system`` at ``settings.temperatures[0]`` and write the reference set.
 
@@ -119,6 +125,9 @@ def run_langevin_reference(
         progress: show a progress bar.
         checkpoint_every: iterations between checkpoints.
         callback: called with the sampler after every iteration (tests use it to interrupt).
+        starts: ``(S, N, 3)`` nm structures the ladders start from in turn (ladder ``l`` from
+            ``starts[l % S]``); default the system's minimised positions. Runs started
+            from different states that agree are the best evidence of convergence.
 
     Returns:
         The contents of ``stats.json``.
@@ -138,16 +147,17 @@ def run_langevin_reference(
         **asdict(settings),
         "temperatures": [float(t) for t in settings.temperatures],
         "iterations": int(n_iterations),
+        "start_structures": 1 if starts is None else len(starts),
     }
     resumed = prepare_run_directory(out_dir, run_settings, resume)
 
     dtype = DTYPES[settings.dtype]
     labels, mode_names = mode_labels(system)
     sampler = LangevinTempering(
-        energy_and_forces_function(system.energy(dtype=dtype)),
+        energy_and_forces_function(system.energy(dtype=dtype).to(settings.device)),
         forcefields.read_charmm(system.psf, list(system.prm)).masses,
         settings.temperatures,
-        system.positions,
+        system.positions if starts is None else starts,
         settings.n_ladders,
         labels=labels,
         steps_per_iteration=settings.steps_per_iteration,
@@ -158,6 +168,7 @@ def run_langevin_reference(
         dtype=dtype,
         compile=settings.compile,
         seed=settings.seed,
+        device=settings.device,
     )
     checkpoint = out_dir / CHECKPOINT_FILE
     if resumed and checkpoint.is_file():
@@ -203,6 +214,7 @@ def _write_outputs(
         label,
         float(sampler.temperatures[0]),
         float(sampler.betas[0]),
+        start_of_ladder=sampler.start_of_ladder(),
     )
     stats.update(
         {

@@ -55,7 +55,8 @@ class LangevinTempering:
             kJ/mol/nm, in ``dtype``.
         masses: ``(N,)`` dalton.
         temperatures: ``(K,)`` K, increasing, ``temperatures[0]`` the target.
-        initial: ``(N, 3)`` nm, the starting positions of every replica.
+        initial: ``(N, 3)`` nm, the starting positions of every replica, or ``(S, N, 3)``:
+            ladder ``l`` starts from ``initial[l % S]`` (all its replicas alike).
         n_ladders: independent ladders ``L``.
         labels: ``(B, N, 3)`` → ``(B,)`` integer mode labels (torch); ``None``: all 0.
         steps_per_iteration: Langevin steps between swap sweeps.
@@ -65,6 +66,8 @@ class LangevinTempering:
         dtype: ``torch.float32`` or ``torch.float64``.
         compile: run each step (integration and forces) through ``torch.compile``.
         seed: seed of the sampler's generator.
+        device: where the replicas live and ``forces`` runs (``"cpu"``, ``"cuda"``, …); the
+            records and checkpoints are kept on the CPU.
     """
 
     def __init__(
@@ -83,26 +86,36 @@ class LangevinTempering:
         dtype: torch.dtype = torch.float32,
         compile: bool = False,
         seed: int = 0,
+        device: torch.device | str = "cpu",
     ):
         if n_ladders < 1:
             raise ConfigError(f"ladders: need at least one, got {n_ladders}")
         self.force_function = forces
         self.labels = labels
+        self.device = torch.device(device)
         self.temperatures = torch.as_tensor(np.asarray(temperatures, dtype=np.float64))
-        self.betas = torch.tensor([beta_from_temperature(float(t)) for t in self.temperatures])
+        self._slot_temperatures = self.temperatures.to(self.device, dtype)
+        self.betas = torch.tensor(
+            [beta_from_temperature(float(t)) for t in self.temperatures], device=self.device
+        )
         self.steps_per_iteration = int(steps_per_iteration)
         self.timestep = float(timestep)
         self.friction = float(friction)
         self.burn_in_iterations = int(burn_in_iterations)
         self.save_every = int(save_every)
         self.dtype = dtype
-        self.integrator = LangevinMiddle(masses, temperatures, timestep, friction, dtype)
-        masses = torch.as_tensor(np.asarray(masses, dtype=np.float64)).to(dtype)
+        self.integrator = LangevinMiddle(
+            masses, temperatures, timestep, friction, dtype, self.device
+        )
+        masses = torch.as_tensor(np.asarray(masses, dtype=np.float64)).to(self.device, dtype)
         self._mass_fraction = (masses / masses.sum()).reshape(1, 1, -1, 1)
-        self.generator = torch.Generator().manual_seed(seed)
+        self.generator = torch.Generator(self.device).manual_seed(seed)
         n_slots = len(self.temperatures)
-        start = torch.as_tensor(np.asarray(initial), dtype=dtype)
-        self.positions = start.expand(n_ladders, n_slots, *start.shape).clone()
+        starts = torch.as_tensor(np.asarray(initial), dtype=dtype, device=self.device)
+        starts = starts.reshape(-1, *starts.shape[-2:])
+        self.n_starts = len(starts)
+        start_of_ladder = starts[torch.arange(n_ladders, device=self.device) % len(starts)]
+        self.positions = start_of_ladder[:, None].expand(-1, n_slots, -1, -1).clone()
         self.velocities = self.integrator.maxwell_boltzmann(self._noise())
         self.energies, self.forces_now = self._evaluate(self.positions)
         self._advance = torch.compile(self._step, dynamic=False) if compile else self._step
@@ -120,6 +133,10 @@ class LangevinTempering:
         """Independent ladders ``L``."""
         return int(self.positions.shape[0])
 
+    def start_of_ladder(self) -> np.ndarray:
+        """Index ``(L,)`` of the starting structure of each ladder."""
+        return np.arange(self.n_ladders) % self.n_starts
+
     @property
     def n_slots(self) -> int:
         """Temperatures per ladder ``K``."""
@@ -131,7 +148,9 @@ class LangevinTempering:
         return len(self._energies)
 
     def _noise(self) -> torch.Tensor:
-        return torch.randn(self.positions.shape, generator=self.generator, dtype=self.dtype)
+        return torch.randn(
+            self.positions.shape, generator=self.generator, dtype=self.dtype, device=self.device
+        )
 
     def _evaluate(self, positions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Energies ``(L, K)`` and forces ``(L, K, N, 3)`` of ``positions`` ``(L, K, N, 3)``."""
@@ -151,10 +170,9 @@ class LangevinTempering:
     def _swap(self) -> None:
         order, accepted = swap_order(self.energies, self.betas, self.iteration % 2, self.generator)
         tried = swap_pairs(self.n_slots, self.iteration % 2)
-        self.swap_accepted += accepted.sum(dim=0).to(torch.float64)
+        self.swap_accepted += accepted.sum(dim=0).to("cpu", torch.float64)
         self.swap_proposed[tried] += self.n_ladders
-        old_temperature = self.temperatures[order].to(self.dtype)
-        scale = torch.sqrt(self.temperatures.to(self.dtype) / old_temperature)
+        scale = torch.sqrt(self._slot_temperatures / self._slot_temperatures[order])
         self.positions = permute_slots(self.positions, order)
         self.forces_now = permute_slots(self.forces_now, order)
         self.energies = permute_slots(self.energies, order)
@@ -182,13 +200,13 @@ class LangevinTempering:
 
     def _record(self) -> None:
         target = self.positions[:, 0]
-        self._energies.append(self.energies[:, 0].to(torch.float64))
+        self._energies.append(self.energies[:, 0].to("cpu", torch.float64))
         if self.labels is None:
             self._labels.append(torch.zeros(self.n_ladders, dtype=torch.int8))
         else:
-            self._labels.append(torch.as_tensor(self.labels(target)).to(torch.int8))
+            self._labels.append(torch.as_tensor(self.labels(target)).to("cpu", torch.int8))
         if self.n_recorded % self.save_every == 0:
-            self._frames.append(target.clone())
+            self._frames.append(target.cpu())
 
     def run(
         self,
@@ -256,10 +274,10 @@ class LangevinTempering:
         return {
             **{name: getattr(self, name) for name in _SETTINGS},
             "temperatures": self.temperatures,
-            "positions": self.positions,
-            "velocities": self.velocities,
-            "energies": self.energies,
-            "forces": self.forces_now,
+            "positions": self.positions.cpu(),
+            "velocities": self.velocities.cpu(),
+            "energies": self.energies.cpu(),
+            "forces": self.forces_now.cpu(),
             "iteration": self.iteration,
             "wall_time": self.wall_time,
             "cpu_time": self.cpu_time,
@@ -291,10 +309,15 @@ class LangevinTempering:
                 raise ConfigError(
                     f"checkpoint: {name} is {state[name]}, this sampler has {getattr(self, name)}"
                 )
-        self.positions = state["positions"].clone()
-        self.velocities = state["velocities"].clone()
-        self.energies = state["energies"].clone()
-        self.forces_now = state["forces"].clone()
+        if state["generator"].shape != self.generator.get_state().shape:
+            raise ConfigError(
+                f"checkpoint: its random stream belongs to another kind of device than "
+                f"{self.device.type}; resume on the device that wrote it"
+            )
+        self.positions = state["positions"].to(self.device)
+        self.velocities = state["velocities"].to(self.device)
+        self.energies = state["energies"].to(self.device)
+        self.forces_now = state["forces"].to(self.device)
         self.iteration = int(state["iteration"])
         self.wall_time = float(state["wall_time"])
         self.cpu_time = float(state["cpu_time"])
@@ -308,7 +331,7 @@ class LangevinTempering:
     def load(self, path: Path | str) -> None:
         """Continue from a checkpoint file (read with ``torch.load(weights_only=True)``)."""
         try:
-            state = torch.load(path, weights_only=True)
+            state = torch.load(path, weights_only=True, map_location="cpu")
         except Exception as error:  # torch raises several types for unsafe or corrupt files
             message = " ".join(str(error).split())[:200]
             raise InputFileError(

@@ -16,9 +16,9 @@ import torch
 __all__ = ["swap_pairs", "swap_order", "permute_slots"]
 
 
-def swap_pairs(n_slots: int, parity: int) -> torch.Tensor:
+def swap_pairs(n_slots: int, parity: int, device: torch.device | str = "cpu") -> torch.Tensor:
     """Lower slots ``k`` of the pairs ``(k, k+1)`` a sweep of ``parity`` tries, int64 ``(P,)``."""
-    return torch.tensor(range(parity, n_slots - 1, 2), dtype=torch.int64)
+    return torch.arange(parity, max(n_slots - 1, parity), 2, dtype=torch.int64, device=device)
 
 
 def swap_order(
@@ -30,7 +30,8 @@ def swap_order(
         energies: ``(L, K)`` potential energies (kJ/mol) of the slots' configurations.
         betas: ``(K,)`` inverse temperatures in mol/kJ.
         parity: ``0`` tries pairs ``(0, 1), (2, 3), …``; ``1`` tries ``(1, 2), (3, 4), …``.
-        generator: source of the uniform numbers (``(L, P)`` drawn, ``P`` pairs tried).
+        generator: source of the uniform numbers (``(L, P)`` drawn, ``P`` pairs tried), on
+            the device of ``energies``.
 
     Returns:
         ``order`` ``(L, K)`` int64 (slot ``k`` of ladder ``l`` takes the configuration of
@@ -38,16 +39,17 @@ def swap_order(
         exchanged; pairs not tried are ``False``).
     """
     n_ladders, n_slots = energies.shape
-    order = torch.arange(n_slots).expand(n_ladders, n_slots).clone()
-    accepted = torch.zeros(n_ladders, max(n_slots - 1, 0), dtype=torch.bool)
-    lower = swap_pairs(n_slots, parity)
+    device = energies.device
+    order = torch.arange(n_slots, device=device).expand(n_ladders, n_slots).clone()
+    accepted = torch.zeros(n_ladders, max(n_slots - 1, 0), dtype=torch.bool, device=device)
+    lower = swap_pairs(n_slots, parity, device)
     if len(lower) == 0:
         return order, accepted
     upper = lower + 1
     energies = energies.to(torch.float64)
-    betas = betas.to(torch.float64)
+    betas = betas.to(device, torch.float64)
     log_ratio = (betas[lower] - betas[upper]) * (energies[:, lower] - energies[:, upper])
-    uniform = torch.rand(log_ratio.shape, generator=generator, dtype=torch.float64)
+    uniform = torch.rand(log_ratio.shape, generator=generator, dtype=torch.float64, device=device)
     exchange = torch.log(uniform) < log_ratio
     order[:, lower] = torch.where(exchange, upper, lower)
     order[:, upper] = torch.where(exchange, lower, upper)

@@ -54,3 +54,36 @@ def test_drift_between_halves_is_reported():
     drift = half_differences(np.concatenate([first, second]), NAMES)
     assert drift["c"]["mean"] == pytest.approx(0.1, abs=4 * drift["c"]["sem"])
     assert drift["c"]["mean"] > 5 * drift["c"]["sem"]
+
+
+def test_start_groups_that_disagree_are_reported():
+    """Odd ladders drawn with 10 pp more of mode c: the difference is found, within 4 SE."""
+    rng = np.random.default_rng(4)
+    labels = rng.choice(3, size=(400, 128), p=P)
+    labels[:, 1::2] = rng.choice(3, size=(400, 64), p=[0.6, 0.2, 0.2])
+    stats = independent_ladder_stats(
+        rng.normal(size=labels.shape), labels, NAMES, "toy", 300.0, 0.4, np.arange(128) % 2
+    )
+    shift = stats["starts"]["differences"]["start 1 - start 0"]["c"]
+    assert shift["mean"] == pytest.approx(0.1, abs=4 * shift["sem"])
+    assert shift["mean"] > 5 * shift["sem"]
+    groups = stats["starts"]["populations"]
+    assert groups["start 0"]["a"]["mean"] == pytest.approx(0.7, abs=0.01)
+    assert groups["start 1"]["a"]["mean"] == pytest.approx(0.6, abs=0.01)
+
+
+def test_start_groups_from_one_distribution_agree():
+    labels = np.random.default_rng(5).choice(3, size=(400, 128), p=P)
+    stats = independent_ladder_stats(
+        np.zeros(labels.shape), labels, NAMES, "toy", 300.0, 0.4, np.arange(128) % 2
+    )
+    for shift in stats["starts"]["differences"]["start 1 - start 0"].values():
+        assert abs(shift["mean"]) < 4 * shift["sem"]
+
+
+def test_one_start_adds_no_start_check():
+    labels = np.random.default_rng(6).choice(3, size=(50, 8), p=P)
+    stats = independent_ladder_stats(
+        np.zeros(labels.shape), labels, NAMES, "toy", 300.0, 0.4, np.zeros(8, dtype=int)
+    )
+    assert "starts" not in stats

@@ -159,6 +159,8 @@ def test_settings_are_checked(butane, tmp_path):
         (["butane", "--timestep", "0"], "timestep: must be positive"),
         (["butane", "--constraints", "hbonds"], "without constraints"),
         (["butane", "--threads", "0"], "threads: must be positive"),
+        (["butane", "--device", "gpu0"], "not a device name"),
+        (["butane", "--start", "missing.pdb"], "missing.pdb: trajectory file not found"),
         (["double_well_2d"], "not a CHARMM molecule"),
     ],
 )
@@ -185,6 +187,44 @@ def test_cli_run_extends_with_resume(tmp_path, capsys):
     np.testing.assert_array_equal(series[:6], first)
     frames = np.load(out / "frames.npz")
     np.testing.assert_array_equal(frames["iteration"], np.tile(np.arange(1, 10), 3))
+
+
+def test_cli_start_structures_are_where_the_ladders_begin_in_turn(tmp_path, butane):
+    rotation = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    starts = np.stack([butane.positions @ rotation.T + 0.5, butane.positions])
+    mdtraj.Trajectory(starts.astype(np.float32), butane.topology).save_pdb(
+        str(tmp_path / "starts.pdb")
+    )
+    out = tmp_path / "run"
+    arguments = ["reference", "butane", "--engine", "langevin", "--out", str(out)]
+    arguments += ["--start", str(tmp_path / "starts.pdb"), "--no-progress", "--ladders", "3"]
+    arguments += ["--replicas", "2", "--steps-per-iteration", "1", "--burn-in", "0"]
+    arguments += ["--iterations", "1", "--save-every", "1", "--threads", "1"]
+    assert main(arguments) == 0
+    frames = mdtraj.load(str(out / "trajectory.dcd"), top=str(out / "topology.pdb")).xyz
+    ladders = np.load(out / "frames.npz")["chain"]
+
+    def centred(x):
+        return x - x.mean(axis=-2, keepdims=True)
+
+    # One 1 fs step moves atoms by ~0.001 nm (thermal speeds ~1 nm/ps); PDB rounding adds
+    # 0.0005 nm and mass- against plain centring differs by a rigid shift removed here.
+    for frame, ladder in zip(frames, ladders, strict=True):
+        own = np.abs(centred(frame) - centred(starts[ladder % 2])).max()
+        other = np.abs(centred(frame) - centred(starts[1 - ladder % 2])).max()
+        assert own < 0.01 < 0.1 < other
+    starts_check = json.loads((out / "stats.json").read_text())["starts"]
+    assert set(starts_check["populations"]) == {"start 0", "start 1"}
+    assert set(starts_check["differences"]) == {"start 1 - start 0"}
+
+
+def test_cli_start_structure_of_another_molecule_is_refused(tmp_path, butane, capsys):
+    dialanine = systems.load("dialanine")
+    path = tmp_path / "dialanine.pdb"
+    mdtraj.Trajectory(dialanine.positions[None], dialanine.topology).save_pdb(str(path))
+    arguments = ["reference", "butane", "--engine", "langevin", "--out", str(tmp_path / "run")]
+    assert main([*arguments, "--start", str(path)]) == 2
+    assert "22 atoms, but butane has 14" in capsys.readouterr().err
 
 
 def _openmm_energies(n_samples: int, stride: int, friction: float) -> np.ndarray:

@@ -1,0 +1,24 @@
+"""Turning a user's device name into a ``torch.device``, with errors that name the field."""
+
+from __future__ import annotations
+
+import torch
+
+from forcefields.errors import ConfigError
+
+__all__ = ["resolve_device"]
+
+
+def resolve_device(name: str, field: str = "device") -> torch.device:
+    """``torch.device(name)`` once it is known to be usable here.
+
+    Raises:
+        ConfigError: ``name`` is no device name, or names CUDA on a machine without it.
+    """
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError) as error:
+        raise ConfigError(f"{field}: {name!r} is not a device name (cpu, cuda, cuda:1)") from error
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"{field}: {name!r} requested but CUDA is not available")
+    return device
