@@ -34,11 +34,16 @@ import torch
 from tqdm.auto import tqdm
 
 from forcefields.atomic_files import torch_save_atomic
-from forcefields.errors import ConfigError, InputFileError, NonFiniteCoordinatesError
+from forcefields.errors import ConfigError, NonFiniteCoordinatesError
 from forcefields.units import beta_from_temperature
 from systems.reference.langevin_integrator import LangevinMiddle
 from systems.reference.molecular_forces import ForceFunction
 from systems.reference.replica_swaps import permute_slots, swap_order, swap_pairs
+from systems.reference.sampler_checkpoints import (
+    check_resumable,
+    read_sampler_checkpoint,
+    stack_records,
+)
 
 __all__ = ["LangevinTempering"]
 
@@ -250,16 +255,16 @@ class LangevinTempering:
 
     def recorded_energies(self) -> torch.Tensor:
         """Target-slot energies ``(T, L)`` kJ/mol (float64) of the recorded iterations."""
-        return _stack(self._energies, (0, self.n_ladders), torch.float64)
+        return stack_records(self._energies, (0, self.n_ladders), torch.float64)
 
     def recorded_labels(self) -> torch.Tensor:
         """Target-slot mode labels ``(T, L)`` (int64) of the recorded iterations."""
-        return _stack(self._labels, (0, self.n_ladders), torch.int8).to(torch.int64)
+        return stack_records(self._labels, (0, self.n_ladders), torch.int8).to(torch.int64)
 
     def saved_frames(self) -> torch.Tensor:
         """Stored target-slot positions ``(F, L, N, 3)`` nm, recorded iterations
         ``save_every, 2 save_every, …`` (see :meth:`saved_iterations`)."""
-        return _stack(self._frames, (0, *self.positions[:, 0].shape), self.dtype)
+        return stack_records(self._frames, (0, *self.positions[:, 0].shape), self.dtype)
 
     def saved_iterations(self) -> np.ndarray:
         """Recorded-iteration number (1-based) of each stored frame, ``(F,)``."""
@@ -285,7 +290,7 @@ class LangevinTempering:
             "swap_accepted": self.swap_accepted,
             "swap_proposed": self.swap_proposed,
             "recorded_energies": self.recorded_energies(),
-            "recorded_labels": _stack(self._labels, (0, self.n_ladders), torch.int8),
+            "recorded_labels": stack_records(self._labels, (0, self.n_ladders), torch.int8),
             "saved_frames": self.saved_frames(),
         }
 
@@ -295,20 +300,15 @@ class LangevinTempering:
 
     def load_state_dict(self, state: dict) -> None:
         """Continue from a :meth:`state_dict` of a sampler with the same settings and shape."""
-        if not torch.equal(state["temperatures"], self.temperatures):
-            raise ConfigError("checkpoint: its temperature ladder differs from this sampler's")
-        if state["positions"].shape != self.positions.shape:
-            raise ConfigError(
-                f"checkpoint: positions {tuple(state['positions'].shape)} do not match "
-                f"this sampler's {tuple(self.positions.shape)}"
-            )
+        check_resumable(
+            state,
+            "temperatures",
+            self.temperatures,
+            self.positions.shape,
+            {name: getattr(self, name) for name in _SETTINGS},
+        )
         if state["positions"].dtype != self.dtype:
             raise ConfigError(f"checkpoint: dtype {state['positions'].dtype}, sampler {self.dtype}")
-        for name in _SETTINGS:
-            if state[name] != getattr(self, name):
-                raise ConfigError(
-                    f"checkpoint: {name} is {state[name]}, this sampler has {getattr(self, name)}"
-                )
         if state["generator"].shape != self.generator.get_state().shape:
             raise ConfigError(
                 f"checkpoint: its random stream belongs to another kind of device than "
@@ -329,16 +329,5 @@ class LangevinTempering:
         self._frames = list(state["saved_frames"])
 
     def load(self, path: Path | str) -> None:
-        """Continue from a checkpoint file (read with ``torch.load(weights_only=True)``)."""
-        try:
-            state = torch.load(path, weights_only=True, map_location="cpu")
-        except Exception as error:  # torch raises several types for unsafe or corrupt files
-            message = " ".join(str(error).split())[:200]
-            raise InputFileError(
-                f"{path}: not a readable sampler checkpoint ({message})"
-            ) from error
-        self.load_state_dict(state)
-
-
-def _stack(items: list[torch.Tensor], empty_shape: tuple[int, ...], dtype) -> torch.Tensor:
-    return torch.stack(items) if items else torch.zeros(empty_shape, dtype=dtype)
+        """Continue from a checkpoint file (see :func:`read_sampler_checkpoint`)."""
+        self.load_state_dict(read_sampler_checkpoint(path))

@@ -33,10 +33,16 @@ import torch
 from tqdm.auto import tqdm
 
 from forcefields.atomic_files import torch_save_atomic
-from forcefields.errors import InputFileError
 from systems.reference.replica_swaps import swap_pairs
+from systems.reference.sampler_checkpoints import (
+    check_resumable,
+    read_sampler_checkpoint,
+    stack_records,
+)
 
 __all__ = ["MetropolisTempering"]
+
+_SETTINGS = ("steps_per_iteration", "burn_in_iterations", "target_acceptance")
 
 BatchFunction = Callable[[torch.Tensor], torch.Tensor]
 
@@ -208,15 +214,17 @@ class MetropolisTempering:
 
     def recorded_positions(self) -> torch.Tensor:
         """Target-temperature positions ``(T, C, *event)`` of the recorded iterations."""
-        return _stack(self._target_positions, (0, *self.positions.shape[1:]), self.positions.dtype)
+        return stack_records(
+            self._target_positions, (0, *self.positions.shape[1:]), self.positions.dtype
+        )
 
     def recorded_energies(self) -> torch.Tensor:
         """Energies ``(T, K, C)`` of every replica at the recorded iterations."""
-        return _stack(self._ladder_energies, (0, *self.energies.shape), self.energies.dtype)
+        return stack_records(self._ladder_energies, (0, *self.energies.shape), self.energies.dtype)
 
     def recorded_labels(self) -> torch.Tensor:
         """Mode labels ``(T, K, C)`` (zeros without a ``labels`` function)."""
-        return _stack(self._ladder_labels, (0, *self.energies.shape), torch.int64)
+        return stack_records(self._ladder_labels, (0, *self.energies.shape), torch.int64)
 
     def acceptance(self) -> torch.Tensor:
         """Metropolis acceptance rate ``(K,)`` over the recorded iterations."""
@@ -230,9 +238,7 @@ class MetropolisTempering:
         """Everything needed to continue: tensors, counters and settings (no Python objects)."""
         return {
             "betas": self.betas,
-            "steps_per_iteration": self.steps_per_iteration,
-            "burn_in_iterations": self.burn_in_iterations,
-            "target_acceptance": self.target_acceptance,
+            **{name: getattr(self, name) for name in _SETTINGS},
             "positions": self.positions,
             "energies": self.energies,
             "log_step": self.log_step,
@@ -253,18 +259,13 @@ class MetropolisTempering:
 
     def load_state_dict(self, state: dict) -> None:
         """Continue from a :meth:`state_dict`; the ladder and settings must match this sampler."""
-        if not torch.equal(state["betas"], self.betas):
-            raise ValueError("checkpoint: its temperature ladder differs from this sampler's")
-        if state["positions"].shape != self.positions.shape:
-            raise ValueError(
-                f"checkpoint: positions {tuple(state['positions'].shape)} do not match "
-                f"this sampler's {tuple(self.positions.shape)}"
-            )
-        for name in ("steps_per_iteration", "burn_in_iterations", "target_acceptance"):
-            if state[name] != getattr(self, name):
-                raise ValueError(
-                    f"checkpoint: {name} is {state[name]}, this sampler has {getattr(self, name)}"
-                )
+        check_resumable(
+            state,
+            "betas",
+            self.betas,
+            self.positions.shape,
+            {name: getattr(self, name) for name in _SETTINGS},
+        )
         self.positions = state["positions"].clone()
         self.energies = state["energies"].clone()
         self.log_step = state["log_step"].clone()
@@ -277,16 +278,5 @@ class MetropolisTempering:
         self._ladder_labels = list(state["ladder_labels"])
 
     def load(self, path: Path | str) -> None:
-        """Continue from a checkpoint file (read with ``torch.load(weights_only=True)``)."""
-        try:
-            state = torch.load(path, weights_only=True)
-        except Exception as error:  # torch raises several types for unsafe or corrupt files
-            message = " ".join(str(error).split())[:200]
-            raise InputFileError(
-                f"{path}: not a readable sampler checkpoint ({message})"
-            ) from error
-        self.load_state_dict(state)
-
-
-def _stack(items: list[torch.Tensor], empty_shape: tuple[int, ...], dtype) -> torch.Tensor:
-    return torch.stack(items) if items else torch.zeros(empty_shape, dtype=dtype)
+        """Continue from a checkpoint file (see :func:`read_sampler_checkpoint`)."""
+        self.load_state_dict(read_sampler_checkpoint(path))

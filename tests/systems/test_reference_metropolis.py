@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from forcefields.errors import ConfigError
 from systems.double_well import double_well_medium, minor_mode_fraction
 from systems.reference.ladder import geometric_ladder
 from systems.reference.metropolis_tempering import MetropolisTempering
@@ -137,7 +138,7 @@ def test_checkpoint_with_another_ladder_is_refused(tmp_path):
         torch.zeros(12, dtype=torch.float64),
         n_chains=8,
     )
-    with pytest.raises(ValueError, match="ladder"):
+    with pytest.raises(ConfigError, match="ladder"):
         other.load(tmp_path / "checkpoint.pt")
 
 
