@@ -7,9 +7,10 @@ import os
 import platform
 from pathlib import Path
 
-from cli.common import add_charmm_arguments, load_frames, resolve_charmm_files
+from cli.common import add_charmm_arguments, resolve_charmm_files
 from forcefields.atomic_files import write_json_atomic
 from forcefields.errors import ConfigError, InputFileError
+from systems.trajectories import read_frames
 
 
 def _positive_ints(text: str) -> list[int]:
@@ -67,7 +68,7 @@ def run_energy(args: argparse.Namespace) -> int:
     result = benchmark_energy(
         psf,
         prm,
-        load_frames(structure, None)[0],
+        read_frames(structure, None)[0],
         batches=args.batch,
         dtypes=dtypes,
         compile=args.compile,

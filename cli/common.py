@@ -1,23 +1,16 @@
-"""Argument helpers shared by subcommands: CHARMM file selection and frames."""
+"""Argument helpers shared by subcommands: CHARMM file selection."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 from pathlib import Path
 
-import numpy as np
-
-from forcefields.errors import InputFileError, NonFiniteCoordinatesError, ShapeMismatchError
+from forcefields.errors import InputFileError
 
 __all__ = [
     "add_charmm_arguments",
     "resolve_charmm_files",
-    "load_frames",
 ]
-
-MAX_REASON_LENGTH = 300
 
 
 def add_charmm_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,41 +36,3 @@ def resolve_charmm_files(args: argparse.Namespace) -> tuple[Path, list[Path], Pa
     if args.psf is None or args.prm is None:
         raise InputFileError("give --system NAME, or both --psf and --prm")
     return args.psf, list(args.prm), None
-
-
-def load_frames(trajectory: Path, topology: Path | None) -> np.ndarray:
-    """Frames ``(B, N, 3)`` in nm from any file mdtraj reads (``.dcd``, ``.h5``, ``.pdb``, ...).
-
-    What mdtraj prints to stderr while reading (such as a missing-PyTables banner) is
-    swallowed, so that a failure is reported as one line.
-
-    Raises:
-        InputFileError: a file is missing or mdtraj cannot read it.
-        ShapeMismatchError: the trajectory has no frames.
-        NonFiniteCoordinatesError: a frame holds NaN or infinite coordinates.
-    """
-    import mdtraj
-
-    if not Path(trajectory).is_file():
-        raise InputFileError(f"{trajectory}: trajectory file not found")
-    if topology is not None and not Path(topology).is_file():
-        raise InputFileError(f"{topology}: topology file not found")
-    try:
-        with contextlib.redirect_stderr(io.StringIO()):
-            if topology is None:
-                frames = mdtraj.load(str(trajectory))
-            else:
-                frames = mdtraj.load(str(trajectory), top=str(topology))
-    except Exception as error:
-        message = " ".join(str(error).split())[:MAX_REASON_LENGTH]
-        raise InputFileError(f"{trajectory}: mdtraj cannot read it ({message})") from error
-    if frames.n_frames == 0:
-        raise ShapeMismatchError(f"{trajectory}: the trajectory has no frames")
-    xyz = frames.xyz.astype(np.float64)
-    finite = np.isfinite(xyz).reshape(len(xyz), -1).all(axis=1)
-    if not finite.all():
-        bad = np.flatnonzero(~finite)[:10].tolist()
-        raise NonFiniteCoordinatesError(
-            f"{trajectory}: NaN or infinite coordinates in frame(s) {bad}"
-        )
-    return xyz

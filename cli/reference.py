@@ -222,10 +222,10 @@ def _run_langevin(args: argparse.Namespace) -> dict:
 
 def _start_structures(path: Path, system: System) -> np.ndarray:
     """The frames of ``path`` ``(S, N, 3)`` nm, checked against ``system``'s atom count."""
-    from cli.common import load_frames
     from forcefields.errors import ShapeMismatchError
+    from systems.trajectories import read_frames
 
-    frames = load_frames(path, None)
+    frames = read_frames(path, None)
     if frames.shape[1:] != system.positions.shape:
         raise ShapeMismatchError(
             f"{path}: {frames.shape[1]} atoms, but {system.name} has {len(system.positions)}"

@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from cli.common import add_charmm_arguments, load_frames, resolve_charmm_files
+from cli.common import add_charmm_arguments, resolve_charmm_files
 from forcefields.atomic_files import write_json_atomic
 from forcefields.errors import InputFileError
+from systems.trajectories import read_frames
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -48,12 +49,12 @@ def register(subparsers) -> None:
 
 def _frames(args: argparse.Namespace, psf, pdb) -> np.ndarray:
     if args.traj is not None:
-        return load_frames(args.traj, args.top if args.top is not None else psf)
+        return read_frames(args.traj, args.top if args.top is not None else psf)
     if pdb is None:
         raise InputFileError("--traj is required with --psf/--prm")
     if args.frames <= 0:
         raise InputFileError(f"--frames: must be positive, got {args.frames}")
-    reference = load_frames(pdb, None)[0]
+    reference = read_frames(pdb, None)[0]
     noise = np.random.default_rng(args.seed).normal(
         scale=args.noise, size=(args.frames, *reference.shape)
     )

@@ -16,6 +16,7 @@ import numpy as np
 
 from forcefields.errors import ConfigError, InputFileError, ShapeMismatchError
 from molgen.estimate.samples import SampleSet, load_samples
+from systems.trajectories import read_frames
 
 __all__ = ["SampleContext", "prepare_samples"]
 
@@ -70,22 +71,6 @@ class SampleContext:
         return self.labels
 
 
-def _read_trajectory(trajectory: Path, topology: Path | None) -> np.ndarray:
-    import mdtraj
-
-    try:
-        if trajectory.suffix in (".h5", ".pdb"):
-            frames = mdtraj.load(str(trajectory))
-        else:
-            if topology is None:
-                raise InputFileError(f"{trajectory}: a topology is needed (give the system)")
-            frames = mdtraj.load(str(trajectory), top=str(topology))
-    except (OSError, ValueError, TypeError) as error:
-        message = " ".join(str(error).split())
-        raise InputFileError(f"{trajectory}: mdtraj cannot read it ({message})") from error
-    return frames.xyz.astype(np.float64)
-
-
 def prepare_samples(
     path: Path | str,
     system_name: str | None = None,
@@ -115,7 +100,7 @@ def prepare_samples(
         beside = samples.trajectory.with_suffix(".pdb")
         top = topology or (beside if beside.is_file() else None)
         top = top or (None if system is None else system.pdb)
-        coordinates = _read_trajectory(samples.trajectory, top)
+        coordinates = read_frames(samples.trajectory, top)
     if coordinates is not None and len(coordinates) != samples.n:
         raise ShapeMismatchError(
             f"{samples.sidecar}: {samples.n} samples but {len(coordinates)} coordinate frames"

@@ -36,20 +36,18 @@ def plot_angle_density(
         reference_angle: reference angles in radians ``(m,)``, or ``None``.
         name: the angle's name, for the axis label.
     """
-    degrees = np.degrees(np.asarray(angle, dtype=np.float64).reshape(-1))
-    weights = normalized_weights(as_log_weights(log_w, degrees.size))
-    figure, (axis,) = new_figure()
     reference = (
         None if reference_angle is None else np.degrees(np.asarray(reference_angle).reshape(-1))
     )
-    step_histograms(axis, degrees, _ANGLE_BINS, weights, reference)
-    axis.set_yscale("log")
-    top = axis.get_ylim()[1]
-    axis.set_ylim(top * _LOG_RANGE, top)
-    axis.set_xlabel(f"{name} (degrees)")
-    axis.set_ylabel("density (1/degree)")
-    axis.legend(fontsize="small")
-    return save_figure(figure, path)
+    return _plot_histogram(
+        path,
+        np.degrees(np.asarray(angle, dtype=np.float64).reshape(-1)),
+        _ANGLE_BINS,
+        log_w,
+        reference,
+        (f"{name} (degrees)", "density (1/degree)"),
+        log_scale=True,
+    )
 
 
 def plot_marginal_density(
@@ -69,18 +67,35 @@ def plot_marginal_density(
         name: the coordinate's name, for the axis label.
     """
     values = np.asarray(values, dtype=np.float64).reshape(-1)
-    weights = normalized_weights(as_log_weights(log_w, values.size))
-    pooled = (
-        values
+    reference = (
+        None
         if reference_values is None
-        else np.concatenate([values, np.asarray(reference_values, dtype=np.float64).reshape(-1)])
+        else np.asarray(reference_values, dtype=np.float64).reshape(-1)
     )
+    pooled = values if reference is None else np.concatenate([values, reference])
     bins = np.linspace(pooled.min(), pooled.max() + 1e-9, 80)
+    return _plot_histogram(path, values, bins, log_w, reference, (name, "density"))
+
+
+def _plot_histogram(
+    path: Path | str,
+    values: np.ndarray,
+    bins: np.ndarray,
+    log_w: np.ndarray | None,
+    reference: np.ndarray | None,
+    labels: tuple[str, str],
+    log_scale: bool = False,
+) -> Path:
+    """Step histograms of ``values`` ``(n,)`` (reweighted and unweighted) and ``reference``."""
+    weights = normalized_weights(as_log_weights(log_w, values.size))
     figure, (axis,) = new_figure()
-    reference = None if reference_values is None else np.asarray(reference_values).reshape(-1)
     step_histograms(axis, values, bins, weights, reference)
-    axis.set_xlabel(name)
-    axis.set_ylabel("density")
+    if log_scale:
+        axis.set_yscale("log")
+        top = axis.get_ylim()[1]
+        axis.set_ylim(top * _LOG_RANGE, top)
+    axis.set_xlabel(labels[0])
+    axis.set_ylabel(labels[1])
     axis.legend(fontsize="small")
     return save_figure(figure, path)
 

@@ -1,0 +1,54 @@
+"""Reading coordinate frames from any trajectory or structure file mdtraj reads."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+
+import numpy as np
+
+from forcefields.errors import InputFileError, NonFiniteCoordinatesError, ShapeMismatchError
+
+__all__ = ["read_frames"]
+
+MAX_REASON_LENGTH = 300
+"""Longest excerpt of a reader's own error message quoted in ours."""
+
+
+def read_frames(trajectory: Path, topology: Path | None) -> np.ndarray:
+    """Frames ``(B, N, 3)`` in nm from any file mdtraj reads (``.dcd``, ``.h5``, ``.pdb``, ...).
+
+    What mdtraj prints to stderr while reading (such as a missing-PyTables banner) is
+    swallowed, so that a failure is reported as one line.
+
+    Raises:
+        InputFileError: a file is missing or mdtraj cannot read it.
+        ShapeMismatchError: the trajectory has no frames.
+        NonFiniteCoordinatesError: a frame holds NaN or infinite coordinates.
+    """
+    import mdtraj
+
+    if not Path(trajectory).is_file():
+        raise InputFileError(f"{trajectory}: trajectory file not found")
+    if topology is not None and not Path(topology).is_file():
+        raise InputFileError(f"{topology}: topology file not found")
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            if topology is None:
+                frames = mdtraj.load(str(trajectory))
+            else:
+                frames = mdtraj.load(str(trajectory), top=str(topology))
+    except Exception as error:
+        message = " ".join(str(error).split())[:MAX_REASON_LENGTH]
+        raise InputFileError(f"{trajectory}: mdtraj cannot read it ({message})") from error
+    if frames.n_frames == 0:
+        raise ShapeMismatchError(f"{trajectory}: the trajectory has no frames")
+    xyz = frames.xyz.astype(np.float64)
+    finite = np.isfinite(xyz).reshape(len(xyz), -1).all(axis=1)
+    if not finite.all():
+        bad = np.flatnonzero(~finite)[:10].tolist()
+        raise NonFiniteCoordinatesError(
+            f"{trajectory}: NaN or infinite coordinates in frame(s) {bad}"
+        )
+    return xyz
