@@ -104,6 +104,10 @@ class DataConfig:
         path: data file for ``file``; relative paths are relative to the config file.
         key: array name inside a ``.npz`` (points ``(N, D)`` or coordinates ``(N, n, 3)`` nm).
         topology: topology file for trajectories that need one (default: the system's pdb).
+        mode_weights: ``{mode name: k}``: every data point in that mode counts ``k`` times
+            (a positive integer), so a rare mode the data under-represents for training is
+            seen more often; unnamed modes count once. Importance weights of the trained
+            generator's samples correct the populations it then over-represents.
     """
 
     source: str = "exact"
@@ -111,6 +115,7 @@ class DataConfig:
     path: str | None = None
     key: str = "x"
     topology: str | None = None
+    mode_weights: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -377,3 +382,9 @@ def _check_data(data: DataConfig, path: str) -> None:
     _require(
         data.source != "file" or data.path is not None, f"{path}.path", "required for source 'file'"
     )
+    for mode, count in data.mode_weights.items():
+        _require(
+            isinstance(count, int) and not isinstance(count, bool) and count >= 1,
+            f"{path}.mode_weights.{mode}",
+            f"must be a positive integer, got {count!r}",
+        )

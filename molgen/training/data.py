@@ -9,6 +9,7 @@ import torch
 
 from forcefields.errors import ConfigError, InputFileError, ShapeMismatchError
 from molgen.training.config import DataConfig
+from molgen.training.target import mode_labels
 from systems.registry import System
 
 __all__ = ["DataPool", "load_data"]
@@ -43,7 +44,8 @@ def load_data(
 
     ``exact``: ``data.size`` exact samples of a double-well system at the phase
     temperature, drawn with a generator seeded by ``seed``. ``file``: a ``.npz`` array
-    ``data.key`` or a trajectory mdtraj reads, flattened to ``(M, D)``.
+    ``data.key`` or a trajectory mdtraj reads, flattened to ``(M, D)``. With
+    ``data.mode_weights`` the points of each named mode are repeated that many times.
     """
     if data.source == "exact":
         points = _exact_samples(system, data.size, temperature_factor, seed, path)
@@ -56,7 +58,25 @@ def load_data(
         )
     if not torch.isfinite(points).all():
         raise InputFileError(f"{path}: data contain non-finite values")
+    if data.mode_weights:
+        points = _repeat_modes(system, points, data.mode_weights, f"{path}.mode_weights")
     return points
+
+
+def _repeat_modes(
+    system: System, points: torch.Tensor, weights: dict[str, int], path: str
+) -> torch.Tensor:
+    """``points`` ``(M, D)`` with each point of mode ``m`` present ``weights[m]`` times."""
+    names = list(system.mode_names or ())
+    unknown = sorted(set(weights) - set(names))
+    if unknown:
+        known = ", ".join(names) if names else "none"
+        raise ConfigError(f"{path}: unknown mode(s) {', '.join(unknown)} (modes: {known})")
+    labels = mode_labels(system, points)
+    counts = torch.ones(len(names), dtype=torch.int64)
+    for name, count in weights.items():
+        counts[names.index(name)] = count
+    return points.repeat_interleave(counts[labels].to(points.device), dim=0)
 
 
 def _exact_samples(
