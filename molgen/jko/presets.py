@@ -33,8 +33,11 @@ MIXTURE_TABLE = {
     8: (8, 10.0),
     10: (9, 10.0),
     12: (10, 10.0),
+    13: (10, 10.0),
+    32: (10, 6.0),
 }
-"""Dimension -> (components, width) of the large-scale WGF mixture experiment (Table 1)."""
+"""Dimension -> (components, side of the cube of means) of the large-scale WGF mixture
+experiment (Table 1); other dimensions use (10, 10)."""
 
 Metrics = dict[str, Any]
 
