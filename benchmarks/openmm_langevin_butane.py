@@ -49,6 +49,8 @@ from openmm import unit
 from tqdm.auto import tqdm
 
 from forcefields.errors import ConfigError, InputFileError
+from forcefields.openmm_oracle import openmm_platform
+from molgen.estimate.report import comparison_entry
 from systems.reference.atomic_files import write_json_atomic
 from systems.reference.targets import MoleculeTarget, reference_target
 
@@ -165,12 +167,10 @@ def load_reference_stats(path: Path, mode_names: tuple[str, ...]) -> dict[str, A
 
 def _platform(name: str) -> tuple[openmm.Platform, dict[str, str]]:
     """The OpenMM platform ``name`` and its properties; Reference if CPU is unavailable."""
-    if name == "CPU":
-        try:
-            return openmm.Platform.getPlatformByName("CPU"), {"Threads": "1"}
-        except openmm.OpenMMException:
-            pass
-    return openmm.Platform.getPlatformByName("Reference"), {}
+    try:
+        return openmm_platform(name)
+    except openmm.OpenMMException:
+        return openmm_platform("Reference")
 
 
 def trajectory_seeds(seed: int, n_trajectories: int) -> np.ndarray:
@@ -257,17 +257,12 @@ def summarise(
 
 
 def _difference(mine: dict[str, float], reference: dict[str, float]) -> dict[str, float]:
-    difference = mine["mean"] - reference["mean"]
-    combined = math.hypot(mine["sem"], reference["sem"])
-    z = difference / combined if combined > 0 else math.copysign(math.inf, difference)
     return {
         "mean": mine["mean"],
         "sem": mine["sem"],
         "reference_mean": reference["mean"],
         "reference_sem": reference["sem"],
-        "difference": difference,
-        "combined_sem": combined,
-        "z": z,
+        **comparison_entry(mine["mean"], mine["sem"], reference["mean"], reference["sem"]),
     }
 
 
@@ -277,7 +272,8 @@ def compare_populations(
     """Per mode (and for the energy, when the reference has one): this run minus the reference.
 
     Each entry has ``difference``, ``combined_sem`` = sqrt(s1^2 + s2^2) and
-    ``z`` = difference / combined_sem, besides both means and errors.
+    ``z`` = difference / combined_sem (``None`` where it is not finite) and ``within_2_sem``
+    (:func:`molgen.estimate.report.comparison_entry`), besides both means and errors.
     """
     comparison = {
         "reference": str(reference_path),
@@ -304,10 +300,11 @@ def comparison_table(comparison: dict[str, Any]) -> str:
     if "energy" in comparison:
         rows["U (kJ/mol)"] = comparison["energy"]
     for name, row in rows.items():
+        z = "n/a" if row["z"] is None else f"{row['z']:+.2f}"
         lines.append(
             f"{name:<10} {row['mean']:>8.4f} ± {row['sem']:<6.4f} "
             f"{row['reference_mean']:>8.4f} ± {row['reference_sem']:<6.4f} "
-            f"{row['difference']:>+11.4f} {row['combined_sem']:>9.4f} {row['z']:>+6.2f}"
+            f"{row['difference']:>+11.4f} {row['combined_sem']:>9.4f} {z:>6}"
         )
     return "\n".join(lines)
 

@@ -16,7 +16,7 @@ from forcefields.charmm_reader import PathLike
 from forcefields.energy import TERM_NAMES
 from forcefields.errors import InputFileError, ShapeMismatchError
 
-__all__ = ["OpenMMOracle", "build_openmm_system"]
+__all__ = ["OpenMMOracle", "build_openmm_system", "openmm_platform"]
 
 _GROUP = {name: index for index, name in enumerate(TERM_NAMES)}
 
@@ -88,6 +88,18 @@ def build_openmm_system(psf: PathLike, prm: PathLike | Sequence[PathLike]):
     return system, psf_file
 
 
+def openmm_platform(name: str):
+    """The OpenMM platform ``name`` and its properties (``CPU``: one thread).
+
+    Returns:
+        ``(openmm.Platform, dict)``, ready for ``openmm.Context(system, integrator, *…)``.
+    """
+    import openmm
+
+    properties = {"Threads": "1"} if name == "CPU" else {}
+    return openmm.Platform.getPlatformByName(name), properties
+
+
 class OpenMMOracle:
     """Per-term OpenMM energies and forces of frames, one configuration at a time.
 
@@ -104,10 +116,7 @@ class OpenMMOracle:
         self.system, _ = build_openmm_system(psf, prm)
         self.n_atoms = self.system.getNumParticles()
         integrator = openmm.VerletIntegrator(0.001)
-        properties = {"Threads": "1"} if platform == "CPU" else {}
-        self.context = openmm.Context(
-            self.system, integrator, openmm.Platform.getPlatformByName(platform), properties
-        )
+        self.context = openmm.Context(self.system, integrator, *openmm_platform(platform))
 
     def _check(self, frames: np.ndarray) -> np.ndarray:
         frames = np.asarray(frames, dtype=np.float64)

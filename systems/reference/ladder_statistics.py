@@ -111,18 +111,19 @@ def start_differences(
             labels[:, start_of_ladder == start], len(mode_names)
         )
         groups[int(start)] = (populations, np.sqrt(np.diag(covariance)))
-    first_mean, first_sem = groups[min(groups)]
+    first = min(groups)
+    first_mean, first_sem = groups[first]
     return {
         "populations": {
             f"start {start}": population_table(mean, sem, mode_names)
             for start, (mean, sem) in groups.items()
         },
         "differences": {
-            f"start {start} - start {min(groups)}": population_table(
+            f"start {start} - start {first}": population_table(
                 mean - first_mean, np.hypot(sem, first_sem), mode_names
             )
             for start, (mean, sem) in groups.items()
-            if start != min(groups)
+            if start != first
         },
     }
 

@@ -32,6 +32,7 @@ from openmmtools import cache, states
 from openmmtools.multistate import MultiStateReporter, ParallelTemperingSampler
 from tqdm.auto import tqdm
 
+from forcefields.openmm_oracle import openmm_platform
 from systems.reference.quiet import quiet
 from systems.reference.seeded_langevin import SeededLangevinMove, derived_seed
 
@@ -106,10 +107,8 @@ def _move(settings: TemperingSettings) -> SeededLangevinMove:
 
 def _use_platform(sampler: ParallelTemperingSampler, platform: str) -> None:
     """Give ``sampler`` its own context caches on ``platform`` (CPU: one thread)."""
-    properties = {"Threads": "1"} if platform == "CPU" else None
-    context_cache = cache.ContextCache(
-        platform=openmm.Platform.getPlatformByName(platform), platform_properties=properties
-    )
+    chosen, properties = openmm_platform(platform)
+    context_cache = cache.ContextCache(platform=chosen, platform_properties=properties or None)
     sampler.energy_context_cache = context_cache
     sampler.sampler_context_cache = context_cache
 
