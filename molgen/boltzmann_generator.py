@@ -119,7 +119,12 @@ class Generator(nn.Module):
         return x, log_prob
 
     def log_prob(self, x: Tensor) -> Tensor:
-        """``log p_G(x)`` ``(n,)`` of samples shaped as :meth:`sample` returns them (or flat)."""
+        """``log p_G(x)`` ``(n,)`` of samples shaped as :meth:`sample` returns them (or flat).
+
+        An internal-coordinate generator covers the canonical labelling of each methyl
+        group's hydrogens (``flow.canonical``); relabel frames from elsewhere (MD,
+        parallel tempering) with it first, or most get density 0 (``-inf``).
+        """
         return self.flow.log_prob(self._flat(torch.as_tensor(x)))
 
     def save(self, path: str | Path) -> None:

@@ -15,15 +15,23 @@ with the volume element of :mod:`~molgen.generators.internal_coordinates`. Again
 the target ``exp(-β(U + U_align))`` the pose terms cancel, so importance weights depend
 on the shape alone.
 
-Hydrogens of a methyl group are exchangeable. Training data are relabelled so that
-each rotor's first hydrogen is the one nearest its reference torsion (``canonical``),
-so the generator learns one labelling of each rotor while its support still covers
-every configuration. Self-normalised averages of observables invariant under these
-label exchanges (dihedrals of heavy atoms, energies, φ/ψ, mode populations) are
-unaffected by which labelling it settles on.
+Hydrogens of a methyl group are exchangeable: cycling their labels turns the first
+hydrogen's torsion by about 120°. Data are relabelled so that each rotor's first
+hydrogen is the one nearest its reference torsion (``canonical``); these labellings form
+a fundamental domain (every configuration once). The generator keeps the first
+hydrogen's torsion within ±90° of its reference value, which holds that domain, and
+importance weights are restricted to it (``is_canonical``: other samples get weight
+zero). Self-normalised averages of observables invariant under the label exchanges
+(dihedrals of heavy atoms, energies, φ/ψ, mode populations) are then exactly those of
+the Boltzmann distribution. Weights over a domain holding several labellings would not
+be: a flow spreads into the neighbouring sectors by different amounts in different
+conformations, and each conformation's weight would scale with the number of
+labellings it covers.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import torch
@@ -157,27 +165,24 @@ class InternalCoordinateGenerator(nn.Module):
         features, log_jacobian = self.features.inverse(internal)
         heavy, hydrogens = features.split([self.heavy_features, self.hydrogen_features], dim=1)
         _, rotation, translation = self.pose.pose(atoms)
-        return (
+        log_prob = (
             self.heavy_flow.log_prob(heavy)
             + self.hydrogen_flow.log_prob(hydrogens, self._context(heavy))
             - log_jacobian
             - log_volume(internal)
             + self.pose.log_prob(rotation, translation)
         )
+        return torch.where(torch.isfinite(log_jacobian), log_prob, -math.inf)
 
     def energy_of_generation(self, x: Tensor, context=None) -> Tensor:
         """``U_G = -log p_G`` (thesis eq. 41)."""
         return -self.log_prob(x)
 
-    def canonical(self, x: Tensor) -> Tensor:
-        """``x`` ``(B, 3N)`` with each rotor's hydrogens cycled so that the first one is
-        nearest its reference torsion; energies and label-invariant observables are
-        unchanged.
-        """
-        atoms = self.to_atoms(x).clone()
-        if len(self.rotors) == 0:
-            return x
+    def _rotor_shifts(self, atoms: Tensor) -> Tensor:
+        """``(B, R)``: for each rotor, which of its hydrogens (0, 1, 2 in rotor order) is
+        nearest the reference torsion."""
         first_atoms = self.zmatrix.order[3:]
+        shifts = []
         for rotor in self.rotors.tolist():
             row = int(np.flatnonzero(first_atoms == rotor[0])[0])
             j, k, l = (int(a) for a in self.zmatrix.references[row])
@@ -186,12 +191,38 @@ class InternalCoordinateGenerator(nn.Module):
                 [dihedral(atoms[:, l], atoms[:, k], atoms[:, j], atoms[:, h]) for h in rotor], -1
             )
             distance = torch.remainder(torsions - middle.to(torsions) + torch.pi, 2 * torch.pi)
-            shift = (distance - torch.pi).abs().argmin(-1)
+            shifts.append((distance - torch.pi).abs().argmin(-1))
+        return torch.stack(shifts, -1)
+
+    def canonical(self, x: Tensor) -> Tensor:
+        """``x`` ``(B, 3N)`` with each rotor's hydrogens cycled so that the first one is
+        nearest its reference torsion; energies and label-invariant observables are
+        unchanged.
+        """
+        if len(self.rotors) == 0:
+            return x
+        atoms = self.to_atoms(x).clone()
+        shifts = self._rotor_shifts(atoms)
+        for n, rotor in enumerate(self.rotors.tolist()):
             cycled = torch.stack(
                 [atoms[:, [rotor[(s + m) % 3] for m in range(3)]] for s in range(3)], dim=1
             )
-            atoms[:, rotor] = cycled[torch.arange(len(atoms)), shift]
+            atoms[:, rotor] = cycled[torch.arange(len(atoms)), shifts[:, n]]
         return atoms.reshape(x.shape)
+
+    def is_canonical(self, x: Tensor) -> Tensor:
+        """``(B,)`` bool: ``x`` ``(B, 3N)`` is its own canonical labelling.
+
+        The canonical labellings form a fundamental domain of the rotors' label cycles
+        (each configuration once). The generator's domain is slightly larger (a rotor
+        torsion within ±90°, since the nearest hydrogen can sit a few degrees beyond 60°
+        when the three are unevenly spaced), so importance weights are restricted to this
+        test: samples outside it get weight zero and the weights target the Boltzmann
+        distribution on the fundamental domain.
+        """
+        if len(self.rotors) == 0:
+            return torch.ones(x.shape[0], dtype=torch.bool, device=x.device)
+        return (self._rotor_shifts(self.to_atoms(x)) == 0).all(-1)
 
     def fit_to_data(self, x: Tensor) -> None:
         """Set torsion cuts, feature standardisation and the context scale from data ``(M, 3N)``."""

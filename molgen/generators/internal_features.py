@@ -6,9 +6,9 @@ torsions ``φ`` live on an interval ``(low, low + width)`` of the circle and bec
 (:mod:`molgen.generators.zmatrix`): the whole circle, cut where the data are sparsest
 (``free``); ±90° about the reference value (``sibling``); the half circle of the
 reference value's sign (``chiral``, which fixes the handedness of a tetrahedral
-centre); the whole circle, cut
-opposite the reference value (``rotor``). A configuration outside these intervals has
-density zero.
+centre); ±90° about the reference value (``rotor``: it holds the canonical labelling
+of a methyl group's hydrogens, see :mod:`molgen.generators.internal`). A configuration
+outside these intervals has density zero.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class FeatureMap(nn.Module):
             elif kind == "chiral":
                 low[n], width[n] = (0.0 if value > 0 else -math.pi), math.pi
             else:
-                low[n] = value - math.pi
+                low[n], width[n] = value - math.pi / 2.0, math.pi
         self.register_buffer("torsion_low", low)
         self.register_buffer("torsion_width", width)
         self.register_buffer("free", torch.as_tensor(torsion_kind == TORSION_KINDS.index("free")))

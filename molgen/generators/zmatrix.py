@@ -24,7 +24,8 @@ Torsions come in three kinds (:data:`TORSION_KINDS`):
     other bond (a methyl or ammonium rotor). The three are exchangeable, so
     configurations are relabelled (:meth:`~molgen.generators.internal.
     InternalCoordinateGenerator.canonical`) to make the first hydrogen the one nearest
-    its reference torsion, and the circle is cut opposite that value.
+    its reference torsion; the torsion is kept within ±90° of that value, which holds
+    every such canonical labelling.
 """
 
 from __future__ import annotations

@@ -89,7 +89,9 @@ def draw_samples(run: LoadedRun, seed: int, start: int, stop: int) -> dict[str, 
     alignment penalty when its last phase had one; dimensionless), ``energy`` (the
     physical :math:`U_B` without any alignment penalty: kJ/mol for molecules), ``log_w``
     (unnormalised log weights of the physical ensemble, :math:`-u_b - \log p_G - \log
-    Z_{align}` with the alignment's rigid-motion integral of DESIGN decision 3), ``modes``
+    Z_{align}` with the alignment's rigid-motion integral of DESIGN decision 3; ``-inf``
+    for a sample outside the generator's canonical labelling of methyl hydrogens, see
+    :mod:`molgen.generators.internal`), ``modes``
     (int labels, -1 if the system has none), one array per system observable under its
     name, and the aliases ``log_prob`` (= ``log_p_g``) and ``log_weight`` (= ``log_w``).
     """
@@ -107,6 +109,9 @@ def draw_samples(run: LoadedRun, seed: int, start: int, stop: int) -> dict[str, 
         coordinates = to_coordinates(run.system, x).to(run.energy.dtype)
         energy = target - alignment(coordinates).double()
         log_w = log_w - alignment.log_z_align(coordinates, run.energy.beta).double()
+    is_canonical = getattr(run.flow, "is_canonical", None)
+    if is_canonical is not None:
+        log_w = torch.where(is_canonical(x), log_w, -torch.inf)
     labels = mode_labels(run.system, x)
     arrays = {
         "x": x.cpu().numpy(),

@@ -16,6 +16,7 @@ import torch
 
 import systems
 from molgen.sampling import load_run, sample_run, write_trajectory_atomic
+from molgen.sampling.generator import draw_samples
 from molgen.training import config_from_mapping, train
 from tests.molgen.training.tiny import tiny_config
 
@@ -222,3 +223,28 @@ def test_aligned_run_reports_the_physical_energy_and_weights(tmp_path):
     np.testing.assert_allclose(
         arrays["log_w"], -arrays["u_b"] - arrays["log_p_g"] - log_z, rtol=1e-10
     )
+
+
+def test_samples_outside_the_canonical_labelling_get_zero_weight(tmp_path, monkeypatch):
+    """The sidecar's log weights are ``-inf`` exactly where ``flow.is_canonical`` is False."""
+    butane = systems.load("butane")
+    rng = np.random.default_rng(3)
+    data = butane.positions[None] + 0.003 * rng.normal(size=(128, butane.n_atoms, 3))
+    np.savez(tmp_path / "data.npz", x=data)
+    flow = {"preset": "molecule", "width": 8, "repeats": 1, "standardize": True}
+    flow |= {"hydrogens": "flow", "hydrogen_width": 8, "hydrogen_repeats": 1}
+    phase = {"name": "pretrain", "steps": 2, "batch_size": 16, "lr": 1e-4}
+    phase |= {
+        "align": {"mode": "rigid", "atoms": "heavy"},
+        "losses": {"kl_z_dd": 1.0},
+        "data": {"source": "file", "path": str(tmp_path / "data.npz")},
+    }
+    mapping = {"system": "butane", "flow": flow | {"coordinates": "internal"}, "phases": [phase]}
+    train(config_from_mapping(mapping), tmp_path / "run", progress=False)
+    run = load_run(tmp_path / "run")
+    plain = draw_samples(run, seed=0, start=0, stop=12)
+    assert np.all(np.isfinite(plain["log_w"]))
+    monkeypatch.setattr(run.flow, "is_canonical", lambda x: torch.arange(len(x)) % 2 == 0)
+    restricted = draw_samples(run, seed=0, start=0, stop=12)
+    np.testing.assert_array_equal(restricted["log_w"][::2], plain["log_w"][::2])
+    assert np.all(restricted["log_w"][1::2] == -np.inf)
