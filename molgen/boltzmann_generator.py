@@ -111,7 +111,12 @@ class Generator(nn.Module):
         return self
 
     def sample(self, n: int, seed: int | None = None) -> tuple[Tensor, Tensor]:
-        """``n`` samples (``(n, N, 3)`` nm for molecules, ``(n, D)`` otherwise) and ``log_prob``."""
+        """``n`` samples (``(n, N, 3)`` nm for molecules, ``(n, D)`` otherwise) and ``log_prob``.
+
+        Importance weights from an internal-coordinate generator count only samples with
+        ``flow.is_canonical`` (``molgen sample`` does this), see
+        :mod:`molgen.generators.internal`.
+        """
         generator = None if seed is None else torch.Generator().manual_seed(seed)
         x, log_prob = self.flow.sample(n, generator=generator)
         if self.is_molecule:
