@@ -28,14 +28,18 @@ class DeterministicHydrogens(nn.Module):
         hidden: width of the hidden layers.
 
     ``forward(x_heavy (B, 3 N_C)) -> offsets (B, N_H, 3)`` (nm, in each hydrogen's
-    local frame); :meth:`start_at` makes it predict the mean offsets of data. It
-    carries no density: a generator using it reports the density of the heavy atoms,
-    as the thesis does.
+    local frame); :meth:`start_at` makes it predict the mean offsets of data and
+    standardises its input on the data's heavy atoms (a fixed affine map: raw
+    coordinates vary by a few hundredths of a nm between conformations, too little for
+    the first layer to tell them apart at its initial scale). It carries no density: a
+    generator using it reports the density of the heavy atoms, as the thesis does.
     """
 
     def __init__(self, heavy_dim: int, n_hydrogens: int, hidden: int = 512):
         super().__init__()
         self.n_hydrogens = n_hydrogens
+        self.register_buffer("input_mean", torch.zeros(heavy_dim))
+        self.register_buffer("input_scale", torch.ones(heavy_dim))
         self.network = nn.Sequential(
             nn.Linear(heavy_dim, hidden),
             nn.CELU(),
@@ -47,13 +51,17 @@ class DeterministicHydrogens(nn.Module):
         nn.init.zeros_(self.network[-1].bias)
 
     def forward(self, x_heavy: torch.Tensor) -> torch.Tensor:
-        return self.network(x_heavy).reshape(-1, self.n_hydrogens, 3)
+        features = (x_heavy - self.input_mean) / self.input_scale
+        return self.network(features).reshape(-1, self.n_hydrogens, 3)
 
     @torch.no_grad()
-    def start_at(self, offsets: torch.Tensor) -> None:
-        """Predict the mean of ``offsets`` ``(M, N_H, 3)`` whatever the heavy atoms."""
+    def start_at(self, offsets: torch.Tensor, x_heavy: torch.Tensor) -> None:
+        """Predict the mean of ``offsets`` ``(M, N_H, 3)`` whatever the heavy atoms, and
+        standardise the input per coordinate on ``x_heavy`` ``(M, 3 N_C)`` nm."""
         nn.init.zeros_(self.network[-1].weight)
         self.network[-1].bias.copy_(offsets.mean(0).reshape(-1))
+        self.input_mean.copy_(x_heavy.mean(0))
+        self.input_scale.copy_(x_heavy.std(0).clamp_min(1e-3))
 
 
 class HydrogenFlow(nn.Module):
@@ -80,8 +88,9 @@ class HydrogenFlow(nn.Module):
         self.register_buffer("scale", torch.ones(dim))
 
     @torch.no_grad()
-    def start_at(self, offsets: torch.Tensor) -> None:
-        """Centre and scale each offset coordinate on data ``(M, N_H, 3)``."""
+    def start_at(self, offsets: torch.Tensor, x_heavy: torch.Tensor) -> None:
+        """Centre and scale each offset coordinate on data ``(M, N_H, 3)`` (the condition
+        ``x_heavy`` ``(M, 3 N_C)`` enters the coupling conditioners unscaled)."""
         flat = offsets.reshape(offsets.shape[0], -1)
         self.mean.copy_(flat.mean(0))
         self.scale.copy_(flat.std(0).clamp_min(1e-3))

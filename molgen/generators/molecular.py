@@ -206,5 +206,6 @@ def build_generator(
     generator = molecular_generator(
         system, Flow(transform, heavy.shape[1]), hydrogen_stage, hydrogen_width, hydrogen_repeats
     )
-    generator.hydrogen_stage.start_at(generator.split(data.reshape(len(data), -1))[1])
+    heavy_atoms, offsets = generator.split(data.reshape(len(data), -1))
+    generator.hydrogen_stage.start_at(offsets, heavy_atoms)
     return generator

@@ -9,7 +9,8 @@ Calling convention (every loss)::
   ``(B,)`` (dimensionless). Losses that only use data (``kl_z_dd``, ``sinkhorn_dd``)
   ignore it; pass ``None``.
 * ``batch``:
-  - data-dependent losses (``kl_z_dd``, ``sinkhorn_dd``): data ``(n, D)`` from :math:`p_B`;
+  - data-dependent losses (``kl_z_dd``, ``sinkhorn_dd``, ``hydrogen_energy``): data
+    ``(n, D)`` from :math:`p_B`;
   - forward-pass losses (``kl_x``, ``kl_x_reweighted``, ``renyi_half``, ``sinkhorn_df``,
     and ``pl2_cb``, which keeps a cache): the number of points ``n`` to generate;
   - inverse-pass losses (``kl_z_df``, ``pl2_gg``, ``pl2_bb``, ``pl2_gb``, ``l2_plus``):
@@ -31,7 +32,7 @@ the functions. Stateful pieces live in option objects: ``UnderSampledCache`` for
 
 from molgen.losses.batch import detached_points, log_ratio
 from molgen.losses.cache import UnderSampledCache, pl2_cb
-from molgen.losses.hydrogens import hydrogen_kl
+from molgen.losses.hydrogens import hydrogen_energy, hydrogen_kl
 from molgen.losses.kl import kl_x, kl_z_dd, kl_z_df
 from molgen.losses.pairs import masked_pair_loss, pl2_bb, pl2_gb, pl2_gg
 from molgen.losses.registry import DATA_DEPENDENT, LOSSES, get_loss
@@ -52,6 +53,7 @@ from molgen.losses.variance import l2_plus
 from molgen.losses.weights import WEIGHT_SCHEMES, batch_weights
 
 __all__ = [
+    "hydrogen_energy",
     "hydrogen_kl",
     "AdaptiveModeWeights",
     "DATA_DEPENDENT",

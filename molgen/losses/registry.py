@@ -10,7 +10,7 @@ import torch
 
 from forcefields.errors import ConfigError, UnknownNameError
 from molgen.losses.cache import pl2_cb
-from molgen.losses.hydrogens import hydrogen_kl
+from molgen.losses.hydrogens import hydrogen_energy, hydrogen_kl
 from molgen.losses.kl import kl_x, kl_z_dd, kl_z_df
 from molgen.losses.pairs import pl2_bb, pl2_gb, pl2_gg
 from molgen.losses.renyi import renyi_half
@@ -34,9 +34,10 @@ LOSSES: dict[str, Callable[..., torch.Tensor]] = {
     "sinkhorn_dd": sinkhorn_dd,
     "sinkhorn_df": sinkhorn_df,
     "hydrogen_kl": hydrogen_kl,
+    "hydrogen_energy": hydrogen_energy,
 }
 
-DATA_DEPENDENT = frozenset({"kl_z_dd", "sinkhorn_dd"})
+DATA_DEPENDENT = frozenset({"kl_z_dd", "sinkhorn_dd", "hydrogen_energy"})
 
 
 def get_loss(name: str, **options) -> Callable[..., torch.Tensor]:

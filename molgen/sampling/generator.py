@@ -94,6 +94,10 @@ def draw_samples(run: LoadedRun, seed: int, start: int, stop: int) -> dict[str, 
     :mod:`molgen.generators.internal`), ``modes``
     (int labels, -1 if the system has none), one array per system observable under its
     name, and the aliases ``log_prob`` (= ``log_p_g``) and ``log_weight`` (= ``log_w``).
+    With deterministic hydrogens ``log_p_g`` is the heavy atoms' density, so ``log_w``
+    weights the heavy atoms towards :math:`\exp(-\beta U(x_C, G^H(x_C)))`, which is
+    the thesis's :math:`\bar p` (App. A.2, eq 84) when ``G^H`` places the hydrogens at
+    their minimum, not the physical ensemble.
     """
     device = next(run.flow.parameters()).device
     z = latent_points(seed, start, stop, run.flow.latent_dim, next(run.flow.parameters()).dtype).to(

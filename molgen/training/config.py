@@ -52,7 +52,8 @@ class FlowConfig:
         hydrogens: molecules only: ``null`` (one flow over all atoms), ``deterministic``
             (flow over heavy atoms, feed-forward hydrogen placement, thesis §3.3) or
             ``flow`` (conditional hydrogen flow, exact density over all atoms, §9.2).
-            Train the hydrogen stage with the ``hydrogen_kl`` loss.
+            Train the hydrogen stage with the ``hydrogen_kl`` loss (generated heavy atoms)
+            or, deterministic stage only, ``hydrogen_energy`` (heavy atoms of data).
         hydrogen_width, hydrogen_repeats: size of the hydrogen stage (hidden width; the
             conditional flow's 4-block repeats).
         coordinates: molecules with ``hydrogens: flow`` only: ``cartesian`` (coupling
@@ -95,7 +96,8 @@ class ScheduleConfig:
 
 @dataclass
 class DataConfig:
-    """Where data-dependent losses (``kl_z_dd``, ``sinkhorn_dd``) get their points.
+    """Where data-dependent losses (``kl_z_dd``, ``sinkhorn_dd``, ``hydrogen_energy``) get
+    their points.
 
     Attributes:
         source: ``exact`` (exact samples of a double well at the phase temperature) or
@@ -108,6 +110,12 @@ class DataConfig:
             (a positive integer), so a rare mode the data under-represents for training is
             seen more often; unnamed modes count once. Importance weights of the trained
             generator's samples correct the populations it then over-represents.
+        resample_pose: molecules: redraw each frame's rigid-body pose from the density of
+            the phase's ``rigid`` alignment penalty
+            (:func:`systems.reference.rigid_resampling.resample_rigid`), so the frames are
+            exact samples of the aligned target ``exp(-beta (U + U_align))`` that a
+            Cartesian generator is trained towards. Needs the phase's ``align`` in
+            ``rigid`` mode.
     """
 
     source: str = "exact"
@@ -116,6 +124,7 @@ class DataConfig:
     key: str = "x"
     topology: str | None = None
     mode_weights: dict[str, int] = field(default_factory=dict)
+    resample_pose: bool = False
 
 
 @dataclass
@@ -286,6 +295,11 @@ def _check(config: TrainConfig) -> None:
     names = set()
     for index, phase in enumerate(config.phases):
         path = f"phases[{index}]"
+        _require(
+            "hydrogen_energy" not in phase.losses or config.flow.hydrogens == "deterministic",
+            f"{path}.losses.hydrogen_energy",
+            f"needs flow.hydrogens: deterministic, got {config.flow.hydrogens or 'null'}",
+        )
         _require(phase.name not in names, f"{path}.name", f"duplicate phase name {phase.name!r}")
         _require(
             phase.name.replace("_", "").replace("-", "").isalnum(),
@@ -365,6 +379,12 @@ def _check_phase(phase: PhaseConfig, path: str) -> None:
         _require(phase.data is not None, f"{path}.data", "data-dependent losses need a data source")
     if phase.data is not None:
         _check_data(phase.data, f"{path}.data")
+        _require(
+            not phase.data.resample_pose
+            or (phase.align is not None and phase.align.get("mode") == "rigid"),
+            f"{path}.data.resample_pose",
+            "needs the phase's align in rigid mode",
+        )
 
 
 def _check_schedule(schedule: ScheduleConfig, path: str) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -39,13 +41,17 @@ def load_data(
     temperature_factor: float,
     seed: int,
     path: str = "data",
+    align: Mapping[str, Any] | None = None,
 ) -> torch.Tensor:
     """The data points ``(M, D)`` (float64, CPU) a phase's data-dependent losses use.
 
     ``exact``: ``data.size`` exact samples of a double-well system at the phase
     temperature, drawn with a generator seeded by ``seed``. ``file``: a ``.npz`` array
     ``data.key`` or a trajectory mdtraj reads, flattened to ``(M, D)``. With
-    ``data.mode_weights`` the points of each named mode are repeated that many times.
+    ``data.mode_weights`` the points of each named mode are repeated that many times;
+    with ``data.resample_pose`` each point's pose is then redrawn (seeded by ``seed``)
+    from the density of the ``rigid`` alignment penalty ``align`` at the phase
+    temperature.
     """
     if data.source == "exact":
         points = _exact_samples(system, data.size, temperature_factor, seed, path)
@@ -60,6 +66,8 @@ def load_data(
         raise InputFileError(f"{path}: data contain non-finite values")
     if data.mode_weights:
         points = _repeat_modes(system, points, data.mode_weights, f"{path}.mode_weights")
+    if data.resample_pose:
+        points = _resample_pose(system, points, align, temperature_factor, seed, path)
     return points
 
 
@@ -77,6 +85,25 @@ def _repeat_modes(
     for name, count in weights.items():
         counts[names.index(name)] = count
     return points.repeat_interleave(counts[labels].to(points.device), dim=0)
+
+
+def _resample_pose(
+    system: System,
+    points: torch.Tensor,
+    align: Mapping[str, Any] | None,
+    temperature_factor: float,
+    seed: int,
+    path: str,
+) -> torch.Tensor:
+    """``points`` ``(M, D)`` with poses drawn from the ``rigid`` penalty ``align``'s density."""
+    from systems.reference.rigid_resampling import resample_rigid
+
+    if system.kind != "molecule" or align is None or align.get("mode") != "rigid":
+        raise ConfigError(f"{path}.resample_pose: needs a molecule and a rigid alignment penalty")
+    frames = points.reshape(points.shape[0], system.n_atoms, 3)
+    temperature = system.temperature * temperature_factor
+    moved = resample_rigid(system, frames, align, seed=seed, temperature=temperature)
+    return moved.reshape(points.shape[0], -1)
 
 
 def _exact_samples(

@@ -81,7 +81,8 @@ def fit_standardization(flow: Flow, data: torch.Tensor) -> None:
     """Set the standardisation layer to the per-feature mean and std of ``data`` ``(M, D)``.
 
     For a molecular generator the heavy-atom flow is standardised on the heavy atoms
-    and the hydrogen stage starts at the data's mean hydrogen offsets.
+    and the hydrogen stage starts at the data's mean hydrogen offsets (see the stages'
+    ``start_at``).
     """
     if hasattr(flow, "fit_to_data"):
         flow.fit_to_data(data.to(flow.context_mean))
@@ -89,7 +90,7 @@ def fit_standardization(flow: Flow, data: torch.Tensor) -> None:
     if hasattr(flow, "heavy_flow"):
         heavy, offsets = flow.split(data.to(next(flow.parameters())))
         fit_standardization(flow.heavy_flow, heavy)
-        flow.hydrogen_stage.start_at(offsets)
+        flow.hydrogen_stage.start_at(offsets, heavy)
         return
     layer = standardization_layer(flow)
     if layer is None:

@@ -231,7 +231,12 @@ class _Trainer:
         phase = self.config.phases[phase_index]
         seed = derive_seed(self.config.seed, "data", phase_index)
         points = load_data(
-            self.system, phase.data, phase.temperature_factor, seed, f"phases[{phase_index}].data"
+            self.system,
+            phase.data,
+            phase.temperature_factor,
+            seed,
+            f"phases[{phase_index}].data",
+            phase.align,
         )
         points = points.to(device=self.device, dtype=self.dtype)
         canonical = getattr(self.flow, "canonical", None)

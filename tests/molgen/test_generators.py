@@ -83,19 +83,6 @@ def test_unknown_stage(dialanine):
         build_generator(dialanine, _data(dialanine), "magic")
 
 
-def test_deterministic_hydrogens_learn_to_lower_the_energy():
-    from molgen.generators.hydrogen_training import fit_deterministic_hydrogens
-
-    butane = systems.load("butane")
-    data = _data(butane, n=256).float()
-    generator = build_generator(butane, data, "deterministic", width=16, repeats=1)
-    energy = butane.energy(dtype=torch.float32, clip="default")
-    history = fit_deterministic_hydrogens(generator, energy, data, steps=150, progress=False)
-    # Mean-offset hydrogens on noisy heavy atoms start strained; 150 Adam steps
-    # must lower the mean energy by more than its batch-to-batch noise (~1 kJ/mol).
-    assert np.mean(history[-10:]) < np.mean(history[:10]) - 3.0
-
-
 def test_local_frames_round_trip_and_keep_bond_lengths(dialanine):
     generator = build_generator(
         dialanine,

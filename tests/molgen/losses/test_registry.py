@@ -25,8 +25,9 @@ THESIS_NAMES = [
 
 
 def test_every_thesis_loss_is_registered_and_importable():
-    # hydrogen_kl trains a molecular generator's hydrogen stage (thesis §3.3, §9.2).
-    assert sorted(LOSSES) == sorted([*THESIS_NAMES, "hydrogen_kl"])
+    # hydrogen_kl and hydrogen_energy train a molecular generator's hydrogen stage
+    # (thesis §3.3, §9.2).
+    assert sorted(LOSSES) == sorted([*THESIS_NAMES, "hydrogen_kl", "hydrogen_energy"])
     for name in THESIS_NAMES:
         assert getattr(losses, name) is LOSSES[name]
         assert "eq" in LOSSES[name].__doc__.lower()
