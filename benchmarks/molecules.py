@@ -52,12 +52,28 @@ def _cli(argv: list[str]) -> None:
         raise SystemExit(f"molgen {' '.join(argv)} failed (exit {status})")
 
 
-def run_config(config_path: Path, reference: Path, out: Path, samples: int, seed: int) -> dict:
-    """Train, sample and evaluate one config; returns its summary row."""
-    name = config_path.stem
+def run_config(
+    config_path: Path,
+    reference: Path,
+    out: Path,
+    samples: int,
+    seed: int,
+    train_seed: int | None = None,
+    a2: dict | None = None,
+) -> dict:
+    """Train, sample and evaluate one config; returns its summary row.
+
+    ``train_seed`` replaces the config's training seed; the run is then named
+    ``<config>_seed<train_seed>``, so several seeds of one config sit side by side.
+    ``a2`` (the JSON of ``benchmarks.hydrogen_minimised_reference``): a config with
+    deterministic hydrogens is also compared with it (:mod:`benchmarks.deterministic_hydrogens`).
+    """
+    name = config_path.stem if train_seed is None else f"{config_path.stem}_seed{train_seed}"
     work = out / name
     work.mkdir(parents=True, exist_ok=True)
     config = _with_reference(yaml.safe_load(config_path.read_text()), reference.resolve())
+    if train_seed is not None:
+        config["seed"] = train_seed
     config_file = work / "train.yaml"
     config_file.write_text(yaml.safe_dump(config, sort_keys=False))
     run = work / "train"
@@ -87,7 +103,34 @@ def run_config(config_path: Path, reference: Path, out: Path, samples: int, seed
         )
     report = json.loads((evaluation / "report.json").read_text())
     seconds = json.loads(timing.read_text())["seconds"] if timing.exists() else None
-    return summary_row(name, config, report, work / "samples.dcd.npz", seconds)
+    row = summary_row(name, config, report, work / "samples.dcd.npz", seconds)
+    if a2 is not None and row["hydrogens"] == "deterministic":
+        row["a2"] = {key: a2[key] for key in ("frames", "kish_ess", "populations")}
+        row["a2_comparison"] = _a2_comparison(work, config, a2)
+    return row
+
+
+def _a2_comparison(work: Path, config: dict, a2: dict) -> dict:
+    """The samples of ``work`` against the A.2 estimate; minimised weights cached on disk."""
+    import mdtraj
+
+    import systems
+    from benchmarks.deterministic_hydrogens import a2_comparison, minimised_log_weights
+
+    arrays = np.load(work / "samples.dcd.npz", allow_pickle=False)
+    cache = work / "minimised_log_weights.npz"
+    if not cache.exists():
+        frames = mdtraj.load(str(work / "samples.dcd"), top=str(work / "samples.pdb")).xyz
+        system = systems.load(config["system"])
+        log_w = minimised_log_weights(system, frames, arrays["log_weight"], arrays["energy"])
+        np.savez(work / "minimised_log_weights.tmp.npz", log_weight=log_w)
+        (work / "minimised_log_weights.tmp.npz").rename(cache)
+    log_weights = {
+        "reweighted": arrays["log_weight"],
+        "minimised": np.load(cache, allow_pickle=False)["log_weight"],
+    }
+    mode_names = [str(m) for m in arrays["mode_names"]]
+    return a2_comparison(arrays["modes"], mode_names, log_weights, a2)
 
 
 def summary_row(name: str, config: dict, report: dict, sidecar: Path, seconds) -> dict:
@@ -151,6 +194,10 @@ def _table(rows: list[dict]) -> str:
         for mode, fraction in row["raw_populations"].items():
             lines.append(f"| {mode} | {fraction:.4f} | {_population_cell(row, mode)} |")
         lines.append("")
+        if "a2_comparison" in row:
+            from benchmarks.deterministic_hydrogens import a2_table
+
+            lines += a2_table(row["a2_comparison"], row["a2"])
     return "\n".join(lines) + "\n"
 
 
@@ -160,13 +207,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reference", type=Path, required=True, help="molgen reference output")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--samples", type=int, default=10_000)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="sampling seed")
+    parser.add_argument(
+        "--train-seeds",
+        type=int,
+        nargs="+",
+        help="train each config once per seed (default: the config's own seed)",
+    )
+    parser.add_argument(
+        "--hydrogen-minimised-reference",
+        type=Path,
+        help="JSON of benchmarks.hydrogen_minimised_reference: compare configs with "
+        "deterministic hydrogens with its App. A.2 populations too",
+    )
     args = parser.parse_args(argv)
     if not (args.reference / "stats.json").is_file():
         parser.error(f"--reference {args.reference}: no stats.json (run molgen reference first)")
+    a2 = None
+    if args.hydrogen_minimised_reference is not None:
+        if not args.hydrogen_minimised_reference.is_file():
+            parser.error(
+                f"--hydrogen-minimised-reference {args.hydrogen_minimised_reference}: no file"
+            )
+        a2 = json.loads(args.hydrogen_minimised_reference.read_text())
     rows = [
-        run_config(config, args.reference, args.out, args.samples, args.seed)
+        run_config(config, args.reference, args.out, args.samples, args.seed, train_seed, a2)
         for config in args.configs
+        for train_seed in args.train_seeds or [None]
     ]
     command = "python -m benchmarks.molecules " + " ".join(sys.argv[1:] if argv is None else argv)
     write_json_atomic(args.out / "summary.json", {"command": command, "rows": rows})
