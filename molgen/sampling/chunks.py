@@ -94,7 +94,9 @@ def sample_run(
     if molecule:
         xyz = arrays.pop("x").reshape(n, run.system.n_atoms, 3)
         files += write_trajectory_atomic(out, xyz, run.system.topology)
-    save_npz_atomic(sidecar, {**arrays, "mode_names": np.array(run.system.mode_names, dtype=str)})
+    names = {"mode_names": np.array(run.system.mode_names, dtype=str)}
+    names["system"] = np.array(run.config.system, dtype=str)
+    save_npz_atomic(sidecar, {**arrays, **names})
     files.append(sidecar)
     shutil.rmtree(parts)
     return SampleOutput(files, sidecar, run.checkpoint, reused)

@@ -75,6 +75,7 @@ def test_per_sample_arrays_are_consistent(toy_run, tmp_path):
     assert np.array_equal(arrays["modes"], (arrays["x"][:, 0] > 0).astype(np.int64))
     assert np.array_equal(arrays["x0"], arrays["x"][:, 0].astype(np.float64))
     assert list(arrays["mode_names"]) == ["major", "minor"]
+    assert str(arrays["system"]) == "double_well_medium"
     run = load_run(toy_run)
     with torch.no_grad():
         inverse = run.flow.log_prob(x).double().numpy()
