@@ -39,14 +39,10 @@ def minimised_log_weights(
         frames: ``(M, N, 3)`` nm generated samples (heavy atoms and ``G^H``'s hydrogens).
         log_weight, energy: their sidecar arrays ``(M,)`` (``energy`` physical, kJ/mol).
     """
-    from systems.reference.hydrogen_minimisation import minimise_hydrogens
-    from systems.reference.hydrogen_minimised_modes import MAX_ITERATIONS
+    from systems.reference.hydrogen_minimised_modes import minimised_hydrogens
 
-    potential = system.energy(dtype=torch.float64)
-    x = torch.as_tensor(np.asarray(frames), dtype=torch.float64)
-    minimised = minimise_hydrogens(potential, x, system.hydrogens, max_iterations=MAX_ITERATIONS)
     with torch.no_grad():
-        minimum = potential(minimised).numpy()
+        minimum = system.energy(dtype=torch.float64)(minimised_hydrogens(system, frames)).numpy()
     return np.asarray(log_weight) + system.beta * (np.asarray(energy) - minimum)
 
 

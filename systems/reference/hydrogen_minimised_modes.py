@@ -58,6 +58,7 @@ __all__ = [
     "KERNELS",
     "hydrogen_minimised_log_weights",
     "hydrogen_minimised_populations",
+    "minimised_hydrogens",
     "weighted_populations",
     "kish_effective_size",
 ]
@@ -72,6 +73,40 @@ MAX_RESIDUAL_FORCE = 1.0
 
 MIN_EFFECTIVE_SIZE = 50.0
 """Below this Kish effective sample size the populations' error bars are not trusted."""
+
+
+def minimised_hydrogens(system, frames, batch_size: int = 1024, **minimise_options):
+    """``frames`` ``(M, N, 3)`` nm (float64) with each frame's hydrogens minimised from their
+    own positions, heavy atoms fixed: ``x^H*`` of eq 84.
+
+    Arguments:
+        system: a molecular :class:`systems.System` (exact energy, no clipping).
+        frames: ``(M, N, 3)`` nm.
+        batch_size, minimise_options: passed to :func:`minimise_hydrogens`
+            (``max_iterations`` defaults to :data:`MAX_ITERATIONS`).
+
+    Warns (``RuntimeWarning``) when a hydrogen force above :data:`MAX_RESIDUAL_FORCE`
+    remains.
+    """
+    energy = system.energy(dtype=torch.float64)
+    x = torch.as_tensor(np.asarray(frames), dtype=torch.float64)
+    energy.check_coordinates(x)
+    hydrogens = torch.as_tensor(system.hydrogens, dtype=torch.long)
+    options = {"max_iterations": MAX_ITERATIONS, **minimise_options}
+    centre = minimise_hydrogens(energy, x, hydrogens, batch_size=batch_size, **options)
+    _warn_unconverged(energy, centre, hydrogens)
+    return centre
+
+
+def _warn_unconverged(energy, centre: torch.Tensor, hydrogens: torch.Tensor) -> None:
+    residual = float(energy.forces(centre)[:, hydrogens].abs().max())
+    if residual > MAX_RESIDUAL_FORCE:
+        warnings.warn(
+            f"hydrogen forces up to {residual:.3g} kJ/mol/nm after minimisation "
+            "(not converged: raise max_iterations)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
 
 
 def hydrogen_minimised_log_weights(
@@ -111,19 +146,11 @@ def hydrogen_minimised_log_weights(
     energy.check_coordinates(x)
     hydrogens = torch.as_tensor(system.hydrogens, dtype=torch.long)
     if minimised is None:
-        options = {"max_iterations": MAX_ITERATIONS, **minimise_options}
-        centre = minimise_hydrogens(energy, x, hydrogens, batch_size=batch_size, **options)
+        centre = minimised_hydrogens(system, x, batch_size, **minimise_options)
     else:
         centre = torch.as_tensor(np.asarray(minimised), dtype=torch.float64)
         energy.check_coordinates(centre)
-    residual = float(energy.forces(centre)[:, hydrogens].abs().max())
-    if residual > MAX_RESIDUAL_FORCE:
-        warnings.warn(
-            f"A.2 weights: hydrogen forces up to {residual:.3g} kJ/mol/nm after minimisation "
-            "(not converged: raise max_iterations)",
-            RuntimeWarning,
-            stacklevel=2,
-        )
+        _warn_unconverged(energy, centre, hydrogens)
     with torch.no_grad():
         log_ratio = beta * (energy(x) - energy(centre))
     if kernel == "isotropic":
