@@ -62,26 +62,23 @@ def chain_subsample(chains: np.ndarray, frames: int) -> np.ndarray:
 
 
 def _estimate(reference: Path, frames: int, batch_size: int) -> dict:
-    import mdtraj
-
     import systems
     from systems.reference.hydrogen_minimised_modes import (
         hydrogen_minimised_log_weights,
         kish_effective_size,
         weighted_populations,
     )
+    from systems.trajectories import read_frames
 
     stats = json.loads((reference / "stats.json").read_text())
     system = systems.load(stats["system"], temperature=stats["temperature"])
     with np.load(reference / "frames.npz", allow_pickle=False) as arrays:
         chains = arrays["chain"]
     indices = chain_subsample(chains, frames)
-    trajectory = mdtraj.load(str(reference / "trajectory.dcd"), top=str(reference / "topology.pdb"))
-    if trajectory.n_frames != len(chains):
-        raise ValueError(
-            f"{reference}: {trajectory.n_frames} frames but {len(chains)} chain labels"
-        )
-    x = trajectory.xyz[indices].astype(np.float64)
+    trajectory = read_frames(reference / "trajectory.dcd", reference / "topology.pdb")
+    if len(trajectory) != len(chains):
+        raise ValueError(f"{reference}: {len(trajectory)} frames but {len(chains)} chain labels")
+    x = trajectory[indices]
     n_chains = len(np.unique(chains))
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from forcefields.atomic_files import write_json_atomic, write_text_atomic
+from forcefields.atomic_files import save_npz_atomic, write_json_atomic, write_text_atomic
 
 __all__ = ["main", "run_config", "summary_row"]
 
@@ -103,28 +103,28 @@ def run_config(
         )
     report = json.loads((evaluation / "report.json").read_text())
     seconds = json.loads(timing.read_text())["seconds"] if timing.exists() else None
-    row = summary_row(name, config, report, work / "samples.dcd.npz", seconds)
+    with np.load(work / "samples.dcd.npz", allow_pickle=False) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    row = summary_row(name, config, report, arrays, seconds)
     if a2 is not None and row["hydrogens"] == "deterministic":
         row["a2"] = {key: a2[key] for key in ("frames", "kish_ess", "populations")}
-        row["a2_comparison"] = _a2_comparison(work, config, a2)
+        row["a2_comparison"] = _a2_comparison(work, config, arrays, a2)
     return row
 
 
-def _a2_comparison(work: Path, config: dict, a2: dict) -> dict:
-    """The samples of ``work`` against the A.2 estimate; minimised weights cached on disk."""
-    import mdtraj
-
+def _a2_comparison(work: Path, config: dict, arrays: dict, a2: dict) -> dict:
+    """The samples of ``work`` (sidecar ``arrays``) against the A.2 estimate; minimised
+    weights cached on disk."""
     import systems
     from benchmarks.deterministic_hydrogens import a2_comparison, minimised_log_weights
+    from systems.trajectories import read_frames
 
-    arrays = np.load(work / "samples.dcd.npz", allow_pickle=False)
     cache = work / "minimised_log_weights.npz"
     if not cache.exists():
-        frames = mdtraj.load(str(work / "samples.dcd"), top=str(work / "samples.pdb")).xyz
+        frames = read_frames(work / "samples.dcd", work / "samples.pdb")
         system = systems.load(config["system"])
         log_w = minimised_log_weights(system, frames, arrays["log_weight"], arrays["energy"])
-        np.savez(work / "minimised_log_weights.tmp.npz", log_weight=log_w)
-        (work / "minimised_log_weights.tmp.npz").rename(cache)
+        save_npz_atomic(cache, {"log_weight": log_w})
     log_weights = {
         "reweighted": arrays["log_weight"],
         "minimised": np.load(cache, allow_pickle=False)["log_weight"],
@@ -133,9 +133,9 @@ def _a2_comparison(work: Path, config: dict, a2: dict) -> dict:
     return a2_comparison(arrays["modes"], mode_names, log_weights, a2)
 
 
-def summary_row(name: str, config: dict, report: dict, sidecar: Path, seconds) -> dict:
-    """The numbers of one config: ESS, populations against the reference, D fraction."""
-    arrays = np.load(sidecar, allow_pickle=False)
+def summary_row(name: str, config: dict, report: dict, arrays: dict, seconds) -> dict:
+    """The numbers of one config (``arrays``: its samples' sidecar): ESS, populations
+    against the reference, D fraction."""
     modes = arrays["modes"]
     mode_names = [str(m) for m in arrays["mode_names"]]
     raw = {mode: float(np.mean(modes == i)) for i, mode in enumerate(mode_names)}
