@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import mdtraj
 import numpy as np
@@ -177,12 +178,16 @@ def test_molecule_run_samples_to_trajectory_and_sidecar(tmp_path):
     assert arrays["dihedral"].shape == (40,)
 
 
-def test_aligned_run_reports_the_physical_energy_and_weights(tmp_path):
+RIGID = {"mode": "rigid", "atoms": "heavy"}
+
+
+def _train_internal_butane(folder: Path, seed: int) -> Path:
+    """A two-step internal-coordinate butane run (flow hydrogens, ``RIGID`` alignment) on
+    noisy copies of the minimum; returns the run directory."""
     butane = systems.load("butane")
-    rng = np.random.default_rng(2)
+    rng = np.random.default_rng(seed)
     data = butane.positions[None] + 0.003 * rng.normal(size=(128, butane.n_atoms, 3))
-    np.savez(tmp_path / "data.npz", x=data)
-    align = {"mode": "rigid", "atoms": "heavy"}
+    np.savez(folder / "data.npz", x=data)
     mapping = {
         "system": "butane",
         "flow": {
@@ -203,19 +208,25 @@ def test_aligned_run_reports_the_physical_energy_and_weights(tmp_path):
                 "batch_size": 16,
                 "lr": 1e-4,
                 "losses": {"kl_z_dd": 1.0},
-                "align": align,
-                "data": {"source": "file", "path": str(tmp_path / "data.npz")},
+                "align": RIGID,
+                "data": {"source": "file", "path": str(folder / "data.npz")},
             }
         ],
     }
-    train(config_from_mapping(mapping), tmp_path / "run", progress=False)
-    result = sample_run(tmp_path / "run", 24, tmp_path / "s.dcd", batch=8, seed=0, progress=False)
+    train(config_from_mapping(mapping), folder / "run", progress=False)
+    return folder / "run"
+
+
+def test_aligned_run_reports_the_physical_energy_and_weights(tmp_path):
+    butane = systems.load("butane")
+    run = _train_internal_butane(tmp_path, seed=2)
+    result = sample_run(run, 24, tmp_path / "s.dcd", batch=8, seed=0, progress=False)
     arrays = _arrays(result.arrays)
     frames = torch.from_numpy(
         mdtraj.load(str(tmp_path / "s.dcd"), top=str(tmp_path / "s.pdb")).xyz.astype(np.float64)
     )
     physical = butane.energy()(frames).numpy()
-    aligned_energy = butane.energy(dtype=torch.float64, align=align)
+    aligned_energy = butane.energy(dtype=torch.float64, align=RIGID)
     penalty = aligned_energy.alignment(frames).numpy()
     # float32 Angstrom storage of the frames limits agreement to ~1e-3 relative.
     np.testing.assert_allclose(arrays["energy"], physical, rtol=1e-3)
@@ -228,21 +239,7 @@ def test_aligned_run_reports_the_physical_energy_and_weights(tmp_path):
 
 def test_samples_outside_the_canonical_labelling_get_zero_weight(tmp_path, monkeypatch):
     """The sidecar's log weights are ``-inf`` exactly where ``flow.is_canonical`` is False."""
-    butane = systems.load("butane")
-    rng = np.random.default_rng(3)
-    data = butane.positions[None] + 0.003 * rng.normal(size=(128, butane.n_atoms, 3))
-    np.savez(tmp_path / "data.npz", x=data)
-    flow = {"preset": "molecule", "width": 8, "repeats": 1, "standardize": True}
-    flow |= {"hydrogens": "flow", "hydrogen_width": 8, "hydrogen_repeats": 1}
-    phase = {"name": "pretrain", "steps": 2, "batch_size": 16, "lr": 1e-4}
-    phase |= {
-        "align": {"mode": "rigid", "atoms": "heavy"},
-        "losses": {"kl_z_dd": 1.0},
-        "data": {"source": "file", "path": str(tmp_path / "data.npz")},
-    }
-    mapping = {"system": "butane", "flow": flow | {"coordinates": "internal"}, "phases": [phase]}
-    train(config_from_mapping(mapping), tmp_path / "run", progress=False)
-    run = load_run(tmp_path / "run")
+    run = load_run(_train_internal_butane(tmp_path, seed=3))
     plain = draw_samples(run, seed=0, start=0, stop=12)
     assert np.all(np.isfinite(plain["log_w"]))
     monkeypatch.setattr(run.flow, "is_canonical", lambda x: torch.arange(len(x)) % 2 == 0)
