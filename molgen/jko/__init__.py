@@ -26,6 +26,7 @@ from .porous_oracles import (
     porous_fokker_planck_steady_state,
 )
 from .quadratic_residual import QuadraticResidual
+from .quantile_jko import mass_above, normal_quantiles, quantile_free_energy, quantile_jko_steps
 from .step import StepSettings, jko_loss, train_step
 from .stochastic_logdet import StochasticLogDet
 from .variational_entropy import VariationalEntropy
@@ -65,11 +66,15 @@ __all__ = [
     "invert_gradient_map",
     "jko_loss",
     "kde_log_density",
+    "mass_above",
     "mmd",
+    "normal_quantiles",
     "ou_marginal",
     "porous_fokker_planck_steady_state",
     "porous_medium",
     "potential_gradient",
+    "quantile_free_energy",
+    "quantile_jko_steps",
     "symkl_from_log_densities",
     "train_step",
 ]
