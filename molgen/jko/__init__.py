@@ -17,7 +17,14 @@ from .icnn import FICNN
 from .identity import fit_identity
 from .internal_energy import InternalEnergy, entropy, porous_medium
 from .inversion import invert_gradient_map
-from .metrics import energy_distance, gaussian_symkl, kde_log_density, mmd, symkl_from_log_densities
+from .metrics import (
+    energy_distance,
+    fitted_gaussian_symkl_expected,
+    gaussian_symkl,
+    kde_log_density,
+    mmd,
+    symkl_from_log_densities,
+)
 from .ou_oracles import QuadraticPotential, discrete_jko_ou, ou_marginal
 from .porous_oracles import (
     AGGREGATION_STEADY_ENERGY,
@@ -59,6 +66,7 @@ __all__ = [
     "euler_maruyama",
     "fit_identity",
     "fokker_planck_1d",
+    "fitted_gaussian_symkl_expected",
     "gaussian_symkl",
     "gradient",
     "hessian",

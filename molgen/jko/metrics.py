@@ -9,6 +9,7 @@ from torch import Tensor
 
 __all__ = [
     "gaussian_symkl",
+    "fitted_gaussian_symkl_expected",
     "symkl_from_log_densities",
     "kde_log_density",
     "energy_distance",
@@ -26,6 +27,19 @@ def gaussian_symkl(mean0: Tensor, cov0: Tensor, mean1: Tensor, cov1: Tensor) -> 
     delta = mean1 - mean0
     traces = torch.trace(inv1 @ cov0) + torch.trace(inv0 @ cov1)
     return float(0.5 * (traces + delta @ (inv0 + inv1) @ delta) - len(mean0))
+
+
+def fitted_gaussian_symkl_expected(dim: int, samples: int) -> tuple[float, float]:
+    r"""Mean and standard deviation of the SymKL between a Gaussian and its own fit.
+
+    Fitting mean and covariance to ``samples`` exact draws of a ``dim``-dimensional
+    Gaussian leaves a SymKL to it of :math:`\chi^2_k / n` to leading order in
+    :math:`1/n`, with :math:`k = D + D(D+1)/2` fitted parameters: mean :math:`k/n`,
+    standard deviation :math:`\sqrt{2k}/n`. This is the floor for a fitted Gaussian of
+    learned samples compared with an exact law: sampling error alone reaches it.
+    """
+    parameters = dim + dim * (dim + 1) / 2
+    return parameters / samples, (2 * parameters) ** 0.5 / samples
 
 
 def symkl_from_log_densities(

@@ -19,7 +19,12 @@ from .flow import Distribution, JKOFlow
 from .fokker_planck_1d import fokker_planck_1d
 from .functionals import FreeEnergy, InteractionEnergy, PotentialEnergy, StepBatch
 from .internal_energy import entropy, porous_medium
-from .metrics import gaussian_symkl, kde_log_density, symkl_from_log_densities
+from .metrics import (
+    fitted_gaussian_symkl_expected,
+    gaussian_symkl,
+    kde_log_density,
+    symkl_from_log_densities,
+)
 from .ou_oracles import QuadraticPotential, discrete_jko_ou, ou_marginal
 from .porous_oracles import AGGREGATION_STEADY_ENERGY, Barenblatt, aggregation_steady_state
 from .quantile_jko import mass_above, normal_quantiles, quantile_jko_steps
@@ -137,6 +142,7 @@ def _ou(config: JKOConfig) -> Problem:
             "symkl_discrete_jko_to_exact": gaussian_symkl(
                 discrete.mean, discrete.covariance, law.mean, law.covariance
             ),
+            "symkl_sampling_only": fitted_gaussian_symkl_expected(dim, n)[0],
         }
 
     def evaluate_particles(particles: Tensor, time: float) -> Metrics:

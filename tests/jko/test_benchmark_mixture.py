@@ -24,11 +24,31 @@ def test_benchmark_uses_the_preset_iterations_unless_overridden(monkeypatch):
         "evaluation_samples": 200,
     }
     monkeypatch.setitem(benchmark_jko.SETTINGS, "mixture", tiny)
-    args = argparse.Namespace(iterations=None, em_particles=[300])
+    args = argparse.Namespace(iterations=None, cloud_size=None, em_particles=[300])
     rows = benchmark_jko.benchmark("mixture", 2, 0, args)
-    assert rows[0]["method"] == "JKO-ICNN (4 it/step)"
+    assert rows[0]["method"] == "JKO-ICNN (4 it/step, 8192 particles)"
     assert rows[1]["method"].startswith("Euler-Maruyama (300 particles")
     assert all(row["time"] == pytest.approx(0.1) for row in rows)
     assert all(row["symkl"] > 0 for row in rows)
-    args.iterations, args.em_particles = 2, []
-    assert benchmark_jko.benchmark("mixture", 2, 0, args)[0]["method"] == "JKO-ICNN (2 it/step)"
+    args.iterations, args.cloud_size, args.em_particles = 2, 512, []
+    label = benchmark_jko.benchmark("mixture", 2, 0, args)[0]["method"]
+    assert label == "JKO-ICNN (2 it/step, 512 particles)"
+
+
+def _ou_rows(distances: list[float]) -> list[dict]:
+    return [
+        {"dim": 4, "evaluation_samples": 10_000, "symkl_to_discrete_jko": value}
+        for value in distances
+    ]
+
+
+def test_discrete_jko_agreement_measures_the_excess_over_sampling_error():
+    # D = 4, n = 1e4: k = 14 fitted parameters, sampling alone gives SymKL 14 / n = 1.4e-3
+    # with standard deviation sqrt(28) / n; four seeds halve that.
+    floor, spread = 1.4e-3, 28**0.5 / 1e4
+    at_floor = benchmark_jko.discrete_jko_agreement(_ou_rows([floor - 1e-4, floor + 1e-4] * 2))
+    assert at_floor["o2_sampling_only"] == pytest.approx(floor)
+    assert at_floor["o2_excess_standard_errors"] == pytest.approx(0.0, abs=1e-9)
+    above = benchmark_jko.discrete_jko_agreement(_ou_rows([floor + spread] * 4))
+    assert above["o2_excess_standard_errors"] == pytest.approx(2.0)
+    assert benchmark_jko.discrete_jko_agreement([{"dim": 4, "symkl": 0.1}]) == {}

@@ -14,6 +14,7 @@ from molgen.jko import (
     QuadraticPotential,
     aggregation_steady_state,
     discrete_jko_ou,
+    fitted_gaussian_symkl_expected,
     fokker_planck_1d,
     gaussian_symkl,
     ou_marginal,
@@ -188,3 +189,21 @@ def test_fokker_planck_1d_relaxes_to_the_double_well_quadrature_fraction():
     # t = 1000 is ~80 relaxation times; the stationary state is exp(-u) on the grid, whose
     # midpoint-rule mass differs from the quadrature by O(dx^2) ~ 1e-4.
     assert fractions[1] == pytest.approx(minor_mode_fraction(1.0), abs=5e-4)
+
+
+@pytest.mark.parametrize("dim", [1, 3])
+def test_fitted_gaussian_symkl_expected_matches_simulation(dim):
+    # 400 fits of n = 2000 exact draws: the simulated mean SymKL has standard error
+    # sd / 20, and the 1/n^2 corrections are ~1e-3 of the mean, so 4 standard errors is
+    # a test that fails on a wrong parameter count (k changes by >= 1) but not by chance.
+    generator = torch.Generator().manual_seed(dim)
+    samples = 2000
+    mean, sd = fitted_gaussian_symkl_expected(dim, samples)
+    zero, identity = torch.zeros(dim, dtype=torch.float64), torch.eye(dim, dtype=torch.float64)
+    values = []
+    for _ in range(400):
+        x = torch.randn(samples, dim, dtype=torch.float64, generator=generator)
+        values.append(gaussian_symkl(x.mean(0), torch.atleast_2d(torch.cov(x.T)), zero, identity))
+    simulated = torch.tensor(values)
+    assert abs(simulated.mean().item() - mean) < 4 * sd / 20
+    assert simulated.std().item() == pytest.approx(sd, rel=0.2)
