@@ -67,9 +67,9 @@ def benchmark(preset: str, dim: int, seed: int, args: argparse.Namespace) -> lis
     torch.manual_seed(seed)
     problem = build_problem(config)
     result = run_flow(config, problem, progress=False)
-    final_time = config.flow.steps * config.flow.step_size
-    jko_metrics = result["metrics"][f"{final_time:.6g}"]
     flow = config.flow
+    final_time = flow.steps * flow.step_size
+    jko_metrics = result["metrics"][f"{final_time:.6g}"]
     rows = [
         {
             "method": f"JKO-ICNN ({flow.iterations} it/step, {flow.cloud_size} particles)",
