@@ -9,8 +9,11 @@ Per well, ``<out>/<variant>/`` receives the runs (checkpoints, metrics.jsonl) an
 * ``report.md``: per loss, the minor-mode fraction at the start (= end of pre-training),
   end, minimum and maximum of the fine-tune, the largest deviation from the quadrature
   value, whether it stayed within ``--tolerance`` throughout, the final Kish ESS and the
-  seconds per fine-tune;
-* ``summary.json``: the same numbers, the settings and the command;
+  seconds per fine-tune; then, for the pre-trained and every fine-tuned flow, the drive
+  of ``kl_x`` and ``l2_plus`` on the minor mode (:mod:`molgen.losses.drive`), whose sign
+  predicts which way a fine-tune from that flow moves the fraction;
+* ``summary.json``: the same numbers (drives under ``drives``), the settings and the
+  command;
 * ``minor_fraction.png``: minor-mode fraction versus iteration for every loss (thesis Fig 7
   top), quadrature value and tolerance band in orange;
 * ``x0_histogram.png``: x0 histogram of the pre-trained and each fine-tuned flow against
@@ -45,6 +48,7 @@ from scipy.integrate import trapezoid
 
 import systems
 from molgen.flows import Flow
+from molgen.losses.drive import mode_drives
 from molgen.plots.comparison import (
     plot_energy_scatter_panels,
     plot_fraction_traces,
@@ -57,6 +61,8 @@ from systems.registry import System
 
 __all__ = [
     "WellRun",
+    "drive_table",
+    "flow_drives",
     "finetune_summary",
     "finetune_table",
     "main",
@@ -192,6 +198,35 @@ def finetune_table(summaries: dict[str, dict], tolerance: float) -> str:
     return "\n".join(lines)
 
 
+def flow_drives(samples: dict[str, np.ndarray]) -> dict[str, float]:
+    """Minor-mode fraction and the ``kl_x`` and ``l2_plus`` drives on the minor mode
+    (:mod:`molgen.losses.drive`, nats, with standard errors) of one flow's samples."""
+    log_ratio = torch.from_numpy(samples["u_g"] - samples["u_b"])
+    minor = torch.from_numpy(samples["x0"] > 0)
+    row = {"minor_fraction": float(minor.double().mean())}
+    for loss, drive in mode_drives(log_ratio, minor).items():
+        row[loss] = drive.value
+        row[f"{loss}_se"] = drive.standard_error
+    return row
+
+
+def drive_table(drives: dict[str, dict[str, float]]) -> str:
+    """Markdown table of :func:`flow_drives` rows, one per flow."""
+    lines = [
+        "Drive of each loss on the minor mode (nats; positive feeds it, "
+        "`molgen.losses.drive`), from the flows' samples:",
+        "",
+        "| flow | minor fraction | kl_x drive | l2_plus drive |",
+        "|---|---|---|---|",
+    ]
+    for label, row in drives.items():
+        lines.append(
+            f"| {label} | {row['minor_fraction']:.3f} | {row['kl_x']:+.3g} ± {row['kl_x_se']:.2g} "
+            f"| {row['l2_plus']:+.3g} ± {row['l2_plus_se']:.2g} |"
+        )
+    return "\n".join(lines)
+
+
 @torch.no_grad()
 def _flow_samples(flow: Flow, energy: ReducedEnergy, seed: int) -> dict[str, np.ndarray]:
     """``x0``, ``U_G = -log p_G`` and ``βU_B`` of ``PLOT_SAMPLES`` samples, each ``(n,)``."""
@@ -231,6 +266,9 @@ def write_outputs(
     first = next(iter(run.records.values()))
     pretrain_end = max(r["step"] for r in first if r["phase"] == PRETRAIN)
     n_eval = first[-1]["samples"]["n"]
+    energy = ReducedEnergy(system, args.temperature_factor)
+    samples = {label: _flow_samples(flow, energy, args.seed) for label, flow in run.flows.items()}
+    drives = {label: flow_drives(s) for label, s in samples.items()}
     report = (
         f"# {variant}: minor-mode fraction during fine-tuning\n\n"
         f"System {system.name}, temperature x{args.temperature_factor:g}, flow "
@@ -239,13 +277,13 @@ def write_outputs(
         f"samples every {args.every} steps (binomial standard error "
         f"{math.sqrt(reference * (1 - reference) / n_eval):.4f} at the reference); start = "
         f"end of the {pretrain_end}-step pre-training, included in min/max.\n\n"
-        f"{finetune_table(summaries, args.tolerance)}\n\n`{command}`\n"
+        f"{finetune_table(summaries, args.tolerance)}\n\n{drive_table(drives)}\n\n`{command}`\n"
     )
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "report.md").write_text(report)
     settings = {key: value for key, value in vars(args).items() if key not in ("out", "results")}
     summary = {"variant": variant, "reference": reference, "command": command}
-    summary |= {"settings": settings, "losses": summaries}
+    summary |= {"settings": settings, "losses": summaries, "drives": drives}
     (directory / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
 
     traces = {"pre-training": [r for r in first if r["phase"] == PRETRAIN]}
@@ -258,8 +296,6 @@ def write_outputs(
         tolerance=args.tolerance,
         marks={"end of pre-training": pretrain_end},
     )
-    energy = ReducedEnergy(system, args.temperature_factor)
-    samples = {label: _flow_samples(flow, energy, args.seed) for label, flow in run.flows.items()}
     plot_marginal_panels(
         directory / "x0_histogram.png",
         {f"{label} (minor {np.mean(s['x0'] > 0):.3f})": s["x0"] for label, s in samples.items()},

@@ -96,3 +96,8 @@ def test_a_tiny_run_writes_every_output(tmp_path):
     assert all(s["steps"] == 4 for s in summary["losses"].values())
     assert summary["command"].endswith(" ".join(arguments))
     assert "| kl_x |" in (variant / "report.md").read_text()
+    assert list(summary["drives"]) == ["pre-trained", "l2_plus", "kl_x"]
+    assert all(
+        set(row) >= {"minor_fraction", "kl_x", "l2_plus_se"} for row in summary["drives"].values()
+    )
+    assert "| pre-trained |" in (variant / "report.md").read_text()
