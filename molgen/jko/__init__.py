@@ -34,7 +34,7 @@ from .porous_oracles import (
 )
 from .quadratic_residual import QuadraticResidual
 from .quantile_jko import mass_above, normal_quantiles, quantile_free_energy, quantile_jko_steps
-from .step import StepSettings, jko_loss, train_step
+from .step import StepSettings, cloud_objective, jko_loss, train_step
 from .stochastic_logdet import StochasticLogDet
 from .variational_entropy import VariationalEntropy
 
@@ -60,6 +60,7 @@ __all__ = [
     "StochasticLogDet",
     "VariationalEntropy",
     "aggregation_steady_state",
+    "cloud_objective",
     "discrete_jko_ou",
     "energy_distance",
     "entropy",

@@ -80,7 +80,10 @@ class FlowConfig:
     """JKO scheme: step size :math:`\\tau`, number of steps and per-step optimisation.
 
     ``batch_size`` 0 uses the whole cloud in every update; ``anneal`` decays the learning
-    rate to zero within each step.
+    rate to zero within each step. ``affine_lr_scale`` multiplies the learning rate of the
+    quadratic residual's affine part; ``restarts`` is the most fits per step: a fit whose JKO
+    objective on the whole cloud is not below its starting map's is redone, and the lowest
+    kept (not with the ``variational`` backend, whose critic is trained by every evaluation).
     """
 
     step_size: float = 0.05
@@ -92,6 +95,8 @@ class FlowConfig:
     mode: str = "fixed"
     warm_start: bool = True
     anneal: bool = True
+    affine_lr_scale: float = 1.0
+    restarts: int = 1
 
 
 @dataclass
@@ -167,6 +172,8 @@ POSITIVE = {
     "flow.steps",
     "flow.learning_rate",
     "flow.cloud_size",
+    "flow.affine_lr_scale",
+    "flow.restarts",
     "problem.temperature",
     "problem.initial_std",
     "problem.time_offset",
@@ -237,6 +244,11 @@ def config_from_dict(data: dict[str, Any]) -> JKOConfig:
     ):
         if not widths or 0 in widths:
             raise JKOConfigError(f"{name}: needs at least one layer of positive width")
+    if config.flow.restarts > 1 and config.logdet.backend == "variational":
+        raise JKOConfigError(
+            "flow.restarts: more than 1 needs the exact or stochastic logdet backend "
+            "(the variational critic is trained by every objective evaluation)"
+        )
     return config
 
 

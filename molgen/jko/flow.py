@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -14,7 +15,7 @@ from .exact_logdet import ExactLogDet
 from .functionals import StepBatch
 from .identity import fit_identity
 from .inversion import invert_gradient_map
-from .step import LogDet, StepSettings, train_step
+from .step import LogDet, StepSettings, cloud_objective, train_step
 
 __all__ = ["Distribution", "JKOFlow"]
 
@@ -88,6 +89,8 @@ class JKOFlow:
         self.logdet = logdet or ExactLogDet()
         self.identity_iterations = identity_iterations
         self.potentials: list[nn.Module] = []
+        self.restart_objectives: list[float] = []
+        self.start_objective = math.nan
         self.particles = initial.sample(cloud_size)
         self.log_density = initial.log_prob(self.particles)
 
@@ -97,29 +100,72 @@ class JKOFlow:
         return len(self.potentials) * self.settings.step_size
 
     def step(self, progress: Callable[[float], None] | None = None) -> list[float]:
-        """Performs one JKO step and returns the training losses."""
+        """Performs one JKO step and returns the training losses (of the kept fit).
+
+        With ``settings.restarts`` :math:`R > 1` a fit that does not lower the JKO objective on
+        the whole cloud (:func:`~molgen.jko.step.cloud_objective`) below that of its
+        starting map (the warm start, or the identity) has failed (diverged, or stuck in a
+        worse optimum): the step is fitted again, from the same start with a new minibatch
+        stream (or a fresh network fitted to the identity), up to :math:`R` fits in all, and
+        the fit with the lowest objective is kept. The objectives are left in
+        :attr:`start_objective` and :attr:`restart_objectives` (``nan`` and empty for
+        :math:`R = 1`, which evaluates nothing).
+        """
         if self.mode == "resample" and self.potentials:
             self.particles, self.log_density = self.sample(self.cloud_size)
-        if self.warm_start and self.potentials:
-            potential = copy.deepcopy(self.potentials[-1]).requires_grad_(True)
-        else:
-            potential = self.make_potential()
-            fit_identity(potential, self.particles, self.identity_iterations)
-        losses = train_step(
-            potential,
-            self.particles,
-            self.log_density,
-            self.functional,
-            self.logdet,
-            self.settings,
-            progress,
-        )
+        best: tuple[float, nn.Module, list[float]] | None = None
+        self.restart_objectives = []
+        self.start_objective = math.nan
+        for attempt in range(self.settings.restarts):
+            potential = self._initial_potential()
+            if self.settings.restarts > 1 and attempt == 0:
+                self.start_objective = self._objective(potential)
+            losses = train_step(
+                potential,
+                self.particles,
+                self.log_density,
+                self.functional,
+                self.logdet,
+                self.settings,
+                progress,
+            )
+            if self.settings.restarts == 1:
+                best = (math.nan, potential, losses)
+                break
+            value = self._objective(potential)
+            self.restart_objectives.append(value)
+            if best is None or value < best[0]:
+                best = (value, potential, losses)
+            if best[0] < self.start_objective:
+                break
+        assert best is not None
+        _, potential, losses = best
         potential.requires_grad_(False)
         self.potentials.append(potential)
         self.particles, self.log_density = push(
             potential, self.particles, self.log_density, self.logdet
         )
         return losses
+
+    def _objective(self, potential: nn.Module) -> float:
+        """JKO objective of ``potential`` on the whole cloud (``inf`` for ``nan``)."""
+        value = cloud_objective(
+            potential,
+            self.particles,
+            self.log_density,
+            self.functional,
+            self.logdet,
+            self.settings.step_size,
+        )
+        return math.inf if math.isnan(value) else value
+
+    def _initial_potential(self) -> nn.Module:
+        """The previous potential (warm start) or a fresh network fitted to the identity."""
+        if self.warm_start and self.potentials:
+            return copy.deepcopy(self.potentials[-1]).requires_grad_(True)
+        potential = self.make_potential()
+        fit_identity(potential, self.particles, self.identity_iterations)
+        return potential
 
     def state_dict(self) -> dict[str, Any]:
         """The flow after its last step: potentials' weights, the cloud ``(N, D)`` and its

@@ -43,6 +43,10 @@ class QuadraticResidual(nn.Module):
         projected = x @ self.factor
         return 0.5 * projected.square().sum(-1) + x @ self.linear + self.network(x)
 
+    def affine_parameters(self) -> list[nn.Parameter]:
+        """The quadratic part's factor :math:`L` ``(D, D)`` and linear term :math:`c` ``(D,)``."""
+        return [self.factor, self.linear]
+
     def clamp_weights(self) -> None:
         """Projects the network's non-negative weights onto :math:`[0, \\infty)`."""
         self.network.clamp_weights()

@@ -60,7 +60,13 @@ def build_flow(config: JKOConfig, problem: Problem) -> JKOFlow:
         else ExactLogDet()
     )
     settings = StepSettings(
-        flow.step_size, flow.iterations, flow.learning_rate, flow.batch_size or None, flow.anneal
+        flow.step_size,
+        flow.iterations,
+        flow.learning_rate,
+        flow.batch_size or None,
+        flow.anneal,
+        flow.affine_lr_scale,
+        flow.restarts,
     )
     return JKOFlow(
         problem.initial,
@@ -123,7 +129,11 @@ def run_flow(
         start = clock.perf_counter()
         step_losses = flow.step()
         state["seconds"] += clock.perf_counter() - start
-        state["losses"].append({"step": step, "time": flow.time, "final_loss": step_losses[-1]})
+        line = {"step": step, "time": flow.time, "final_loss": step_losses[-1]}
+        if flow.restart_objectives:
+            line["start_objective"] = flow.start_objective
+            line["restart_objectives"] = flow.restart_objectives
+        state["losses"].append(line)
         bar.set_postfix(loss=f"{step_losses[-1]:.4g}")
         if step in evaluation_steps:
             key = f"{flow.time:.6g}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -11,7 +12,7 @@ from torch import Tensor, nn
 from .derivatives import gradient
 from .functionals import StepBatch
 
-__all__ = ["StepSettings", "jko_loss", "train_step"]
+__all__ = ["StepSettings", "jko_loss", "cloud_objective", "train_step"]
 
 LogDet = Callable[[Tensor, Tensor], Tensor]
 
@@ -27,6 +28,15 @@ class StepSettings:
         batch_size: Particles per update; ``None`` uses the whole cloud.
         anneal: Decay the learning rate to zero over the step (cosine schedule), which
             removes most of the minibatch noise from the final map.
+        affine_lr_scale: Learning rate of the potential's affine part (the quadratic
+            residual's :math:`L` and :math:`c`, see ``affine_parameters``) relative to
+            ``learning_rate``. Adam moves every parameter by about the learning rate per
+            update, so at 1 the whole-cloud shift and scaling outrun the network's features;
+            below 1 the features can form a jump of the map before the affine part moves
+            the whole cloud.
+        restarts: Most fits per step: :class:`~molgen.jko.flow.JKOFlow` fits again while no
+            fit has a lower :func:`cloud_objective` than its starting map, and keeps the
+            lowest.
     """
 
     step_size: float = 0.05
@@ -34,6 +44,8 @@ class StepSettings:
     learning_rate: float = 5e-3
     batch_size: int | None = None
     anneal: bool = True
+    affine_lr_scale: float = 1.0
+    restarts: int = 1
 
 
 def jko_loss(
@@ -65,6 +77,50 @@ def jko_loss(
     return functional(batch) + transport
 
 
+def cloud_objective(
+    potential: nn.Module,
+    particles: Tensor,
+    log_density: Tensor,
+    functional: Callable[[StepBatch], Tensor],
+    logdet: LogDet,
+    step_size: float,
+    chunk_size: int = 4096,
+) -> float:
+    """Returns the JKO objective of :func:`jko_loss` on the whole cloud, in chunks.
+
+    Exact for functionals that are means over particles (potential energy, entropy); the
+    value is ``inf`` when a log-determinant is ``-inf`` (a map that is not invertible) and
+    ``nan`` propagates. Used to pick the best of several fits of one step.
+
+    Arguments:
+        potential: Convex network :math:`u`.
+        particles: Cloud of :math:`\\rho_k`, shape ``(N, D)``.
+        log_density: :math:`\\log\\rho_k` at the particles, shape ``(N,)``.
+        functional: Energy functional of a :class:`StepBatch` (a mean over particles).
+        logdet: Log-determinant backend, ``(x, grad) -> (N,)``.
+        step_size: :math:`\\tau`.
+        chunk_size: Particles per evaluation.
+    """
+    total = 0.0
+    for x, log_rho in zip(particles.split(chunk_size), log_density.split(chunk_size), strict=True):
+        value = jko_loss(potential, x, log_rho, functional, logdet, step_size)
+        total += value.item() * len(x)
+    return total / len(particles)
+
+
+def _parameter_groups(potential: nn.Module, settings: StepSettings) -> list[dict[str, Any]]:
+    """Adam parameter groups: the affine part at ``affine_lr_scale`` times the learning rate."""
+    affine = list(potential.affine_parameters()) if hasattr(potential, "affine_parameters") else []
+    if settings.affine_lr_scale == 1.0 or not affine:
+        return [{"params": list(potential.parameters())}]
+    affine_ids = {id(parameter) for parameter in affine}
+    rest = [parameter for parameter in potential.parameters() if id(parameter) not in affine_ids]
+    return [
+        {"params": rest},
+        {"params": affine, "lr": settings.learning_rate * settings.affine_lr_scale},
+    ]
+
+
 def train_step(
     potential: nn.Module,
     particles: Tensor,
@@ -85,7 +141,7 @@ def train_step(
         settings: Step size and optimisation settings.
         progress: Called with each loss (for progress bars).
     """
-    optimizer = torch.optim.Adam(potential.parameters(), lr=settings.learning_rate)
+    optimizer = torch.optim.Adam(_parameter_groups(potential, settings), lr=settings.learning_rate)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, settings.iterations)
     losses = []
     for _ in range(settings.iterations):

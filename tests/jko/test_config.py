@@ -30,6 +30,10 @@ def test_defaults_and_nested_values():
         ({"logdet": 3}, "logdet"),
         ({"logdet": {"dual_hidden": []}}, "logdet.dual_hidden"),
         ({"logdet": {"dual_steps": 0}}, "logdet.dual_steps"),
+        ({"flow": {"restarts": 0}}, "flow.restarts"),
+        ({"flow": {"restarts": 1.5}}, "flow.restarts"),
+        ({"flow": {"affine_lr_scale": 0}}, "flow.affine_lr_scale"),
+        ({"flow": {"restarts": 2}, "logdet": {"backend": "variational"}}, "flow.restarts"),
     ],
 )
 def test_bad_values_name_the_field(data, field):
