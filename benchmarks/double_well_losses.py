@@ -114,6 +114,8 @@ def _preset(well: str, loss: str, args: argparse.Namespace) -> TrainConfig:
     for option, phase in ((args.pretrain_steps, pretrain), (args.finetune_steps, finetune)):
         if option is not None:
             phase.steps = option
+    if args.finetune_batch_size is not None:
+        finetune.batch_size = args.finetune_batch_size
     for phase in config.phases:
         phase.temperature_factor = args.temperature_factor
     config.metrics.every = args.every
@@ -331,6 +333,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--pretrain-steps", type=int, help="override the presets' 2000")
     parser.add_argument("--finetune-steps", type=int, help="override the presets' 1000")
+    parser.add_argument(
+        "--finetune-batch-size", type=int, help="override the presets' 256 in the fine-tunes"
+    )
     parser.add_argument(
         "--temperature-factor",
         type=float,
