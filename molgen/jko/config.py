@@ -82,8 +82,9 @@ class FlowConfig:
     ``batch_size`` 0 uses the whole cloud in every update; ``anneal`` decays the learning
     rate to zero within each step. ``affine_lr_scale`` multiplies the learning rate of the
     quadratic residual's affine part; ``restarts`` is the most fits per step: a fit whose JKO
-    objective on the whole cloud is not below its starting map's is redone, and the lowest
-    kept (not with the ``variational`` backend, whose critic is trained by every evaluation).
+    objective on the whole cloud is not below both its starting map's and the identity's is
+    redone, and the lowest kept (not with the ``variational`` backend, whose critic is
+    trained by every evaluation).
     """
 
     step_size: float = 0.05

@@ -20,6 +20,13 @@ from .step import LogDet, StepSettings, cloud_objective, train_step
 __all__ = ["Distribution", "JKOFlow"]
 
 
+class _IdentityPotential(nn.Module):
+    """:math:`u(x) = |x|^2 / 2` ``(N, D) -> (N,)``, whose gradient map moves no particle."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return 0.5 * x.square().sum(-1)
+
+
 class Distribution(Protocol):
     """A density that can be sampled: ``sample(n) -> (n, D)``, ``log_prob(x) -> (n,)``."""
 
@@ -103,13 +110,15 @@ class JKOFlow:
         """Performs one JKO step and returns the training losses (of the kept fit).
 
         With ``settings.restarts`` :math:`R > 1` a fit that does not lower the JKO objective on
-        the whole cloud (:func:`~molgen.jko.step.cloud_objective`) below that of its
-        starting map (the warm start, or the identity) has failed (diverged, or stuck in a
-        worse optimum): the step is fitted again, from the same start with a new minibatch
-        stream (or a fresh network fitted to the identity), up to :math:`R` fits in all, and
-        the fit with the lowest objective is kept. The objectives are left in
-        :attr:`start_objective` and :attr:`restart_objectives` (``nan`` and empty for
-        :math:`R = 1`, which evaluates nothing).
+        the whole cloud (:func:`~molgen.jko.step.cloud_objective`) below both its starting
+        map's (the warm start, or a fresh network) and the identity map's has failed
+        (diverged, or stuck in a worse optimum; not moving is always feasible, so a true
+        minimiser is never above the identity): the step is fitted again, from the same
+        start with a new minibatch stream (or a fresh network fitted to the identity), up to
+        :math:`R` fits in all, and the fit with the lowest objective is kept. The objectives
+        are left in :attr:`start_objective` (the lower of the two references) and
+        :attr:`restart_objectives` (``nan`` and empty for :math:`R = 1`, which evaluates
+        nothing).
         """
         if self.mode == "resample" and self.potentials:
             self.particles, self.log_density = self.sample(self.cloud_size)
@@ -119,7 +128,9 @@ class JKOFlow:
         for attempt in range(self.settings.restarts):
             potential = self._initial_potential()
             if self.settings.restarts > 1 and attempt == 0:
-                self.start_objective = self._objective(potential)
+                self.start_objective = min(
+                    self._objective(potential), self._objective(_IdentityPotential())
+                )
             losses = train_step(
                 potential,
                 self.particles,

@@ -35,8 +35,8 @@ class StepSettings:
             below 1 the features can form a jump of the map before the affine part moves
             the whole cloud.
         restarts: Most fits per step: :class:`~molgen.jko.flow.JKOFlow` fits again while no
-            fit has a lower :func:`cloud_objective` than its starting map, and keeps the
-            lowest.
+            fit has a lower :func:`cloud_objective` than both its starting map and the
+            identity map, and keeps the lowest.
     """
 
     step_size: float = 0.05

@@ -84,6 +84,20 @@ def test_restarts_keep_the_lowest_objective_when_every_fit_fails(monkeypatch):
     assert torch.allclose(flow.particles, start - 0.2, atol=1e-5)
 
 
+def test_a_fit_that_beats_a_bad_warm_start_but_not_the_identity_is_redone(monkeypatch):
+    # A warm start shifting the cloud by 5 scores far worse than staying put. A fit shifting
+    # by -0.5 beats it but not the identity (per coordinate, 1/2 (s-1)^2 + s^2 over a
+    # constant: 1.375 against 0.5), so it is redone; the shift 0.3 (0.335) is kept.
+    flow = _restarted_flow(monkeypatch, [-0.5, 0.3, 0.2])
+    bad_start = flow.make_potential()
+    with torch.no_grad():
+        bad_start.linear.fill_(5.0)
+    flow.potentials.append(bad_start.requires_grad_(False))
+    assert flow.step() == [0.3]
+    worse_than_identity, kept = flow.restart_objectives
+    assert worse_than_identity > flow.start_objective > kept
+
+
 def test_affine_part_moves_at_the_scaled_learning_rate():
     torch.manual_seed(0)
     potential = QuadraticResidual(FICNN(2, (8, 8)), 2)
