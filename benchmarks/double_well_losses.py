@@ -300,7 +300,10 @@ def write_outputs(
     )
     plot_marginal_panels(
         directory / "x0_histogram.png",
-        {f"{label} (minor {np.mean(s['x0'] > 0):.3f})": s["x0"] for label, s in samples.items()},
+        {
+            f"{label} (minor {drives[label]['minor_fraction']:.3f})": s["x0"]
+            for label, s in samples.items()
+        },
         X0_GRID,
         x0_density(system.beta / args.temperature_factor),
     )

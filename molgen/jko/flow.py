@@ -122,41 +122,54 @@ class JKOFlow:
         """
         if self.mode == "resample" and self.potentials:
             self.particles, self.log_density = self.sample(self.cloud_size)
-        best: tuple[float, nn.Module, list[float]] | None = None
         self.restart_objectives = []
         self.start_objective = math.nan
-        for attempt in range(self.settings.restarts):
+        if self.settings.restarts == 1:
             potential = self._initial_potential()
-            if self.settings.restarts > 1 and attempt == 0:
-                self.start_objective = min(
-                    self._objective(potential), self._objective(_IdentityPotential())
-                )
-            losses = train_step(
-                potential,
-                self.particles,
-                self.log_density,
-                self.functional,
-                self.logdet,
-                self.settings,
-                progress,
-            )
-            if self.settings.restarts == 1:
-                best = (math.nan, potential, losses)
-                break
-            value = self._objective(potential)
-            self.restart_objectives.append(value)
-            if best is None or value < best[0]:
-                best = (value, potential, losses)
-            if best[0] < self.start_objective:
-                break
-        assert best is not None
-        _, potential, losses = best
+            losses = self._fit(potential, progress)
+        else:
+            potential, losses = self._best_of_restarts(progress)
         potential.requires_grad_(False)
         self.potentials.append(potential)
         self.particles, self.log_density = push(
             potential, self.particles, self.log_density, self.logdet
         )
         return losses
+
+    def _fit(self, potential: nn.Module, progress: Callable[[float], None] | None) -> list[float]:
+        """Trains ``potential`` on this step's cloud and returns its losses."""
+        return train_step(
+            potential,
+            self.particles,
+            self.log_density,
+            self.functional,
+            self.logdet,
+            self.settings,
+            progress,
+        )
+
+    def _best_of_restarts(
+        self, progress: Callable[[float], None] | None
+    ) -> tuple[nn.Module, list[float]]:
+        """Fits until one beats :attr:`start_objective` or ``restarts`` fits are spent; returns
+        the lowest-objective potential and its losses (see :meth:`step`)."""
+        potential = self._initial_potential()
+        self.start_objective = min(
+            self._objective(potential), self._objective(_IdentityPotential())
+        )
+        best: tuple[float, nn.Module, list[float]] | None = None
+        for attempt in range(self.settings.restarts):
+            if attempt:
+                potential = self._initial_potential()
+            losses = self._fit(potential, progress)
+            value = self._objective(potential)
+            self.restart_objectives.append(value)
+            if best is None or value < best[0]:
+                best = (value, potential, losses)
+            if value < self.start_objective:
+                break
+        _, potential, losses = best
+        return potential, losses
 
     def _objective(self, potential: nn.Module) -> float:
         """JKO objective of ``potential`` on the whole cloud (``inf`` for ``nan``)."""

@@ -60,13 +60,13 @@ def build_flow(config: JKOConfig, problem: Problem) -> JKOFlow:
         else ExactLogDet()
     )
     settings = StepSettings(
-        flow.step_size,
-        flow.iterations,
-        flow.learning_rate,
-        flow.batch_size or None,
-        flow.anneal,
-        flow.affine_lr_scale,
-        flow.restarts,
+        step_size=flow.step_size,
+        iterations=flow.iterations,
+        learning_rate=flow.learning_rate,
+        batch_size=flow.batch_size or None,
+        anneal=flow.anneal,
+        affine_lr_scale=flow.affine_lr_scale,
+        restarts=flow.restarts,
     )
     return JKOFlow(
         problem.initial,
