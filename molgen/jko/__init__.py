@@ -7,7 +7,7 @@ any callable ``V(x: Tensor(B, D)) -> Tensor(B,)``.
 
 from .baselines import euler_maruyama, potential_gradient
 from .dense_icnn import ConvexQuadratic, DenseICNN
-from .derivatives import gradient, hessian, hessian_vector_product
+from .derivatives import gradient, gradient_and_hessian, hessian, hessian_vector_product
 from .distributions import Gaussian, GaussianMixture
 from .exact_logdet import ExactLogDet
 from .flow import Distribution, JKOFlow
@@ -70,6 +70,7 @@ __all__ = [
     "fitted_gaussian_symkl_expected",
     "gaussian_symkl",
     "gradient",
+    "gradient_and_hessian",
     "hessian",
     "hessian_vector_product",
     "invert_gradient_map",

@@ -36,6 +36,23 @@ class ConvexQuadratic(nn.Module):
         projections = torch.einsum("ord,bd->bor", self.factors, x)
         return projections.square().sum(-1) + self.affine(x)
 
+    def value_and_jacobian(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        r"""Returns the outputs ``(B, O)`` and their Jacobian with respect to ``x``,
+        transposed to ``(B, D, O)``: :math:`2\sum_r (a_{or}^\top x)\, a_{or} + B_o`."""
+        projections = torch.einsum("ord,bd->bor", self.factors, x)
+        value = projections.square().sum(-1) + self.affine(x)
+        jacobian = self.affine.weight.T
+        for rank in range(self.factors.shape[1]):
+            jacobian = jacobian + 2 * projections[:, None, :, rank] * self.factors[:, rank].T
+        return value, jacobian
+
+    def hessian_contraction(self, weights: Tensor) -> Tensor:
+        r"""Returns :math:`\sum_o w_{bo} \nabla^2 q_o = 2 \sum_{o,r} w_{bo} a_{or} a_{or}^\top`,
+        shape ``(B, D, D)``, for weights ``(B, O)``."""
+        outer = torch.einsum("ord,ore->ode", self.factors, self.factors)
+        dim = self.factors.shape[-1]
+        return 2 * (weights @ outer.reshape(len(outer), dim * dim)).reshape(-1, dim, dim)
+
 
 class DenseICNN(InputConvexNetwork):
     r"""Input-convex network whose every layer also sees a convex quadratic of the input.

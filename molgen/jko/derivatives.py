@@ -7,7 +7,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-__all__ = ["gradient", "hessian", "hessian_vector_product"]
+__all__ = ["gradient", "gradient_and_hessian", "hessian", "hessian_vector_product"]
 
 Potential = Callable[[Tensor], Tensor]
 
@@ -53,3 +53,28 @@ def hessian(x: Tensor, grad: Tensor, create_graph: bool = True) -> Tensor:
         for i in range(x.shape[-1])
     ]
     return torch.stack(rows, dim=1)
+
+
+def gradient_and_hessian(
+    potential: Potential, x: Tensor, create_graph: bool = True
+) -> tuple[Tensor, Tensor]:
+    r"""Returns :math:`\nabla u(x)` ``(B, D)`` and :math:`\nabla^2 u(x)` ``(B, D, D)``.
+
+    Uses the potential's own forward-mode ``gradient_and_hessian`` where it has one (the
+    input-convex networks: no second backward pass), otherwise :func:`gradient` and
+    :func:`hessian` by autograd.
+
+    Arguments:
+        potential: Batched scalar function, ``(B, D) -> (B,)``.
+        x: Points, shape ``(B, D)``.
+        create_graph: Keep the graph (needed to differentiate w.r.t. parameters); without
+            it the results are detached.
+    """
+    analytic = getattr(potential, "gradient_and_hessian", None)
+    if analytic is not None:
+        with torch.set_grad_enabled(create_graph and torch.is_grad_enabled()):
+            grad, hess = analytic(x.detach())
+        return (grad, hess) if create_graph else (grad.detach(), hess.detach())
+    leaf, grad = gradient(potential, x)
+    hess = hessian(leaf, grad, create_graph=create_graph)
+    return (grad, hess) if create_graph else (grad.detach(), hess.detach())

@@ -232,16 +232,31 @@ def logdet_in_chunks(
     potential: nn.Module, x: Tensor, logdet: LogDet, chunk_size: int = 4096
 ) -> Tensor:
     """Returns :math:`\\log\\det\\nabla^2 u(x)`, shape ``(N,)``, without a graph."""
-    values = []
+    return _map_and_logdet_in_chunks(potential, x, logdet, chunk_size)[1]
+
+
+def _map_and_logdet_in_chunks(
+    potential: nn.Module, x: Tensor, logdet: LogDet, chunk_size: int
+) -> tuple[Tensor, Tensor]:
+    """Returns :math:`\\nabla u(x)` ``(N, D)`` and :math:`\\log\\det\\nabla^2 u(x)` ``(N,)``,
+    detached (one pass per chunk where the backend has ``map_and_logdet``)."""
+    maps, values = [], []
+    map_and_logdet = getattr(logdet, "map_and_logdet", None)
     for chunk in x.split(chunk_size):
-        leaf, grad = gradient(potential, chunk)
-        values.append(logdet(leaf, grad).detach())
-    return torch.cat(values)
+        if map_and_logdet is not None:
+            with torch.no_grad():
+                grad, value = map_and_logdet(potential, chunk, create_graph=False)
+        else:
+            leaf, grad = gradient(potential, chunk)
+            value = logdet(leaf, grad)
+        maps.append(grad.detach())
+        values.append(value.detach())
+    return torch.cat(maps), torch.cat(values)
 
 
 def push(
     potential: nn.Module, x: Tensor, log_density: Tensor, logdet: LogDet, chunk_size: int = 4096
 ) -> tuple[Tensor, Tensor]:
     """Pushes points and their log-densities through :math:`\\nabla u`, ``(N, D)``, ``(N,)``."""
-    pushed = torch.cat([gradient(potential, c, create_graph=False)[1] for c in x.split(chunk_size)])
-    return pushed.detach(), log_density - logdet_in_chunks(potential, x, logdet, chunk_size)
+    pushed, logdets = _map_and_logdet_in_chunks(potential, x, logdet, chunk_size)
+    return pushed, log_density - logdets

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from .derivatives import gradient, hessian
+from .derivatives import gradient, gradient_and_hessian
 
 __all__ = ["invert_gradient_map"]
 
@@ -55,11 +55,11 @@ def invert_gradient_map(
         return (gradient(potential, points, create_graph=False)[1] - y).norm(dim=-1)
 
     for _ in range(iterations):
-        leaf, grad = gradient(potential, x)
-        residual = (grad - y).detach()
+        grad, hess = gradient_and_hessian(potential, x, create_graph=False)
+        residual = grad - y
         if residual.abs().max().item() <= threshold:
             break
-        newton = torch.linalg.solve(hessian(leaf, grad, create_graph=False), residual)
+        newton = torch.linalg.solve(hess, residual)
         current = residual.norm(dim=-1)
         step = torch.ones_like(current)
         for _ in range(30):

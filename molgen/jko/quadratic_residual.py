@@ -43,6 +43,13 @@ class QuadraticResidual(nn.Module):
         projected = x @ self.factor
         return 0.5 * projected.square().sum(-1) + x @ self.linear + self.network(x)
 
+    def gradient_and_hessian(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        r"""Returns :math:`\nabla u(x)` ``(B, D)`` and :math:`\nabla^2 u(x)` ``(B, D, D)``
+        analytically (see ``InputConvexNetwork.gradient_and_hessian``)."""
+        gram = self.factor @ self.factor.T
+        grad, hessian = self.network.gradient_and_hessian(x)
+        return grad + x @ gram + self.linear, hessian + gram
+
     def affine_parameters(self) -> list[nn.Parameter]:
         """The quadratic part's factor :math:`L` ``(D, D)`` and linear term :math:`c` ``(D,)``."""
         return [self.factor, self.linear]

@@ -70,11 +70,28 @@ def jko_loss(
         logdet: Log-determinant backend, ``(x, grad) -> (N,)``.
         step_size: :math:`\tau`.
     """
-    x, y = gradient(potential, x)
-    needs_logdet = getattr(functional, "needs_logdet", False)
-    batch = StepBatch(x.detach(), y, log_density, logdet(x, y) if needs_logdet else None)
-    transport = (y - batch.x).square().sum(-1).mean() / (2 * step_size)
+    batch = _step_batch(potential, x, log_density, logdet, functional)
+    transport = (batch.y - batch.x).square().sum(-1).mean() / (2 * step_size)
     return functional(batch) + transport
+
+
+def _step_batch(
+    potential: nn.Module,
+    x: Tensor,
+    log_density: Tensor,
+    logdet: LogDet,
+    functional: Callable[[StepBatch], Tensor],
+) -> StepBatch:
+    r"""Maps ``x`` by :math:`\nabla u` and adds the log-determinants the functional needs
+    (in one pass where the backend has ``map_and_logdet``)."""
+    if not getattr(functional, "needs_logdet", False):
+        return StepBatch(x.detach(), gradient(potential, x)[1], log_density, None)
+    map_and_logdet = getattr(logdet, "map_and_logdet", None)
+    if map_and_logdet is not None:
+        y, logdets = map_and_logdet(potential, x)
+        return StepBatch(x.detach(), y, log_density, logdets)
+    leaf, y = gradient(potential, x)
+    return StepBatch(x.detach(), y, log_density, logdet(leaf, y))
 
 
 def cloud_objective(

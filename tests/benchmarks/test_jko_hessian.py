@@ -1,0 +1,24 @@
+"""The Hessian benchmark times both routes and writes one row per dimension."""
+
+import json
+
+from benchmarks.jko_hessian import main
+
+
+def test_writes_a_row_per_dimension_with_both_routes(tmp_path):
+    out, numbers = tmp_path / "hessian.md", tmp_path / "hessian.json"
+    main(
+        ["--dims", "2", "3", "--hidden", "8", "8", "--batch", "16", "--chunk", "32"]
+        + ["--repeats", "1", "--out", str(out), "--json", str(numbers)]
+    )
+    rows = json.loads(numbers.read_text())["rows"]
+    assert sorted(rows) == ["2", "3"]
+    for row in rows.values():
+        assert set(row) == {
+            "update_autograd",
+            "update_forward_mode",
+            "push_autograd",
+            "push_forward_mode",
+        }
+        assert all(seconds > 0 for seconds in row.values())
+    assert out.read_text().count("\n| ") == 3
