@@ -82,9 +82,9 @@ class FlowConfig:
     ``batch_size`` 0 uses the whole cloud in every update; ``anneal`` decays the learning
     rate to zero within each step. ``affine_lr_scale`` multiplies the learning rate of the
     quadratic residual's affine part; ``restarts`` is the most fits per step: a fit whose JKO
-    objective on the whole cloud is not below both its starting map's and the identity's is
-    redone, and the lowest kept (not with the ``variational`` backend, whose critic is
-    trained by every evaluation).
+    objective on the whole cloud is not below both its starting map's and the identity's (by
+    more than ``restart_tolerance``, in the functional's units) is redone, and the lowest kept
+    (not with the ``variational`` backend, whose critic is trained by every evaluation).
     """
 
     step_size: float = 0.05
@@ -98,6 +98,7 @@ class FlowConfig:
     anneal: bool = True
     affine_lr_scale: float = 1.0
     restarts: int = 1
+    restart_tolerance: float = 0.0
 
 
 @dataclass
@@ -245,6 +246,15 @@ def config_from_dict(data: dict[str, Any]) -> JKOConfig:
     ):
         if not widths or 0 in widths:
             raise JKOConfigError(f"{name}: needs at least one layer of positive width")
+    if config.flow.affine_lr_scale != 1.0 and not config.network.quadratic_residual:
+        raise JKOConfigError(
+            "flow.affine_lr_scale: scales the quadratic residual's affine part, which this "
+            "network does not have (set network.quadratic_residual: true, or leave it at 1)"
+        )
+    if config.flow.restart_tolerance > 0 and config.flow.restarts == 1:
+        raise JKOConfigError(
+            "flow.restart_tolerance: only used when refitting (set flow.restarts above 1)"
+        )
     if config.flow.restarts > 1 and config.logdet.backend == "variational":
         raise JKOConfigError(
             "flow.restarts: more than 1 needs the exact or stochastic logdet backend "

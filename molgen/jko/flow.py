@@ -111,7 +111,8 @@ class JKOFlow:
 
         With ``settings.restarts`` :math:`R > 1` a fit that does not lower the JKO objective on
         the whole cloud (:func:`~molgen.jko.step.cloud_objective`) below both its starting
-        map's (the warm start, or a fresh network) and the identity map's has failed
+        map's (the warm start, or a fresh network) and the identity map's (give or take
+        ``settings.restart_tolerance``) has failed
         (diverged, or stuck in a worse optimum; not moving is always feasible, so a true
         minimiser is never above the identity): the step is fitted again, from the same
         start with a new minibatch stream (or a fresh network fitted to the identity), up to
@@ -166,7 +167,7 @@ class JKOFlow:
             self.restart_objectives.append(value)
             if best is None or value < best[0]:
                 best = (value, potential, losses)
-            if value < self.start_objective:
+            if value < self.start_objective + self.settings.restart_tolerance:
                 break
         _, potential, losses = best
         return potential, losses

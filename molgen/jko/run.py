@@ -67,6 +67,7 @@ def build_flow(config: JKOConfig, problem: Problem) -> JKOFlow:
         anneal=flow.anneal,
         affine_lr_scale=flow.affine_lr_scale,
         restarts=flow.restarts,
+        restart_tolerance=flow.restart_tolerance,
     )
     return JKOFlow(
         problem.initial,

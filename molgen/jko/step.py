@@ -37,6 +37,9 @@ class StepSettings:
         restarts: Most fits per step: :class:`~molgen.jko.flow.JKOFlow` fits again while no
             fit has a lower :func:`cloud_objective` than both its starting map and the
             identity map, and keeps the lowest.
+        restart_tolerance: A fit within this much above the lower of those two objectives
+            (the functional's units) is accepted: near equilibrium good fits tie the
+            identity map to within optimisation noise.
     """
 
     step_size: float = 0.05
@@ -46,6 +49,7 @@ class StepSettings:
     anneal: bool = True
     affine_lr_scale: float = 1.0
     restarts: int = 1
+    restart_tolerance: float = 0.0
 
 
 def jko_loss(

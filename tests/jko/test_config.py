@@ -34,6 +34,12 @@ def test_defaults_and_nested_values():
         ({"flow": {"restarts": 1.5}}, "flow.restarts"),
         ({"flow": {"affine_lr_scale": 0}}, "flow.affine_lr_scale"),
         ({"flow": {"restarts": 2}, "logdet": {"backend": "variational"}}, "flow.restarts"),
+        (
+            {"flow": {"affine_lr_scale": 0.1}, "network": {"quadratic_residual": False}},
+            "flow.affine_lr_scale",
+        ),
+        ({"flow": {"restart_tolerance": 0.01}}, "flow.restart_tolerance"),
+        ({"flow": {"restart_tolerance": -0.01, "restarts": 2}}, "flow.restart_tolerance"),
     ],
 )
 def test_bad_values_name_the_field(data, field):

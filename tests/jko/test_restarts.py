@@ -40,7 +40,7 @@ def test_cloud_objective_is_the_whole_cloud_loss_in_chunks():
     assert abs(chunked - whole) < 1e-5
 
 
-def _restarted_flow(monkeypatch, shifts: list[float]) -> JKOFlow:
+def _restarted_flow(monkeypatch, shifts: list[float], tolerance: float = 0.0) -> JKOFlow:
     """A flow whose fits set the linear term of the identity start to the given shifts."""
     shifts = iter(shifts)
 
@@ -59,7 +59,7 @@ def _restarted_flow(monkeypatch, shifts: list[float]) -> JKOFlow:
         Gaussian.standard(2),
         functional,
         lambda: QuadraticResidual(FICNN(2, (8, 8)), 2),
-        StepSettings(step_size=0.5, iterations=1, restarts=3),
+        StepSettings(step_size=0.5, iterations=1, restarts=3, restart_tolerance=tolerance),
         cloud_size=512,
         identity_iterations=0,
     )
@@ -96,6 +96,19 @@ def test_a_fit_that_beats_a_bad_warm_start_but_not_the_identity_is_redone(monkey
     assert flow.step() == [0.3]
     worse_than_identity, kept = flow.restart_objectives
     assert worse_than_identity > flow.start_objective > kept
+
+
+def test_a_fit_within_the_tolerance_of_its_start_is_accepted(monkeypatch):
+    # The shift -0.2 is worse than the identity start (per coordinate 1/2 (s-1)^2 + s^2 over
+    # a constant: 0.76 against 0.5, plus sampling noise of the cloud): refitted without a
+    # tolerance, accepted with one that covers the gap.
+    strict = _restarted_flow(monkeypatch, [-0.2, 0.3, 0.2])
+    assert strict.step() == [0.3]
+    gap = strict.restart_objectives[0] - strict.start_objective
+    assert gap > 0
+    tolerant = _restarted_flow(monkeypatch, [-0.2, 0.3, 0.2], tolerance=2 * gap)
+    assert tolerant.step() == [-0.2]
+    assert len(tolerant.restart_objectives) == 1
 
 
 def test_affine_part_moves_at_the_scaled_learning_rate():
