@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time as clock
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -148,8 +149,17 @@ def run_flow(
     return {**state, "flow": flow}
 
 
-def run_baseline(config: JKOConfig, problem: Problem) -> dict[str, Any] | None:
-    """Euler-Maruyama particles evaluated at the same times as the flow (``None`` if off)."""
+def run_baseline(
+    config: JKOConfig,
+    problem: Problem,
+    on_evaluation: Callable[[str, dict[str, Any], float], None] | None = None,
+) -> dict[str, Any] | None:
+    """Euler-Maruyama particles evaluated at the same times as the flow (``None`` if off).
+
+    ``on_evaluation(time, metrics, seconds)``, if given, is called after each evaluation
+    time with the metrics there and the simulation seconds so far (e.g. to save partial
+    results of a long run).
+    """
     if not config.baseline.particles or problem.drift_gradient is None:
         return None
     particles = problem.initial.sample(config.baseline.particles)
@@ -168,6 +178,8 @@ def run_baseline(config: JKOConfig, problem: Problem) -> dict[str, Any] | None:
         now = target_time
         if problem.evaluate_particles is not None:
             metrics[f"{now:.6g}"] = problem.evaluate_particles(particles, now)
+            if on_evaluation is not None:
+                on_evaluation(f"{now:.6g}", metrics[f"{now:.6g}"], elapsed)
     return {"seconds": elapsed, "metrics": metrics}
 
 

@@ -48,28 +48,41 @@ def test_double_well_reports_quadrature_fokker_planck_and_discrete_jko_fractions
     assert json.loads((tmp_path / "metrics.json").read_text())["metrics"]["0.5"] == metrics
 
 
-def test_butane_reports_dihedral_populations_next_to_the_reference(tmp_path):
+def _butane_reference(tmp_path, populations: dict[str, float]):
+    """A `molgen reference`-style folder at 300 K with the given populations (sem 0.03)
+    and a mean energy of 64 kJ/mol."""
     reference = tmp_path / "reference"
     reference.mkdir()
-    populations = {"gauche+": 0.2, "trans": 0.6, "gauche-": 0.2}
     stats = {
         "temperature": 300.0,
         "energy": {"mean": 64.0, "sem": 1.0},
         "populations": {name: {"mean": p, "sem": 0.03} for name, p in populations.items()},
     }
     (reference / "stats.json").write_text(json.dumps(stats))
-    config = config_from_dict(
+    return reference
+
+
+def _butane_config(reference, samples: int, flow: dict, **extra):
+    """A butane run with a tiny network, started 0.003 nm around the minimum."""
+    return config_from_dict(
         {
             "preset": "butane",
             "dim": 42,
-            "evaluation_samples": 400,
+            "evaluation_samples": samples,
             "network": {"hidden": [8, 8]},
-            # A vanishing learning rate keeps the map at the identity: the samples are the
-            # start, N(minimised structure, (0.003 nm)^2 I).
-            "flow": {"step_size": 0.2, **TINY_FLOW, "learning_rate": 1e-7},
+            "flow": flow,
             "problem": {"initial_std": 0.003, "reference": str(reference)},
+            **extra,
         }
     )
+
+
+def test_butane_reports_dihedral_populations_next_to_the_reference(tmp_path):
+    populations = {"gauche+": 0.2, "trans": 0.6, "gauche-": 0.2}
+    reference = _butane_reference(tmp_path, populations)
+    # A vanishing learning rate keeps the map at the identity: the samples are the start,
+    # N(minimised structure, (0.003 nm)^2 I).
+    config = _butane_config(reference, 400, {"step_size": 0.2, **TINY_FLOW, "learning_rate": 1e-7})
     metrics = run_experiment(config, tmp_path / "run", progress=False)["metrics"]["0.2"]
     assert metrics["reference_populations"] == populations
     assert metrics["reference_energy_mean"] == 64.0
@@ -81,6 +94,32 @@ def test_butane_reports_dihedral_populations_next_to_the_reference(tmp_path):
     # ~1 kJ/mol (energy spread ~15 kJ/mol); 5 kJ/mol is 5 standard errors, while the
     # minimum itself is 40 kJ/mol lower.
     assert metrics["energy_median"] == pytest.approx(energies.median().item(), abs=5.0)
+
+
+def test_butane_euler_maruyama_particles_report_populations_and_energy(tmp_path):
+    populations = {"gauche+": 0.2, "trans": 0.6, "gauche-": 0.2}
+    reference = _butane_reference(tmp_path, populations)
+    # t = 0.002 nm²: 400 Euler-Maruyama steps of 5e-6 (stable for the C-H bonds, whose
+    # drift stiffness is ~2e5 nm⁻²), far too short to leave the trans well.
+    config = _butane_config(
+        reference,
+        64,
+        {"step_size": 0.002, **TINY_FLOW},
+        baseline={"particles": 64, "time_step": 5e-6},
+    )
+    summary = run_experiment(config, tmp_path / "run", progress=False)
+    flow_metrics = summary["metrics"]["0.002"]
+    metrics = summary["euler_maruyama"]["metrics"]["0.002"]
+    assert set(metrics) == set(flow_metrics)
+    assert metrics["populations"] == {"gauche+": 0.0, "trans": 1.0, "gauche-": 0.0}
+    assert metrics["population_sem"] == {"gauche+": 0.0, "trans": 0.0, "gauche-": 0.0}
+    assert metrics["reference_populations"] == populations
+    # Bonds and angles have thermalised without blowing up (dt = 1e-5 gives ~1e4 kJ/mol).
+    # At dt = 5e-6 Euler-Maruyama overheats the C-H stretches: ~96 kJ/mol against ~63 for
+    # dt -> 0 (the start, N(minimum, (0.003 nm)^2 I), is at ~58).
+    assert 40.0 < metrics["energy_median"] < metrics["energy_mean"] + 10.0 < 200.0
+    saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert saved["euler_maruyama"]["metrics"]["0.002"] == metrics
 
 
 def test_butane_refuses_a_reference_at_another_temperature(tmp_path):
