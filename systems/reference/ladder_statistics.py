@@ -76,9 +76,11 @@ def half_differences(labels: np.ndarray, mode_names: Sequence[str]) -> dict[str,
     """``{mode: {"mean", "sem"}}``: second-half minus first-half population of ``(T, L)`` labels.
 
     The standard error is the spread of the ``L`` per-ladder differences over ``sqrt(L)``
-    (NaN with a single ladder).
+    (NaN with a single ladder); both are NaN with fewer than two frames.
     """
     labels = np.asarray(labels)
+    if labels.shape[0] < 2:
+        return {name: {"mean": float("nan"), "sem": float("nan")} for name in mode_names}
     half = labels.shape[0] // 2
     table = {}
     for mode, name in enumerate(mode_names):

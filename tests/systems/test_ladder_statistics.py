@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -87,3 +89,11 @@ def test_one_start_adds_no_start_check():
         np.zeros(labels.shape), labels, NAMES, "toy", 300.0, 0.4, np.zeros(8, dtype=int)
     )
     assert "starts" not in stats
+
+
+def test_half_differences_of_a_single_frame_are_undefined_without_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        drift = half_differences(np.zeros((1, 4), dtype=int), NAMES)
+    assert set(drift) == set(NAMES)
+    assert all(np.isnan(value["mean"]) and np.isnan(value["sem"]) for value in drift.values())
