@@ -59,7 +59,10 @@ def benchmark(preset: str, dim: int, seed: int, args: argparse.Namespace) -> lis
         "dim": dim,
         "seed": seed,
         "evaluation_samples": settings["evaluation_samples"],
-        "network": settings.get("network", {}),
+        "network": {
+            **settings.get("network", {}),
+            **({"hidden": args.hidden} if args.hidden else {}),
+        },
         "flow": {
             **settings["flow"],
             **({"iterations": args.iterations} if args.iterations else {}),
@@ -78,7 +81,8 @@ def benchmark(preset: str, dim: int, seed: int, args: argparse.Namespace) -> lis
         budget = result["seconds"]
         rows.append(
             {
-                "method": f"JKO-ICNN ({flow.iterations} it/step, {flow.cloud_size} particles)",
+                "method": f"JKO-ICNN ({flow.iterations} it/step, {flow.cloud_size} particles, "
+                f"width {'x'.join(map(str, config.network.hidden))})",
                 "seconds": result["seconds"],
                 "within_budget": True,
                 "evaluation_samples": config.evaluation_samples,
@@ -200,6 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--cloud-size", type=int, help="JKO particle cloud (default: per preset, see SETTINGS)"
+    )
+    parser.add_argument(
+        "--hidden", nargs="+", type=int, help="ICNN hidden widths (default: per preset)"
     )
     parser.add_argument("--em-particles", nargs="*", type=int, default=[1000, 10000, 50000])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])

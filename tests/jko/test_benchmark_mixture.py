@@ -24,21 +24,25 @@ def test_benchmark_uses_the_preset_iterations_unless_overridden(monkeypatch):
         "evaluation_samples": 200,
     }
     monkeypatch.setitem(benchmark_jko.SETTINGS, "mixture", tiny)
-    args = argparse.Namespace(iterations=None, cloud_size=None, em_particles=[300], skip_jko=None)
+    args = argparse.Namespace(
+        iterations=None, cloud_size=None, hidden=None, em_particles=[300], skip_jko=None
+    )
     rows = benchmark_jko.benchmark("mixture", 2, 0, args)
-    assert rows[0]["method"] == "JKO-ICNN (4 it/step, 8192 particles)"
+    assert rows[0]["method"] == "JKO-ICNN (4 it/step, 8192 particles, width 8x8)"
     assert rows[1]["method"].startswith("Euler-Maruyama (300 particles")
     assert all(row["time"] == pytest.approx(0.1) for row in rows)
     assert all(row["symkl"] > 0 for row in rows)
-    args.iterations, args.cloud_size, args.em_particles = 2, 512, []
+    args.iterations, args.cloud_size, args.hidden, args.em_particles = 2, 512, [6], []
     label = benchmark_jko.benchmark("mixture", 2, 0, args)[0]["method"]
-    assert label == "JKO-ICNN (2 it/step, 512 particles)"
+    assert label == "JKO-ICNN (2 it/step, 512 particles, width 6)"
 
 
 def test_skip_jko_runs_only_euler_maruyama_against_the_given_budget(monkeypatch):
     tiny = {"flow": {"step_size": 0.1, "steps": 1}, "evaluation_samples": 200}
     monkeypatch.setitem(benchmark_jko.SETTINGS, "mixture", tiny)
-    args = argparse.Namespace(iterations=None, cloud_size=None, em_particles=[300], skip_jko=0.0)
+    args = argparse.Namespace(
+        iterations=None, cloud_size=None, hidden=None, em_particles=[300], skip_jko=0.0
+    )
     (row,) = benchmark_jko.benchmark("mixture", 2, 0, args)
     assert row["method"].startswith("Euler-Maruyama (300 particles")
     assert row["symkl"] > 0
