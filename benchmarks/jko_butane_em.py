@@ -28,13 +28,12 @@ import sys
 import time as clock
 from typing import Any
 
-import numpy as np
 import torch
 
 from forcefields.atomic_files import write_json_atomic, write_text_atomic
-from molgen.jko.config import config_from_dict, config_to_dict, load_config
-from molgen.jko.presets import build_problem
-from molgen.jko.run import run_baseline
+from molgen.jko.config import JKOConfig, config_from_dict, config_to_dict, load_config
+from molgen.jko.presets import Problem
+from molgen.jko.run import run_baseline, seeded_problem
 
 MODES = ("gauche+", "trans", "gauche-")
 
@@ -92,40 +91,10 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default="configs/jko/butane.yaml")
-    parser.add_argument("--reference", help="molgen reference butane folder (stats.json)")
-    parser.add_argument("--particles", type=int, default=500)
-    parser.add_argument("--time-step", type=float, default=5e-6, help="EM dt (nm²)")
-    parser.add_argument(
-        "--steps",
-        type=int,
-        help="JKO steps of flow.step_size to cover (default: the config's flow.steps); "
-        "evaluated every evaluate_every steps and at the end",
-    )
-    parser.add_argument("--seed", type=int, help="default: the config's seed")
-    parser.add_argument("--jko", help="metrics.json of a molgen jko run to tabulate beside EM")
-    parser.add_argument("--out", required=True, help="output prefix: writes OUT.json and OUT.md")
-    args = parser.parse_args(argv)
-
-    data = config_to_dict(load_config(args.config))
-    data["baseline"] = {"particles": args.particles, "time_step": args.time_step}
-    if args.steps is not None:
-        data["flow"]["steps"] = args.steps
-    if args.seed is not None:
-        data["seed"] = args.seed
-    if args.reference:
-        data["problem"]["reference"] = args.reference
-    config = config_from_dict(data)
-    command = "OMP_NUM_THREADS=1 python -m benchmarks.jko_butane_em " + " ".join(
-        sys.argv[1:] if argv is None else argv
-    )
-    # As run_experiment: seed, then build the problem in the configured dtype.
-    torch.manual_seed(config.seed)
-    np.random.seed(config.seed)
-    torch.set_default_dtype(getattr(torch, config.dtype))
-    problem = build_problem(config)
+def _simulate(
+    config: JKOConfig, problem: Problem, command: str, args: argparse.Namespace
+) -> dict[str, Any]:
+    """Runs the baseline, rewriting ``OUT.json`` after every evaluation time; returns it."""
     result: dict[str, Any] = {
         "command": command,
         "config": config_to_dict(config),
@@ -160,6 +129,40 @@ def main(argv: list[str] | None = None) -> int:
     result["wall_seconds"] = clock.perf_counter() - wall
     result["load_end"] = list(os.getloadavg())
     write_json_atomic(f"{args.out}.json", result)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="configs/jko/butane.yaml")
+    parser.add_argument("--reference", help="molgen reference butane folder (stats.json)")
+    parser.add_argument("--particles", type=int, default=500)
+    parser.add_argument("--time-step", type=float, default=5e-6, help="EM dt (nm²)")
+    parser.add_argument(
+        "--steps",
+        type=int,
+        help="JKO steps of flow.step_size to cover (default: the config's flow.steps); "
+        "evaluated every evaluate_every steps and at the end",
+    )
+    parser.add_argument("--seed", type=int, help="default: the config's seed")
+    parser.add_argument("--jko", help="metrics.json of a molgen jko run to tabulate beside EM")
+    parser.add_argument("--out", required=True, help="output prefix: writes OUT.json and OUT.md")
+    args = parser.parse_args(argv)
+
+    data = config_to_dict(load_config(args.config))
+    data["baseline"] = {"particles": args.particles, "time_step": args.time_step}
+    if args.steps is not None:
+        data["flow"]["steps"] = args.steps
+    if args.seed is not None:
+        data["seed"] = args.seed
+    if args.reference:
+        data["problem"]["reference"] = args.reference
+    config = config_from_dict(data)
+    command = "OMP_NUM_THREADS=1 python -m benchmarks.jko_butane_em " + " ".join(
+        sys.argv[1:] if argv is None else argv
+    )
+    with seeded_problem(config) as problem:
+        result = _simulate(config, problem, command, args)
     table = markdown(result)
     write_text_atomic(f"{args.out}.md", table)
     print(table)

@@ -46,9 +46,7 @@ def _autograd(potential: torch.nn.Module, x: torch.Tensor, create_graph: bool):
 
 
 def _forward_mode(potential: torch.nn.Module, x: torch.Tensor, create_graph: bool):
-    with torch.set_grad_enabled(create_graph):
-        grad, hess = potential.gradient_and_hessian(x)
-        return grad, ExactLogDet.of_hessian(hess)
+    return ExactLogDet().map_and_logdet(potential, x, create_graph)
 
 
 def time_dimension(

@@ -10,12 +10,11 @@ from typing import Any, Protocol
 import torch
 from torch import Tensor, nn
 
-from .derivatives import gradient
 from .exact_logdet import ExactLogDet
 from .functionals import StepBatch
 from .identity import fit_identity
 from .inversion import invert_gradient_map
-from .step import LogDet, StepSettings, cloud_objective, train_step
+from .step import LogDet, StepSettings, cloud_objective, map_and_logdet, train_step
 
 __all__ = ["Distribution", "JKOFlow"]
 
@@ -240,19 +239,12 @@ def _map_and_logdet_in_chunks(
     potential: nn.Module, x: Tensor, logdet: LogDet, chunk_size: int
 ) -> tuple[Tensor, Tensor]:
     """Returns :math:`\\nabla u(x)` ``(N, D)`` and :math:`\\log\\det\\nabla^2 u(x)` ``(N,)``,
-    detached (one pass per chunk where the backend has ``map_and_logdet``)."""
-    maps, values = [], []
-    map_and_logdet = getattr(logdet, "map_and_logdet", None)
-    for chunk in x.split(chunk_size):
-        if map_and_logdet is not None:
-            with torch.no_grad():
-                grad, value = map_and_logdet(potential, chunk, create_graph=False)
-        else:
-            leaf, grad = gradient(potential, chunk)
-            value = logdet(leaf, grad)
-        maps.append(grad.detach())
-        values.append(value.detach())
-    return torch.cat(maps), torch.cat(values)
+    detached, chunk by chunk (:func:`~molgen.jko.step.map_and_logdet`)."""
+    pairs = [
+        map_and_logdet(potential, chunk, logdet, create_graph=False)
+        for chunk in x.split(chunk_size)
+    ]
+    return torch.cat([y for y, _ in pairs]), torch.cat([value for _, value in pairs])
 
 
 def push(

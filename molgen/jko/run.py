@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import time as clock
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from .quadratic_residual import QuadraticResidual
 from .step import StepSettings
 from .stochastic_logdet import StochasticLogDet
 
-__all__ = ["build_flow", "run_flow", "run_baseline", "run_experiment"]
+__all__ = ["build_flow", "run_flow", "run_baseline", "run_experiment", "seeded_problem"]
 
 
 def _make_network(config: JKOConfig) -> torch.nn.Module:
@@ -208,16 +209,27 @@ def run_experiment(
     checkpoint = out / "checkpoints" / "flow.pt"
     if not resume and checkpoint.exists():
         raise InputFileError(f"{out}: already holds a run; pass --resume or a new --out")
+    with seeded_problem(config) as problem:
+        write_text_atomic(
+            out / "config.yaml", yaml.safe_dump(config_to_dict(config), sort_keys=False)
+        )
+        return _run_and_write(config, problem, out, checkpoint, progress, resume)
+
+
+@contextmanager
+def seeded_problem(config: JKOConfig) -> Iterator[Problem]:
+    """Seeds torch and numpy with ``config.seed``, sets the default dtype to
+    ``config.dtype`` and yields the built problem; the previous dtype is restored on exit.
+
+    Raises:
+        JKOConfigError: a value the preset cannot use.
+    """
     torch.manual_seed(config.seed)
     np.random.seed(config.seed)
     previous_dtype = torch.get_default_dtype()
     torch.set_default_dtype(getattr(torch, config.dtype))
     try:
-        problem = build_problem(config)
-        write_text_atomic(
-            out / "config.yaml", yaml.safe_dump(config_to_dict(config), sort_keys=False)
-        )
-        return _run_and_write(config, problem, out, checkpoint, progress, resume)
+        yield build_problem(config)
     finally:
         torch.set_default_dtype(previous_dtype)
 

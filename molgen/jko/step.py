@@ -12,7 +12,7 @@ from torch import Tensor, nn
 from .derivatives import gradient
 from .functionals import StepBatch
 
-__all__ = ["StepSettings", "jko_loss", "cloud_objective", "train_step"]
+__all__ = ["StepSettings", "jko_loss", "map_and_logdet", "cloud_objective", "train_step"]
 
 LogDet = Callable[[Tensor, Tensor], Tensor]
 
@@ -79,6 +79,29 @@ def jko_loss(
     return functional(batch) + transport
 
 
+def map_and_logdet(
+    potential: nn.Module, x: Tensor, logdet: LogDet, create_graph: bool = True
+) -> tuple[Tensor, Tensor]:
+    r"""Returns :math:`\nabla u(x)` ``(B, D)`` and :math:`\log\det\nabla^2 u(x)` ``(B,)``.
+
+    One pass where the backend has ``map_and_logdet`` (the exact backend on input-convex
+    networks), otherwise an autograd gradient handed to the backend.
+
+    Arguments:
+        potential: Convex network :math:`u`.
+        x: Points, shape ``(B, D)``.
+        logdet: Log-determinant backend, ``(x, grad) -> (B,)``.
+        create_graph: Keep the graph to the potential's parameters; without it the results
+            are detached.
+    """
+    one_pass = getattr(logdet, "map_and_logdet", None)
+    if one_pass is not None:
+        return one_pass(potential, x, create_graph=create_graph)
+    leaf, y = gradient(potential, x)
+    values = logdet(leaf, y)
+    return (y, values) if create_graph else (y.detach(), values.detach())
+
+
 def _step_batch(
     potential: nn.Module,
     x: Tensor,
@@ -86,16 +109,11 @@ def _step_batch(
     logdet: LogDet,
     functional: Callable[[StepBatch], Tensor],
 ) -> StepBatch:
-    r"""Maps ``x`` by :math:`\nabla u` and adds the log-determinants the functional needs
-    (in one pass where the backend has ``map_and_logdet``)."""
+    r"""Maps ``x`` by :math:`\nabla u` and adds the log-determinants the functional needs."""
     if not getattr(functional, "needs_logdet", False):
         return StepBatch(x.detach(), gradient(potential, x)[1], log_density, None)
-    map_and_logdet = getattr(logdet, "map_and_logdet", None)
-    if map_and_logdet is not None:
-        y, logdets = map_and_logdet(potential, x)
-        return StepBatch(x.detach(), y, log_density, logdets)
-    leaf, y = gradient(potential, x)
-    return StepBatch(x.detach(), y, log_density, logdet(leaf, y))
+    y, logdets = map_and_logdet(potential, x, logdet)
+    return StepBatch(x.detach(), y, log_density, logdets)
 
 
 def cloud_objective(
