@@ -8,20 +8,24 @@ Per well, ``<out>/<variant>/`` receives the runs (checkpoints, metrics.jsonl) an
 
 * ``report.md``: per loss, the minor-mode fraction at the start (= end of pre-training),
   end, minimum and maximum of the fine-tune, the largest deviation from the quadrature
-  value, whether it stayed within ``--tolerance`` throughout, the final Kish ESS and the
-  seconds per fine-tune; then, for the pre-trained and every fine-tuned flow, the drive
-  of ``kl_x`` and ``l2_plus`` on the minor mode (:mod:`molgen.losses.drive`), whose sign
+  value, whether it stayed within ``--tolerance`` throughout, the final Kish ESS, the
+  reverse KL(p_G‖p_B) at the start and end and the seconds per fine-tune; then, for the
+  pre-trained and every fine-tuned flow, its reverse KL and the drive of ``kl_x`` and
+  ``l2_plus`` on the minor mode (:mod:`molgen.losses.drive`), whose sign
   predicts which way a fine-tune from that flow moves the fraction;
 * ``summary.json``: the same numbers (drives under ``drives``), the settings and the
   command;
 * ``minor_fraction.png``: minor-mode fraction versus iteration for every loss (thesis Fig 7
   top), quadrature value and tolerance band in orange;
+* ``reverse_kl.png``: KL(p_G‖p_B) versus iteration (from each evaluation's mean
+  log-ratio and the quadrature ``log Z_B``), with the value of an exact flow that has only
+  the major mode, ``-log(1 - reference)``;
 * ``x0_histogram.png``: x0 histogram of the pre-trained and each fine-tuned flow against
   the quadrature density (thesis Fig 7 bottom centre);
 * ``energy_scatter.png``: βU_B against U_G of generated samples per flow (thesis Fig 12).
 
 ``<variant>`` is the well's name, suffixed ``_t<F>`` for ``--temperature-factor F`` and
-``_standardized`` for ``--standardize``. ``--results DIR`` copies the three PNGs, the report
+``_standardized`` for ``--standardize``. ``--results DIR`` copies the four PNGs, the report
 and the summary to ``DIR/<variant>/`` (without the bulky runs).
 
 Runtime on the shared 2-core machine (one thread): about 1.5 min for the pre-training and
@@ -56,7 +60,7 @@ from molgen.plots.comparison import (
 )
 from molgen.training import MetricsLog, ReducedEnergy, branch_run, load_config, train
 from molgen.training.config import TrainConfig
-from systems.double_well import bimodal_energy, minor_mode_fraction
+from systems.double_well import DoubleWell, bimodal_energy, minor_mode_fraction
 from systems.registry import System
 
 __all__ = [
@@ -80,6 +84,7 @@ OUTPUTS = (
     "report.md",
     "summary.json",
     "minor_fraction.png",
+    "reverse_kl.png",
     "x0_histogram.png",
     "energy_scatter.png",
 )
@@ -156,18 +161,33 @@ def _fraction_series(records: list[dict]) -> list[tuple[int, float, float]]:
     return series
 
 
+def _reverse_kl_series(records: list[dict], log_partition: float) -> np.ndarray:
+    """``(3, k)``: steps, reverse KL(p_G‖p_B) in nats (``log Z_B`` = ``log_partition``)
+    and zero error bands, from every record with samples."""
+    rows = [
+        (r["step"], log_partition - r["samples"]["mean_log_ratio"], 0.0)
+        for r in records
+        if r.get("samples")
+    ]
+    return np.array(rows).T
+
+
 def finetune_summary(
-    records: list[dict], reference: float, tolerance: float, seconds: float
+    records: list[dict], reference: float, tolerance: float, seconds: float, log_partition: float
 ) -> dict[str, float | int | bool | None]:
     """Minor-mode fraction over one fine-tune: its values at the start (the last
     pre-training record), end, minimum and maximum, the largest ``|f - reference|`` over
     all of them, whether that stays within ``tolerance``, the final Kish ESS fraction, the
     mean seconds per training step (evaluations excluded), ``seconds`` (the wall clock) and
-    the number of fine-tune ``steps``."""
+    the number of fine-tune ``steps``; and the reverse KL(p_G‖p_B) (nats, ``log Z_B`` =
+    ``log_partition``) at the start and end with its largest rise between two evaluations
+    (thesis §7.2 proves that ``l2_plus`` never raises it in the small-step limit)."""
     pretrained = [r for r in records if r["phase"] == PRETRAIN]
     tuned = [r for r in records if r["phase"] == FINETUNE]
-    fractions = [f for _, f, _ in _fraction_series([pretrained[-1], *tuned])]
+    evaluated = [pretrained[-1], *tuned]
+    fractions = [f for _, f, _ in _fraction_series(evaluated)]
     deviation = max(abs(f - reference) for f in fractions)
+    reverse_kl = list(_reverse_kl_series(evaluated, log_partition)[1])
     return {
         "start": fractions[0],
         "end": fractions[-1],
@@ -179,6 +199,9 @@ def finetune_summary(
         "seconds_per_step": sum(r["seconds_per_step"] for r in tuned) / len(tuned),
         "seconds": seconds,
         "steps": tuned[-1]["step"] - pretrained[-1]["step"],
+        "reverse_kl_start": reverse_kl[0],
+        "reverse_kl_end": reverse_kl[-1],
+        "reverse_kl_largest_rise": float(np.diff(reverse_kl).max()),
     }
 
 
@@ -186,26 +209,33 @@ def finetune_table(summaries: dict[str, dict], tolerance: float) -> str:
     """Markdown table of :func:`finetune_summary` results, one row per loss."""
     lines = [
         f"| loss | start | end | min | max | max abs(f-ref) | within ±{tolerance:g} "
-        "| final ESS/n | s/step | s per fine-tune |",
-        "|---" * 10 + "|",
+        "| final ESS/n | KL(p_G‖p_B) start → end (largest rise) | s/step | s per fine-tune |",
+        "|---" * 11 + "|",
     ]
     for loss, s in summaries.items():
         ess = s["final_ess_fraction"]
         lines.append(
             f"| {loss} | {s['start']:.3f} | {s['end']:.3f} | {s['min']:.3f} | {s['max']:.3f} "
             f"| {s['max_deviation']:.3f} | {'yes' if s['within_tolerance'] else 'no'} "
-            f"| {'n/a' if ess is None else f'{ess:.3f}'} | {s['seconds_per_step']:.4f} "
+            f"| {'n/a' if ess is None else f'{ess:.3f}'} "
+            f"| {s['reverse_kl_start']:.2f} → {s['reverse_kl_end']:.2f} "
+            f"({s['reverse_kl_largest_rise']:+.2f}) | {s['seconds_per_step']:.4f} "
             f"| {s['seconds']:.0f} |"
         )
     return "\n".join(lines)
 
 
-def flow_drives(samples: dict[str, np.ndarray]) -> dict[str, float]:
-    """Minor-mode fraction and the ``kl_x`` and ``l2_plus`` drives on the minor mode
-    (:mod:`molgen.losses.drive`, nats, with standard errors) of one flow's samples."""
+def flow_drives(samples: dict[str, np.ndarray], log_partition: float) -> dict[str, float]:
+    """Minor-mode fraction, reverse KL(p_G‖p_B) (``log Z_B`` = ``log_partition``) and the
+    ``kl_x`` and ``l2_plus`` drives on the minor mode (:mod:`molgen.losses.drive`), nats,
+    with standard errors, of one flow's samples."""
     log_ratio = torch.from_numpy(samples["u_g"] - samples["u_b"])
     minor = torch.from_numpy(samples["x0"] > 0)
-    row = {"minor_fraction": float(minor.double().mean())}
+    row = {
+        "minor_fraction": float(minor.double().mean()),
+        "reverse_kl": log_partition - float(log_ratio.mean()),
+        "reverse_kl_se": float(log_ratio.std() / math.sqrt(len(log_ratio))),
+    }
     for loss, drive in mode_drives(log_ratio, minor).items():
         row[loss] = drive.value
         row[f"{loss}_se"] = drive.standard_error
@@ -218,12 +248,14 @@ def drive_table(drives: dict[str, dict[str, float]]) -> str:
         "Drive of each loss on the minor mode (nats; positive feeds it, "
         "`molgen.losses.drive`), from the flows' samples:",
         "",
-        "| flow | minor fraction | kl_x drive | l2_plus drive |",
-        "|---|---|---|---|",
+        "| flow | minor fraction | KL(p_G‖p_B) | kl_x drive | l2_plus drive |",
+        "|---|---|---|---|---|",
     ]
     for label, row in drives.items():
         lines.append(
-            f"| {label} | {row['minor_fraction']:.3f} | {row['kl_x']:+.3g} ± {row['kl_x_se']:.2g} "
+            f"| {label} | {row['minor_fraction']:.3f} "
+            f"| {row['reverse_kl']:.2f} ± {row['reverse_kl_se']:.2g} "
+            f"| {row['kl_x']:+.3g} ± {row['kl_x_se']:.2g} "
             f"| {row['l2_plus']:+.3g} ± {row['l2_plus_se']:.2g} |"
         )
     return "\n".join(lines)
@@ -261,8 +293,12 @@ def write_outputs(
     ``reference`` is the quadrature minor-mode fraction at the run's temperature and
     ``command`` the command line recorded in the report.
     """
+    well = system.toy_energy
+    log_partition = DoubleWell(
+        well.dim, well.gaussian_std, well.beta / args.temperature_factor
+    ).log_partition()
     summaries = {
-        loss: finetune_summary(records, reference, args.tolerance, run.seconds[loss])
+        loss: finetune_summary(records, reference, args.tolerance, run.seconds[loss], log_partition)
         for loss, records in run.records.items()
     }
     first = next(iter(run.records.values()))
@@ -270,7 +306,7 @@ def write_outputs(
     n_eval = first[-1]["samples"]["n"]
     energy = ReducedEnergy(system, args.temperature_factor)
     samples = {label: _flow_samples(flow, energy, args.seed) for label, flow in run.flows.items()}
-    drives = {label: flow_drives(s) for label, s in samples.items()}
+    drives = {label: flow_drives(s, log_partition) for label, s in samples.items()}
     report = (
         f"# {variant}: minor-mode fraction during fine-tuning\n\n"
         f"System {system.name}, temperature x{args.temperature_factor:g}, flow "
@@ -297,6 +333,15 @@ def write_outputs(
         reference,
         tolerance=args.tolerance,
         marks={"end of pre-training": pretrain_end},
+    )
+    plot_fraction_traces(
+        directory / "reverse_kl.png",
+        {label: _reverse_kl_series(r, log_partition) for label, r in traces.items()},
+        -math.log(1.0 - reference),
+        marks={"end of pre-training": pretrain_end},
+        ylabel="KL(p_G‖p_B) (nats)",
+        reference_label="flow with only the major mode, exact:",
+        log_y=True,
     )
     plot_marginal_panels(
         directory / "x0_histogram.png",

@@ -32,6 +32,7 @@ __all__ = [
     "DoubleWell",
     "bimodal_energy",
     "minor_mode_fraction",
+    "bimodal_log_partition",
     "is_minor_mode",
     "sample_bimodal",
     "double_well_medium",
@@ -62,11 +63,8 @@ def _minimum_of_u() -> float:
     return float(_bimodal_energy_numpy(grid).min())
 
 
-def minor_mode_fraction(beta: float = 1.0) -> float:
-    """Mass of the minor mode ``x0 > 0`` at inverse temperature ``beta`` (adaptive quadrature).
-
-    The Gaussian coordinates factor out of the density, so only ``x0`` matters.
-    """
+def _half_line_masses(beta: float) -> tuple[float, float]:
+    """``∫ exp(-beta (u - min u))`` over ``x0 > 0`` and over ``x0 < 0`` (adaptive quadrature)."""
     shift = _minimum_of_u()
 
     def density(x: float) -> float:
@@ -75,7 +73,21 @@ def minor_mode_fraction(beta: float = 1.0) -> float:
     options = {"epsabs": 0.0, "epsrel": 1e-12, "limit": 400}
     minor = integrate.quad(density, 0.0, np.inf, **options)[0]
     major = integrate.quad(density, -np.inf, 0.0, **options)[0]
+    return minor, major
+
+
+def minor_mode_fraction(beta: float = 1.0) -> float:
+    """Mass of the minor mode ``x0 > 0`` at inverse temperature ``beta`` (adaptive quadrature).
+
+    The Gaussian coordinates factor out of the density, so only ``x0`` matters.
+    """
+    minor, major = _half_line_masses(beta)
     return minor / (minor + major)
+
+
+def bimodal_log_partition(beta: float = 1.0) -> float:
+    """``log ∫ exp(-beta u(x0)) dx0`` of the tilted quartic (adaptive quadrature)."""
+    return math.log(sum(_half_line_masses(beta))) - beta * _minimum_of_u()
 
 
 def is_minor_mode(x: torch.Tensor) -> torch.Tensor:
@@ -146,6 +158,12 @@ class DoubleWell(torch.nn.Module):
     def minor_mode_fraction(self) -> float:
         """Mass of the minor mode at this well's ``beta`` (quadrature)."""
         return minor_mode_fraction(self.beta)
+
+    def log_partition(self) -> float:
+        """``log Z`` of ``exp(-beta U)`` over all ``D`` coordinates: the quartic's quadrature
+        plus ``(D - 1) / 2 * log(2 pi std^2 / beta)`` for the Gaussian ones."""
+        gaussian = 0.5 * (self.dim - 1) * math.log(2.0 * math.pi * self.gaussian_std**2 / self.beta)
+        return bimodal_log_partition(self.beta) + gaussian
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Exact samples ``(n, D)`` (float64) from ``exp(-beta U) / Z``."""

@@ -52,8 +52,11 @@ def plot_fraction_traces(
     tolerance: float | None = None,
     marks: Mapping[str, float] | None = None,
     ylabel: str = "minor-mode fraction",
+    reference_label: str = "reference",
+    log_y: bool = False,
 ) -> Path:
-    """A mode fraction versus iteration for several runs, with ±1 standard-error bands.
+    """A mode fraction (or another per-iteration statistic) versus iteration for several
+    runs, with ±1 standard-error bands.
 
     Arguments:
         path: PNG file to write.
@@ -63,6 +66,8 @@ def plot_fraction_traces(
         tolerance: if given, the band ``reference ± tolerance`` is shaded.
         marks: ``{label: step}`` drawn as dotted vertical lines (e.g. end of pre-training).
         ylabel: the y-axis label.
+        reference_label: legend text of the reference line (its value is appended).
+        log_y: logarithmic y axis.
     """
     figure, (axis,) = new_figure(width=8.0, height=4.5)
     for (label, (steps, fractions, errors)), color in zip(
@@ -82,10 +87,12 @@ def plot_fraction_traces(
             label=f"reference ± {tolerance:g}",
         )
     axis.axhline(
-        reference, color=REFERENCE_COLOR, linestyle="--", label=f"reference {reference:.3f}"
+        reference, color=REFERENCE_COLOR, linestyle="--", label=f"{reference_label} {reference:.3f}"
     )
     for label, step in (marks or {}).items():
         axis.axvline(step, color="grey", linestyle=":", label=label)
+    if log_y:
+        axis.set_yscale("log")
     axis.set_xlabel("iteration")
     axis.set_ylabel(ylabel)
     axis.legend(fontsize="small")

@@ -33,6 +33,12 @@ def kish_ess_fraction(log_weights: torch.Tensor) -> float:
     return float(torch.exp(2.0 * first - second) / log_weights.shape[0])
 
 
+def _finite_mean(values: torch.Tensor) -> float:
+    """Mean of the finite entries of ``values`` ``(n,)``; ``nan`` when there are none."""
+    finite = torch.isfinite(values)
+    return float(values[finite].mean()) if finite.any() else math.nan
+
+
 @torch.no_grad()
 def sample_statistics(
     flow: Flow,
@@ -44,17 +50,21 @@ def sample_statistics(
     r"""Statistics of ``n`` fresh samples of ``flow`` (drawn with ``generator``).
 
     Keys: ``n``; ``mean_beta_u_b`` (mean reduced target energy of the finite ones);
+    ``mean_log_ratio``, the mean of the finite :math:`r = U_G - \beta U_B`
+    (:math:`= \log \mathcal Z_B - KL(p_G \| p_B)`, the :math:`K` of thesis §7.2, in nats);
     ``finite_fraction``; ``ess_fraction`` (Kish, from :math:`\log w = -\beta U_B - \log p_G`);
     ``mode_fractions`` ``{mode name: fraction}`` when the system has modes.
     """
     x, log_p_g = flow.sample(n, generator=generator)
     reduced = beta_u_b(x).to(torch.float64)
     finite = torch.isfinite(reduced)
+    log_ratio = -log_p_g.double() - reduced
     statistics: dict[str, Any] = {
         "n": n,
-        "mean_beta_u_b": float(reduced[finite].mean()) if finite.any() else math.nan,
+        "mean_beta_u_b": _finite_mean(reduced),
+        "mean_log_ratio": _finite_mean(log_ratio),
         "finite_fraction": float(finite.double().mean()),
-        "ess_fraction": kish_ess_fraction(-reduced - log_p_g.double()),
+        "ess_fraction": kish_ess_fraction(log_ratio),
     }
     labels = mode_labels(system, x)
     if labels is not None:

@@ -44,19 +44,22 @@ def test_presets_of_a_well_share_their_pre_training(well):
     assert configs["l2_plus"].phases[1].losses == {"l2_plus": 1.0}
 
 
-def _record(step, phase, fraction, ess=None, seconds=0.0):
+def _record(step, phase, fraction, ess=None, seconds=0.0, log_ratio=0.0):
     samples = {"n": 10_000, "mode_fractions": {"minor": fraction}, "ess_fraction": ess}
+    samples["mean_log_ratio"] = log_ratio
     return {"step": step, "phase": phase, "samples": samples, "seconds_per_step": seconds}
 
 
 def test_finetune_summary_counts_the_start_and_every_fine_tune_point():
     records = [
-        _record(100, "pretrain", 0.30),
-        _record(200, "pretrain", 0.20),
-        _record(225, "finetune", 0.25, 0.4, 0.01),
-        _record(250, "finetune", 0.19, 0.5, 0.03),
+        _record(100, "pretrain", 0.30, log_ratio=-9.0),
+        _record(200, "pretrain", 0.20, log_ratio=-4.0),
+        _record(225, "finetune", 0.25, 0.4, 0.01, log_ratio=-3.0),
+        _record(250, "finetune", 0.19, 0.5, 0.03, log_ratio=-3.5),
     ]
-    summary = finetune_summary(records, reference=0.22, tolerance=0.02, seconds=12.0)
+    summary = finetune_summary(
+        records, reference=0.22, tolerance=0.02, seconds=12.0, log_partition=1.0
+    )
     # Start is the last pre-training point; the earlier 0.30 is not part of the fine-tune.
     assert summary["start"] == 0.20 and summary["end"] == 0.19
     assert (summary["min"], summary["max"]) == (0.19, 0.25)
@@ -64,9 +67,15 @@ def test_finetune_summary_counts_the_start_and_every_fine_tune_point():
     assert summary["within_tolerance"] is False
     assert summary["final_ess_fraction"] == 0.5 and summary["steps"] == 50
     assert summary["seconds_per_step"] == pytest.approx(0.02)
-    assert finetune_summary(records, 0.22, 0.031, 12.0)["within_tolerance"] is True
+    # KL = log Z_B - mean r: 5 at the start, 4 after the first step, 4.5 at the end.
+    assert (summary["reverse_kl_start"], summary["reverse_kl_end"]) == (5.0, 4.5)
+    assert summary["reverse_kl_largest_rise"] == pytest.approx(0.5)
+    assert finetune_summary(records, 0.22, 0.031, 12.0, 1.0)["within_tolerance"] is True
     row = finetune_table({"l2_plus": summary}, 0.02).splitlines()[2]
-    assert row == "| l2_plus | 0.200 | 0.190 | 0.190 | 0.250 | 0.030 | no | 0.500 | 0.0200 | 12 |"
+    assert row == (
+        "| l2_plus | 0.200 | 0.190 | 0.190 | 0.250 | 0.030 | no | 0.500 | 5.00 → 4.50 (+0.50) "
+        "| 0.0200 | 12 |"
+    )
 
 
 def test_help_documents_the_command(capsys):
@@ -98,6 +107,7 @@ def test_a_tiny_run_writes_every_output(tmp_path):
     assert "| kl_x |" in (variant / "report.md").read_text()
     assert list(summary["drives"]) == ["pre-trained", "l2_plus", "kl_x"]
     assert all(
-        set(row) >= {"minor_fraction", "kl_x", "l2_plus_se"} for row in summary["drives"].values()
+        set(row) >= {"minor_fraction", "reverse_kl", "kl_x", "l2_plus_se"}
+        for row in summary["drives"].values()
     )
     assert "| pre-trained |" in (variant / "report.md").read_text()

@@ -61,6 +61,28 @@ def test_minor_mode_fraction_is_calibrated_and_matches_independent_quadrature():
     assert minor_mode_fraction(0.5) == pytest.approx(0.357, abs=1e-3)
 
 
+@pytest.mark.parametrize("beta", [1.0, 0.5])
+def test_log_partition_integrates_the_2d_density_to_one(beta):
+    well = double_well_2d(beta=beta)
+    log_z = well.log_partition()
+
+    def density(x1: float, x0: float) -> float:
+        point = torch.tensor([[x0, x1]], dtype=torch.float64)
+        return math.exp(-well.reduced_energy(point).item() - log_z)
+
+    # Outside |x0| < 6, |x1| < 12 the mass is below exp(-30) at beta 0.5; dblquad's
+    # default tolerance (1.5e-8 absolute) bounds the rest.
+    mass = integrate.dblquad(density, -6.0, 6.0, -12.0, 12.0)[0]
+    assert mass == pytest.approx(1.0, abs=1e-6)
+
+
+def test_log_partition_adds_each_gaussian_coordinate():
+    # Each extra coordinate of std s contributes log(sqrt(2 pi) s / sqrt(beta)).
+    wide, narrow = double_well_wide(beta=0.5), DOUBLE_WELLS["double_well_narrow"](0.5)
+    gap = wide.log_partition() - narrow.log_partition()
+    assert gap == pytest.approx(11 * math.log(10.0 / 0.1), abs=1e-10)
+
+
 def test_trapezoid_on_a_grid_agrees_with_quadrature():
     def mass(grid: np.ndarray) -> float:
         return np.trapezoid(np.exp(-(grid**4 - QUARTIC_B * grid**2 + QUARTIC_C * grid + 4.0)), grid)
