@@ -23,14 +23,12 @@ import argparse
 import statistics
 import time as clock
 
-import torch
-
 from forcefields.atomic_files import write_json_atomic, write_text_atomic
 from molgen.jko.baselines import euler_maruyama
-from molgen.jko.config import config_from_dict
+from molgen.jko.config import JKOConfig, config_from_dict
 from molgen.jko.metrics import fitted_gaussian_symkl_expected
-from molgen.jko.presets import build_problem
-from molgen.jko.run import run_flow
+from molgen.jko.presets import Problem
+from molgen.jko.run import run_flow, seeded_problem
 
 SETTINGS = {
     # Every step's map is fitted on one fixed cloud and inherits its sampling error; 262144
@@ -70,8 +68,16 @@ def benchmark(preset: str, dim: int, seed: int, args: argparse.Namespace) -> lis
         },
     }
     config = config_from_dict(data)
-    torch.manual_seed(seed)
-    problem = build_problem(config)
+    with seeded_problem(config) as problem:
+        rows = _method_rows(config, problem, args)
+    for row in rows:
+        row.update(preset=preset, dim=dim, seed=seed)
+    return rows
+
+
+def _method_rows(config: JKOConfig, problem: Problem, args: argparse.Namespace) -> list[dict]:
+    """The JKO-ICNN row (unless ``--skip-jko``), then one row per EM particle count, each
+    with its final ``time``."""
     final_time = config.flow.steps * config.flow.step_size
     rows = []
     budget = args.skip_jko
@@ -109,7 +115,7 @@ def benchmark(preset: str, dim: int, seed: int, args: argparse.Namespace) -> lis
             }
         )
     for row in rows:
-        row.update(preset=preset, dim=dim, time=final_time, seed=seed)
+        row["time"] = final_time
     return rows
 
 
