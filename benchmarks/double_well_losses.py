@@ -121,6 +121,8 @@ def _preset(well: str, loss: str, args: argparse.Namespace) -> TrainConfig:
             phase.steps = option
     if args.finetune_batch_size is not None:
         finetune.batch_size = args.finetune_batch_size
+    if args.finetune_lr is not None:
+        finetune.lr = args.finetune_lr
     for phase in config.phases:
         phase.temperature_factor = args.temperature_factor
     config.metrics.every = args.every
@@ -383,6 +385,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--finetune-steps", type=int, help="override the presets' 1000")
     parser.add_argument(
         "--finetune-batch-size", type=int, help="override the presets' 256 in the fine-tunes"
+    )
+    parser.add_argument(
+        "--finetune-lr", type=float, help="override the presets' Adam lr 1e-4 in the fine-tunes"
     )
     parser.add_argument(
         "--temperature-factor",

@@ -85,6 +85,8 @@ class FlowConfig:
     objective on the whole cloud is not below both its starting map's and the identity's (by
     more than ``restart_tolerance``, in the functional's units) is redone, and the lowest kept
     (not with the ``variational`` backend, whose critic is trained by every evaluation).
+    ``late_learning_rate`` (0: off) replaces ``learning_rate`` from step ``late_from_step``
+    (counted from 1) on, the two-stage schedule of the large-scale WGF mixture runs.
     """
 
     step_size: float = 0.05
@@ -99,6 +101,14 @@ class FlowConfig:
     affine_lr_scale: float = 1.0
     restarts: int = 1
     restart_tolerance: float = 0.0
+    late_learning_rate: float = 0.0
+    late_from_step: int = 0
+
+    def learning_rate_at(self, step: int) -> float:
+        """Adam learning rate of JKO step ``step`` (counted from 1)."""
+        if self.late_learning_rate and step >= self.late_from_step:
+            return self.late_learning_rate
+        return self.learning_rate
 
 
 @dataclass
@@ -254,6 +264,11 @@ def config_from_dict(data: dict[str, Any]) -> JKOConfig:
     if config.flow.restart_tolerance > 0 and config.flow.restarts == 1:
         raise JKOConfigError(
             "flow.restart_tolerance: only used when refitting (set flow.restarts above 1)"
+        )
+    if bool(config.flow.late_learning_rate) != bool(config.flow.late_from_step):
+        raise JKOConfigError(
+            "flow.late_learning_rate, flow.late_from_step: set both (a second learning rate "
+            "and the step it starts at) or neither"
         )
     if config.flow.restarts > 1 and config.logdet.backend == "variational":
         raise JKOConfigError(

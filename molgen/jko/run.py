@@ -6,6 +6,7 @@ import json
 import time as clock
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +130,7 @@ def run_flow(
         disable=not progress,
     )
     for step in bar:
+        flow.settings = replace(flow.settings, learning_rate=config.flow.learning_rate_at(step))
         start = clock.perf_counter()
         step_losses = flow.step()
         state["seconds"] += clock.perf_counter() - start

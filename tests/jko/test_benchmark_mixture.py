@@ -25,7 +25,14 @@ def test_benchmark_uses_the_preset_iterations_unless_overridden(monkeypatch):
     }
     monkeypatch.setitem(benchmark_jko.SETTINGS, "mixture", tiny)
     args = argparse.Namespace(
-        iterations=None, cloud_size=None, hidden=None, em_particles=[300], skip_jko=None
+        iterations=None,
+        cloud_size=None,
+        hidden=None,
+        em_particles=[300],
+        skip_jko=None,
+        late_learning_rate=None,
+        late_from_step=21,
+        no_anneal=False,
     )
     rows = benchmark_jko.benchmark("mixture", 2, 0, args)
     assert rows[0]["method"] == "JKO-ICNN (4 it/step, 8192 particles, width 8x8)"
@@ -35,13 +42,26 @@ def test_benchmark_uses_the_preset_iterations_unless_overridden(monkeypatch):
     args.iterations, args.cloud_size, args.hidden, args.em_particles = 2, 512, [6], []
     label = benchmark_jko.benchmark("mixture", 2, 0, args)[0]["method"]
     assert label == "JKO-ICNN (2 it/step, 512 particles, width 6)"
+    args.late_learning_rate, args.late_from_step, args.no_anneal = 2e-3, 1, True
+    label = benchmark_jko.benchmark("mixture", 2, 0, args)[0]["method"]
+    assert label == (
+        "JKO-ICNN (2 it/step, 512 particles, width 6, lr 0.005 then 0.002 from step 1, "
+        "constant within steps)"
+    )
 
 
 def test_skip_jko_runs_only_euler_maruyama_against_the_given_budget(monkeypatch):
     tiny = {"flow": {"step_size": 0.1, "steps": 1}, "evaluation_samples": 200}
     monkeypatch.setitem(benchmark_jko.SETTINGS, "mixture", tiny)
     args = argparse.Namespace(
-        iterations=None, cloud_size=None, hidden=None, em_particles=[300], skip_jko=0.0
+        iterations=None,
+        cloud_size=None,
+        hidden=None,
+        em_particles=[300],
+        skip_jko=0.0,
+        late_learning_rate=None,
+        late_from_step=21,
+        no_anneal=False,
     )
     (row,) = benchmark_jko.benchmark("mixture", 2, 0, args)
     assert row["method"].startswith("Euler-Maruyama (300 particles")

@@ -40,11 +40,22 @@ def test_defaults_and_nested_values():
         ),
         ({"flow": {"restart_tolerance": 0.01}}, "flow.restart_tolerance"),
         ({"flow": {"restart_tolerance": -0.01, "restarts": 2}}, "flow.restart_tolerance"),
+        ({"flow": {"late_learning_rate": 2e-3}}, "flow.late_learning_rate"),
+        ({"flow": {"late_from_step": 21}}, "flow.late_learning_rate"),
+        ({"flow": {"late_learning_rate": -2e-3, "late_from_step": 21}}, "flow.late_learning_rate"),
     ],
 )
 def test_bad_values_name_the_field(data, field):
     with pytest.raises(JKOConfigError, match=rf"^{field.replace('[', '.')}"):
         config_from_dict(data)
+
+
+def test_late_learning_rate_starts_at_its_step():
+    flow = config_from_dict(
+        {"flow": {"learning_rate": 5e-3, "late_learning_rate": 2e-3, "late_from_step": 21}}
+    ).flow
+    assert [flow.learning_rate_at(step) for step in (1, 20, 21, 40)] == [5e-3, 5e-3, 2e-3, 2e-3]
+    assert config_from_dict({}).flow.learning_rate_at(40) == config_from_dict({}).flow.learning_rate
 
 
 def test_every_shipped_config_loads(tmp_path):
