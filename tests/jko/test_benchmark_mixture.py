@@ -8,6 +8,21 @@ from benchmarks import jko as benchmark_jko
 from molgen.jko.config import load_config
 
 
+def _benchmark_args(**overrides) -> argparse.Namespace:
+    """The benchmark's options without command-line overrides, 300 EM particles."""
+    defaults = {
+        "iterations": None,
+        "cloud_size": None,
+        "hidden": None,
+        "em_particles": [300],
+        "skip_jko": None,
+        "late_learning_rate": None,
+        "late_from_step": 21,
+        "no_anneal": False,
+    }
+    return argparse.Namespace(**{**defaults, **overrides})
+
+
 def test_mixture_benchmark_and_config_compare_at_the_published_time():
     # Large-scale WGF §4.2: K = 40 JKO steps of h = 0.1 from N(0, 16 I).
     flow = benchmark_jko.SETTINGS["mixture"]["flow"]
@@ -24,16 +39,7 @@ def test_benchmark_uses_the_preset_iterations_unless_overridden(monkeypatch):
         "evaluation_samples": 200,
     }
     monkeypatch.setitem(benchmark_jko.SETTINGS, "mixture", tiny)
-    args = argparse.Namespace(
-        iterations=None,
-        cloud_size=None,
-        hidden=None,
-        em_particles=[300],
-        skip_jko=None,
-        late_learning_rate=None,
-        late_from_step=21,
-        no_anneal=False,
-    )
+    args = _benchmark_args(skip_jko=None)
     rows = benchmark_jko.benchmark("mixture", 2, 0, args)
     assert rows[0]["method"] == "JKO-ICNN (4 it/step, 8192 particles, width 8x8)"
     assert rows[1]["method"].startswith("Euler-Maruyama (300 particles")
@@ -53,16 +59,7 @@ def test_benchmark_uses_the_preset_iterations_unless_overridden(monkeypatch):
 def test_skip_jko_runs_only_euler_maruyama_against_the_given_budget(monkeypatch):
     tiny = {"flow": {"step_size": 0.1, "steps": 1}, "evaluation_samples": 200}
     monkeypatch.setitem(benchmark_jko.SETTINGS, "mixture", tiny)
-    args = argparse.Namespace(
-        iterations=None,
-        cloud_size=None,
-        hidden=None,
-        em_particles=[300],
-        skip_jko=0.0,
-        late_learning_rate=None,
-        late_from_step=21,
-        no_anneal=False,
-    )
+    args = _benchmark_args(skip_jko=0.0)
     (row,) = benchmark_jko.benchmark("mixture", 2, 0, args)
     assert row["method"].startswith("Euler-Maruyama (300 particles")
     assert row["symkl"] > 0

@@ -24,7 +24,7 @@ SMALL = {
 }
 
 
-def test_each_step_fits_with_its_stage_learning_rate(monkeypatch, tmp_path):
+def test_each_step_fits_with_its_stage_learning_rate(monkeypatch):
     used = []
     original_step = JKOFlow.step
 
@@ -34,6 +34,5 @@ def test_each_step_fits_with_its_stage_learning_rate(monkeypatch, tmp_path):
 
     monkeypatch.setattr(JKOFlow, "step", recording_step)
     config = config_from_dict(SMALL)
-    checkpoint = tmp_path / "flow.pt"
-    run_flow(config, build_problem(config), progress=False, checkpoint=checkpoint)
+    run_flow(config, build_problem(config), progress=False)
     assert used == [5e-3, 5e-3, 2e-3, 2e-3]
