@@ -39,9 +39,9 @@ SETTINGS = {
     },
     # Large-scale WGF §4.2: K = 40 steps of h = 0.1, SymKL to the stationary mixture at t = 4.
     # 100 updates per step keep D = 4 under 14 min; D = 2 needs --iterations 200 to reach the
-    # published SymKL; 65536 particles as for OU (configs/jko/mixture.yaml).
+    # published SymKL; 262144 particles as for OU (configs/jko/mixture.yaml).
     "mixture": {
-        "flow": {"step_size": 0.1, "steps": 40, "iterations": 100, "cloud_size": 65536},
+        "flow": {"step_size": 0.1, "steps": 40, "iterations": 100, "cloud_size": 262144},
         "network": {"kind": "dense", "hidden": [128, 128], "rank": 2},
         "evaluation_samples": 4000,
     },
