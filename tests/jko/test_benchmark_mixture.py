@@ -30,6 +30,8 @@ def test_mixture_benchmark_and_config_compare_at_the_published_time():
     config = load_config("configs/jko/mixture.yaml")
     assert config.flow.steps * config.flow.step_size == pytest.approx(4.0)
     assert config.problem.initial_std == 4.0
+    # The benchmark fits its maps on the same cloud as the ready config.
+    assert flow["cloud_size"] == config.flow.cloud_size
 
 
 def test_benchmark_uses_the_preset_iterations_unless_overridden(monkeypatch):
@@ -39,7 +41,7 @@ def test_benchmark_uses_the_preset_iterations_unless_overridden(monkeypatch):
         "evaluation_samples": 200,
     }
     monkeypatch.setitem(benchmark_jko.SETTINGS, "mixture", tiny)
-    args = _benchmark_args(skip_jko=None)
+    args = _benchmark_args()
     rows = benchmark_jko.benchmark("mixture", 2, 0, args)
     assert rows[0]["method"] == "JKO-ICNN (4 it/step, 8192 particles, width 8x8)"
     assert rows[1]["method"].startswith("Euler-Maruyama (300 particles")
