@@ -23,6 +23,8 @@ import argparse
 import statistics
 import time as clock
 
+import torch
+
 from forcefields.atomic_files import write_json_atomic, write_text_atomic
 from molgen.jko.baselines import euler_maruyama
 from molgen.jko.config import FlowConfig, JKOConfig, config_from_dict
@@ -264,7 +266,8 @@ def main(argv: list[str] | None = None) -> int:
             for seed in args.seeds:
                 rows.extend(benchmark(preset, dim, seed, args))
                 print(f"done {preset} D={dim} seed={seed}", flush=True)
-    command = "OMP_NUM_THREADS=1 python -m benchmarks.jko " + " ".join(argv or [])
+    threads = torch.get_num_threads()
+    command = f"OMP_NUM_THREADS={threads} python -m benchmarks.jko " + " ".join(argv or [])
     summary = summarise(rows)
     table = markdown(summary, command)
     write_text_atomic(args.out, table)

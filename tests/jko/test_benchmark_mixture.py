@@ -3,6 +3,7 @@
 import argparse
 
 import pytest
+import torch
 
 from benchmarks import jko as benchmark_jko
 from molgen.jko.config import load_config
@@ -87,3 +88,11 @@ def test_discrete_jko_agreement_measures_the_excess_over_sampling_error():
     above = benchmark_jko.discrete_jko_agreement(_ou_rows([floor + spread] * 4))
     assert above["o2_excess_standard_errors"] == pytest.approx(2.0)
     assert benchmark_jko.discrete_jko_agreement([{"dim": 4, "symkl": 0.1}]) == {}
+
+
+def test_report_records_the_thread_count_it_ran_with(tmp_path):
+    out = tmp_path / "report.md"
+    argv = ["--presets", "ou", "--dims", "2", "--skip-jko", "60"]
+    benchmark_jko.main([*argv, "--em-particles", "50", "--out", str(out)])
+    threads = torch.get_num_threads()
+    assert f"OMP_NUM_THREADS={threads} python -m benchmarks.jko" in out.read_text()
