@@ -23,8 +23,7 @@ import argparse
 import statistics
 import time as clock
 
-import torch
-
+from benchmarks.rerun_command import rerun_command
 from forcefields.atomic_files import write_json_atomic, write_text_atomic
 from molgen.jko.baselines import euler_maruyama
 from molgen.jko.config import FlowConfig, JKOConfig, config_from_dict
@@ -266,8 +265,7 @@ def main(argv: list[str] | None = None) -> int:
             for seed in args.seeds:
                 rows.extend(benchmark(preset, dim, seed, args))
                 print(f"done {preset} D={dim} seed={seed}", flush=True)
-    threads = torch.get_num_threads()
-    command = f"OMP_NUM_THREADS={threads} python -m benchmarks.jko " + " ".join(argv or [])
+    command = rerun_command("benchmarks.jko", argv)
     summary = summarise(rows)
     table = markdown(summary, command)
     write_text_atomic(args.out, table)

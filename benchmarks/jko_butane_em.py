@@ -24,12 +24,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time as clock
 from typing import Any
 
 import torch
 
+from benchmarks.rerun_command import rerun_command
 from forcefields.atomic_files import write_json_atomic, write_text_atomic
 from molgen.jko.config import JKOConfig, config_from_dict, config_to_dict, load_config
 from molgen.jko.presets import Problem
@@ -158,9 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.reference:
         data["problem"]["reference"] = args.reference
     config = config_from_dict(data)
-    command = "OMP_NUM_THREADS=1 python -m benchmarks.jko_butane_em " + " ".join(
-        sys.argv[1:] if argv is None else argv
-    )
+    command = rerun_command("benchmarks.jko_butane_em", argv)
     with seeded_problem(config) as problem:
         result = _simulate(config, problem, command, args)
     table = markdown(result)
