@@ -29,7 +29,7 @@ from molgen.jko.baselines import euler_maruyama
 from molgen.jko.config import FlowConfig, JKOConfig, config_from_dict
 from molgen.jko.metrics import fitted_gaussian_symkl_expected
 from molgen.jko.presets import Problem
-from molgen.jko.run import run_flow, seeded_problem
+from molgen.jko.run import finish_device_work, hardware_name, run_flow, seeded_problem
 
 SETTINGS = {
     # Every step's map is fitted on one fixed cloud and inherits its sampling error; 262144
@@ -49,14 +49,14 @@ SETTINGS = {
 }
 
 
-def benchmark(preset: str, dim: int, seed: int, args: argparse.Namespace) -> list[dict]:
-    """One seed of ``preset`` in ``dim``: the JKO-ICNN row (unless ``--skip-jko``), then one
-    row per EM particle count."""
+def benchmark_config(preset: str, dim: int, seed: int, args: argparse.Namespace) -> JKOConfig:
+    """The run configuration of one seed of ``preset`` in ``dim`` with the command's options."""
     settings = SETTINGS[preset]
     data = {
         "preset": preset,
         "dim": dim,
         "seed": seed,
+        "device": args.device,
         "evaluation_samples": settings["evaluation_samples"],
         "network": {
             **settings.get("network", {}),
@@ -77,7 +77,13 @@ def benchmark(preset: str, dim: int, seed: int, args: argparse.Namespace) -> lis
             **({"anneal": False} if args.no_anneal else {}),
         },
     }
-    config = config_from_dict(data)
+    return config_from_dict(data)
+
+
+def benchmark(preset: str, dim: int, seed: int, args: argparse.Namespace) -> list[dict]:
+    """One seed of ``preset`` in ``dim``: the JKO-ICNN row (unless ``--skip-jko``), then one
+    row per EM particle count."""
+    config = benchmark_config(preset, dim, seed, args)
     with seeded_problem(config) as problem:
         rows = _method_rows(config, problem, args)
     for row in rows:
@@ -125,6 +131,7 @@ def _method_rows(config: JKOConfig, problem: Problem, args: argparse.Namespace) 
             1e-3,
             problem.temperature,
         )
+        finish_device_work(config.device)
         seconds = clock.perf_counter() - start
         metrics = problem.evaluate_particles(cloud, final_time)
         rows.append(
@@ -186,11 +193,13 @@ def discrete_jko_agreement(group: list[dict]) -> dict:
     }
 
 
-def markdown(summary: list[dict], command: str) -> str:
+def markdown(summary: list[dict], command: str, hardware: str) -> str:
     lines = [
         "# JKO-ICNN vs Euler-Maruyama",
         "",
         f"Command: `{command}`",
+        "",
+        f"Hardware: {hardware}",
         "",
         "| problem | D | t | method | seeds | SymKL (mean ± sd) | seconds (mean) "
         "| within JKO wall-clock |",
@@ -249,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--em-particles", nargs="*", type=int, default=[1000, 10000, 50000])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--device", default="cpu", help="cpu or cuda[:i] (both methods)")
     parser.add_argument(
         "--skip-jko",
         type=float,
@@ -267,10 +277,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"done {preset} D={dim} seed={seed}", flush=True)
     command = rerun_command("benchmarks.jko", argv)
     summary = summarise(rows)
-    table = markdown(summary, command)
+    hardware = hardware_name(args.device)
+    table = markdown(summary, command, hardware)
     write_text_atomic(args.out, table)
     if args.json:
-        write_json_atomic(args.json, {"command": command, "summary": summary, "runs": rows})
+        write_json_atomic(
+            args.json, {"command": command, "hardware": hardware, "summary": summary, "runs": rows}
+        )
     print(table)
     return 0
 

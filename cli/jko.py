@@ -13,6 +13,7 @@ OVERRIDES = {
     "preset": ("preset",),
     "dim": ("dim",),
     "seed": ("seed",),
+    "device": ("device",),
     "steps": ("flow", "steps"),
     "iterations": ("flow", "iterations"),
     "baseline_particles": ("baseline", "particles"),
@@ -33,6 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--preset", help="ou, mixture, porous, aggregation, double_well or butane")
     parser.add_argument("--dim", type=int, help="dimension D")
     parser.add_argument("--seed", type=int, help="random seed")
+    parser.add_argument("--device", help="cpu or cuda[:i] (config key: device)")
     parser.add_argument("--steps", type=int, help="number of JKO steps (flow.steps)")
     parser.add_argument("--iterations", type=int, help="updates per step (flow.iterations)")
     parser.add_argument(

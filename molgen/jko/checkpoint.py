@@ -3,7 +3,8 @@
 A checkpoint holds everything a run needs to continue exactly as if it had not been
 stopped: the configuration it belongs to, the flow (potentials, cloud, log-densities),
 the state of stateful functionals (the critic of the variational entropy), the torch
-random-number state, and the run's progress (step, seconds, losses, metrics, snapshots).
+random-number state (CPU, and the GPU's on a GPU run), and the run's progress (step,
+seconds, losses, metrics, snapshots).
 It contains tensors, numbers, strings, lists and dicts only, so it is read with
 ``torch.load(..., weights_only=True)`` and a crafted pickle is refused.
 """
@@ -57,6 +58,9 @@ def save_run_state(
         "rng": torch.get_rng_state(),
         "progress": progress,
     }
+    device = torch.device(config.device)
+    if device.type == "cuda":
+        payload["cuda_rng"] = torch.cuda.get_rng_state(device)
     torch_save_atomic(path, payload)
 
 
@@ -100,4 +104,6 @@ def load_run_state(path: Path, config: JKOConfig, flow: JKOFlow, functional: Cal
     for term, state in zip(_stateful_terms(functional), payload["functional"], strict=True):
         term.load_state_dict(state)
     torch.set_rng_state(payload["rng"])
+    if "cuda_rng" in payload:
+        torch.cuda.set_rng_state(payload["cuda_rng"], torch.device(config.device))
     return payload["progress"]

@@ -10,6 +10,9 @@ from typing import Any
 
 import yaml
 
+from forcefields.devices import resolve_device
+from forcefields.errors import ConfigError
+
 __all__ = [
     "JKOConfigError",
     "NetworkConfig",
@@ -148,12 +151,14 @@ class BaselineConfig:
 
 @dataclass
 class JKOConfig:
-    """A whole ``molgen jko`` run (``dtype``: floating-point precision of all tensors)."""
+    """A whole ``molgen jko`` run (``dtype``: floating-point precision of all tensors;
+    ``device``: where they live, ``cpu`` or ``cuda[:i]``)."""
 
     preset: str = "ou"
     dim: int = 2
     seed: int = 0
     dtype: str = "float32"
+    device: str = "cpu"
     evaluation_samples: int = 10000
     evaluate_every: int = 0
     network: NetworkConfig = field(default_factory=NetworkConfig)
@@ -250,6 +255,10 @@ def _from_dict(cls: type, data: Any, prefix: str) -> Any:
 def config_from_dict(data: dict[str, Any]) -> JKOConfig:
     """Builds a :class:`JKOConfig` from a nested mapping, raising :class:`JKOConfigError`."""
     config = _from_dict(JKOConfig, data, "")
+    try:
+        resolve_device(config.device)
+    except ConfigError as error:
+        raise JKOConfigError(str(error)) from error
     for name, widths in (
         ("network.hidden", config.network.hidden),
         ("logdet.dual_hidden", config.logdet.dual_hidden),

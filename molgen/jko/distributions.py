@@ -39,7 +39,7 @@ class Gaussian:
 
     def sample(self, n: int) -> Tensor:
         """Returns ``n`` samples, shape ``(n, D)``."""
-        noise = torch.randn(n, self.dim, dtype=self.mean.dtype)
+        noise = torch.randn(n, self.dim, dtype=self.mean.dtype, device=self.mean.device)
         return self.mean + noise @ self.cholesky.T
 
     def log_prob(self, x: Tensor) -> Tensor:
@@ -74,8 +74,10 @@ class GaussianMixture:
 
     def sample(self, n: int) -> Tensor:
         """Returns ``n`` samples, shape ``(n, D)``."""
-        component = torch.randint(len(self.means), (n,))
-        noise = torch.randn(n, self.means.shape[1], dtype=self.means.dtype)
+        component = torch.randint(len(self.means), (n,), device=self.means.device)
+        noise = torch.randn(
+            n, self.means.shape[1], dtype=self.means.dtype, device=self.means.device
+        )
         return self.means[component] + self.std * noise
 
     def log_prob(self, x: Tensor) -> Tensor:

@@ -221,7 +221,7 @@ class JKOFlow:
 
     def log_prob(self, y: Tensor) -> Tensor:
         """Returns :math:`\\log\\rho_k(y)`, shape ``(n,)``, by inverting every map."""
-        logdets = torch.zeros(len(y), dtype=y.dtype)
+        logdets = torch.zeros(len(y), dtype=y.dtype, device=y.device)
         for potential in reversed(self.potentials):
             y = invert_gradient_map(potential, y)
             logdets = logdets + logdet_in_chunks(potential, y, ExactLogDet())

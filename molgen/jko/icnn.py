@@ -126,9 +126,9 @@ class InputConvexNetwork(nn.Module):
             block_jacobians.append(block_jacobian)
         adjoint = self.output_weight.expand(len(x), -1)
         grad = self.strong_convexity * x
-        hessian = self.strong_convexity * torch.eye(x.shape[-1], dtype=x.dtype).expand(
-            len(x), -1, -1
-        )
+        hessian = self.strong_convexity * torch.eye(
+            x.shape[-1], dtype=x.dtype, device=x.device
+        ).expand(len(x), -1, -1)
         for index in reversed(range(len(self.input_layers))):
             pre_adjoint = adjoint * slopes[index]
             grad = grad + (block_jacobians[index] @ pre_adjoint.unsqueeze(-1)).squeeze(-1)

@@ -55,8 +55,9 @@ def symkl_from_log_densities(
 
 def kde_log_density(particles: Tensor, points: Tensor) -> Tensor:
     """Gaussian kernel density (Scott's bandwidth) of ``particles`` at ``points``, ``(n,)``."""
-    kde = gaussian_kde(particles.double().numpy().T)
-    return torch.from_numpy(np.asarray(kde.logpdf(points.double().numpy().T)))
+    kde = gaussian_kde(particles.double().cpu().numpy().T)
+    values = np.asarray(kde.logpdf(points.double().cpu().numpy().T))
+    return torch.from_numpy(values).to(points.device)
 
 
 def energy_distance(x: Tensor, y: Tensor) -> float:

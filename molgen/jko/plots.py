@@ -37,14 +37,14 @@ def plot_marginals(
     times = sorted(snapshots)
     figure, axes = plt.subplots(1, len(times), figsize=(3.2 * len(times), 3), squeeze=False)
     for axis, time in zip(axes[0], times, strict=True):
-        values = snapshots[time]
+        values = snapshots[time].cpu()
         low, high = values.min().item(), values.max().item()
         margin = 0.2 * (high - low) + 1e-3
         grid = torch.linspace(low - margin, high + margin, 400)
         axis.hist(values.numpy(), bins=60, density=True, alpha=0.5, label="JKO-ICNN")
         curve = reference(time, grid) if reference is not None else None
         if curve is not None:
-            axis.plot(grid.numpy(), curve.numpy(), color="black", label="oracle")
+            axis.plot(grid.cpu().numpy(), curve.cpu().numpy(), color="black", label="oracle")
         axis.set_title(f"t = {time:.3g}")
         axis.set_xlabel(observable_name)
     axes[0][0].legend()

@@ -337,7 +337,8 @@ def _double_well(config: JKOConfig) -> Problem:
         return metrics
 
     def marginal(time: float, points: Tensor) -> Tensor:
-        return torch.from_numpy(np.interp(points.double().numpy(), grid, x0_density(time)))
+        density = np.interp(points.double().cpu().numpy(), grid, x0_density(time))
+        return torch.from_numpy(density).to(points.device)
 
     return Problem(
         initial=Gaussian(torch.zeros(config.dim), settings.initial_std**2 * torch.eye(config.dim)),
@@ -452,9 +453,10 @@ def _butane(config: JKOConfig) -> Problem:
         density, edges = np.histogram(
             reference.frames["dihedral"], bins=36, range=(-math.pi, math.pi), density=True
         )
-        points = grid.double().numpy()
+        points = grid.double().cpu().numpy()
         index = np.clip(np.searchsorted(edges, points) - 1, 0, len(density) - 1)
-        return torch.from_numpy(np.where(np.abs(points) <= math.pi, density[index], 0.0))
+        values = np.where(np.abs(points) <= math.pi, density[index], 0.0)
+        return torch.from_numpy(values).to(grid.device)
 
     return Problem(
         initial=Gaussian(minimum.reshape(-1), settings.initial_std**2 * torch.eye(3 * atoms)),

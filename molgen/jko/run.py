@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time as clock
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,15 @@ from .quadratic_residual import QuadraticResidual
 from .step import StepSettings
 from .stochastic_logdet import StochasticLogDet
 
-__all__ = ["build_flow", "run_flow", "run_baseline", "run_experiment", "seeded_problem"]
+__all__ = [
+    "finish_device_work",
+    "hardware_name",
+    "build_flow",
+    "run_flow",
+    "run_baseline",
+    "run_experiment",
+    "seeded_problem",
+]
 
 
 def _make_network(config: JKOConfig) -> torch.nn.Module:
@@ -47,6 +55,19 @@ def _make_network(config: JKOConfig) -> torch.nn.Module:
     else:
         network = FICNN(dim, tuple(settings.hidden), settings.activation, settings.strong_convexity)
     return QuadraticResidual(network, dim) if settings.quadratic_residual else network
+
+
+def finish_device_work(device: str) -> None:
+    """Waits for queued GPU kernels, so that wall-clock times include them (CPU: no-op)."""
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def hardware_name(device: str) -> str:
+    """The hardware behind ``device``: the GPU's name, or the CPU with its torch threads."""
+    if torch.device(device).type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"CPU, {torch.get_num_threads()} torch threads"
 
 
 def build_flow(config: JKOConfig, problem: Problem) -> JKOFlow:
@@ -133,6 +154,7 @@ def run_flow(
         flow.settings = replace(flow.settings, learning_rate=config.flow.learning_rate_at(step))
         start = clock.perf_counter()
         step_losses = flow.step()
+        finish_device_work(config.device)
         state["seconds"] += clock.perf_counter() - start
         line = {"step": step, "time": flow.time, "final_loss": step_losses[-1]}
         if flow.restart_objectives:
@@ -145,7 +167,7 @@ def run_flow(
             state["metrics"][key] = problem.evaluate(flow, config.evaluation_samples)
             state["snapshots"][key] = problem.observable(
                 flow.particles[: config.evaluation_samples]
-            )
+            ).cpu()
         state["step"] = step
         if checkpoint is not None:
             save_run_state(checkpoint, config, flow, problem.functional, state)
@@ -177,6 +199,7 @@ def run_baseline(
             config.baseline.time_step,
             problem.temperature,
         )
+        finish_device_work(config.device)
         elapsed += clock.perf_counter() - start
         now = target_time
         if problem.evaluate_particles is not None:
@@ -200,7 +223,8 @@ def run_experiment(
         resume: Continue a killed run from ``out/checkpoints/flow.pt``.
 
     Returns the metrics written to ``metrics.json``: at least ``preset``, ``dim``,
-    ``seconds`` and, where an exact or reference density exists, ``symkl`` by time.
+    ``seconds``, ``hardware`` (:func:`hardware_name`) and, where an exact or reference
+    density exists, ``symkl`` by time.
 
     Raises:
         JKOConfigError: a value the preset cannot use (before anything is written).
@@ -221,7 +245,8 @@ def run_experiment(
 @contextmanager
 def seeded_problem(config: JKOConfig) -> Iterator[Problem]:
     """Seeds torch and numpy with ``config.seed``, sets the default dtype to
-    ``config.dtype`` and yields the built problem; the previous dtype is restored on exit.
+    ``config.dtype`` and, off the CPU, the default device to ``config.device``, and yields
+    the built problem; the previous dtype and device are restored on exit.
 
     Raises:
         JKOConfigError: a value the preset cannot use.
@@ -230,8 +255,10 @@ def seeded_problem(config: JKOConfig) -> Iterator[Problem]:
     np.random.seed(config.seed)
     previous_dtype = torch.get_default_dtype()
     torch.set_default_dtype(getattr(torch, config.dtype))
+    placement = torch.device(config.device) if config.device != "cpu" else nullcontext()
     try:
-        yield build_problem(config)
+        with placement:
+            yield build_problem(config)
     finally:
         torch.set_default_dtype(previous_dtype)
 
@@ -244,6 +271,7 @@ def _run_and_write(
         "preset": config.preset,
         "dim": config.dim,
         "seconds": result["seconds"],
+        "hardware": hardware_name(config.device),
         "metrics": result["metrics"],
     }
     symkl = {t: m["symkl"] for t, m in result["metrics"].items() if "symkl" in m}

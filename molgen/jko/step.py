@@ -187,7 +187,7 @@ def train_step(
         if settings.batch_size is None or settings.batch_size >= len(particles):
             x, log_rho = particles, log_density
         else:
-            index = torch.randperm(len(particles))[: settings.batch_size]
+            index = torch.randperm(len(particles), device=particles.device)[: settings.batch_size]
             x, log_rho = particles[index], log_density[index]
         loss = jko_loss(potential, x, log_rho, functional, logdet, settings.step_size)
         optimizer.zero_grad()

@@ -91,7 +91,10 @@ class VariationalEntropy:
         y = y.detach()
         covariance = torch.cov(y.T).reshape(y.shape[1], y.shape[1])
         ridge = COVARIANCE_JITTER * covariance.diagonal().mean()
-        return Gaussian(y.mean(0), covariance + ridge * torch.eye(len(covariance), dtype=y.dtype))
+        return Gaussian(
+            y.mean(0),
+            covariance + ridge * torch.eye(len(covariance), dtype=y.dtype, device=y.device),
+        )
 
     def __call__(self, batch: StepBatch) -> Tensor:
         """Returns the estimate of :math:`\\beta^{-1}\\int\\rho\\log\\rho` at ``batch.y``."""

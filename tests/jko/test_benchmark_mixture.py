@@ -20,6 +20,7 @@ def _benchmark_args(**overrides) -> argparse.Namespace:
         "late_learning_rate": None,
         "late_from_step": 21,
         "no_anneal": False,
+        "device": "cpu",
     }
     return argparse.Namespace(**{**defaults, **overrides})
 
@@ -95,4 +96,6 @@ def test_report_records_the_thread_count_it_ran_with(tmp_path):
     argv = ["--presets", "ou", "--dims", "2", "--skip-jko", "60"]
     benchmark_jko.main([*argv, "--em-particles", "50", "--out", str(out)])
     threads = torch.get_num_threads()
-    assert f"OMP_NUM_THREADS={threads} python -m benchmarks.jko" in out.read_text()
+    report = out.read_text()
+    assert f"OMP_NUM_THREADS={threads} python -m benchmarks.jko" in report
+    assert f"Hardware: CPU, {threads} torch threads" in report
