@@ -1,0 +1,179 @@
+"""JKO-ICNN on the Gaussian mixtures: every seed's SymKL at t = 4 against the published mean.
+
+Gathers the JKO-ICNN rows of ``python -m benchmarks.jko`` reports (``--json`` files) and the
+``metrics.json`` of ``molgen jko`` runs (e.g. from ``benchmarks/jko_mixture_gpu.sh``), keeps
+those with the given updates per step and cloud size, and writes one row per dimension:
+the seeds' values, their mean ± standard deviation and standard error, and the published
+large-scale WGF value (mean of 5 repeats, §4.2).
+
+    python -m benchmarks.jko_mixture_seeds --out benchmarks/results/jko_mixture_seeds.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from forcefields.atomic_files import write_text_atomic
+from forcefields.errors import InputFileError
+
+PUBLISHED = {2: 0.062, 4: 0.176, 6: 0.301, 8: 0.396, 10: 0.329, 12: 0.509}
+FINAL_TIME = "4"
+RESULTS = Path("benchmarks/results")
+DEFAULT_REPORTS = "jko_mixture_d*_it{iterations}_cloud{cloud}_s*.json"
+DEFAULT_RUNS = "jko_mixture_h100/d*_s*"
+
+
+@dataclass
+class SeedResult:
+    """One mixture run: its dimension, seed, SymKL at t = 4, seconds, hardware and file."""
+
+    dim: int
+    seed: int
+    symkl: float
+    seconds: float
+    hardware: str
+    source: str
+
+
+def from_benchmark_report(path: Path, iterations: int, cloud: int) -> list[SeedResult]:
+    """The JKO-ICNN rows of a ``benchmarks.jko`` JSON report with these settings."""
+    report = _read_json(path)
+    label = f"JKO-ICNN ({iterations} it/step, {cloud} particles, width 128x128)"
+    hardware = report.get("hardware") or _threads_from_command(report["command"])
+    return [
+        SeedResult(row["dim"], row["seed"], row["symkl"], row["seconds"], hardware, str(path))
+        for row in report["runs"]
+        if row["preset"] == "mixture" and row["method"] == label
+    ]
+
+
+def _threads_from_command(command: str) -> str:
+    """``CPU, N torch threads`` from a report's ``OMP_NUM_THREADS=N python -m …`` command."""
+    prefix = command.split()[0]
+    if not prefix.startswith("OMP_NUM_THREADS="):
+        raise InputFileError(f"report command {command!r}: no OMP_NUM_THREADS prefix")
+    return f"CPU, {prefix.split('=')[1]} torch threads"
+
+
+def from_run_folder(folder: Path, iterations: int, cloud: int) -> list[SeedResult]:
+    """The run in a ``molgen jko`` output folder, if it is a finished mixture run with these
+    settings (none otherwise)."""
+    metrics_file = folder / "metrics.json"
+    if not metrics_file.is_file():
+        return []
+    config = yaml.safe_load((folder / "config.yaml").read_text())
+    flow = config["flow"]
+    if config["preset"] != "mixture" or (flow["iterations"], flow["cloud_size"]) != (
+        iterations,
+        cloud,
+    ):
+        return []
+    metrics = _read_json(metrics_file)
+    hardware = metrics.get("hardware", config["device"])
+    symkl = metrics["symkl"][FINAL_TIME]
+    return [
+        SeedResult(config["dim"], config["seed"], symkl, metrics["seconds"], hardware, str(folder))
+    ]
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise InputFileError(f"{path}: cannot read JSON ({error})") from error
+
+
+def summarise(results: list[SeedResult]) -> list[dict]:
+    """One row per dimension: values by seed, mean, sd, standard error, published value."""
+    rows = []
+    for dim in sorted({result.dim for result in results}):
+        group = sorted((r for r in results if r.dim == dim), key=lambda r: (r.hardware, r.seed))
+        values = [result.symkl for result in group]
+        sd = statistics.stdev(values) if len(values) > 1 else float("nan")
+        rows.append(
+            {
+                "dim": dim,
+                "seeds": [(result.seed, result.hardware, result.symkl) for result in group],
+                "mean": statistics.mean(values),
+                "sd": sd,
+                "standard_error": sd / len(values) ** 0.5,
+                "published": PUBLISHED.get(dim),
+            }
+        )
+    return rows
+
+
+def markdown(rows: list[dict], command: str) -> str:
+    lines = [
+        "# JKO-ICNN on the Gaussian mixtures, seed by seed",
+        "",
+        f"Command: `{command}`",
+        "",
+        "SymKL to the stationary mixture at t = 4; published: large-scale WGF, mean of 5.",
+        "",
+        "| D | runs | seed (hardware): SymKL | mean ± sd | standard error | published "
+        "| mean − published |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        seeds = "; ".join(
+            f"{seed} ({hardware}): {value:.3f}" for seed, hardware, value in row["seeds"]
+        )
+        published = row["published"]
+        gap = f"{row['mean'] - published:+.3f}" if published is not None else "n/a"
+        lines.append(
+            f"| {row['dim']} | {len(row['seeds'])} | {seeds} | {row['mean']:.3f} ± "
+            f"{row['sd']:.3f} | {row['standard_error']:.3f} | "
+            f"{published if published is not None else 'n/a'} | {gap} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--iterations", type=int, default=1000, help="updates per JKO step")
+    parser.add_argument("--cloud-size", type=int, default=262144, help="particles")
+    parser.add_argument(
+        "--reports",
+        nargs="*",
+        type=Path,
+        help=f"benchmarks.jko JSON reports (default: {RESULTS}/{DEFAULT_REPORTS})",
+    )
+    parser.add_argument(
+        "--runs",
+        nargs="*",
+        type=Path,
+        help=f"molgen jko run folders (default: {RESULTS}/{DEFAULT_RUNS})",
+    )
+    parser.add_argument("--out", required=True, help="markdown file to write")
+    args = parser.parse_args(argv)
+    pattern = DEFAULT_REPORTS.format(iterations=args.iterations, cloud=args.cloud_size)
+    reports = sorted(RESULTS.glob(pattern)) if args.reports is None else args.reports
+    runs = sorted(RESULTS.glob(DEFAULT_RUNS)) if args.runs is None else args.runs
+    results = [
+        *(
+            r
+            for path in reports
+            for r in from_benchmark_report(path, args.iterations, args.cloud_size)
+        ),
+        *(r for folder in runs for r in from_run_folder(folder, args.iterations, args.cloud_size)),
+    ]
+    if not results:
+        raise InputFileError("no mixture runs with these settings among the reports and runs")
+    command = "python -m benchmarks.jko_mixture_seeds " + " ".join(argv or [])
+    table = markdown(summarise(results), command.strip())
+    write_text_atomic(args.out, table)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(main(sys.argv[1:]))

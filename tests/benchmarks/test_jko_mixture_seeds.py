@@ -1,0 +1,115 @@
+"""The seed-by-seed mixture table gathers benchmark reports and ``molgen jko`` runs, keeps
+only the requested settings, and the GPU config is the benchmark's own."""
+
+import argparse
+import json
+import subprocess
+
+import pytest
+import yaml
+
+from benchmarks import jko as benchmark_jko
+from benchmarks.jko_mixture_seeds import main
+from forcefields.errors import InputFileError
+from molgen.jko.config import config_from_dict, config_to_dict
+
+LABEL = "JKO-ICNN (1000 it/step, 262144 particles, width 128x128)"
+
+
+def write_report(path, rows, command="OMP_NUM_THREADS=1 python -m benchmarks.jko --dims 8"):
+    path.write_text(json.dumps({"command": command, "summary": [], "runs": rows}))
+    return path
+
+
+def jko_row(dim, seed, symkl, method=LABEL):
+    return {
+        "preset": "mixture",
+        "dim": dim,
+        "seed": seed,
+        "method": method,
+        "symkl": symkl,
+        "seconds": 100.0,
+    }
+
+
+def write_run(folder, dim, seed, symkl, iterations=1000):
+    folder.mkdir(parents=True)
+    config = {
+        "preset": "mixture",
+        "dim": dim,
+        "seed": seed,
+        "device": "cuda",
+        "flow": {"iterations": iterations, "cloud_size": 262144},
+    }
+    (folder / "config.yaml").write_text(yaml.safe_dump(config))
+    metrics = {
+        "preset": "mixture",
+        "dim": dim,
+        "seconds": 50.0,
+        "symkl": {"4": symkl},
+        "hardware": "Some GPU",
+    }
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    return folder
+
+
+def test_table_pools_reports_and_runs_with_the_same_settings(tmp_path):
+    report = write_report(
+        tmp_path / "r.json",
+        [
+            jko_row(8, 0, 0.30),
+            jko_row(8, 0, 9.0, method="JKO-ICNN (1000 it/step, 262144 particles, width 256x256)"),
+            {**jko_row(8, 0, 0.5), "method": "Euler-Maruyama"},
+        ],
+    )
+    runs = [write_run(tmp_path / "a", 8, 2, 0.40), write_run(tmp_path / "b", 8, 3, 7.0, 200)]
+    out = tmp_path / "table.md"
+    main(["--reports", str(report), "--runs", *map(str, runs), "--out", str(out)])
+    row = next(line for line in out.read_text().splitlines() if line.startswith("| 8 |"))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    # Only the width-128 report row and the 1000-update run count: mean 0.35, sd 0.0707.
+    assert cells[1] == "2"
+    assert "0 (CPU, 1 torch threads): 0.300" in cells[2] and "2 (Some GPU): 0.400" in cells[2]
+    assert cells[3] == "0.350 ± 0.071"
+    assert cells[5] == "0.396" and cells[6] == "-0.046"
+
+
+def test_nothing_matching_is_an_error(tmp_path):
+    report = write_report(tmp_path / "r.json", [jko_row(8, 0, 0.3)])
+    with pytest.raises(InputFileError, match="no mixture runs"):
+        main(["--reports", str(report), "--runs", "--iterations", "200", "--out", "x.md"])
+
+
+def test_report_without_thread_prefix_is_refused(tmp_path):
+    report = write_report(tmp_path / "r.json", [jko_row(8, 0, 0.3)], command="python -m x")
+    with pytest.raises(InputFileError, match="OMP_NUM_THREADS"):
+        main(["--reports", str(report), "--runs", "--out", str(tmp_path / "t.md")])
+
+
+def test_gpu_config_is_the_benchmark_configuration_on_cuda():
+    """configs/jko/mixture_gpu.yaml must run exactly what ``benchmarks.jko --presets mixture
+    --iterations 1000 --cloud-size 262144`` runs, so that its seeds pool with the CPU's."""
+    options = argparse.Namespace(
+        iterations=1000,
+        cloud_size=262144,
+        hidden=None,
+        late_learning_rate=None,
+        late_from_step=21,
+        no_anneal=False,
+        device="cpu",
+    )
+    expected = config_to_dict(benchmark_jko.benchmark_config("mixture", 12, 0, options))
+    gpu = yaml.safe_load(open("configs/jko/mixture_gpu.yaml"))
+    assert gpu.pop("device") == "cuda"
+    assert config_to_dict(config_from_dict({**gpu, "device": "cpu"})) == expected
+
+
+def test_gpu_launcher_refuses_pairs_that_are_not_dim_colon_seed(tmp_path):
+    result = subprocess.run(
+        ["bash", "benchmarks/jko_mixture_gpu.sh", str(tmp_path / "runs"), "8:2", "8"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "8 is not DIM:SEED" in result.stderr
+    assert not any((tmp_path / "runs").iterdir())
