@@ -41,7 +41,6 @@ import argparse
 import json
 import math
 import shutil
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +50,7 @@ import torch
 from scipy.integrate import trapezoid
 
 import systems
+from benchmarks.rerun_command import rerun_command
 from molgen.flows import Flow
 from molgen.losses.drive import mode_drives
 from molgen.plots.comparison import (
@@ -419,8 +419,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    arguments = sys.argv[1:] if argv is None else list(argv)
-    command = "python -m benchmarks.double_well_losses " + " ".join(arguments)
+    command = rerun_command("benchmarks.double_well_losses", argv)
     for well in args.wells:
         variant = _variant(well, args)
         system = systems.load(f"double_well_{well}")

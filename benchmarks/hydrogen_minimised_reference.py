@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.rerun_command import rerun_command
 from forcefields.atomic_files import write_json_atomic
 
 __all__ = ["chain_subsample", "main"]
@@ -121,9 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         result = _estimate(args.reference, args.frames, args.batch_size)
     except ValueError as error:
         parser.error(str(error))
-    command = "python -m benchmarks.hydrogen_minimised_reference " + " ".join(
-        sys.argv[1:] if argv is None else argv
-    )
+    command = rerun_command("benchmarks.hydrogen_minimised_reference", argv)
     write_json_atomic(args.out, {"command": command, **result})
     for mode, entry in result["populations"].items():
         print(f"{mode}: {entry['mean']:.4f} ± {entry['sem']:.4f}")

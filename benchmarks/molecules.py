@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from benchmarks.rerun_command import rerun_command
 from forcefields.atomic_files import save_npz_atomic, write_json_atomic, write_text_atomic
 
 __all__ = ["main", "run_config", "summary_row"]
@@ -235,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         for config in args.configs
         for train_seed in args.train_seeds or [None]
     ]
-    command = "python -m benchmarks.molecules " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = rerun_command("benchmarks.molecules", argv)
     write_json_atomic(args.out / "summary.json", {"command": command, "rows": rows})
     write_text_atomic(args.out / "summary.md", f"`{command}`\n\n" + _table(rows))
     print(_table(rows))

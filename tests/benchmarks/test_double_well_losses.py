@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 from scipy.integrate import trapezoid
 
 from benchmarks.double_well_losses import (
@@ -103,6 +104,9 @@ def test_a_tiny_run_writes_every_output(tmp_path):
     assert summary["reference"] == pytest.approx(minor_mode_fraction(0.5))
     assert list(summary["losses"]) == ["l2_plus", "kl_x"]
     assert all(s["steps"] == 4 for s in summary["losses"].values())
+    assert summary["command"].startswith(
+        f"OMP_NUM_THREADS={torch.get_num_threads()} python -m benchmarks.double_well_losses "
+    )
     assert summary["command"].endswith(" ".join(arguments))
     assert "| kl_x |" in (variant / "report.md").read_text()
     assert list(summary["drives"]) == ["pre-trained", "l2_plus", "kl_x"]

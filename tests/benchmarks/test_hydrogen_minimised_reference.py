@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from benchmarks.hydrogen_minimised_reference import chain_subsample, main
 from tests.benchmarks.butane_reference import write_butane_reference
@@ -29,6 +30,7 @@ def test_writes_populations_with_errors_and_the_effective_size(tmp_path, capsys)
     out = tmp_path / "a2.json"
     assert main(["--reference", str(reference), "--frames", "8", "--out", str(out)]) == 0
     result = json.loads(out.read_text())
+    assert result["command"].startswith(f"OMP_NUM_THREADS={torch.get_num_threads()} python -m ")
     assert result["command"].endswith(f"--frames 8 --out {out}")
     assert (result["frames"], result["chains"], result["frames_per_chain"]) == (8, 2, 4)
     assert result["system"] == "butane" and result["kernel"] == "internal"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import torch
 import yaml
 
 from benchmarks.molecules import main
@@ -24,6 +25,10 @@ def test_one_row_per_training_seed(tmp_path, capsys):
     assert main(argv) == 0
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert [row["name"] for row in summary["rows"]] == ["tiny_seed1", "tiny_seed2"]
+    threads = torch.get_num_threads()
+    assert summary["command"].startswith(
+        f"OMP_NUM_THREADS={threads} python -m benchmarks.molecules"
+    )
     for seed in (1, 2):
         trained = yaml.safe_load((tmp_path / "out" / f"tiny_seed{seed}" / "train.yaml").read_text())
         assert trained["seed"] == seed
