@@ -25,7 +25,7 @@ from forcefields.errors import InputFileError
 PUBLISHED = {2: 0.062, 4: 0.176, 6: 0.301, 8: 0.396, 10: 0.329, 12: 0.509}
 FINAL_TIME = "4"
 RESULTS = Path("benchmarks/results")
-DEFAULT_REPORTS = "jko_mixture_d*_it{iterations}_cloud{cloud}_s*.json"
+DEFAULT_REPORTS = "jko_mixture_d*_it{iterations}_cloud{cloud}*.json"
 DEFAULT_RUNS = "jko_mixture_h100/d*_s*"
 
 
