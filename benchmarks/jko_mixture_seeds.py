@@ -67,7 +67,11 @@ def from_run_folder(folder: Path, iterations: int, cloud: int) -> list[SeedResul
     metrics_file = folder / "metrics.json"
     if not metrics_file.is_file():
         return []
-    config = yaml.safe_load((folder / "config.yaml").read_text())
+    try:
+        config = yaml.safe_load((folder / "config.yaml").read_text())
+    except (OSError, yaml.YAMLError) as error:
+        message = f"{folder / 'config.yaml'}: cannot read the run's config ({error})"
+        raise InputFileError(message) from error
     flow = config["flow"]
     if config["preset"] != "mixture" or (flow["iterations"], flow["cloud_size"]) != (
         iterations,

@@ -113,3 +113,10 @@ def test_gpu_launcher_refuses_pairs_that_are_not_dim_colon_seed(tmp_path):
     assert result.returncode == 2
     assert "8 is not DIM:SEED" in result.stderr
     assert not any((tmp_path / "runs").iterdir())
+
+
+def test_finished_run_without_its_config_is_named(tmp_path):
+    run = write_run(tmp_path / "a", 8, 2, 0.40)
+    (run / "config.yaml").unlink()
+    with pytest.raises(InputFileError, match="config.yaml"):
+        main(["--reports", "--runs", str(run), "--out", str(tmp_path / "t.md")])
