@@ -10,8 +10,9 @@ import torch
 from cli.main import main
 from molgen.jko.config import JKOConfigError, config_from_dict
 from molgen.jko.exact_logdet import ExactLogDet
-from molgen.jko.flow import JKOFlow, push
+from molgen.jko.flow import push
 from molgen.jko.run import build_flow, run_experiment, seeded_problem
+from tests.jko.interrupted_flow import run_interrupted_at_step
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
@@ -82,19 +83,7 @@ def test_gpu_run_keeps_its_tensors_on_the_gpu_and_resumes_exactly(tmp_path, monk
     assert all(value > 0 for value in whole["symkl"].values())
     state = torch.load(tmp_path / "whole" / "checkpoints" / "flow.pt", weights_only=True)
     assert state["flow"]["particles"].device.type == "cuda"
-    original_step = JKOFlow.step
-    calls = []
-
-    def interrupted_step(flow, *args, **kwargs):
-        calls.append(None)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        return original_step(flow, *args, **kwargs)
-
-    monkeypatch.setattr(JKOFlow, "step", interrupted_step)
-    with pytest.raises(KeyboardInterrupt):
-        run_experiment(config, tmp_path / "resumed", progress=False)
-    monkeypatch.undo()
+    run_interrupted_at_step(config, tmp_path / "resumed", monkeypatch, step=3)
     run_experiment(config, tmp_path / "resumed", progress=False, resume=True)
     # Same GPU, same process: the restored CPU and CUDA generators give identical numbers.
     for name in ("whole", "resumed"):

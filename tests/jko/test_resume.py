@@ -7,8 +7,8 @@ import pytest
 
 from cli.main import main
 from molgen.jko.config import config_from_dict
-from molgen.jko.flow import JKOFlow
 from molgen.jko.run import run_experiment
+from tests.jko.interrupted_flow import run_interrupted_at_step
 from tests.reliability.crafted_pickle import write_crafted_checkpoint
 from tests.reliability.interrupted_runs import assert_complete_files, kill_after, molgen_command
 
@@ -36,19 +36,7 @@ def test_interrupted_run_resumes_to_identical_outputs(settings, tmp_path, monkey
     """The variational case also restores the entropy critic and its optimiser."""
     config = config_from_dict(settings)
     run_experiment(config, tmp_path / "whole", progress=False)
-    original_step = JKOFlow.step
-    calls = []
-
-    def interrupted_step(flow, *args, **kwargs):
-        calls.append(None)
-        if len(calls) == 4:
-            raise KeyboardInterrupt
-        return original_step(flow, *args, **kwargs)
-
-    monkeypatch.setattr(JKOFlow, "step", interrupted_step)
-    with pytest.raises(KeyboardInterrupt):
-        run_experiment(config, tmp_path / "resumed", progress=False)
-    monkeypatch.undo()
+    run_interrupted_at_step(config, tmp_path / "resumed", monkeypatch, step=4)
     assert not (tmp_path / "resumed" / "metrics.json").exists()
     run_experiment(config, tmp_path / "resumed", progress=False, resume=True)
     # Steps 1-3 come from the checkpoint, 4-5 are recomputed from the restored flow and RNG:
