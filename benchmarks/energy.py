@@ -18,17 +18,14 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from forcefields.devices import finish_device_work
+
 __all__ = ["torch_rate", "openmm_rate", "benchmark_energy"]
 
 
 def _perturbed(reference: np.ndarray, count: int, seed: int, noise: float = 0.005) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return reference[None] + rng.normal(scale=noise, size=(count, *reference.shape))
-
-
-def _synchronise(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def torch_rate(
@@ -47,22 +44,22 @@ def torch_rate(
 
     for _ in range(3):
         step()
-    _synchronise(device)
+    finish_device_work(device)
     start = time.perf_counter()
     calls = 0
     while time.perf_counter() - start < min_seconds or calls < 2:
         step()
         calls += 1
-    _synchronise(device)
+    finish_device_work(device)
     per_call = (time.perf_counter() - start) / calls
     inner = max(1, int(min_seconds / per_call))
     rates = []
     for _ in range(repeats):
-        _synchronise(device)
+        finish_device_work(device)
         start = time.perf_counter()
         for _ in range(inner):
             step()
-        _synchronise(device)
+        finish_device_work(device)
         rates.append(inner * frames.shape[0] / (time.perf_counter() - start))
     return statistics.median(rates)
 

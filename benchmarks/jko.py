@@ -25,11 +25,12 @@ import time as clock
 
 from benchmarks.rerun_command import rerun_command
 from forcefields.atomic_files import write_json_atomic, write_text_atomic
+from forcefields.devices import finish_device_work
 from molgen.jko.baselines import euler_maruyama
 from molgen.jko.config import FlowConfig, JKOConfig, config_from_dict
 from molgen.jko.metrics import fitted_gaussian_symkl_expected
 from molgen.jko.presets import Problem
-from molgen.jko.run import finish_device_work, hardware_name, run_flow, seeded_problem
+from molgen.jko.run import hardware_name, run_flow, seeded_problem
 
 SETTINGS = {
     # Every step's map is fitted on one fixed cloud and inherits its sampling error; 262144

@@ -6,7 +6,7 @@ import torch
 
 from forcefields.errors import ConfigError
 
-__all__ = ["resolve_device"]
+__all__ = ["resolve_device", "finish_device_work"]
 
 
 def resolve_device(name: str, field: str = "device") -> torch.device:
@@ -22,3 +22,10 @@ def resolve_device(name: str, field: str = "device") -> torch.device:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError(f"{field}: {name!r} requested but CUDA is not available")
     return device
+
+
+def finish_device_work(device: torch.device | str) -> None:
+    """Waits for queued GPU kernels, so that wall-clock times include them (CPU: no-op)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)

@@ -16,6 +16,7 @@ import yaml
 from tqdm import tqdm
 
 from forcefields.atomic_files import write_json_atomic, write_text_atomic
+from forcefields.devices import finish_device_work
 from forcefields.errors import InputFileError
 
 from .baselines import euler_maruyama
@@ -32,7 +33,6 @@ from .step import StepSettings
 from .stochastic_logdet import StochasticLogDet
 
 __all__ = [
-    "finish_device_work",
     "hardware_name",
     "build_flow",
     "run_flow",
@@ -55,12 +55,6 @@ def _make_network(config: JKOConfig) -> torch.nn.Module:
     else:
         network = FICNN(dim, tuple(settings.hidden), settings.activation, settings.strong_convexity)
     return QuadraticResidual(network, dim) if settings.quadratic_residual else network
-
-
-def finish_device_work(device: str) -> None:
-    """Waits for queued GPU kernels, so that wall-clock times include them (CPU: no-op)."""
-    if torch.device(device).type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def hardware_name(device: str) -> str:
