@@ -37,7 +37,9 @@ def pl2_bb(
     :math:`2(\overline{w r^2} - \overline{w r}^2)`.
     """
     r, _, w = weighted_log_ratio(flow, beta_u_b, batch, weights, temperature, clamp)
-    return 2.0 * ((w * r.pow(2)).mean() - (w * r).mean().pow(2))
+    n, weighted = r.shape[0], w > 0
+    r, w = r[weighted], w[weighted]
+    return 2.0 * ((w * r.pow(2)).sum() / n - ((w * r).sum() / n).pow(2))
 
 
 def masked_pair_loss(
@@ -47,11 +49,15 @@ def masked_pair_loss(
 
     ``log_ratio_trained`` ``(n,)`` is differentiated; ``log_ratio_reference`` ``(m,)`` and
     ``weights`` ``(m,)`` (summing to ``m``) are detached. A pair counts only when point
-    ``i`` is under-sampled relative to reference ``j`` (:math:`r_i > r_j`).
+    ``i`` is under-sampled relative to reference ``j`` (:math:`r_i > r_j`). References of
+    weight 0 are left out, so one at :math:`r_j = -\infty` does not make the sum NaN.
     """
-    difference = log_ratio_trained[:, None] - log_ratio_reference.detach()[None, :]
+    n, m = log_ratio_trained.shape[0], log_ratio_reference.shape[0]
+    weighted = weights > 0
+    reference, weights = log_ratio_reference.detach()[weighted], weights.detach()[weighted]
+    difference = log_ratio_trained[:, None] - reference[None, :]
     masked = difference.clamp(min=0.0).pow(2)
-    return (masked * weights.detach()[None, :]).mean()
+    return (masked * weights[None, :]).sum() / (n * m)
 
 
 def pl2_gb(

@@ -31,8 +31,8 @@ class FixedModeWeights:
         self.weights = torch.tensor(weights, dtype=torch.float64)
 
     def __call__(self, labels: torch.Tensor) -> torch.Tensor:
-        """Unnormalised weights ``(B,)`` for mode labels ``(B,)``."""
-        return self.weights[labels]
+        """Unnormalised weights ``(B,)`` for mode labels ``(B,)``, on the labels' device."""
+        return self.weights.to(labels.device)[labels]
 
 
 class RatioModeWeights:
@@ -54,7 +54,8 @@ class RatioModeWeights:
     def __call__(self, labels: torch.Tensor) -> torch.Tensor:
         """Unnormalised weights ``(B,)`` for mode labels ``(B,)``; empty modes get no points."""
         observed = _mode_fractions(labels, len(self.target))
-        return (self.target / observed.clamp(min=1.0 / labels.shape[0]))[labels]
+        target = self.target.to(labels.device)
+        return (target / observed.clamp(min=1.0 / labels.shape[0]))[labels]
 
 
 class AdaptiveModeWeights:
@@ -81,8 +82,9 @@ class AdaptiveModeWeights:
     def __call__(self, labels: torch.Tensor) -> torch.Tensor:
         """Update the multipliers from labels ``(B,)``, then return weights ``(B,)``."""
         observed = _mode_fractions(labels, len(self.target))
-        step = torch.where(observed < self.target, self.factor, 1.0 / self.factor)
-        self.multipliers = self.multipliers * step
+        target = self.target.to(labels.device)
+        step = torch.where(observed < target, self.factor, 1.0 / self.factor)
+        self.multipliers = self.multipliers.to(labels.device) * step
         return self.multipliers[labels]
 
     def state_dict(self) -> dict[str, torch.Tensor]:

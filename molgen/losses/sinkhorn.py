@@ -77,9 +77,9 @@ def sinkhorn_divergence(
     for two copies of the same cloud); without it, it is exactly 0 for identical clouds.
     """
     if log_a is None:
-        log_a = torch.full((x.shape[0],), -math.log(x.shape[0]), dtype=x.dtype)
+        log_a = torch.full((x.shape[0],), -math.log(x.shape[0]), dtype=x.dtype, device=x.device)
     if log_b is None:
-        log_b = torch.full((y.shape[0],), -math.log(y.shape[0]), dtype=y.dtype)
+        log_b = torch.full((y.shape[0],), -math.log(y.shape[0]), dtype=y.dtype, device=y.device)
     options = {"epsilon": epsilon, "iterations": iterations}
     cross = entropic_transport(x, y, log_a, log_b, **options)
     self_x = entropic_transport(x, x, log_a, log_a, exclude_diagonal=exclude_diagonal, **options)

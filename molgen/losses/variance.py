@@ -34,8 +34,13 @@ def l2_plus(flow: Flow, beta_u_b: Energy, batch: int | torch.Tensor) -> torch.Te
         :math:`-KL(p_G\|p_B) + \log \mathcal Z_B` (§7.2). When a heavy lower tail of
         :math:`r` drags :math:`K` down, most of the batch lies above it, the mask removes
         little, and the loss follows the mode-seeking reverse KL (README, double wells).
+
+        A point with :math:`\beta U_B = +\infty` (an overflowing energy) has
+        :math:`r = -\infty`: infinitely over-sampled, it adds nothing to the sum and is left
+        out of :math:`K`, so it does not make the whole batch non-finite.
     """
     x = detached_points(flow, batch)
     r, _ = log_ratio(flow, beta_u_b, x)
-    excess = r - r.detach().mean()
-    return excess.clamp(min=0.0).pow(2).mean()
+    detached = r.detach()
+    mean = detached[detached > -torch.inf].mean()
+    return (r - mean).clamp(min=0.0).pow(2).mean()

@@ -24,15 +24,29 @@ def batch_weights(
       :math:`s_{temp}`); less peaky, biased.
     * ``"clamp"`` (eq. 24, read with footnote 44): :math:`n\,\mathrm{softmax}(r)` clamped to
       ``clamp`` times the uniform weight 1, then rescaled to sum ``n``.
+
+    Points with :math:`r = -\infty` (:math:`\beta U_B = +\infty`) get weight 0 in every
+    scheme; the statistics of ``"std"`` and the clamping use the other points.
     """
+    if scheme not in WEIGHT_SCHEMES:
+        raise ValueError(f"unknown weight scheme {scheme!r}; expected one of {WEIGHT_SCHEMES}")
     r = log_ratio.detach()
     n = r.shape[0]
+    counted = r > -torch.inf
+    weights = torch.zeros_like(r)
+    weights[counted] = _weights_of(r[counted], scheme, temperature, clamp) * (n / counted.sum())
+    return weights
+
+
+def _weights_of(
+    r: torch.Tensor, scheme: str, temperature: float, clamp: tuple[float, float]
+) -> torch.Tensor:
+    """Weights ``(m,)`` summing to ``m`` for ``m`` log-ratios, none of them ``-inf``."""
+    m = r.shape[0]
     if scheme == "softmax":
-        return n * torch.softmax(r, dim=0)
+        return m * torch.softmax(r, dim=0)
     if scheme == "std":
         spread = r.std(unbiased=False).clamp(min=1.0)
-        return n * torch.softmax(r / (spread * temperature), dim=0)
-    if scheme == "clamp":
-        clamped = (n * torch.softmax(r, dim=0)).clamp(*clamp)
-        return clamped * (n / clamped.sum())
-    raise ValueError(f"unknown weight scheme {scheme!r}; expected one of {WEIGHT_SCHEMES}")
+        return m * torch.softmax(r / (spread * temperature), dim=0)
+    clamped = (m * torch.softmax(r, dim=0)).clamp(*clamp)
+    return clamped * (m / clamped.sum())

@@ -1,0 +1,64 @@
+"""One point whose target energy overflows to +inf must not make the batch's loss NaN.
+
+Such a point has r = U_G - beta U_B = -inf: infinitely over-sampled. The inverse-pass
+losses leave it out of their batch statistics (K, weights, references), so the loss on a
+batch with it is an exact function of the loss on the batch without it.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from molgen.losses import batch_weights, l2_plus, pl2_bb, pl2_gb
+from tests.molgen.losses.gaussian import gaussian_flow, target_energy
+
+
+def _overflowing_energy(x: torch.Tensor) -> torch.Tensor:
+    """:func:`target_energy`, but +inf for the points with x_0 > 100."""
+    energy = target_energy(x)
+    return torch.where(x[:, 0] > 100.0, torch.inf, energy)
+
+
+@pytest.fixture
+def batches():
+    flow = gaussian_flow(torch.tensor([1.2, 0.9]), torch.tensor([0.3, -0.8]))
+    points = flow.sample(32)[0].detach()
+    far = torch.tensor([[150.0, 0.0]], dtype=points.dtype)
+    return flow, points, torch.cat([points, far])
+
+
+# With n finite points and one at r = -inf, l2_plus and pl2_gb average over n + 1 points of
+# which one contributes 0 (and the weights of the n are rescaled to sum n + 1), so the
+# loss is n / (n + 1) times the loss without the point; pl2_bb's two sums scale together
+# and it is unchanged. Both sides are the same float64 arithmetic: 1e-12 relative.
+@pytest.mark.parametrize("loss", [l2_plus, pl2_gb])
+def test_a_point_at_infinite_energy_is_left_out(batches, loss):
+    flow, finite, with_far = batches
+    n = finite.shape[0]
+    expected = loss(flow, _overflowing_energy, finite) * n / (n + 1)
+    value = loss(flow, _overflowing_energy, with_far)
+    assert torch.isfinite(value)
+    torch.testing.assert_close(value, expected, rtol=1e-12, atol=0.0)
+    value.backward()
+    assert all(torch.isfinite(p.grad).all() for p in flow.parameters())
+
+
+def test_pl2_bb_ignores_a_point_at_infinite_energy(batches):
+    flow, finite, with_far = batches
+    value = pl2_bb(flow, _overflowing_energy, with_far)
+    torch.testing.assert_close(
+        value, pl2_bb(flow, _overflowing_energy, finite), rtol=1e-12, atol=0.0
+    )
+
+
+@pytest.mark.parametrize("scheme", ["softmax", "std", "clamp"])
+def test_batch_weights_give_an_infinitely_over_sampled_point_no_weight(scheme):
+    r = torch.tensor([0.3, -1.0, 2.0, -torch.inf, 0.5], dtype=torch.float64)
+    weights = batch_weights(r, scheme)
+    assert weights[3] == 0.0
+    assert torch.isfinite(weights).all()
+    # the others keep their relative weights and the total stays n (the docstring's contract)
+    others = batch_weights(r[[0, 1, 2, 4]], scheme)
+    torch.testing.assert_close(weights[[0, 1, 2, 4]], others * 5 / 4, rtol=1e-12, atol=0.0)
+    torch.testing.assert_close(weights.sum(), torch.tensor(5.0, dtype=torch.float64))
