@@ -32,8 +32,10 @@ def atomic_path(path: Path | str, *, mode: int | None = None) -> Iterator[Path]:
 
     The temporary file ``.<name>.<random><suffix>`` is created (empty, mode 0600) in
     ``path``'s folder, which is made if missing; it keeps ``path``'s suffix so writers that
-    pick a format by suffix work. On success it gets permission bits ``mode`` (when given)
-    and replaces ``path``; on any exception it is removed and ``path`` is left untouched.
+    pick a format by suffix work. On success it gets permission bits ``mode`` (when given),
+    is flushed to disk and replaces ``path``, and the rename itself is flushed, so a crash
+    of the machine (not only of the process) leaves the old file or the whole new one. On
+    any exception it is removed and ``path`` is left untouched.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -44,9 +46,20 @@ def atomic_path(path: Path | str, *, mode: int | None = None) -> Iterator[Path]:
         yield temporary
         if mode is not None:
             os.chmod(temporary, mode)
+        _flush_to_disk(temporary)
         os.replace(temporary, path)
+        _flush_to_disk(path.parent)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def _flush_to_disk(path: Path) -> None:
+    """``fsync`` a file or a folder (its entries) so it survives a crash of the machine."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def write_text_atomic(

@@ -28,7 +28,8 @@ __all__ = [
     "save_checkpoint",
 ]
 
-CHECKPOINT_FORMAT = "molgen.training.checkpoint/1"
+_FORMAT_FAMILY = "molgen.training.checkpoint/"
+CHECKPOINT_FORMAT = _FORMAT_FAMILY + "2"
 FINAL_NAME = "final.pt"
 _PERIODIC = re.compile(r"^step_(\d+)\.pt$")
 
@@ -61,7 +62,14 @@ def load_checkpoint(path: Path, device: torch.device | str = "cpu") -> dict[str,
         raise CheckpointError(
             f"{path}: refused to load (not a weights-only molgen checkpoint: {reason})"
         ) from error
-    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+    written = payload.get("format") if isinstance(payload, dict) else None
+    molgen_made = isinstance(written, str) and written.startswith(_FORMAT_FAMILY)
+    if molgen_made and written != CHECKPOINT_FORMAT:
+        raise CheckpointError(
+            f"{path}: written by another molgen version (format {written!r}, this one reads "
+            f"{CHECKPOINT_FORMAT!r}); train it again with this version"
+        )
+    if written != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path}: not a molgen training checkpoint")
     return payload
 

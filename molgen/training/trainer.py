@@ -5,6 +5,11 @@ One step: draw this process's share of the batch, evaluate the mixture, back-pro
 the loss or a gradient is non-finite on any process; such a step is skipped, counted,
 and the loss-option states (cache, mode weights) are rolled back. A run resumed from a
 checkpoint continues with the same numbers as an uninterrupted run (CPU, same processes).
+
+With several processes each one evaluates the losses on its own share of the batch, so
+batch-level statistics (softmax weights, the mean K of ``l2_plus``, PL² references, mode
+fractions) come from ``batch_size / world_size`` points: the same estimator as one process
+with that smaller batch, whose gradients are then averaged.
 """
 
 from __future__ import annotations
@@ -123,8 +128,7 @@ class _Trainer:
     # -- set-up ---------------------------------------------------------------------------
 
     def run(self, resume: bool, stop_at_step: int | None) -> TrainResult:
-        for index, phase in enumerate(self.config.phases):
-            build_terms(phase.losses, phase.loss_options, self.system, f"phases[{index}]")
+        self._check_inputs()
         checkpoint = self._prepare_directory(resume)
         seed_everything(derive_seed(self.config.seed, "init"))
         self.flow = build_flow(self.config.flow, self.system.dimension, self.dtype, self.system).to(
@@ -137,7 +141,9 @@ class _Trainer:
         else:
             position = self._restore(checkpoint)
             if checkpoint == final_checkpoint(self.checkpoints):
-                return TrainResult(position.step, position.skipped, checkpoint, True, self.flow)
+                if position.phase == len(self.config.phases) - 1:
+                    return TrainResult(position.step, position.skipped, checkpoint, True, self.flow)
+                checkpoint = self._reopen_finished_run(position)
         if self.processes.is_main:
             self.metrics.start(position.step if checkpoint is not None else None)
         self.last_checkpoint = checkpoint
@@ -154,9 +160,25 @@ class _Trainer:
             position.step, position.skipped, self.last_checkpoint, finished, self.flow
         )
 
+    def _check_inputs(self) -> None:
+        """Refuse bad losses and missing input files before anything is written."""
+        for index, phase in enumerate(self.config.phases):
+            build_terms(phase.losses, phase.loss_options, self.system, f"phases[{index}]")
+            if phase.data is not None and phase.data.source == "file":
+                if not Path(phase.data.path).is_file():
+                    raise InputFileError(f"phases[{index}].data.path: {phase.data.path} not found")
+        if self.config.init is not None and not Path(self.config.init).is_file():
+            raise InputFileError(f"init: {self.config.init} not found")
+
     def _prepare_directory(self, resume: bool) -> Path | None:
+        """The checkpoint to resume from (``None``: start at step 0); writes ``config.yaml``.
+
+        ``resume`` of a run stopped before its first checkpoint (``config.yaml`` but no
+        checkpoint) starts it again from step 0.
+        """
         checkpoint = latest_checkpoint(self.checkpoints) if self.checkpoints.is_dir() else None
-        if resume and checkpoint is None:
+        started = (self.run_dir / "config.yaml").is_file()
+        if resume and checkpoint is None and not started:
             raise InputFileError(f"{self.run_dir}: no checkpoint to resume from")
         if not resume and (checkpoint is not None or (self.run_dir / "metrics.jsonl").exists()):
             raise InputFileError(
@@ -199,8 +221,22 @@ class _Trainer:
             derive_seed(self.config.seed, "metrics")
         )
 
+    def _reopen_finished_run(self, position: Position) -> Path:
+        """Phases were appended to a finished run: ``final.pt`` becomes its last phase's end.
+
+        ``final.pt`` holds the same state as ``end_<last phase>.pt``, so renaming it loses
+        nothing and lets a later ``--resume`` find the newer periodic checkpoints.
+        """
+        final = final_checkpoint(self.checkpoints)
+        end = phase_checkpoint_path(self.checkpoints, self.config.phases[position.phase].name)
+        if self.processes.is_main:
+            final.replace(end)
+        self.processes.barrier()
+        return end
+
     def _restore(self, path: Path) -> Position:
-        payload = load_checkpoint(path, self.device)
+        # RNG states must be CPU tensors; load_state_dict moves the rest to the device
+        payload = load_checkpoint(path, "cpu")
         saved = payload["fingerprint"]
         if saved["setup"] != self.fingerprint["setup"]:
             raise ConfigError(f"{path}: system, flow, dtype, seed or init differ from the config")
@@ -214,7 +250,7 @@ class _Trainer:
         self.flow.load_state_dict(payload["model"])
         self.data_generator = torch.Generator()
         self.metrics_generator = torch.Generator(self.device)
-        streams = payload["rng"]
+        streams = payload["per_process"]
         if len(streams) != self.processes.world_size:
             raise ConfigError(
                 f"{path}: saved by {len(streams)} process(es), "
@@ -225,6 +261,7 @@ class _Trainer:
         self.data_generator.set_state(mine["batches"])
         self.metrics_generator.set_state(payload["metrics_rng"])
         self.resume_payload = payload
+        self.resumed_loss_state = mine["loss_state"]
         return position
 
     def _data_points(self, phase_index: int) -> torch.Tensor:
@@ -256,7 +293,7 @@ class _Trainer:
             if index == resumed_phase:
                 optimizer.load_state_dict(self.resume_payload["optimizer"])
                 scheduler.load_state_dict(self.resume_payload["scheduler"])
-                objective.load_state_dicts(self.resume_payload["loss_state"])
+                objective.load_state_dicts(self.resumed_loss_state)
             trained = self._wrap(objective)
             timer = time.perf_counter()
             steps_timed = 0
@@ -315,7 +352,10 @@ class _Trainer:
         if not self.processes.distributed:
             return objective
         device_ids = [self.device.index] if self.device.type == "cuda" else None
-        return DistributedDataParallel(objective, device_ids=device_ids)
+        # a phase may train part of the model only (e.g. hydrogen_energy: the hydrogens)
+        return DistributedDataParallel(
+            objective, device_ids=device_ids, find_unused_parameters=True
+        )
 
     # -- one step -------------------------------------------------------------------------
 
@@ -332,9 +372,12 @@ class _Trainer:
             bool(torch.isfinite(p.grad).all()) for p in self.flow.parameters() if p.grad is not None
         )
         flags = torch.tensor([float(finite), float(self.stop.requested)], dtype=torch.float64)
+        # on the model's device: nccl reduces CUDA tensors only
         reduced = self.processes.sum(
-            torch.cat([flags, values.double().cpu(), total.detach().double().cpu().reshape(1)])
-        )
+            torch.cat([flags, values.double().cpu(), total.detach().double().cpu().reshape(1)]).to(
+                self.device
+            )
+        ).cpu()
         all_finite = reduced[0].item() == self.processes.world_size
         if all_finite:
             if phase.grad_clip is not None:
@@ -396,7 +439,11 @@ class _Trainer:
         final=False,
     ):
         streams = self.processes.gather(
-            {"global": capture_global_state(), "batches": self.data_generator.get_state()}
+            {
+                "global": capture_global_state(),
+                "batches": self.data_generator.get_state(),
+                "loss_state": _on_cpu(objective.state_dicts()),
+            }
         )
         if not self.processes.is_main:
             return
@@ -407,8 +454,7 @@ class _Trainer:
             "model": self.flow.state_dict(),
             "optimizer": optimizer.state_dict(),
             "scheduler": scheduler.state_dict(),
-            "loss_state": objective.state_dicts(),
-            "rng": streams,
+            "per_process": streams,
             "metrics_rng": self.metrics_generator.get_state(),
         }
         targets = []
@@ -422,6 +468,17 @@ class _Trainer:
             save_checkpoint(target, payload)
         prune_periodic_checkpoints(self.checkpoints, self.config.checkpoints.keep)
         self.last_checkpoint = targets[-1]
+
+
+def _on_cpu(states: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Loss-option states with their tensors on the CPU (gathered across processes, saved)."""
+    return {
+        key: {
+            name: value.cpu() if isinstance(value, torch.Tensor) else value
+            for name, value in state.items()
+        }
+        for key, state in states.items()
+    }
 
 
 def _device(name: str, processes: Processes) -> torch.device:

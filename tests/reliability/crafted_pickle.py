@@ -6,6 +6,8 @@ from pathlib import Path
 
 import torch
 
+from molgen.training.checkpoints import CHECKPOINT_FORMAT
+
 __all__ = ["code_running_payload", "write_crafted_checkpoint"]
 
 
@@ -27,7 +29,7 @@ def code_running_payload(marker: Path) -> _WritesMarker:
 def write_crafted_checkpoint(path: Path, marker: Path) -> Path:
     """``torch.save`` a molgen-looking checkpoint dict that hides a :class:`_WritesMarker`."""
     payload = {
-        "format": "molgen.training.checkpoint/1",
+        "format": CHECKPOINT_FORMAT,
         "step": 1,
         "model": {"weight": torch.zeros(1)},
         "exploit": code_running_payload(marker),

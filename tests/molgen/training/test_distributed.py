@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime
 import os
 import socket
+from pathlib import Path
 
+import numpy as np
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
+import systems
 from molgen.training import config_from_mapping, leave_process_group, load_checkpoint, train
 from tests.molgen.training.tiny import tiny_config
 
@@ -20,7 +23,16 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _worker(rank: int, world_size: int, port: int, run_dir: str, out: str) -> None:
+def _worker(
+    rank: int,
+    world_size: int,
+    port: int,
+    run_dir: str,
+    out: str,
+    mapping: dict | None = None,
+    resume: bool = False,
+    stop_at_step: int | None = None,
+) -> None:
     os.environ["OMP_NUM_THREADS"] = "1"
     torch.set_num_threads(1)
     dist.init_process_group(
@@ -31,16 +43,23 @@ def _worker(rank: int, world_size: int, port: int, run_dir: str, out: str) -> No
         timeout=datetime.timedelta(seconds=60),
     )
     try:
-        result = train(config_from_mapping(tiny_config()), run_dir, progress=False)
+        config = config_from_mapping(mapping if mapping is not None else tiny_config())
+        result = train(config, run_dir, resume=resume, stop_at_step=stop_at_step, progress=False)
         torch.save(result.flow.state_dict(), f"{out}/rank{rank}.pt")
     finally:
         leave_process_group()
 
 
+def _train_two(run_dir, out, mapping=None, resume=False, stop_at_step=None) -> None:
+    """Train ``mapping`` (default: the tiny config) in two gloo processes."""
+    Path(out).mkdir(exist_ok=True)
+    arguments = (2, _free_port(), str(run_dir), str(out), mapping, resume, stop_at_step)
+    mp.spawn(_worker, args=arguments, nprocs=2)
+
+
 def test_two_processes_train_one_model_and_rank_zero_writes(tmp_path):
     run_dir, out = tmp_path / "run", tmp_path / "out"
-    out.mkdir()
-    mp.spawn(_worker, args=(2, _free_port(), str(run_dir), str(out)), nprocs=2)
+    _train_two(run_dir, out)
     first = torch.load(out / "rank0.pt", weights_only=True)
     second = torch.load(out / "rank1.pt", weights_only=True)
     final = load_checkpoint(run_dir / "checkpoints" / "final.pt")
@@ -48,7 +67,7 @@ def test_two_processes_train_one_model_and_rank_zero_writes(tmp_path):
         assert torch.equal(tensor, second[name]), name  # DDP keeps the replicas identical
         assert torch.equal(tensor, final["model"][name]), name
     # each process drew its own batches from its own stream
-    streams = final["rng"]
+    streams = final["per_process"]
     assert len(streams) == 2
     assert not torch.equal(streams[0]["batches"], streams[1]["batches"])
     assert not torch.equal(streams[0]["global"]["torch"], streams[1]["global"]["torch"])
@@ -62,3 +81,60 @@ def test_two_processes_train_one_model_and_rank_zero_writes(tmp_path):
         "step_000000020.pt",
         "step_000000024.pt",
     ]
+
+
+def test_two_processes_resume_with_each_process_loss_state(tmp_path):
+    # pl2_cb carries a cache of points from step to step, one per process; a run stopped
+    # in the fine-tune and resumed must continue from each process's own cache
+    _train_two(tmp_path / "whole", tmp_path / "out_whole")
+    _train_two(tmp_path / "split", tmp_path / "out_split", stop_at_step=18)
+    _train_two(tmp_path / "split", tmp_path / "out_split", resume=True)
+    whole = load_checkpoint(tmp_path / "whole" / "checkpoints" / "final.pt")
+    split = load_checkpoint(tmp_path / "split" / "checkpoints" / "final.pt")
+    for name, tensor in whole["model"].items():
+        assert torch.equal(tensor, split["model"][name]), name
+    for rank in (0, 1):
+        assert torch.equal(
+            whole["per_process"][rank]["loss_state"]["pl2_cb.cache"]["points"],
+            split["per_process"][rank]["loss_state"]["pl2_cb.cache"]["points"],
+        )
+
+
+def test_two_processes_train_a_phase_that_leaves_part_of_the_model_untouched(tmp_path):
+    # the hydrogen_energy phase trains the hydrogen network only, the next phase the heavy
+    # atoms' flow only: DistributedDataParallel must accept parameters without gradients
+    data = tmp_path / "data.npz"
+    butane = systems.load("butane")
+    noise = np.random.default_rng(0).normal(scale=0.01, size=(128, *butane.positions.shape))
+    np.savez(data, x=butane.positions[None] + noise)
+    phase = {
+        "steps": 3,
+        "batch_size": 32,
+        "lr": 1.0e-3,
+        "data": {"source": "file", "path": str(data)},
+    }
+    mapping = {
+        "system": "butane",
+        "seed": 3,
+        "flow": {
+            "preset": "molecule",
+            "width": 8,
+            "repeats": 1,
+            "standardize": True,
+            "hydrogens": "deterministic",
+            "hydrogen_width": 8,
+            "hydrogen_repeats": 1,
+        },
+        "metrics": {"every": 3, "samples": 0},
+        "phases": [
+            {"name": "hydrogens", "losses": {"hydrogen_energy": 1.0}, "clip": "default", **phase},
+            {"name": "heavy", "losses": {"kl_z_dd": 1.0}, **phase},
+        ],
+    }
+    _train_two(tmp_path / "run", tmp_path / "out", mapping)
+    first = torch.load(tmp_path / "out" / "rank0.pt", weights_only=True)
+    second = torch.load(tmp_path / "out" / "rank1.pt", weights_only=True)
+    final = load_checkpoint(tmp_path / "run" / "checkpoints" / "final.pt")
+    assert final["step"] == 6
+    for name, tensor in first.items():
+        assert torch.equal(tensor, second[name]), name

@@ -11,6 +11,7 @@ import torch
 
 from forcefields.errors import ConfigError, InputFileError
 from molgen.training import CheckpointError, branch_run, config_from_mapping, load_checkpoint, train
+from molgen.training.checkpoints import CHECKPOINT_FORMAT
 from molgen.training.model import build_flow
 from systems.double_well import double_well_wide
 from tests.molgen.training.energies import nan_on_call_system
@@ -90,9 +91,50 @@ def test_interrupted_and_resumed_run_is_bitwise_identical(tmp_path, stop):
     for index, state in whole["optimizer"]["state"].items():
         assert torch.equal(state["exp_avg_sq"], split["optimizer"]["state"][index]["exp_avg_sq"])
     assert torch.equal(
-        whole["loss_state"]["pl2_cb.cache"]["points"], split["loss_state"]["pl2_cb.cache"]["points"]
+        whole["per_process"][0]["loss_state"]["pl2_cb.cache"]["points"],
+        split["per_process"][0]["loss_state"]["pl2_cb.cache"]["points"],
     )
     assert _records(tmp_path / "whole") == _records(tmp_path / "split")
+
+
+def test_phases_appended_to_a_finished_run_are_trained_on_resume(tmp_path):
+    both = tiny_config()
+    first = tiny_config()
+    first["phases"] = first["phases"][:1]
+    train(config_from_mapping(both), tmp_path / "whole", progress=False)
+    train(config_from_mapping(first), tmp_path / "grown", progress=False)
+    result = train(config_from_mapping(both), tmp_path / "grown", resume=True, progress=False)
+    assert result.finished and result.step == 24
+    checkpoints = tmp_path / "grown" / "checkpoints"
+    whole = load_checkpoint(tmp_path / "whole" / "checkpoints" / "final.pt")
+    grown = load_checkpoint(checkpoints / "final.pt")
+    assert grown["step"] == 24
+    for name, tensor in whole["model"].items():
+        assert torch.equal(tensor, grown["model"][name]), name
+    # the first run's final state is kept as the end of its last phase
+    assert load_checkpoint(checkpoints / "end_pretrain.pt")["step"] == 12
+
+
+def test_resume_of_a_run_stopped_before_its_first_checkpoint_starts_it_again(tmp_path):
+    config = config_from_mapping(tiny_config())
+    train(config, tmp_path / "whole", progress=False)
+    train(config, tmp_path / "killed", stop_at_step=3, progress=False)
+    for checkpoint in (tmp_path / "killed" / "checkpoints").glob("*.pt"):
+        checkpoint.unlink()  # as if killed before the first checkpoint was written
+    result = train(config, tmp_path / "killed", resume=True, progress=False)
+    assert result.finished and result.step == 24
+    whole = load_checkpoint(tmp_path / "whole" / "checkpoints" / "final.pt")["model"]
+    again = load_checkpoint(tmp_path / "killed" / "checkpoints" / "final.pt")["model"]
+    for name, tensor in whole.items():
+        assert torch.equal(tensor, again[name]), name
+    assert _records(tmp_path / "whole") == _records(tmp_path / "killed")
+
+
+def test_missing_init_checkpoint_is_refused_before_anything_is_written(tmp_path):
+    config = config_from_mapping(tiny_config(init=str(tmp_path / "missing.pt")))
+    with pytest.raises(InputFileError, match="init: .*missing.pt not found"):
+        train(config, tmp_path / "run", progress=False)
+    assert not (tmp_path / "run").exists()
 
 
 def test_non_finite_step_is_skipped_counted_and_never_saved(tmp_path):
@@ -135,7 +177,7 @@ def test_crafted_pickle_is_refused(tmp_path):
     train(config, tmp_path / "run", stop_at_step=5, progress=False)
     marker = tmp_path / "code_ran"
     checkpoint = tmp_path / "run" / "checkpoints" / "step_000000005.pt"
-    torch.save({"format": "molgen.training.checkpoint/1", "model": _Payload(marker)}, checkpoint)
+    torch.save({"format": CHECKPOINT_FORMAT, "model": _Payload(marker)}, checkpoint)
     with pytest.raises(CheckpointError, match="refused to load"):
         train(config, tmp_path / "run", resume=True, progress=False)
     assert not marker.exists()

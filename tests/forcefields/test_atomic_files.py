@@ -1,0 +1,43 @@
+"""Atomic writes: the new file is flushed to disk before it replaces the old one."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from forcefields import atomic_files
+from forcefields.atomic_files import write_text_atomic
+
+
+def test_the_file_is_flushed_before_the_rename_and_the_folder_after(tmp_path, monkeypatch):
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(descriptor: int) -> None:
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{descriptor}")))
+        real_fsync(descriptor)
+
+    def replace(source, destination) -> None:
+        events.append(("replace", str(destination)))
+        real_replace(source, destination)
+
+    monkeypatch.setattr(atomic_files.os, "fsync", fsync)
+    monkeypatch.setattr(atomic_files.os, "replace", replace)
+    target = tmp_path / "report.md"
+    write_text_atomic(target, "hello\n")
+    assert target.read_text() == "hello\n"
+    kinds = [kind for kind, _ in events]
+    assert kinds == ["fsync", "replace", "fsync"]
+    assert events[0][1].startswith(str(tmp_path / ".report.md."))  # the temporary file
+    assert events[2][1] == str(tmp_path)  # the folder holding the new entry
+
+
+def test_a_failed_write_leaves_the_old_file(tmp_path):
+    target = tmp_path / "report.md"
+    target.write_text("old\n")
+    with pytest.raises(RuntimeError), atomic_files.atomic_path(target) as temporary:
+        temporary.write_text("half")
+        raise RuntimeError("writer failed")
+    assert target.read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.md"]
