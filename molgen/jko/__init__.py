@@ -22,6 +22,7 @@ from .metrics import (
     fitted_gaussian_symkl_expected,
     gaussian_symkl,
     kde_log_density,
+    kde_symkl,
     mmd,
     symkl_from_log_densities,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "invert_gradient_map",
     "jko_loss",
     "kde_log_density",
+    "kde_symkl",
     "mass_above",
     "mmd",
     "normal_quantiles",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,7 +90,8 @@ class FlowConfig:
     more than ``restart_tolerance``, in the functional's units) is redone, and the lowest kept
     (not with the ``variational`` backend, whose critic is trained by every evaluation).
     ``late_learning_rate`` (0: off) replaces ``learning_rate`` from step ``late_from_step``
-    (counted from 1) on, the two-stage schedule of the large-scale WGF mixture runs.
+    (counted from 1, at most ``steps``) on, the two-stage schedule of the large-scale WGF
+    mixture runs.
     """
 
     step_size: float = 0.05
@@ -124,7 +126,7 @@ class ProblemConfig:
         width: Side :math:`l` of the cube holding the mixture means (0: table value).
         initial_std: Standard deviation of the Gaussian start (mixture, double well; nm
             around the minimised structure for butane).
-        exponent: Porous-medium exponent :math:`m`.
+        exponent: Porous-medium exponent :math:`m > 1`.
         time_offset: Barenblatt start time :math:`t_0`.
         gaussian_std: Standard deviation of the double well's Gaussian coordinates.
         reference: Butane: folder of a ``molgen reference`` run (``stats.json``) whose
@@ -187,6 +189,7 @@ POSITIVE = {
     "logdet.dual_learning_rate",
     "flow.step_size",
     "flow.steps",
+    "flow.iterations",
     "flow.learning_rate",
     "flow.cloud_size",
     "flow.affine_lr_scale",
@@ -217,6 +220,8 @@ def _check_value(name: str, kind: Any, value: Any) -> Any:
     if kind is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise JKOConfigError(f"{name}: expected a number, got {value!r}")
+        if not math.isfinite(value):
+            raise JKOConfigError(f"{name}: must be finite, got {value!r}")
         return float(value)
     if kind is str:
         if not isinstance(value, str):
@@ -253,7 +258,8 @@ def _from_dict(cls: type, data: Any, prefix: str) -> Any:
 
 
 def config_from_dict(data: dict[str, Any]) -> JKOConfig:
-    """Builds a :class:`JKOConfig` from a nested mapping, raising :class:`JKOConfigError`."""
+    """Builds a :class:`JKOConfig` from a nested mapping, raising :class:`JKOConfigError`
+    (every number must be finite and non-negative)."""
     config = _from_dict(JKOConfig, data, "")
     try:
         resolve_device(config.device)
@@ -278,6 +284,16 @@ def config_from_dict(data: dict[str, Any]) -> JKOConfig:
         raise JKOConfigError(
             "flow.late_learning_rate, flow.late_from_step: set both (a second learning rate "
             "and the step it starts at) or neither"
+        )
+    if config.flow.late_from_step > config.flow.steps:
+        raise JKOConfigError(
+            f"flow.late_from_step: {config.flow.late_from_step} is after the last step "
+            f"(flow.steps: {config.flow.steps}), so flow.late_learning_rate would never be used"
+        )
+    if config.preset == "porous" and config.problem.exponent <= 1:
+        raise JKOConfigError(
+            f"problem.exponent: the porous-medium exponent m must be above 1, "
+            f"got {config.problem.exponent!r}"
         )
     if config.flow.restarts > 1 and config.logdet.backend == "variational":
         raise JKOConfigError(

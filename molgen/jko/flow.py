@@ -41,6 +41,9 @@ class JKOFlow:
     (see :func:`~molgen.jko.step.train_step`) and pushes the cloud by :math:`\nabla u_k`,
     updating the particles' log-densities with
     :math:`\log\rho_k(\nabla u_k(x)) = \log\rho_{k-1}(x) - \log\det\nabla^2 u_k(x)`.
+    The log-densities are always pushed with exact log-determinants, whatever backend
+    trains the maps (as in sampling and ``resample`` mode): a stochastic estimate's probe
+    noise would otherwise accumulate in each particle's :math:`\log\rho` over the steps.
     In ``fixed`` mode the same cloud is carried through all steps; in ``resample`` mode a
     fresh cloud is drawn from :math:`\rho_0` and pushed through all maps before each step
     (cost quadratic in the number of steps, no overfitting to one cloud).
@@ -132,7 +135,7 @@ class JKOFlow:
         potential.requires_grad_(False)
         self.potentials.append(potential)
         self.particles, self.log_density = push(
-            potential, self.particles, self.log_density, self.logdet
+            potential, self.particles, self.log_density, ExactLogDet()
         )
         return losses
 

@@ -34,11 +34,6 @@ class StepBatch:
     log_density: Tensor
     logdet: Tensor | None = None
 
-    @property
-    def pushed_log_density(self) -> Tensor:
-        """:math:`\\log\\rho_{k+1}(y) = \\log\\rho_k(x) - \\log\\det\\nabla^2 u(x)`, ``(N,)``."""
-        return self.log_density - self.logdet
-
 
 class PotentialEnergy:
     r"""Potential energy :math:`\mathcal V(\rho) = \int V\, d\rho`.

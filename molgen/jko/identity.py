@@ -33,14 +33,13 @@ def fit_identity(
         tolerance: Mean squared error at which to stop.
 
     Returns:
-        The final mean squared error.
+        The mean squared error of the returned potential.
     """
     optimizer = torch.optim.Adam(potential.parameters(), lr=learning_rate)
-    error = torch.tensor(torch.inf)
-    for _ in range(iterations):
+    for iteration in range(iterations + 1):
         x, grad = gradient(potential, samples)
         error = (grad - x).square().sum(-1).mean()
-        if error.item() < tolerance:
+        if error.item() < tolerance or iteration == iterations:
             break
         optimizer.zero_grad()
         error.backward()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import torch
@@ -39,6 +40,10 @@ def invert_gradient_map(
     Returns:
         The preimages, shape ``(B, D)``.
 
+    Warns:
+        RuntimeWarning: The residual is still above the tolerance (or not finite) after
+            ``iterations`` Newton iterations; the last iterate is returned.
+
     Example:
         >>> y = torch.randn(4, 2)
         >>> x = invert_gradient_map(lambda x: x.square().sum(-1), y)  # grad u = 2x
@@ -54,10 +59,11 @@ def invert_gradient_map(
     def residual_norm(points: Tensor) -> Tensor:
         return (gradient(potential, points, create_graph=False)[1] - y).norm(dim=-1)
 
-    for _ in range(iterations):
+    for iteration in range(iterations + 1):
         grad, hess = gradient_and_hessian(potential, x, create_graph=False)
         residual = grad - y
-        if residual.abs().max().item() <= threshold:
+        largest = residual.abs().max().item()
+        if largest <= threshold or iteration == iterations:
             break
         newton = torch.linalg.solve(hess, residual)
         current = residual.norm(dim=-1)
@@ -69,4 +75,12 @@ def invert_gradient_map(
                 break
             step = torch.where(rejected, 0.5 * step, step)
         x = (x - step[:, None] * newton).detach()
+    if not largest <= threshold:
+        warnings.warn(
+            f"invert_gradient_map: not converged after {iterations} Newton iterations; "
+            f"largest residual |grad u(x) - y| = {largest:.3g} above the tolerance "
+            f"{threshold:.3g}",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     return x

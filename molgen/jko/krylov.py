@@ -25,6 +25,15 @@ def lanczos_quadrature(
     :math:`\|v\|^2 \sum_j S_{1j}^2 f(\theta_j)` with :math:`T = S\,\mathrm{diag}(\theta)\,S^\top`;
     it is exact once ``steps`` reaches :math:`D`. Vectors are fully re-orthogonalised.
 
+    A sample whose Krylov space becomes invariant (breakdown: the orthogonalised residual
+    :math:`\beta_j` falls below :math:`\sqrt{\epsilon}\,\|H_b q_j\|`, :math:`\epsilon` the
+    dtype's machine epsilon; e.g. :math:`H_b = cI` at the first step) gets
+    :math:`\beta = 0` and :math:`\alpha = 1` in all later rows. That block of :math:`T` is
+    decoupled from the first basis vector, so it carries zero quadrature weight and the rule
+    is exact for the invariant subspace; dropping a :math:`\beta` that small changes the
+    quadratic form by :math:`O(\beta^2)` only, i.e. by round-off. The iteration stops once
+    every sample has broken down.
+
     References:
         | Fast Estimation of tr(f(A)) via Stochastic Lanczos Quadrature (Ubaru et al., 2017)
 
@@ -40,18 +49,25 @@ def lanczos_quadrature(
     steps = min(steps, probe.shape[-1])
     norm = probe.norm(dim=-1, keepdim=True)
     basis = [probe / norm]
+    relative_breakdown = torch.finfo(probe.dtype).eps ** 0.5
+    tiny = torch.finfo(probe.dtype).tiny
+    broken = torch.zeros(len(probe), dtype=torch.bool, device=probe.device)
     alphas, betas = [], []
     for j in range(steps):
         w = matvec(basis[j])
-        alpha = (w * basis[j]).sum(-1)
-        alphas.append(alpha)
+        alphas.append(torch.where(broken, 1.0, (w * basis[j]).sum(-1)))
         if j == steps - 1:
             break
+        scale = w.norm(dim=-1)
         stacked = torch.stack(basis, dim=1)
         w = w - torch.einsum("bk,bkd->bd", torch.einsum("bkd,bd->bk", stacked, w), stacked)
-        beta = w.norm(dim=-1).clamp_min(torch.finfo(w.dtype).tiny)
+        beta = w.norm(dim=-1)
+        broken = broken | (beta <= relative_breakdown * scale)
+        if bool(broken.all()):
+            break
+        beta = torch.where(broken, 0.0, beta)
         betas.append(beta)
-        basis.append(w / beta[:, None])
+        basis.append(torch.where(broken[:, None], 0.0, w / beta.clamp_min(tiny)[:, None]))
     tridiagonal = torch.diag_embed(torch.stack(alphas, -1))
     if betas:
         off_diagonal = torch.diag_embed(torch.stack(betas, -1), offset=1)

@@ -61,7 +61,7 @@ def ou_marginal(
         temperature: :math:`\beta^{-1}`.
     """
     decay = _matrix_exponential_of_minus(potential.matrix, time)
-    identity = torch.eye(len(decay), dtype=decay.dtype)
+    identity = torch.eye(len(decay), dtype=decay.dtype, device=decay.device)
     mean = potential.centre + decay @ (initial.mean - potential.centre)
     stationary = temperature * torch.linalg.inv(potential.matrix)
     covariance = decay @ initial.covariance @ decay + stationary @ (identity - decay @ decay)
@@ -92,7 +92,7 @@ def discrete_jko_ou(
     """
     eigenvalues, eigenvectors = torch.linalg.eigh(potential.matrix)
     variances = (eigenvectors.T @ initial.covariance @ eigenvectors).diagonal()
-    identity = torch.eye(len(eigenvalues), dtype=eigenvalues.dtype)
+    identity = torch.eye(len(eigenvalues), dtype=eigenvalues.dtype, device=eigenvalues.device)
     mean = initial.mean
     h = step_size
     for _ in range(steps):

@@ -22,7 +22,7 @@ from .internal_energy import entropy, porous_medium
 from .metrics import (
     fitted_gaussian_symkl_expected,
     gaussian_symkl,
-    kde_log_density,
+    kde_symkl,
     symkl_from_log_densities,
 )
 from .ou_oracles import QuadraticPotential, discrete_jko_ou, ou_marginal
@@ -108,14 +108,7 @@ def _density_symkl(flow: JKOFlow, target: Distribution, n: int) -> float:
 
 def _kde_symkl(particles: Tensor, target: Distribution, points: int = 4000) -> float:
     """SymKL of a kernel density estimate of ``particles`` to ``target``, on ``points`` each."""
-    own = particles[torch.randperm(len(particles))[:points]]
-    reference = target.sample(len(own))
-    return symkl_from_log_densities(
-        kde_log_density(particles, own).to(own.dtype),
-        target.log_prob(own),
-        kde_log_density(particles, reference).to(own.dtype),
-        target.log_prob(reference),
-    )
+    return kde_symkl(particles, target.sample(points), target.log_prob, points)
 
 
 def _ou(config: JKOConfig) -> Problem:
@@ -132,7 +125,7 @@ def _ou(config: JKOConfig) -> Problem:
         steps = len(flow.potentials)
         discrete = discrete_jko_ou(potential, initial, step_size, steps, temperature)
         samples, _ = flow.sample(n)
-        mean, covariance = samples.mean(0), torch.cov(samples.T)
+        mean, covariance = samples.mean(0), torch.cov(samples.T).reshape(dim, dim)
         return {
             "symkl": _density_symkl(flow, law, n),
             "symkl_gaussian_fit": gaussian_symkl(mean, covariance, law.mean, law.covariance),
@@ -147,7 +140,7 @@ def _ou(config: JKOConfig) -> Problem:
 
     def evaluate_particles(particles: Tensor, time: float) -> Metrics:
         law = exact(time)
-        mean, covariance = particles.mean(0), torch.cov(particles.T)
+        mean, covariance = particles.mean(0), torch.cov(particles.T).reshape(dim, dim)
         return {
             "symkl": _kde_symkl(particles, law),
             "symkl_gaussian_fit": gaussian_symkl(mean, covariance, law.mean, law.covariance),

@@ -1,5 +1,8 @@
 """Euler-Maruyama against the exact OU marginal; inversion of gradient maps."""
 
+import warnings
+
+import pytest
 import torch
 
 from molgen.jko import (
@@ -37,6 +40,21 @@ def test_inversion_recovers_preimages():
     y = gradient(potential, x, create_graph=False)[1].detach()
     # Newton converges quadratically; float64 leaves ~1e-12.
     torch.testing.assert_close(invert_gradient_map(potential, y), x, rtol=0, atol=1e-8)
+
+
+def test_inversion_warns_when_the_iteration_cap_is_reached():
+    torch.manual_seed(1)
+    potential = QuadraticResidual(FICNN(3, (16, 16)), 3).double()
+    with torch.no_grad():
+        potential.network.output_weight.uniform_(0.0, 1.0)
+    y = gradient(potential, 2 * torch.randn(200, 3, dtype=torch.float64), create_graph=False)[1]
+    # One Newton step from x = y cannot reach the float64 default tolerance (~2e-14) on a
+    # non-quadratic potential with preimages ~2 away.
+    with pytest.warns(RuntimeWarning, match=r"not converged after 1 Newton iterations"):
+        invert_gradient_map(potential, y.detach(), iterations=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        invert_gradient_map(potential, y.detach())
 
 
 def test_sample_distances_separate_laws():

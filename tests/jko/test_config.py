@@ -1,5 +1,7 @@
 """Strict YAML configuration: unknown keys, wrong types and negative sizes name the field."""
 
+import math
+
 import pytest
 import torch
 import yaml
@@ -45,6 +47,15 @@ def test_defaults_and_nested_values():
         ({"flow": {"late_learning_rate": 2e-3}}, "flow.late_learning_rate"),
         ({"flow": {"late_from_step": 21}}, "flow.late_learning_rate"),
         ({"flow": {"late_learning_rate": -2e-3, "late_from_step": 21}}, "flow.late_learning_rate"),
+        ({"flow": {"late_learning_rate": 2e-3, "late_from_step": 19}}, "flow.late_from_step"),
+        ({"flow": {"iterations": 0}}, "flow.iterations"),
+        ({"flow": {"step_size": math.nan}}, "flow.step_size"),
+        ({"flow": {"learning_rate": math.inf}}, "flow.learning_rate"),
+        ({"network": {"strong_convexity": math.nan}}, "network.strong_convexity"),
+        ({"flow": {"restarts": 2, "restart_tolerance": math.nan}}, "flow.restart_tolerance"),
+        ({"problem": {"width": math.inf}}, "problem.width"),
+        ({"preset": "porous", "dim": 1, "problem": {"exponent": 1}}, "problem.exponent"),
+        ({"preset": "porous", "dim": 1, "problem": {"exponent": 0.5}}, "problem.exponent"),
     ],
 )
 def test_bad_values_name_the_field(data, field):
@@ -52,9 +63,35 @@ def test_bad_values_name_the_field(data, field):
         config_from_dict(data)
 
 
+def test_yaml_nan_and_infinity_are_refused(tmp_path):
+    path = tmp_path / "config.yaml"
+    for text, field in (
+        ("flow: {step_size: .nan}", "flow.step_size"),
+        ("flow: {learning_rate: .inf}", "flow.learning_rate"),
+        ("problem: {temperature: -.inf}", "problem.temperature"),
+    ):
+        path.write_text(text)
+        with pytest.raises(JKOConfigError, match=rf"^{field}: must be finite"):
+            load_config(path)
+
+
+def test_late_learning_rate_may_start_at_the_last_step():
+    flow = config_from_dict(
+        {"flow": {"steps": 4, "late_learning_rate": 2e-3, "late_from_step": 4}}
+    ).flow
+    assert flow.learning_rate_at(4) == 2e-3
+
+
 def test_late_learning_rate_starts_at_its_step():
     flow = config_from_dict(
-        {"flow": {"learning_rate": 5e-3, "late_learning_rate": 2e-3, "late_from_step": 21}}
+        {
+            "flow": {
+                "steps": 40,
+                "learning_rate": 5e-3,
+                "late_learning_rate": 2e-3,
+                "late_from_step": 21,
+            }
+        }
     ).flow
     assert [flow.learning_rate_at(step) for step in (1, 20, 21, 40)] == [5e-3, 5e-3, 2e-3, 2e-3]
     assert config_from_dict({}).flow.learning_rate_at(40) == config_from_dict({}).flow.learning_rate

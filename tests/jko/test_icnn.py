@@ -64,3 +64,14 @@ def test_fit_identity_reaches_tolerance():
     held_out = torch.randn(512, 2)
     # Fitted on 512 points of a smooth 2-D map: the held-out error stays of the same order.
     assert (gradient(potential, held_out)[1] - held_out).square().sum(-1).mean() < 1e-2
+
+
+@pytest.mark.parametrize("iterations", [0, 5])
+def test_fit_identity_returns_the_error_of_the_returned_potential(iterations):
+    torch.manual_seed(4)
+    potential = FICNN(2, (16, 16)).double()
+    samples = torch.randn(256, 2, dtype=torch.float64)
+    error = fit_identity(potential, samples, iterations=iterations, tolerance=0.0)
+    x, grad = gradient(potential, samples)
+    # The same float64 mean recomputed on the returned weights: round-off only.
+    assert error == pytest.approx((grad - x).square().sum(-1).mean().item(), rel=1e-12)

@@ -1,5 +1,8 @@
 """Exact and stochastic Hessian log-determinants against closed forms and each other."""
 
+import math
+
+import pytest
 import torch
 
 from molgen.jko import FICNN, ExactLogDet, QuadraticResidual, StochasticLogDet, gradient, hessian
@@ -82,3 +85,46 @@ def test_stochastic_gradient_agrees_with_exact_gradient():
     mean, standard_error = samples.mean(0), samples.std(0) / repeats**0.5
     # Unbiased estimator: each coordinate within 5 standard errors (plus CG round-off).
     assert ((mean - exact).abs() <= 5 * standard_error + 1e-8).all()
+
+
+def test_lanczos_is_exact_when_the_krylov_space_is_invariant():
+    torch.manual_seed(5)
+    dim, rank = 6, 2
+    low_rank = torch.randn(dim, rank, dtype=torch.float64)
+    identity = torch.eye(dim, dtype=torch.float64)
+    # c I breaks down at the first step, I + U U^T after rank + 1 steps, and a full random
+    # SPD matrix never: one batch exercises per-sample breakdown next to a normal sample.
+    matrices = torch.stack(
+        [2.5 * identity, identity + low_rank @ low_rank.T, random_spd(1, dim)[0]]
+    )
+    probe = torch.randn(3, dim, dtype=torch.float64)
+    eigenvalues, vectors = torch.linalg.eigh(matrices)
+    log_matrix = vectors @ torch.diag_embed(eigenvalues.log()) @ vectors.transpose(-1, -2)
+    expected = torch.einsum("bi,bij,bj->b", probe, log_matrix, probe)
+    values = lanczos_quadrature(lambda v: torch.einsum("bij,bj->bi", matrices, v), probe, dim)
+    # Gauss quadrature on the whole (or invariant) Krylov space is exact; float64 round-off.
+    torch.testing.assert_close(values, expected, rtol=1e-8, atol=1e-8)
+    invariant = lanczos_quadrature(
+        lambda v: torch.einsum("bij,bj->bi", matrices[:2], v), probe[:2], rank + 1
+    )
+    torch.testing.assert_close(invariant, expected[:2], rtol=1e-8, atol=1e-8)
+
+
+def test_lanczos_of_a_multiple_of_the_identity_in_float32():
+    value = lanczos_quadrature(lambda v: 2 * v, torch.ones(1, 4), 10)
+    # v^T log(2 I) v = |v|^2 log 2 = 4 log 2; float32 round-off ~1e-7 relative.
+    torch.testing.assert_close(value, torch.tensor([4 * math.log(2)]), rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("dim", [4, 8])
+def test_stochastic_logdet_of_a_fresh_potential_is_finite_and_exact(dim):
+    torch.manual_seed(6)
+    potential = QuadraticResidual(FICNN(dim, (16, 16)), dim)
+    x, grad = gradient(potential, torch.randn(32, dim))
+    exact = ExactLogDet()(x, grad).detach()
+    estimate = StochasticLogDet(probes=1)(x, grad).detach()
+    assert torch.isfinite(estimate).all()
+    # A fresh potential has Hessian (1 + s) I: log H is diagonal, so the stated probe
+    # variance 2 sum_{i != j} (log H)_ij^2 / probes is zero and only float32 round-off of the
+    # D diagonal logs remains, ~D eps each way.
+    torch.testing.assert_close(estimate, exact, rtol=0, atol=4 * dim * torch.finfo().eps)

@@ -207,3 +207,15 @@ def test_fitted_gaussian_symkl_expected_matches_simulation(dim):
     simulated = torch.tensor(values)
     assert abs(simulated.mean().item() - mean) < 4 * sd / 20
     assert simulated.std().item() == pytest.approx(sd, rel=0.2)
+
+
+def test_ou_oracles_follow_the_inputs_device():
+    # The meta device (shapes only, no data) stands in for a GPU: every tensor the oracles
+    # create must be on the device of their inputs, never on the default CPU.
+    device = torch.device("meta")
+    potential = QuadraticPotential(2 * torch.eye(3, device=device), torch.zeros(3, device=device))
+    initial = Gaussian(torch.zeros(3, device=device), torch.eye(3, device=device))
+    for law in (ou_marginal(potential, initial, 0.5), discrete_jko_ou(potential, initial, 0.1, 2)):
+        assert law.mean.device == device
+        assert law.covariance.device == device
+        assert law.covariance.shape == (3, 3)
