@@ -18,9 +18,13 @@ def register(subparsers) -> None:
         ),
     )
     parser.add_argument("system", nargs="?", default="butane", help="molecule (default: butane)")
-    parser.add_argument("--out", type=Path, default=Path("runs/butane"), help="run directory")
-    parser.add_argument("--quick", action="store_true", help="tiny sizes (minutes): a smoke test")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--out", type=Path, default=None, help="run directory (default: runs/SYSTEM)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny sizes (under a minute): a smoke test"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of every stage (default 0)")
     parser.add_argument(
         "--threads",
         type=int,
@@ -37,7 +41,13 @@ def run(args: argparse.Namespace) -> int:
 
     if args.threads < 1:
         raise ConfigError(f"--threads: {args.threads} is smaller than 1")
+    if args.seed < 0:
+        raise ConfigError(f"--seed: {args.seed} is negative")
     torch.set_num_threads(args.threads)
-    index = run_pipeline(args.out, args.system, QUICK if args.quick else FULL, args.seed)
-    print(f"report: {index}")
+    out = args.out if args.out is not None else Path("runs") / args.system
+    outcome = run_pipeline(out, args.system, QUICK if args.quick else FULL, args.seed)
+    print(f"report: {outcome.index}")
+    if outcome.failed_checks:
+        print(f"failed checks: {', '.join(outcome.failed_checks)} (see their output above)")
+        return 1
     return 0

@@ -9,9 +9,14 @@ One run directory holds every stage's output::
     RUN/evaluation/     report.json and plots against the reference
     RUN/free_energy.json
     RUN/index.md        a report linking all of the above
+    RUN/pipeline.json   system, seed and stage sizes of the run
+    RUN/stages.json     each stage's exit status (1: its check failed)
 
 A stage whose output exists is not run again, so a killed run continues where it
-stopped (each stage resumes from its own checkpoints). The generator sees frames
+stopped (each stage resumes from its own checkpoints); ``RUN/pipeline.json``, written
+first, holds the system, seed and sizes, and a call with other ones is refused. A stage
+whose check fails (exit 1, e.g. too little overlap for a free energy) does not stop the
+later stages; :class:`PipelineOutcome` lists it. The generator sees frames
 superposed on the minimised structure and trains with the ``rigid`` alignment
 penalty, which restrains only the rigid-body pose: internal coordinates keep their
 Boltzmann marginal, so reweighted dihedral populations are those of the physical
@@ -29,7 +34,14 @@ import yaml
 from forcefields.atomic_files import save_npz_atomic, write_json_atomic
 from forcefields.errors import ConfigError
 
-__all__ = ["PipelineSettings", "QUICK", "FULL", "run_pipeline", "training_config"]
+__all__ = [
+    "PipelineOutcome",
+    "PipelineSettings",
+    "QUICK",
+    "FULL",
+    "run_pipeline",
+    "training_config",
+]
 
 
 @dataclass(frozen=True)
@@ -47,6 +59,19 @@ class PipelineSettings:
     samples: int
 
 
+@dataclass(frozen=True)
+class PipelineOutcome:
+    """What :func:`run_pipeline` produced.
+
+    Attributes:
+        index: the run's ``index.md``.
+        failed_checks: the stages that ran but reported a failed check (exit 1).
+    """
+
+    index: Path
+    failed_checks: list[str]
+
+
 ALIGNMENT = {"mode": "rigid", "atoms": "heavy"}
 """The alignment penalty the pipeline trains with (it restrains the rigid-body pose only)."""
 
@@ -56,6 +81,8 @@ QUICK = PipelineSettings(150, 100, 60, 40, 128, 16, 1, 1, 1_000)
 
 def training_config(system: str, data: Path, settings: PipelineSettings, seed: int) -> dict:
     """The ``molgen train`` config of the pipeline: kl_z_dd pre-training, then kl_x.
+
+    ``data`` is read relative to the folder of the config file it is written to.
 
     The generator works in internal coordinates (spline flows on the heavy atoms, a
     conditional spline flow on the hydrogens, the pose drawn exactly from the ``rigid``
@@ -121,16 +148,54 @@ def _superposed_frames(reference_dir: Path, system) -> np.ndarray:
     return rigid_pose(system, ALIGNMENT).aligned(frames).numpy()
 
 
-def _stage(done: Path, argv: list[str], say) -> None:
+def _stage(run: Path, done: Path, argv: list[str], say) -> bool:
+    """Run ``molgen ARGV`` unless ``done`` exists; ``False`` when its check failed (exit 1).
+
+    Each stage's exit status is kept in ``RUN/stages.json``, so a stage skipped on a later
+    call still reports its failed check. Raises :class:`ConfigError` when the stage failed
+    on its input (exit 2) and ``KeyboardInterrupt`` when it was interrupted (exit 130):
+    later stages need its output.
+    """
+    import json
+
     from cli.main import main
 
+    record = run / "stages.json"
+    statuses = json.loads(record.read_text()) if record.exists() else {}
     if done.exists():
         say(f"[molgen run] {done.name}: present, skipped")
-        return
+        return statuses.get(argv[0], 0) == 0
     say(f"[molgen run] molgen {' '.join(argv)}")
     status = main(argv)
-    if status == 2:
-        raise ConfigError(f"stage 'molgen {argv[0]}' failed (exit 2)")
+    if status == 130:
+        raise KeyboardInterrupt(f"stage 'molgen {argv[0]}' interrupted; run again to continue")
+    if status not in (0, 1):
+        raise ConfigError(f"stage 'molgen {argv[0]}' failed (exit {status})")
+    write_json_atomic(record, {**statuses, argv[0]: status}, mode=0o644)
+    return status == 0
+
+
+def _claim(run: Path, description: dict) -> None:
+    """Write ``RUN/pipeline.json``, or check that an earlier call described the same run."""
+    import json
+
+    from forcefields.errors import InputFileError
+
+    marker = run / "pipeline.json"
+    if marker.exists():
+        try:
+            earlier = json.loads(marker.read_text())
+        except (OSError, ValueError) as error:
+            raise InputFileError(f"{marker}: unreadable ({error})") from error
+        if earlier != description:
+            changed = sorted(k for k in description if earlier.get(k) != description[k])
+            raise ConfigError(
+                f"{marker}: {run} holds a run with another {', '.join(changed)}; use a new --out"
+            )
+        return
+    if run.exists() and any(run.iterdir()):
+        raise ConfigError(f"{run}: exists and is not a molgen run folder; use a new --out")
+    write_json_atomic(marker, description, mode=0o644)
 
 
 def _write_index(run: Path, system: str, free_energy: dict | None) -> None:
@@ -168,8 +233,8 @@ def run_pipeline(
     settings: PipelineSettings = FULL,
     seed: int = 0,
     say=print,
-) -> Path:
-    """Run every stage into ``run`` (continuing an interrupted call); returns ``index.md``."""
+) -> PipelineOutcome:
+    """Run every stage into ``run``, continuing an interrupted call with the same arguments."""
     import json
 
     import systems
@@ -179,9 +244,13 @@ def run_pipeline(
         raise ConfigError(
             f"system {system_name!r}: not a molecule (the pipeline needs CHARMM files)"
         )
-    run.mkdir(parents=True, exist_ok=True)
+    if seed < 0:
+        raise ConfigError(f"seed: {seed} is negative")
+    _claim(run, {"system": system_name, "seed": seed, "settings": vars(settings)})
+    checks: dict[str, bool] = {}
     reference = run / "reference"
-    _stage(
+    checks["reference"] = _stage(
+        run,
         reference / "stats.json",
         [
             "reference",
@@ -203,16 +272,20 @@ def run_pipeline(
         save_npz_atomic(data, {"x": _superposed_frames(reference, system)}, mode=0o644)
     config = run / "train.yaml"
     config.write_text(
-        yaml.safe_dump(training_config(system_name, data, settings, seed), sort_keys=False)
+        yaml.safe_dump(
+            training_config(system_name, Path(data.name), settings, seed), sort_keys=False
+        )
     )
     train = run / "train"
-    _stage(
+    checks["train"] = _stage(
+        run,
         train / "checkpoints" / "final.pt",
         ["train", str(config), "--out", str(train), *(["--resume"] if train.exists() else [])],
         say,
     )
     samples = run / "samples.dcd"
-    _stage(
+    checks["sample"] = _stage(
+        run,
         run / "samples.dcd.npz",
         [
             "sample",
@@ -226,7 +299,8 @@ def run_pipeline(
         ],
         say,
     )
-    _stage(
+    checks["evaluate"] = _stage(
+        run,
         run / "evaluation" / "report.json",
         [
             "evaluate",
@@ -240,7 +314,8 @@ def run_pipeline(
     )
     free_energy_json = run / "free_energy.json"
     states = list(system.mode_names[:2])
-    _stage(
+    checks["free-energy"] = _stage(
+        run,
         free_energy_json,
         [
             "free-energy",
@@ -256,7 +331,6 @@ def run_pipeline(
     )
     free_energy = json.loads(free_energy_json.read_text()) if free_energy_json.exists() else None
     _write_index(run, system_name, free_energy)
-    write_json_atomic(
-        run / "pipeline.json", {"system": system_name, "seed": seed, "settings": vars(settings)}
+    return PipelineOutcome(
+        run / "index.md", [name for name, passed in checks.items() if not passed]
     )
-    return run / "index.md"
