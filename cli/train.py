@@ -27,7 +27,11 @@ def register(subparsers) -> None:
     )
     parser.add_argument("config", type=Path, help="YAML config (see configs/double_well/)")
     parser.add_argument("--out", type=Path, help="run directory (config key: out)")
-    parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from the last checkpoint (a run stopped before its first starts again)",
+    )
     parser.add_argument("--device", help="cpu or cuda[:i] (config key: device)")
     parser.add_argument("--seed", type=int, help="random seed (config key: seed)")
     parser.add_argument("--init", type=Path, help="checkpoint with starting weights (key: init)")
