@@ -24,6 +24,7 @@ from molgen.estimate.ess import (
     effective_sample_size,
     ess_fraction,
     kish_ess,
+    series_inefficiency,
 )
 from molgen.estimate.forcefield import VariantPrediction, predict_variant
 from molgen.estimate.importance import importance_expectation
@@ -34,10 +35,12 @@ from molgen.estimate.report import comparison_entry, free_energy_entry, populati
 from molgen.estimate.result import Estimate, untrusted
 from molgen.estimate.samples import SampleSet, find_sidecar, load_samples
 from molgen.estimate.states import (
+    MIN_STATE_ESS,
     group_states,
     state_free_energies,
     state_free_energy,
     state_index,
+    state_indicators,
     state_populations,
 )
 from molgen.estimate.two_sets import (
@@ -53,6 +56,7 @@ __all__ = [
     "DEFAULT_MIN_OVERLAP",
     "DEFAULT_THRESHOLD",
     "MIN_BAR_SAMPLES",
+    "MIN_STATE_ESS",
     "BarResult",
     "Estimate",
     "EssThreshold",
@@ -85,9 +89,11 @@ __all__ = [
     "prepare_samples",
     "reduced_energies",
     "reweight_to_parameters",
+    "series_inefficiency",
     "state_free_energies",
     "state_free_energy",
     "state_index",
+    "state_indicators",
     "state_populations",
     "systematic_resample",
     "two_set_free_energy",

@@ -9,6 +9,7 @@ asymptotic error bars understate the real error).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,10 +73,18 @@ def bar_free_energy(
         reverse: ``β(U_B − U_C)`` ``(n_C,)`` on independent samples of ``p_C``.
         kT: thermal energy in the unit wanted for ``ΔF`` (1: units of kT).
         min_overlap: least overlap scalar at which a value is given.
+
+    Returns:
+        The estimate, untrusted ("BAR did not converge: ...", overlap 0) when pymbar
+        fails (its ``ParameterError``, ``BoundsError`` or ``ConvergenceError``, or a
+        linear-algebra or floating-point error), when it returns a non-finite ``ΔF`` or
+        standard error (pymbar 4 gives a NaN error bar, without raising, when the works
+        overflow its variance formula), or when the overlap is below ``min_overlap``.
     """
     forward = _reduced_work(forward, "forward")
     reverse = _reduced_work(reverse, "reverse")
     pymbar = _pymbar()
+    utils = pymbar.utils
     try:
         with quiet("pymbar"):
             result = pymbar.bar(forward, reverse)
@@ -86,14 +95,22 @@ def bar_free_energy(
                 u_kn, [forward.size, reverse.size], initial_f_k=[0.0, result["Delta_f"]]
             )
             overlap = float(np.real(mbar.compute_overlap()["scalar"]))
-    except (pymbar.utils.ParameterError, np.linalg.LinAlgError, FloatingPointError) as error:
+    except (
+        utils.ParameterError,
+        utils.BoundsError,
+        utils.ConvergenceError,
+        np.linalg.LinAlgError,
+        FloatingPointError,
+    ) as error:
         message = " ".join(str(error).split())
-        return BarResult(untrusted(f"BAR did not converge ({message})"), 0.0)
+        return BarResult(untrusted(f"BAR did not converge: {message}"), 0.0)
+    delta_f, stderr = float(result["Delta_f"]), float(result["dDelta_f"])
+    if not (math.isfinite(delta_f) and math.isfinite(stderr)):
+        reason = f"BAR did not converge: pymbar gave ΔF = {delta_f:.4g} ± {stderr:.4g} kT"
+        return BarResult(untrusted(reason), overlap)
     if overlap < min_overlap:
         return BarResult(_poor_overlap("BAR", overlap, min_overlap), overlap)
-    return BarResult(
-        Estimate(kT * float(result["Delta_f"]), kT * float(result["dDelta_f"])), overlap
-    )
+    return BarResult(Estimate(kT * delta_f, kT * stderr), overlap)
 
 
 @dataclass(frozen=True)

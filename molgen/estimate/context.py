@@ -9,14 +9,19 @@ the ``.pdb`` beside them, else the system's, as topology); mode labels from the 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from forcefields.errors import ConfigError, InputFileError, ShapeMismatchError
-from molgen.estimate.samples import SampleSet, load_samples
+from molgen.estimate.samples import SampleSet, load_samples, system_temperature
 from systems.trajectories import read_frames
+
+if TYPE_CHECKING:
+    from systems.registry import System
 
 __all__ = ["SampleContext", "prepare_samples"]
 
@@ -71,30 +76,63 @@ class SampleContext:
         return self.labels
 
 
+def _check_temperature(samples: SampleSet, name: str, system: System) -> None:
+    """Refuse weighted ``samples`` analysed at another temperature than drawn at."""
+    log_w = samples.log_w
+    if np.all(log_w == log_w[0]):
+        return
+    import systems
+
+    drawn, origin = samples.temperature, "recorded in the sidecar"
+    if drawn is None:
+        drawn = system_temperature(systems.load(name))
+        origin = "no 'temperature' in the sidecar: the system's default"
+    analysed = system_temperature(system)
+    if not math.isclose(analysed, drawn, rel_tol=1e-9):
+        raise ConfigError(
+            f"--temperature {analysed:g}: {samples.sidecar} holds importance weights of "
+            f"samples drawn at {drawn:g} ({origin}); they weight towards the Boltzmann "
+            f"distribution at {drawn:g}, so analyse them there (--temperature {drawn:g})"
+        )
+
+
 def prepare_samples(
     path: Path | str,
     system_name: str | None = None,
     temperature: float | None = None,
     topology: Path | None = None,
+    default_system: str | None = None,
 ) -> SampleContext:
     """Load the samples at ``path`` (sidecar, trajectory or run directory) with their system.
 
     Arguments:
         path: see :func:`molgen.estimate.samples.find_sidecar`.
-        system_name: ``systems.load`` name; default the sidecar's ``system`` entry.
-        temperature: K (toys: temperature factor); default the system's.
+        system_name: ``systems.load`` name; default the sidecar's ``system`` entry, else
+            ``default_system``.
+        temperature: K (toys: temperature factor); default the system's. Weighted
+            samples (``log_w`` not all equal: a generator's) must be analysed at the
+            temperature they were drawn at, the sidecar's ``temperature`` (an older
+            sidecar without it: the system's default), since their weights target that
+            temperature's Boltzmann distribution. Frames with equal weights (MD,
+            parallel tempering) are taken as samples at whatever temperature is given.
         topology: topology file for a ``.dcd``/``.xtc`` trajectory; default the ``.pdb``
             of the trajectory's stem, else the system's pdb.
+        default_system: the system when neither ``system_name`` nor the sidecar names one.
 
     Raises:
+        ConfigError: weighted samples analysed at another temperature than they were
+            drawn at.
         ShapeMismatchError: coordinates or labels not matching the number of samples, or
-            frames with another number of atoms than the molecule system.
+            coordinates of another shape than the system's (atoms of a molecule, points
+            of a toy).
     """
     import systems
 
     samples = load_samples(path)
-    name = system_name or samples.system
+    name = system_name or samples.system or default_system
     system = None if name is None else systems.load(name, temperature)
+    if system is not None:
+        _check_temperature(samples, name, system)
     coordinates = samples.points
     if coordinates is None and samples.trajectory is not None:
         beside = samples.trajectory.with_suffix(".pdb")
@@ -110,6 +148,12 @@ def prepare_samples(
             raise ShapeMismatchError(
                 f"{samples.sidecar}: frames of {coordinates.shape[1]} atoms, "
                 f"system {system.name} has {system.n_atoms}"
+            )
+    if coordinates is not None and getattr(system, "kind", None) == "toy":
+        if coordinates.shape[1:] != (system.dimension,):
+            raise ShapeMismatchError(
+                f"{samples.sidecar}: samples of shape {coordinates.shape[1:]}, "
+                f"system {system.name} has points of dimension {system.dimension}"
             )
     labels = samples.modes
     if labels is None and coordinates is not None and system is not None and system.mode_names:

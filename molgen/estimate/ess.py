@@ -3,8 +3,12 @@ estimates are refused.
 
 The Kish ESS ``(Σ w)² / Σ w²`` is ``n`` for equal weights and 1 when one weight
 dominates. It assumes independent samples; for a time series (MD, parallel tempering)
-:func:`effective_sample_size` divides it by the statistical inefficiency ``g`` of the
-normalised weight series (``g = 1`` for equal weights).
+:func:`effective_sample_size` divides it by a statistical inefficiency ``g`` (in samples,
+:func:`series_inefficiency`): the largest of those of the normalised weights and of the
+series the estimate averages (its observable, its state indicators, its reduced energy
+differences). The weights alone are not enough: equal weights are a constant series
+(``g = 1``), so MD frames would always count as ``n`` independent samples, however slowly
+the observable decorrelates. With equal weights the ESS is ``n / g``.
 
 Self-normalised estimates are withheld when it falls below :class:`EssThreshold`, by
 default ``max(50, 1 % of n)``. Fifty effective samples keep the relative error of a
@@ -20,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
+from forcefields.errors import ShapeMismatchError
 from molgen.estimate.logspace import as_log_weights, normalized_weights
 from systems.reference.timeseries import statistical_inefficiency
 
@@ -27,6 +32,7 @@ __all__ = [
     "kish_ess",
     "ess_fraction",
     "effective_sample_size",
+    "series_inefficiency",
     "EssThreshold",
     "DEFAULT_THRESHOLD",
 ]
@@ -43,13 +49,43 @@ def ess_fraction(log_w: np.ndarray) -> float:
     return kish_ess(log_w) / np.asarray(log_w).size
 
 
-def effective_sample_size(log_w: np.ndarray, correlated: bool = False) -> float:
-    """Kish ESS of log weights ``(n,)``; for a time series, divided by the statistical
-    inefficiency ``g ≥ 1`` of the normalised weights in sample order."""
+def series_inefficiency(log_w: np.ndarray, series: np.ndarray | None = None) -> float:
+    """Statistical inefficiency ``g ≥ 1`` (samples) of weighted samples in time order.
+
+    Arguments:
+        log_w: log weights ``(n,)`` in sample order.
+        series: what the estimate averages, in the same order: ``(n,)`` or ``(k, n)``
+            (one row per observable or state indicator), or ``None``.
+
+    Returns:
+        The largest ``g`` of the normalised weights and of each row of ``series``
+        (``pymbar.timeseries``; a constant row has ``g = 1``).
+
+    Raises:
+        ShapeMismatchError: ``series`` rows of another length than ``log_w``.
+    """
+    log_w = as_log_weights(log_w)
+    rows = [normalized_weights(log_w)]
+    if series is not None:
+        series = np.atleast_2d(np.asarray(series, dtype=np.float64))
+        if series.ndim != 2 or series.shape[1] != log_w.size:
+            raise ShapeMismatchError(
+                f"series: shape {series.shape} does not match {log_w.size} samples"
+            )
+        rows += list(series)
+    return max(1.0, *(statistical_inefficiency(row) for row in rows))
+
+
+def effective_sample_size(
+    log_w: np.ndarray, correlated: bool = False, series: np.ndarray | None = None
+) -> float:
+    """Kish ESS of log weights ``(n,)``; for a time series (``correlated``) divided by
+    :func:`series_inefficiency` of the weights and ``series`` (``(n,)`` or ``(k, n)``,
+    what the estimate averages; ignored for independent samples)."""
     ess = kish_ess(log_w)
     if not correlated:
         return ess
-    return ess / max(statistical_inefficiency(normalized_weights(log_w)), 1.0)
+    return ess / series_inefficiency(log_w, series)
 
 
 @dataclass(frozen=True)

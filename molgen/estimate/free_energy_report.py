@@ -11,6 +11,10 @@ pymbar ``overlap``, ``fep_forward`` and ``fep_reverse`` (both ``F_C − F_B``), 
 :mod:`molgen.estimate.two_sets`) and ``trusted`` (false when any requested estimate is
 withheld; with ``bar``, the BAR value and any requested state free energies count, a
 one-sided FEP refusal does not).
+
+``ess`` is the Kish ESS of the weights; with ``correlated`` it is divided by the largest
+statistical inefficiency of the weights and the state indicators, and ``log_z`` and the
+populations are refused by that same number.
 """
 
 from __future__ import annotations
@@ -18,32 +22,47 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from forcefields.errors import ConfigError
 from molgen.estimate.context import SampleContext, prepare_samples
 from molgen.estimate.ess import EssThreshold, effective_sample_size
 from molgen.estimate.partition import log_partition_function
 from molgen.estimate.report import free_energy_entry, population_entry
-from molgen.estimate.states import group_states, state_free_energies, state_populations
+from molgen.estimate.states import (
+    group_states,
+    state_free_energies,
+    state_indicators,
+    state_populations,
+)
 from molgen.estimate.variant_workflow import bar_to_parameters, reweight_to_parameters
 
 __all__ = ["free_energy_report", "format_report"]
 
 
-def _state_tables(
-    context: SampleContext,
-    states: Sequence[str] | None,
-    groups: dict[str, Sequence[str]],
-    correlated: bool,
-    threshold: EssThreshold,
-) -> tuple[dict, dict]:
+def _state_labels(
+    context: SampleContext, states: Sequence[str] | None, groups: dict[str, Sequence[str]]
+) -> tuple[np.ndarray | None, tuple[str, ...]]:
+    """The (grouped) state labels ``(n,)`` and names, or ``(None, ())`` without labels."""
     if context.labels is None or not context.mode_names:
         if states:
             context.require_labels()
-        return {}, {}
-    labels, names = context.labels, context.mode_names
+        return None, ()
     if groups:
-        labels, names = group_states(labels, names, groups)
-    log_w = context.samples.log_w
+        return group_states(context.labels, context.mode_names, groups)
+    return context.labels, context.mode_names
+
+
+def _state_tables(
+    labels: np.ndarray | None,
+    names: tuple[str, ...],
+    log_w: np.ndarray,
+    states: Sequence[str] | None,
+    correlated: bool,
+    threshold: EssThreshold,
+) -> tuple[dict, dict]:
+    if labels is None:
+        return {}, {}
     options = {"log_w": log_w, "correlated": correlated, "threshold": threshold}
     populations = state_populations(labels, names, **options)
     free_energies = state_free_energies(labels, names, 1.0, states=states, **options)
@@ -94,9 +113,15 @@ def free_energy_report(
     threshold = EssThreshold(min_ess, min_ess_fraction)
     context = prepare_samples(samples, system_name, temperature, topology)
     log_w = context.samples.log_w
-    populations, free_energies = _state_tables(context, states, groups, correlated, threshold)
-    log_z = log_partition_function(log_w, seed=seed, threshold=threshold)
-    ess = effective_sample_size(log_w, correlated)
+    labels, names = _state_labels(context, states, groups)
+    populations, free_energies = _state_tables(labels, names, log_w, states, correlated, threshold)
+    # For a time series, log Z and the reported ESS count the state indicators'
+    # correlation too, as the populations do, so that they are refused together.
+    indicators = None if labels is None else state_indicators(labels, len(names))
+    log_z = log_partition_function(
+        log_w, seed=seed, threshold=threshold, correlated=correlated, series=indicators
+    )
+    ess = effective_sample_size(log_w, correlated, indicators)
     report = {
         "samples": str(context.samples.sidecar),
         "system": None if context.system is None else context.system.name,
@@ -150,7 +175,8 @@ def free_energy_report(
                 **two_sets.as_dict(),
             }
             requested.append(two_sets.bar.delta_f.trusted)
-            requested += [e.trusted for e in prediction.free_energies_variant.values()]
+            if states:
+                requested += [e.trusted for e in prediction.free_energies_variant.values()]
     report["trusted"] = all(requested)
     return report
 
@@ -209,7 +235,7 @@ def format_report(report: dict) -> str:
     kT, unit = report["kT"], report["energy_unit"]
     lines = [
         f"samples: {report['samples']}  (system {report['system']}, n = {report['n']})",
-        f"Kish ESS: {report['ess']:.1f} ({100 * report['ess_fraction']:.2f} %), "
+        f"ESS: {report['ess']:.1f} ({100 * report['ess_fraction']:.2f} %), "
         f"required {report['ess_required']:.1f}",
     ]
     log_z = report["log_z"]

@@ -30,10 +30,11 @@ def importance_expectation(
         log_w: unnormalised log importance weights ``(n,)``; ``None`` for samples of
             ``p_B`` itself (equal weights).
         threshold: least effective sample size at which a value is given.
-        correlated: the samples are a time series (see :mod:`.influence`).
+        correlated: the samples are a time series (see :mod:`.influence`); the ESS is
+            then divided by the statistical inefficiency of the weights and ``values``.
 
     Returns:
-        :class:`Estimate`; untrusted when the Kish ESS is below ``threshold``.
+        :class:`Estimate`; untrusted when the ESS is below ``threshold``.
 
     Example:
         >>> importance_expectation(np.array([1.0, 3.0]), threshold=EssThreshold(1, 0)).value
@@ -41,7 +42,8 @@ def importance_expectation(
     """
     values = np.asarray(values, dtype=np.float64).reshape(-1)
     log_w = as_log_weights(log_w, values.size)
-    refusal = threshold.refusal(effective_sample_size(log_w, correlated), values.size)
+    ess = effective_sample_size(log_w, correlated, series=values)
+    refusal = threshold.refusal(ess, values.size)
     if refusal:
         return untrusted(refusal)
     weights = normalized_weights(log_w)

@@ -42,7 +42,8 @@ class PerturbationResult:
         n: number of samples.
         ess: Kish ESS of the sample weights ``w`` (``n`` for samples of ``p_B``).
         ess_perturbed: Kish ESS of the perturbed weights ``w exp(−Δu)``.
-        Both are divided by the weights' statistical inefficiency for a time series
+        Both are divided, for a time series, by the largest statistical inefficiency of
+        the weights and of the influence terms ``w̄ − w̄^C``
         (:func:`~molgen.estimate.ess.effective_sample_size`).
         overlap: overlap coefficient ``∫ min(p_B, p_C)`` estimated from the samples.
     """
@@ -84,7 +85,7 @@ def free_energy_perturbation(
 
     Example:
         >>> result = free_energy_perturbation(np.full(100, 0.5))
-        >>> round(result.delta_f.value, 6), result.ess_perturbed
+        >>> round(result.delta_f.value, 6), round(result.ess_perturbed, 6)
         (0.5, 100.0)
     """
     delta_u = np.asarray(delta_u, dtype=np.float64).reshape(-1)
@@ -93,24 +94,24 @@ def free_energy_perturbation(
     log_w = as_log_weights(log_w, delta_u.size)
     log_w_perturbed = log_w - delta_u
     n = delta_u.size
-    ess = effective_sample_size(log_w, correlated)
     if np.isneginf(log_w_perturbed).all():
         return PerturbationResult(
             untrusted("overlap too poor: every sample has infinite energy under U_C"),
             n,
-            ess,
+            effective_sample_size(log_w, correlated),
             0.0,
             0.0,
         )
-    ess_perturbed = effective_sample_size(log_w_perturbed, correlated)
+    weights, weights_perturbed = normalized_weights(log_w), normalized_weights(log_w_perturbed)
+    influence = weights - weights_perturbed
+    ess = effective_sample_size(log_w, correlated, series=influence)
+    ess_perturbed = effective_sample_size(log_w_perturbed, correlated, series=influence)
     reduced_delta_f = -(logsumexp(log_w_perturbed) - logsumexp(log_w))
-    weights = normalized_weights(log_w)
     overlap = float(np.sum(weights * np.exp(np.minimum(0.0, reduced_delta_f - delta_u))))
     refusal = threshold.refusal(ess, n, "sample weights") or threshold.refusal(
         ess_perturbed, n, "perturbed weights"
     )
     if refusal:
         return PerturbationResult(untrusted(refusal), n, ess, ess_perturbed, overlap)
-    influence = kT * (weights - normalized_weights(log_w_perturbed))
-    estimate = Estimate(kT * float(reduced_delta_f), influence_stderr(influence, correlated))
+    estimate = Estimate(kT * float(reduced_delta_f), influence_stderr(kT * influence, correlated))
     return PerturbationResult(estimate, n, ess, ess_perturbed, overlap)

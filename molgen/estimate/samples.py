@@ -3,16 +3,28 @@ molecules an mdtraj trajectory next to it.
 
 Sidecar arrays (one entry per sample, all the same length ``n``):
 
-- ``log_w`` (required, or computed as ``−u_b − log_p_g`` when both exist): unnormalised
-  log importance weights ``−βU_B − log p_G``;
-- ``u_b`` (optional): reduced exact energy ``βU_B`` (dimensionless);
+- ``log_w`` (required, or computed from ``u_b`` and ``log_p_g``, see below): unnormalised
+  log importance weights, ``−u_b − log p_G − log Z_align`` for generator samples
+  (``−inf`` outside a canonical methyl labelling; see
+  :func:`~molgen.sampling.generator.draw_samples`), equal for MD / PT frames;
+- ``u_b`` (optional): ``β`` times the energy the run trained towards (dimensionless):
+  ``βU_B``, plus ``β`` times the alignment penalty for a run with one;
 - ``log_p_g`` (optional): log density of the generator (``U_G = −log p_G``);
+- ``log_z_align`` (optional): the alignment's log rigid-motion integral per sample;
+- ``temperature`` (optional, not per sample): the temperature the samples were drawn at,
+  K for molecules and the temperature factor ``1/β`` for toys (:func:`system_temperature`);
+  a sidecar without it was drawn at its system's default temperature;
 - ``modes`` (optional): integer mode labels (all ``-1``: the system has no modes);
 - ``mode_names`` (optional, not per sample): names of the labels ``0, 1, ...``;
 - ``x`` (optional): coordinates of points that are not atoms (toys), ``(n, D)``;
 - ``system`` (optional, not per sample): the name for ``systems.load``;
 - any other array of length ``n`` (e.g. observables ``dihedral``, ``phi``, ``psi``) is
   kept in :attr:`SampleSet.arrays`.
+
+Without ``log_w`` it is computed as ``−u_b − log_p_g − log_z_align`` (``log_z_align``
+taken as 0 when absent: right for runs without an alignment penalty, for which ``u_b`` is
+``βU_B``). This cannot restore the ``−inf`` of samples outside a canonical methyl labelling,
+which only ``log_w`` records; ``molgen sample`` always writes ``log_w``.
 
 Where the files are: ``FILE.npz`` is read as given; a trajectory ``T`` finds its sidecar
 at ``T.npz`` or with its suffix replaced by ``.npz``; a run directory ``RUN`` holds exactly
@@ -26,15 +38,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from forcefields.errors import InputFileError, ShapeMismatchError
 
-__all__ = ["SampleSet", "TRAJECTORY_SUFFIXES", "find_sidecar", "load_samples"]
+if TYPE_CHECKING:
+    from systems.registry import System
+
+__all__ = [
+    "SampleSet",
+    "TRAJECTORY_SUFFIXES",
+    "find_sidecar",
+    "load_samples",
+    "system_temperature",
+]
 
 TRAJECTORY_SUFFIXES = (".h5", ".dcd", ".xtc", ".pdb")
-_PER_SAMPLE_KEYS = ("log_w", "u_b", "log_p_g", "modes", "x")
+_PER_SAMPLE_KEYS = ("log_w", "u_b", "log_p_g", "log_z_align", "modes", "x")
 
 
 @dataclass(frozen=True)
@@ -44,12 +66,15 @@ class SampleSet:
     Attributes:
         sidecar: the ``.npz`` file read.
         log_w: ``(n,)`` unnormalised log importance weights.
-        u_b: ``(n,)`` reduced energies ``βU_B``, or ``None``.
+        u_b: ``(n,)`` reduced target energies (``βU_B``, plus the alignment penalty for
+            an aligned run), or ``None``.
         log_p_g: ``(n,)`` generator log densities, or ``None``.
         modes: ``(n,)`` integer mode labels, or ``None``.
         points: ``(n, D)`` toy coordinates from ``x``, or ``None``.
         trajectory: the molecule trajectory beside the sidecar, or ``None``.
         system: system name stored in the sidecar, or ``None``.
+        temperature: sampling temperature stored in the sidecar (K; toys: ``1/β``), or
+            ``None`` (an older sidecar: the system's default temperature).
         mode_names: label names stored in the sidecar (empty if none).
         arrays: every per-sample array of the sidecar by name.
     """
@@ -62,6 +87,7 @@ class SampleSet:
     points: np.ndarray | None = None
     trajectory: Path | None = None
     system: str | None = None
+    temperature: float | None = None
     mode_names: tuple[str, ...] = ()
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -69,6 +95,12 @@ class SampleSet:
     def n(self) -> int:
         """Number of samples."""
         return self.log_w.size
+
+
+def system_temperature(system: System) -> float:
+    """The temperature of a ``systems.System`` as the sidecar's ``temperature`` records it:
+    K for a molecule, the temperature factor ``1/β`` for a toy."""
+    return float(system.temperature) if system.temperature is not None else 1.0 / system.beta
 
 
 def find_sidecar(path: Path | str) -> Path:
@@ -101,11 +133,24 @@ def _trajectory_of(sidecar: Path) -> Path | None:
     return None
 
 
+def _temperature(arrays: dict[str, np.ndarray], sidecar: Path) -> float | None:
+    if "temperature" not in arrays:
+        return None
+    value = arrays["temperature"]
+    real = np.issubdtype(value.dtype, np.floating) or np.issubdtype(value.dtype, np.integer)
+    if value.shape != () or not real:
+        raise InputFileError(f"{sidecar}: 'temperature' must be a number, got {value!r}")
+    if not (np.isfinite(value) and value > 0):
+        raise InputFileError(f"{sidecar}: 'temperature' must be finite and > 0, got {value}")
+    return float(value)
+
+
 def load_samples(path: Path | str) -> SampleSet:
     """Read the sidecar of ``path`` (see :func:`find_sidecar`) into a :class:`SampleSet`.
 
     Raises:
-        InputFileError: unreadable file, or neither ``log_w`` nor ``u_b`` + ``log_p_g``.
+        InputFileError: unreadable file, neither ``log_w`` nor ``u_b`` + ``log_p_g``, or a
+            ``temperature`` that is not a positive number.
         ShapeMismatchError: per-sample arrays of different lengths.
     """
     sidecar = find_sidecar(path)
@@ -114,13 +159,13 @@ def load_samples(path: Path | str) -> SampleSet:
             arrays = {key: np.asarray(archive[key]) for key in archive.files}
     except (OSError, ValueError) as error:
         raise InputFileError(f"{sidecar}: not a readable .npz ({error})") from error
-    if "log_w" not in arrays:
-        if "u_b" not in arrays or "log_p_g" not in arrays:
-            raise InputFileError(f"{sidecar}: needs 'log_w' (or 'u_b' and 'log_p_g')")
-        arrays["log_w"] = -arrays["u_b"] - arrays["log_p_g"]
+    if "log_w" not in arrays and ("u_b" not in arrays or "log_p_g" not in arrays):
+        raise InputFileError(f"{sidecar}: needs 'log_w' (or 'u_b' and 'log_p_g')")
     lengths = {key: len(arrays[key]) for key in _PER_SAMPLE_KEYS if key in arrays}
     if len(set(lengths.values())) != 1:
         raise ShapeMismatchError(f"{sidecar}: per-sample arrays differ in length {lengths}")
+    if "log_w" not in arrays:
+        arrays["log_w"] = -arrays["u_b"] - arrays["log_p_g"] - arrays.get("log_z_align", 0.0)
 
     def vector(key: str, dtype) -> np.ndarray | None:
         return arrays[key].astype(dtype).reshape(-1) if key in arrays else None
@@ -139,6 +184,7 @@ def load_samples(path: Path | str) -> SampleSet:
         points=None if points is None else points.astype(np.float64),
         trajectory=_trajectory_of(sidecar),
         system=str(arrays["system"]) if "system" in arrays else None,
+        temperature=_temperature(arrays, sidecar),
         mode_names=tuple(str(name) for name in arrays.get("mode_names", ())),
         arrays={key: value for key, value in arrays.items() if value.shape[:1] == (n,)},
     )

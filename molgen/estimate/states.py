@@ -9,29 +9,46 @@ without (MD / parallel-tempering frames, a time series when ``correlated``):
   ``kT w̄_i (1[s_i = a]/P_a − 1[s_i = b]/P_b)``. For equal, independent weights this is
   ``kT sqrt((1/P_a + 1/P_b)/n)``, the error ``stats.json`` of a reference run reports.
 
+Values are withheld (``trusted=False``, with the reason) when the sample as a whole is too
+poor (the ESS below the :class:`~molgen.estimate.ess.EssThreshold`) and, state by state,
+when a state holds fewer than :data:`MIN_STATE_ESS` effective samples: its Kish ESS
+``(Σ_{i∈a} w_i)² / Σ_{i∈a} w_i²``. For a time series both ESS are divided by the
+statistical inefficiency ``g`` of the weights and the state indicators ``1[s_i = a]``
+(the largest over states, :func:`~molgen.estimate.ess.series_inefficiency`), so frames
+that stay in their states for long stretches count as few samples.
+
 Names ``"a->b"`` follow the reference's ``free_energy_differences`` keys.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
 
 from forcefields.errors import ConfigError, UnknownNameError
-from molgen.estimate.ess import DEFAULT_THRESHOLD, EssThreshold, effective_sample_size
+from molgen.estimate.ess import DEFAULT_THRESHOLD, EssThreshold, kish_ess, series_inefficiency
 from molgen.estimate.influence import influence_stderr
 from molgen.estimate.logspace import as_log_weights, normalized_weights
 from molgen.estimate.result import Estimate, untrusted
 
 __all__ = [
+    "MIN_STATE_ESS",
     "group_states",
     "state_free_energies",
     "state_free_energy",
     "state_index",
+    "state_indicators",
     "state_populations",
 ]
+
+MIN_STATE_ESS = 10.0
+"""Least effective samples in a state at which its population, or a ``ΔF`` involving it,
+is given. Below ten a state's share rests on a handful of samples: its relative error is
+at least ``1/sqrt(10) ≈ 30 %`` and the delta-method error bar is itself too noisy to
+judge the value by (a state holding one sample of 10,000 would get ``P = 1e-4 ± 1e-4``)."""
 
 
 def state_index(state_names: Sequence[str], state: str) -> int:
@@ -41,21 +58,54 @@ def state_index(state_names: Sequence[str], state: str) -> int:
     return list(state_names).index(state)
 
 
-def _weights_and_refusal(
+def state_indicators(labels: np.ndarray, n_states: int) -> np.ndarray:
+    """Indicators ``1[s_i = a]`` ``(n_states, n)`` (float) of integer labels ``(n,)``."""
+    labels = np.asarray(labels).reshape(-1)
+    return (labels[None, :] == np.arange(n_states)[:, None]).astype(np.float64)
+
+
+@dataclass(frozen=True)
+class _WeightedStates:
+    """Labels ``(n,)``, normalised weights ``(n,)``, indicators ``(K, n)``, each state's
+    effective sample count ``(K,)`` and the refusal of the whole sample (``""``: none)."""
+
+    labels: np.ndarray
+    weights: np.ndarray
+    inside: np.ndarray
+    state_ess: np.ndarray
+    refusal: str
+
+    def state_refusal(self, state_names: Sequence[str], index: int) -> str:
+        """Why state ``index`` holds too few effective samples, or ``""``."""
+        ess = float(self.state_ess[index])
+        if ess >= MIN_STATE_ESS:
+            return ""
+        return (
+            f"too few samples in state {state_names[index]!r}: effective sample size "
+            f"{ess:.1f} < {MIN_STATE_ESS:g}"
+        )
+
+
+def _weighted_states(
     labels: np.ndarray,
     n_states: int,
     log_w: np.ndarray | None,
     threshold: EssThreshold,
     correlated: bool,
-) -> tuple[np.ndarray, np.ndarray, str]:
+) -> _WeightedStates:
     labels = np.asarray(labels).reshape(-1)
     if not np.issubdtype(labels.dtype, np.integer):
         raise ConfigError(f"state labels: integer labels expected, got {labels.dtype}")
     if labels.size and (labels.min() < 0 or labels.max() >= n_states):
         raise ConfigError(f"state labels: values outside [0, {n_states})")
     log_w = as_log_weights(log_w, labels.size)
-    refusal = threshold.refusal(effective_sample_size(log_w, correlated), labels.size)
-    return labels, normalized_weights(log_w), refusal
+    weights = normalized_weights(log_w)
+    inside = state_indicators(labels, n_states)
+    g = series_inefficiency(log_w, inside) if correlated else 1.0
+    refusal = threshold.refusal(kish_ess(log_w) / g, labels.size)
+    sums, squares = inside @ weights, inside @ weights**2
+    state_ess = np.divide(sums**2, squares, out=np.zeros(n_states), where=squares > 0) / g
+    return _WeightedStates(labels, weights, inside, state_ess, refusal)
 
 
 def state_populations(
@@ -71,26 +121,26 @@ def state_populations(
         labels: integer state labels ``(n,)`` in ``[0, len(state_names))``.
         state_names: names of labels ``0, 1, ...``.
         log_w: unnormalised log importance weights ``(n,)``; ``None`` for equal weights.
-        correlated: the labels are a time series; errors include its statistical inefficiency.
+        correlated: the labels are a time series; errors include its statistical
+            inefficiency, and so do the effective sample sizes (see the module docstring).
         threshold: least effective sample size at which values are given.
 
     Returns:
         ``{state: Estimate}`` (fractions in ``[0, 1]``); every entry untrusted when the ESS
-        is below ``threshold``.
+        is below ``threshold``, and an entry untrusted when its state holds fewer than
+        :data:`MIN_STATE_ESS` effective samples.
     """
-    labels, weights, refusal = _weights_and_refusal(
-        labels, len(state_names), log_w, threshold, correlated
-    )
+    weighted = _weighted_states(labels, len(state_names), log_w, threshold, correlated)
     table = {}
     for index, name in enumerate(state_names):
+        refusal = weighted.refusal or weighted.state_refusal(state_names, index)
         if refusal:
             table[name] = untrusted(refusal)
             continue
-        inside = (labels == index).astype(np.float64)
-        population = float(np.sum(weights * inside))
-        table[name] = Estimate(
-            population, influence_stderr(weights * (inside - population), correlated)
-        )
+        inside = weighted.inside[index]
+        population = float(np.sum(weighted.weights * inside))
+        influence = weighted.weights * (inside - population)
+        table[name] = Estimate(population, influence_stderr(influence, correlated))
     return table
 
 
@@ -113,19 +163,25 @@ def state_free_energy(
 
     Returns:
         :class:`Estimate` in the unit of ``kT``; untrusted when the ESS is below
-        ``threshold`` or either state holds no weight.
+        ``threshold``, either state holds no weight, or either holds fewer than
+        :data:`MIN_STATE_ESS` effective samples.
     """
-    labels, weights, refusal = _weights_and_refusal(
-        labels, len(state_names), log_w, threshold, correlated
-    )
-    if refusal:
-        return untrusted(refusal)
-    inside_from = (labels == state_index(state_names, state_from)).astype(np.float64)
-    inside_to = (labels == state_index(state_names, state_to)).astype(np.float64)
+    weighted = _weighted_states(labels, len(state_names), log_w, threshold, correlated)
+    if weighted.refusal:
+        return untrusted(weighted.refusal)
+    index_from = state_index(state_names, state_from)
+    index_to = state_index(state_names, state_to)
+    inside_from, inside_to = weighted.inside[index_from], weighted.inside[index_to]
+    weights = weighted.weights
     p_from, p_to = float(np.sum(weights * inside_from)), float(np.sum(weights * inside_to))
     if p_from <= 0.0 or p_to <= 0.0:
         empty = state_from if p_from <= 0.0 else state_to
         return untrusted(f"no sample weight in state {empty!r}")
+    refusal = weighted.state_refusal(state_names, index_from) or weighted.state_refusal(
+        state_names, index_to
+    )
+    if refusal:
+        return untrusted(refusal)
     influence = kT * weights * (inside_from / p_from - inside_to / p_to)
     return Estimate(-kT * float(np.log(p_to / p_from)), influence_stderr(influence, correlated))
 

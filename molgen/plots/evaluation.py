@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from forcefields.errors import ConfigError
 from molgen.estimate.context import SampleContext, prepare_samples
 from molgen.estimate.ess import DEFAULT_THRESHOLD, EssThreshold, kish_ess
 from molgen.estimate.importance import importance_expectation
@@ -141,6 +142,22 @@ def _chirality_section(context: SampleContext, threshold: EssThreshold) -> dict:
     }
 
 
+def _check_same_system(context: SampleContext, reference: ReferenceData) -> None:
+    """Raise :class:`ConfigError` when the reference is of another system than the samples.
+
+    The reference's ``system`` may carry a parameter variant (``butane:lipid``); only the
+    system itself must match.
+    """
+    label = reference.stats.get("system")
+    if context.system is None or not isinstance(label, str):
+        return
+    if label.partition(":")[0] != context.system.name:
+        raise ConfigError(
+            f"{reference.folder / 'stats.json'}: a reference of {label}, but the samples "
+            f"{context.samples.sidecar} are of {context.system.name}"
+        )
+
+
 def evaluate_samples(
     samples: Path | str,
     reference_dir: Path | str,
@@ -163,12 +180,16 @@ def evaluate_samples(
 
     Returns:
         The report (see the module docstring).
+
+    Raises:
+        ConfigError: the reference is of another system than the samples.
     """
     out = Path(out_dir)
     reference = read_reference(reference_dir)
     context = prepare_samples(
-        samples, system_name or reference.stats.get("system"), temperature, topology
+        samples, system_name, temperature, topology, default_system=reference.stats.get("system")
     )
+    _check_same_system(context, reference)
     log_w = context.samples.log_w
     ess = kish_ess(log_w)
     report = {

@@ -2,9 +2,9 @@
 
 Chunks of ``batch`` samples are written atomically to a hidden ``.<name>.parts/``
 directory next to the output, with a manifest of what they belong to (run, checkpoint,
-seed, n, batch). A call that finds matching chunks reuses them, so a killed call
-resumes; the final files are assembled from the chunks, written atomically, and the
-chunks removed.
+seed, n, batch, :data:`CHUNK_VERSION`). A call that finds matching chunks reuses them,
+so a killed call resumes; the final files are assembled from the chunks, written
+atomically, and the chunks removed.
 """
 
 from __future__ import annotations
@@ -19,14 +19,19 @@ from tqdm import tqdm
 
 from forcefields.atomic_files import save_npz_atomic, write_text_atomic
 from forcefields.errors import ConfigError
+from molgen.estimate.samples import system_temperature
 from molgen.sampling.generator import draw_samples, load_run
 from molgen.sampling.writers import (
-    TRAJECTORY_SUFFIXES,
+    check_trajectory_path,
     sidecar_path,
     write_trajectory_atomic,
 )
 
-__all__ = ["SampleOutput", "sample_run"]
+__all__ = ["CHUNK_VERSION", "SampleOutput", "sample_run"]
+
+CHUNK_VERSION = 2
+"""Version of the chunks' contents; chunks of another version are not reused. Version 2:
+``log_z_align`` stored, its ``thesis``-mode rotations seeded per latent block."""
 
 
 @dataclass
@@ -62,7 +67,9 @@ def sample_run(
     Toys: ``out`` (``.npz``, or ``out + '.npz'``) holds ``x`` and the per-sample arrays of
     :func:`~molgen.sampling.generator.draw_samples`. Molecules: ``out`` is a trajectory
     (``.h5``, ``.dcd``, ``.xtc``, ``.pdb``; frames ``(n, N, 3)`` nm) and ``out + '.npz'``
-    holds the per-sample arrays (without ``x``). Same seed and batch: identical files.
+    holds the per-sample arrays (without ``x``). Both also hold ``system``, ``mode_names``
+    and ``temperature`` (the system's, at which the weights were computed: K, toys
+    ``1/β``). Same seed and batch: identical files.
     """
     if n <= 0:
         raise ConfigError(f"-n: must be positive, got {n}")
@@ -71,8 +78,8 @@ def sample_run(
     run = load_run(run_dir, checkpoint, device)
     out = Path(out)
     molecule = run.system.kind == "molecule"
-    if molecule and out.suffix not in TRAJECTORY_SUFFIXES:
-        raise ConfigError(f"--out: {out}: a molecule needs one of {', '.join(TRAJECTORY_SUFFIXES)}")
+    if molecule:
+        check_trajectory_path(out)
     parts = out.with_name(f".{out.name}.parts")
     manifest = {
         "run": str(Path(run_dir).resolve()),
@@ -81,6 +88,7 @@ def sample_run(
         "seed": seed,
         "n": n,
         "batch": batch,
+        "version": CHUNK_VERSION,
     }
     reused = _prepare_parts(parts, manifest)
     starts = list(range(0, n, batch))
@@ -96,7 +104,8 @@ def sample_run(
         files += write_trajectory_atomic(out, xyz, run.system.topology)
     names = {"mode_names": np.array(run.system.mode_names, dtype=str)}
     names["system"] = np.array(run.config.system, dtype=str)
-    save_npz_atomic(sidecar, {**arrays, **names})
+    names["temperature"] = np.array(system_temperature(run.system))
+    save_npz_atomic(sidecar, {**arrays, **names}, mode=0o644)
     files.append(sidecar)
     shutil.rmtree(parts)
     return SampleOutput(files, sidecar, run.checkpoint, reused)

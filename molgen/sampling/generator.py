@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 import systems
+from forcefields.alignment import AlignmentPenalty
 from molgen.flows.flow import Flow
 from molgen.training.checkpoints import CheckpointError, latest_checkpoint, load_checkpoint
 from molgen.training.config import TrainConfig, load_config
@@ -91,7 +92,8 @@ def draw_samples(run: LoadedRun, seed: int, start: int, stop: int) -> dict[str, 
     (unnormalised log weights of the physical ensemble, :math:`-u_b - \log p_G - \log
     Z_{align}` with the alignment's rigid-motion integral of DESIGN decision 3; ``-inf``
     for a sample outside the generator's canonical labelling of methyl hydrogens, see
-    :mod:`molgen.generators.internal`), ``modes``
+    :mod:`molgen.generators.internal`), ``log_z_align`` (only with an alignment penalty:
+    :math:`\log Z_{align}` per sample, see :func:`_log_z_align`), ``modes``
     (int labels, -1 if the system has none), one array per system observable under its
     name, and the aliases ``log_prob`` (= ``log_p_g``) and ``log_weight`` (= ``log_w``).
     With deterministic hydrogens ``log_p_g`` is the heavy atoms' density, so ``log_w``
@@ -109,10 +111,12 @@ def draw_samples(run: LoadedRun, seed: int, start: int, stop: int) -> dict[str, 
     log_w = -u_b - log_p_g.double()
     energy = target
     alignment = getattr(run.energy.energy, "alignment", None)
+    log_z_align = None
     if alignment is not None:
         coordinates = to_coordinates(run.system, x).to(run.energy.dtype)
         energy = target - alignment(coordinates).double()
-        log_w = log_w - alignment.log_z_align(coordinates, run.energy.beta).double()
+        log_z_align = _log_z_align(alignment, coordinates, run.energy.beta, seed, start)
+        log_w = log_w - log_z_align
     is_canonical = getattr(run.flow, "is_canonical", None)
     if is_canonical is not None:
         log_w = torch.where(is_canonical(x), log_w, -torch.inf)
@@ -125,6 +129,8 @@ def draw_samples(run: LoadedRun, seed: int, start: int, stop: int) -> dict[str, 
         "log_w": log_w.cpu().numpy(),
         "modes": (labels.cpu().numpy() if labels is not None else np.full(stop - start, -1)),
     }
+    if log_z_align is not None:
+        arrays["log_z_align"] = log_z_align.cpu().numpy()
     arrays["log_prob"], arrays["log_weight"] = arrays["log_p_g"], arrays["log_w"]
     coordinates = to_coordinates(run.system, x)
     for name, observable in run.system.observables.items():
@@ -132,3 +138,25 @@ def draw_samples(run: LoadedRun, seed: int, start: int, stop: int) -> dict[str, 
             raise ValueError(f"observable name {name!r} collides with a per-sample array")
         arrays[name] = torch.as_tensor(observable(coordinates)).double().cpu().numpy()
     return arrays
+
+
+def _log_z_align(
+    alignment: AlignmentPenalty, coordinates: torch.Tensor, beta: float, seed: int, start: int
+) -> torch.Tensor:
+    """``log Z_align`` ``(B,)`` (float64) of samples ``start .. start+B-1`` with coordinates
+    ``(B, N, 3)`` nm at ``beta`` (mol/kJ).
+
+    The Monte-Carlo rotations of ``thesis`` mode come, for the samples of each latent block,
+    from a generator seeded with ``derive_seed(seed, "align", block)`` on the coordinates'
+    device: a sample's value depends only on the seed, its index and the device, not on
+    the chunk it was drawn in (resumed and re-chunked sampling agree).
+    """
+    stop = start + len(coordinates)
+    values = []
+    for block in range(start // LATENT_BLOCK, (stop - 1) // LATENT_BLOCK + 1):
+        low = max(start, block * LATENT_BLOCK) - start
+        high = min(stop, (block + 1) * LATENT_BLOCK) - start
+        generator = torch.Generator(device=coordinates.device)
+        generator.manual_seed(derive_seed(seed, "align", block))
+        values.append(alignment.log_z_align(coordinates[low:high], beta, generator=generator))
+    return torch.cat(values).double()

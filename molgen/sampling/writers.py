@@ -1,4 +1,5 @@
-"""Atomic writer for sample trajectories (mdtraj) and the name of their ``.npz`` sidecar."""
+"""Atomic writer for sample trajectories (mdtraj, files of mode 0644), the check of a
+trajectory's path before sampling, and the name of the trajectory's ``.npz`` sidecar."""
 
 from __future__ import annotations
 
@@ -7,11 +8,34 @@ from pathlib import Path
 import numpy as np
 
 from forcefields.atomic_files import atomic_path
+from forcefields.errors import ConfigError
 
-__all__ = ["TRAJECTORY_SUFFIXES", "sidecar_path", "write_trajectory_atomic"]
+__all__ = [
+    "TRAJECTORY_SUFFIXES",
+    "check_trajectory_path",
+    "sidecar_path",
+    "write_trajectory_atomic",
+]
 
 TRAJECTORY_SUFFIXES = (".h5", ".dcd", ".xtc", ".pdb")
 _NEEDS_TOPOLOGY = (".dcd", ".xtc")
+
+
+def check_trajectory_path(path: Path, option: str = "--out") -> None:
+    """Raise :class:`ConfigError` naming ``option`` unless a trajectory can be written at
+    ``path``: a suffix of :data:`TRAJECTORY_SUFFIXES`, and PyTables installed for ``.h5``."""
+    path = Path(path)
+    if path.suffix not in TRAJECTORY_SUFFIXES:
+        raise ConfigError(
+            f"{option}: {path}: a molecule needs one of {', '.join(TRAJECTORY_SUFFIXES)}"
+        )
+    if path.suffix == ".h5":
+        try:
+            import tables  # noqa: F401
+        except ImportError as error:
+            raise ConfigError(
+                f"{option}: {path}: writing .h5 needs PyTables (pip install tables)"
+            ) from error
 
 
 def sidecar_path(out: Path) -> Path:
@@ -42,7 +66,7 @@ def write_trajectory_atomic(path: Path, xyz: np.ndarray, topology) -> list[Path]
         written.append(path.with_suffix(".pdb"))
         targets.append((path.with_suffix(".pdb"), trajectory[0]))
     for target, frames in targets:
-        with atomic_path(target) as temporary:
+        with atomic_path(target, mode=0o644) as temporary:
             temporary.unlink()
             frames.save(str(temporary))
     return written

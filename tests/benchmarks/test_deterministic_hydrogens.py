@@ -108,7 +108,13 @@ def test_benchmark_adds_the_a2_comparison_for_deterministic_hydrogens(tmp_path):
     assert "a2_comparison" not in flow
     assert set(deterministic["a2_comparison"]["populations"]) == {"raw", "reweighted", "minimised"}
     raw = deterministic["a2_comparison"]["populations"]["raw"]
-    assert sum(raw[mode]["mean"] for mode in NAMES) == pytest.approx(1.0)
+    # Raw populations are fractions; a mode that the 64 samples of this two-step flow
+    # barely visit (fewer than MIN_STATE_ESS samples) is refused, naming it, not given
+    # as 0 ± 0.
+    given = {mode: raw[mode]["mean"] for mode in NAMES if raw[mode]["trusted"]}
+    assert given and sum(given.values()) <= 1.0 + 1e-12
+    for mode in set(NAMES) - set(given):
+        assert f"too few samples in state {mode!r}" in raw[mode]["reason"]
     assert raw["trans"]["a2"] == A2["populations"]["trans"]
     assert (tmp_path / "out" / "deterministic" / "minimised_log_weights.npz").is_file()
     summary = (tmp_path / "out" / "summary.md").read_text()

@@ -17,6 +17,7 @@ import torch
 
 import systems
 from molgen.sampling import load_run, sample_run, write_trajectory_atomic
+from molgen.sampling.chunks import CHUNK_VERSION
 from molgen.sampling.generator import draw_samples
 from molgen.training import config_from_mapping, train
 from tests.molgen.training.tiny import tiny_config
@@ -77,6 +78,9 @@ def test_per_sample_arrays_are_consistent(toy_run, tmp_path):
     assert np.array_equal(arrays["x0"], arrays["x"][:, 0].astype(np.float64))
     assert list(arrays["mode_names"]) == ["major", "minor"]
     assert str(arrays["system"]) == "double_well_medium"
+    # drawn at the system's default temperature (a toy records its factor 1/β)
+    assert float(arrays["temperature"]) == pytest.approx(1 / well.beta, rel=1e-15)
+    assert "log_z_align" not in arrays
     run = load_run(toy_run)
     with torch.no_grad():
         inverse = run.flow.log_prob(x).double().numpy()
@@ -122,6 +126,31 @@ def test_killed_sampling_resumes_from_its_chunks(toy_run, tmp_path):
     assert whole.reused_chunks == 0
     a, b = _arrays(out), _arrays(whole.arrays)
     for key in a:
+        assert np.array_equal(a[key], b[key]), key
+
+
+def test_chunks_of_another_version_are_not_reused(toy_run, tmp_path):
+    """Chunks left by an older molgen (other arrays, other alignment rotations) with an
+    otherwise matching manifest are redrawn, not mixed into the output."""
+    run = load_run(toy_run)
+    parts = tmp_path / ".v.npz.parts"
+    parts.mkdir()
+    manifest = {
+        "run": str(Path(toy_run).resolve()),
+        "checkpoint": str(run.checkpoint.resolve()),
+        "step": run.step,
+        "seed": 6,
+        "n": 200,
+        "batch": 100,
+        "version": CHUNK_VERSION - 1,
+    }
+    (parts / "manifest.json").write_text(json.dumps(manifest))
+    np.savez(parts / "chunk_000000.npz", x=np.zeros((100, 12)), log_w=np.zeros(100))
+    result = sample_run(toy_run, 200, tmp_path / "v.npz", batch=100, seed=6, progress=False)
+    assert result.reused_chunks == 0
+    fresh = sample_run(toy_run, 200, tmp_path / "f.npz", batch=100, seed=6, progress=False)
+    a, b = _arrays(result.arrays), _arrays(fresh.arrays)
+    for key in b:
         assert np.array_equal(a[key], b[key]), key
 
 
@@ -176,14 +205,17 @@ def test_molecule_run_samples_to_trajectory_and_sidecar(tmp_path):
     np.testing.assert_allclose(arrays["energy"], energy, rtol=1e-3)
     np.testing.assert_allclose(arrays["u_b"], butane.beta * arrays["energy"], rtol=1e-12)
     assert arrays["dihedral"].shape == (40,)
+    assert float(arrays["temperature"]) == butane.temperature
 
 
 RIGID = {"mode": "rigid", "atoms": "heavy"}
+THESIS = {"mode": "thesis", "atoms": "heavy"}
 
 
-def _train_internal_butane(folder: Path, seed: int) -> Path:
-    """A two-step internal-coordinate butane run (flow hydrogens, ``RIGID`` alignment) on
-    noisy copies of the minimum; returns the run directory."""
+def _train_aligned_butane(folder: Path, seed: int, align: dict = RIGID) -> Path:
+    """A two-step butane run with ``align`` alignment on noisy copies of the minimum:
+    internal coordinates with flow hydrogens for ``RIGID``, Cartesian coordinates
+    otherwise (internal coordinates need rigid alignment). Returns the run directory."""
     butane = systems.load("butane")
     rng = np.random.default_rng(seed)
     data = butane.positions[None] + 0.003 * rng.normal(size=(128, butane.n_atoms, 3))
@@ -198,7 +230,7 @@ def _train_internal_butane(folder: Path, seed: int) -> Path:
             "hydrogens": "flow",
             "hydrogen_width": 8,
             "hydrogen_repeats": 1,
-            "coordinates": "internal",
+            "coordinates": "internal" if align == RIGID else "cartesian",
         },
         "metrics": {"every": 2, "samples": 16},
         "phases": [
@@ -208,7 +240,7 @@ def _train_internal_butane(folder: Path, seed: int) -> Path:
                 "batch_size": 16,
                 "lr": 1e-4,
                 "losses": {"kl_z_dd": 1.0},
-                "align": RIGID,
+                "align": align,
                 "data": {"source": "file", "path": str(folder / "data.npz")},
             }
         ],
@@ -219,7 +251,7 @@ def _train_internal_butane(folder: Path, seed: int) -> Path:
 
 def test_aligned_run_reports_the_physical_energy_and_weights(tmp_path):
     butane = systems.load("butane")
-    run = _train_internal_butane(tmp_path, seed=2)
+    run = _train_aligned_butane(tmp_path, seed=2)
     result = sample_run(run, 24, tmp_path / "s.dcd", batch=8, seed=0, progress=False)
     arrays = _arrays(result.arrays)
     frames = torch.from_numpy(
@@ -232,14 +264,41 @@ def test_aligned_run_reports_the_physical_energy_and_weights(tmp_path):
     np.testing.assert_allclose(arrays["energy"], physical, rtol=1e-3)
     np.testing.assert_allclose(arrays["u_b"], butane.beta * (physical + penalty), rtol=1e-3)
     log_z = float(aligned_energy.alignment.log_z_align(frames[:1], butane.beta)[0])
+    np.testing.assert_allclose(arrays["log_z_align"], log_z, rtol=1e-12)
     np.testing.assert_allclose(
         arrays["log_w"], -arrays["u_b"] - arrays["log_p_g"] - log_z, rtol=1e-10
     )
 
 
+def test_thesis_alignment_weights_depend_only_on_the_seed_and_the_sample(tmp_path):
+    """``log Z_align`` of ``thesis`` mode is a Monte-Carlo integral over rotations: the
+    rotations are seeded per latent block, so the same seed gives the same ``log_w`` and
+    chunking (as a resumed run does) does not change a sample's value."""
+    run = load_run(_train_aligned_butane(tmp_path, seed=4, align=THESIS))
+    first = draw_samples(run, seed=0, start=0, stop=12)
+    again = draw_samples(run, seed=0, start=0, stop=12)
+    np.testing.assert_array_equal(first["log_w"], again["log_w"])
+    finite = np.isfinite(first["log_w"])
+    assert finite.any()
+    np.testing.assert_allclose(
+        first["log_w"][finite],
+        (-first["u_b"] - first["log_p_g"] - first["log_z_align"])[finite],
+        rtol=1e-12,
+    )
+    for start, split, stop in ((0, 5, 12), (1020, 1025, 1030)):  # the second spans 2 blocks
+        whole = draw_samples(run, seed=0, start=start, stop=stop)["log_z_align"]
+        parts = [
+            draw_samples(run, 0, a, b)["log_z_align"] for a, b in ((start, split), (split, stop))
+        ]
+        # log Z_align depends on the shape alone; other chunks move the shapes by float32
+        # round-off only (~1e-6 nm), while independent rotation draws differ by the
+        # Monte-Carlo error, ~0.01 (forcefields.alignment.log_z_align).
+        np.testing.assert_allclose(np.concatenate(parts), whole, rtol=0, atol=1e-4)
+
+
 def test_samples_outside_the_canonical_labelling_get_zero_weight(tmp_path, monkeypatch):
     """The sidecar's log weights are ``-inf`` exactly where ``flow.is_canonical`` is False."""
-    run = load_run(_train_internal_butane(tmp_path, seed=3))
+    run = load_run(_train_aligned_butane(tmp_path, seed=3))
     plain = draw_samples(run, seed=0, start=0, stop=12)
     assert np.all(np.isfinite(plain["log_w"]))
     monkeypatch.setattr(run.flow, "is_canonical", lambda x: torch.arange(len(x)) % 2 == 0)

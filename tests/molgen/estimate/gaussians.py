@@ -52,3 +52,14 @@ def overlap_coefficient(sigma_1: float, sigma_2: float) -> float:
     inner = 2.0 * norm.cdf(crossing / sigma_2) - 1.0
     outer = 2.0 * norm.sf(crossing / sigma_1)
     return inner + outer
+
+
+def autoregressive(rng: np.random.Generator, n: int, sigma: float, rho: float) -> np.ndarray:
+    """A stationary AR(1) series ``(n,)`` with marginal ``N(0, σ²)`` and lag-1 correlation
+    ``rho`` (statistical inefficiency ``(1 + ρ)/(1 − ρ)``)."""
+    noise = rng.normal(0.0, sigma * math.sqrt(1 - rho**2), n)
+    series = np.empty(n)
+    series[0] = rng.normal(0.0, sigma)
+    for t in range(1, n):
+        series[t] = rho * series[t - 1] + noise[t]
+    return series

@@ -6,15 +6,19 @@ import math
 
 import numpy as np
 import pytest
+from pymbar import timeseries
 
+from forcefields.errors import ShapeMismatchError
 from molgen.estimate import (
     EssThreshold,
+    effective_sample_size,
     importance_expectation,
     kish_ess,
     log_partition_function,
     normalized_weights,
 )
 from tests.molgen.estimate.gaussians import (
+    autoregressive,
     importance_samples,
     log_partition,
     weight_moment,
@@ -87,3 +91,30 @@ def test_refusal_when_the_proposal_misses_the_target():
     log_z = log_partition_function(log_w)
     assert not log_z.estimate.trusted
     assert log_z.as_dict()["value"] is None
+
+
+def test_a_correlated_observable_of_equal_weight_frames_is_refused():
+    # AR(1) with ρ = 0.96 (g = 49 for the series; pymbar estimates less from 100 frames).
+    values = autoregressive(np.random.default_rng(0), 100, 1.0, 0.96)
+    g = timeseries.statistical_inefficiency(values)
+    assert 100 / g < 50  # the premise: n/g is below the default threshold of 50
+    assert importance_expectation(values).trusted  # as independent samples: ESS 100
+    estimate = importance_expectation(values, correlated=True)
+    assert not estimate.trusted and f"ESS of the weights {100 / g:.1f}" in estimate.reason
+
+
+def test_log_partition_of_a_time_series_counts_the_given_series():
+    labels = autoregressive(np.random.default_rng(0), 100, 1.0, 0.96) > 0
+    g = timeseries.statistical_inefficiency(labels.astype(np.float64))
+    log_w = np.random.default_rng(1).normal(0.0, 0.1, 100)  # nearly equal weights
+    assert log_partition_function(log_w, correlated=True).estimate.trusted
+    refused = log_partition_function(log_w, correlated=True, series=labels)
+    assert not refused.estimate.trusted
+    # Kish ESS of the weights over the indicator's inefficiency (the weights are white
+    # noise, their own g is below the indicator's).
+    assert refused.ess == pytest.approx(kish_ess(log_w) / g, rel=1e-9)
+
+
+def test_a_series_of_another_length_is_a_shape_error():
+    with pytest.raises(ShapeMismatchError, match="does not match 5 samples"):
+        effective_sample_size(np.zeros(5), correlated=True, series=np.zeros((2, 6)))

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from pymbar import timeseries
 from scipy.stats import norm
 
 from molgen.estimate import (
@@ -16,6 +17,7 @@ from molgen.estimate import (
     predict_variant,
 )
 from tests.molgen.estimate.gaussians import (
+    autoregressive,
     importance_samples,
     overlap_coefficient,
     reduced_energy,
@@ -116,3 +118,17 @@ def test_variant_prediction_moves_populations_by_the_known_amount():
         < 4 * prediction.perturbation.delta_f.stderr
     )
     assert prediction.trusted
+
+
+def test_equal_weight_frames_count_the_correlation_of_their_influence_terms():
+    # Δu of 100 frames that decorrelate slowly (AR(1), ρ = 0.96, g = 49 for the series).
+    delta_u = 0.2 * autoregressive(np.random.default_rng(0), 100, 1.0, 0.96)
+    result = free_energy_perturbation(delta_u, correlated=True)
+    # The influence terms are 1/n − w̄^C_i, with w̄^C ∝ exp(−Δu): their inefficiency,
+    # not the g = 1 of the constant weights, sets the ESS of the sample weights.
+    weights_c = np.exp(-delta_u) / np.exp(-delta_u).sum()
+    g = timeseries.statistical_inefficiency(1 / 100 - weights_c)
+    assert g > 2  # the premise: strongly correlated, ESS below the threshold of 50
+    assert result.ess == pytest.approx(100 / g, rel=1e-9)
+    assert not result.delta_f.trusted
+    assert free_energy_perturbation(delta_u).delta_f.trusted  # independent: ESS ≈ 100

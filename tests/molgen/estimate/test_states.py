@@ -6,10 +6,19 @@ import math
 
 import numpy as np
 import pytest
+from pymbar import timeseries
 
 from forcefields.errors import ConfigError, UnknownNameError
-from molgen.estimate import group_states, state_free_energies, state_populations
+from molgen.estimate import (
+    MIN_STATE_ESS,
+    EssThreshold,
+    effective_sample_size,
+    group_states,
+    state_free_energies,
+    state_populations,
+)
 from systems.reference.populations import free_energy_differences
+from tests.molgen.estimate.gaussians import autoregressive
 
 NAMES = ("gauche+", "trans", "gauche-")
 POPULATIONS = np.array([0.2, 0.65, 0.15])
@@ -78,3 +87,52 @@ def test_empty_state_and_bad_input():
         state_populations(np.array([0, 2]), ("a", "b"))
     with pytest.raises(ConfigError, match="integer"):
         state_populations(np.array([0.0, 1.0]), ("a", "b"))
+
+
+def test_a_state_holding_one_sample_gets_no_population_or_free_energy():
+    labels = np.zeros(10_000, dtype=np.int64)
+    labels[1234] = 1
+    # The whole sample is fine (ESS 10,000); only state b lacks support.
+    populations = state_populations(labels, ("a", "b"))
+    assert populations["a"].trusted
+    assert not populations["b"].trusted and math.isnan(populations["b"].value)
+    assert "too few samples in state 'b'" in populations["b"].reason
+    delta_f = state_free_energies(labels, ("a", "b"))["a->b"]
+    assert not delta_f.trusted and "state 'b'" in delta_f.reason
+    # The documented minimum, not more: MIN_STATE_ESS equal-weight samples are enough.
+    labels[: int(MIN_STATE_ESS)] = 1
+    assert state_free_energies(labels, ("a", "b"))["a->b"].trusted
+
+
+def test_one_heavy_sample_is_not_the_support_of_a_state():
+    """Per-state ESS uses the weights: 200 samples in b, one carrying almost all its weight."""
+    labels = np.repeat([0, 1], [800, 200])
+    log_w = np.zeros(1_000)
+    # e^8 ≈ 2981, 15 times the other 199 weights of b together: b's Kish ESS is about 1.1.
+    log_w[800] = 8.0
+    populations = state_populations(labels, ("a", "b"), log_w, threshold=EssThreshold(1, 0))
+    assert not populations["b"].trusted and "state 'b'" in populations["b"].reason
+    assert populations["a"].trusted
+
+
+def test_correlated_equal_weight_frames_count_as_n_over_g():
+    # The sign of an AR(1) series with ρ = 0.96 (g = (1 + ρ)/(1 − ρ) = 49 for the series);
+    # seed 0 gives 27 frames in state 0 and 73 in state 1.
+    x = autoregressive(np.random.default_rng(0), 100, 1.0, 0.96)
+    labels = (x > 0).astype(np.int64)
+    indicator = labels.astype(np.float64)
+    g = timeseries.statistical_inefficiency(indicator)
+    # pymbar's estimate from 100 frames is biased low but still shows strong correlation,
+    # so n/g is far below the default threshold of 50 effective samples.
+    assert g > 10 and 100 / g < 50
+    ess = effective_sample_size(np.zeros(100), correlated=True, series=indicator)
+    assert ess == pytest.approx(100 / g, rel=1e-9)
+    independent = state_populations(labels, ("down", "up"))
+    assert all(estimate.trusted for estimate in independent.values())
+    correlated = state_populations(labels, ("down", "up"), correlated=True)
+    for estimate in correlated.values():
+        assert (
+            not estimate.trusted and f"ESS of the weights {100 / g:.1f} of 100" in estimate.reason
+        )
+    delta_f = state_free_energies(labels, ("down", "up"), correlated=True)["down->up"]
+    assert not delta_f.trusted

@@ -10,7 +10,7 @@ import pytest
 
 from forcefields.errors import TooFewSamplesError
 from molgen.estimate import MIN_BAR_SAMPLES, systematic_resample, two_set_free_energy
-from tests.molgen.estimate.gaussians import importance_samples, reduced_energy
+from tests.molgen.estimate.gaussians import autoregressive, importance_samples, reduced_energy
 
 SIGMA_B, SIGMA_C = 1.0, 1.2
 EXACT = -math.log(SIGMA_C / SIGMA_B)
@@ -19,16 +19,6 @@ EXACT = -math.log(SIGMA_C / SIGMA_B)
 def _work(x: np.ndarray, sigma_from: float, sigma_to: float) -> np.ndarray:
     """``β(U_to − U_from)`` of samples ``x``."""
     return reduced_energy(x, sigma_to) - reduced_energy(x, sigma_from)
-
-
-def _autoregressive(rng: np.random.Generator, n: int, sigma: float, rho: float) -> np.ndarray:
-    """A stationary AR(1) series with marginal ``N(0, σ²)`` and lag-1 correlation ``rho``."""
-    noise = rng.normal(0.0, sigma * math.sqrt(1 - rho**2), n)
-    series = np.empty(n)
-    series[0] = rng.normal(0.0, sigma)
-    for t in range(1, n):
-        series[t] = rho * series[t - 1] + noise[t]
-    return series
 
 
 def _assert_recovers_exact(result) -> None:
@@ -82,8 +72,8 @@ def test_weighted_generator_samples_are_resampled_to_their_ess():
 def test_correlated_series_are_subsampled_by_their_statistical_inefficiency():
     rng = np.random.default_rng(22)
     rho = 0.9
-    x_b = _autoregressive(rng, 20_000, SIGMA_B, rho)
-    x_c = _autoregressive(rng, 20_000, SIGMA_C, rho)
+    x_b = autoregressive(rng, 20_000, SIGMA_B, rho)
+    x_c = autoregressive(rng, 20_000, SIGMA_C, rho)
     result = two_set_free_energy(
         _work(x_b, SIGMA_B, SIGMA_C), _work(x_c, SIGMA_C, SIGMA_B), correlated=True
     )
@@ -127,7 +117,7 @@ def test_too_few_samples_are_refused_with_a_typed_error():
     with pytest.raises(TooFewSamplesError, match="C: 9 samples, BAR needs at least 10"):
         two_set_free_energy(plenty, few, labels=("B", "C"))
     # 400 frames of a slow series: a statistical inefficiency of ~200 leaves ~2.
-    slow = _autoregressive(rng, 400, SIGMA_B, 0.99)
+    slow = autoregressive(rng, 400, SIGMA_B, 0.99)
     with pytest.raises(TooFewSamplesError, match="statistical inefficiency"):
         two_set_free_energy(_work(slow, SIGMA_B, SIGMA_C), plenty, correlated=True)
     # Weights dominated by a few samples: Kish ESS below 10.

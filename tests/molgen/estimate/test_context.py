@@ -1,0 +1,49 @@
+"""Samples joined with their system: weighted samples are analysed at the temperature
+they were drawn at."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import systems
+from forcefields.errors import ConfigError
+from molgen.estimate.context import prepare_samples
+from tests.molgen.estimate.conftest import double_well_samples, write_sidecar
+
+
+def _with_temperature(path, temperature: float):
+    with np.load(path) as archive:
+        arrays = dict(archive)
+    return write_sidecar(path, **arrays, temperature=np.array(temperature))
+
+
+def test_weighted_samples_are_refused_at_another_temperature(tmp_path):
+    path = _with_temperature(double_well_samples(tmp_path / "g.npz", 200, 0.0, 1.5, 0), 2.0)
+    context = prepare_samples(path, temperature=2.0)
+    assert context.beta == pytest.approx(systems.load("double_well_2d", 2.0).beta)
+    with pytest.raises(ConfigError, match=r"--temperature 1: .*drawn at 2 \(recorded"):
+        prepare_samples(path)  # the system's default, 1, is not where they were drawn
+    with pytest.raises(ConfigError, match=r"--temperature 3: .*drawn at 2"):
+        prepare_samples(path, temperature=3.0)
+
+
+def test_an_older_sidecar_was_drawn_at_the_system_default(tmp_path):
+    path = double_well_samples(tmp_path / "old.npz", 200, 0.0, 1.5, 0)
+    assert prepare_samples(path).beta == systems.load("double_well_2d").beta
+    with pytest.raises(ConfigError, match="no 'temperature' in the sidecar"):
+        prepare_samples(path, temperature=2.0)
+
+
+def test_equal_weight_frames_are_analysed_at_the_temperature_given(tmp_path):
+    """MD / PT frames carry no weights towards a temperature: any analysis temperature."""
+    x = np.random.default_rng(0).normal(size=(50, 2))
+    path = write_sidecar(
+        tmp_path / "md.npz",
+        x=x,
+        log_w=np.zeros(50),
+        system=np.array("double_well_2d"),
+        temperature=np.array(1.0),
+    )
+    context = prepare_samples(path, temperature=2.0)
+    assert context.beta == pytest.approx(systems.load("double_well_2d", 2.0).beta)

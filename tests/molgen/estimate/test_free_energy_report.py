@@ -1,0 +1,43 @@
+"""The ``molgen free-energy`` report: one correlation-aware ESS for populations and log Z."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pymbar import timeseries
+
+from molgen.estimate.free_energy_report import free_energy_report
+from tests.molgen.estimate.conftest import write_sidecar
+from tests.molgen.estimate.gaussians import autoregressive
+
+
+@pytest.fixture
+def correlated_frames(tmp_path):
+    """100 equal-weight frames of ``double_well_2d`` whose state labels (the sign of an
+    AR(1) series, ρ = 0.96) stay put for tens of frames: 27 in one state, 73 in the other."""
+    rng = np.random.default_rng(0)
+    x = np.stack([autoregressive(rng, 100, 1.0, 0.96), rng.normal(size=100)], axis=1)
+    return write_sidecar(
+        tmp_path / "frames.npz",
+        x=x,
+        log_w=np.zeros(100),
+        modes=(x[:, 0] > 0).astype(np.int64),
+        system=np.array("double_well_2d"),
+    )
+
+
+def test_log_z_and_populations_are_refused_together_for_correlated_frames(correlated_frames):
+    labels = np.load(correlated_frames)["modes"].astype(np.float64)
+    g = timeseries.statistical_inefficiency(labels)
+    assert 100 / g < 50  # the premise: fewer effective frames than the default 50
+
+    independent = free_energy_report(correlated_frames)
+    assert independent["log_z"]["trusted"] and independent["ess"] == pytest.approx(100)
+    assert all(entry["trusted"] for entry in independent["populations"].values())
+
+    report = free_energy_report(correlated_frames, correlated=True)
+    assert report["ess"] == pytest.approx(100 / g, rel=1e-9)
+    assert report["log_z"]["ess"] == pytest.approx(report["ess"], rel=1e-12)
+    assert not report["log_z"]["trusted"] and not report["trusted"]
+    assert not any(entry["trusted"] for entry in report["populations"].values())
+    assert report["log_z"]["reason"] == report["populations"]["major"]["reason"]
