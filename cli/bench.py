@@ -7,7 +7,9 @@ import os
 import platform
 from pathlib import Path
 
+from cli.arguments import positive_int
 from cli.common import add_charmm_arguments, resolve_charmm_files
+from cli.outputs import check_output_file
 from forcefields.atomic_files import write_json_atomic
 from forcefields.errors import ConfigError, InputFileError
 from systems.trajectories import read_frames
@@ -34,14 +36,30 @@ def register(subparsers) -> None:
     )
     add_charmm_arguments(energy)
     energy.add_argument("--pdb", type=Path, help="structure to perturb (default: the system's)")
-    energy.add_argument("--batch", type=_positive_ints, default=[1, 64, 1024, 4096])
-    energy.add_argument("--dtype", default="float32,float64", help="comma-separated torch dtypes")
+    energy.add_argument(
+        "--batch",
+        type=_positive_ints,
+        default=[1, 64, 1024, 4096],
+        help="comma-separated torch batch sizes (default 1,64,1024,4096)",
+    )
+    energy.add_argument(
+        "--dtype",
+        default="float32,float64",
+        help="comma-separated torch dtypes (default float32,float64)",
+    )
     energy.add_argument("--compile", action="store_true", help="also time torch.compile")
-    energy.add_argument("--device", default="cpu")
-    energy.add_argument("--openmm-frames", type=int, default=2000)
-    energy.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
-    energy.add_argument("--seed", type=int, default=0)
-    energy.add_argument("--json", type=Path)
+    energy.add_argument("--device", default="cpu", help="cpu or cuda[:i] (default cpu)")
+    energy.add_argument(
+        "--openmm-frames",
+        type=positive_int,
+        default=2000,
+        help="configurations per OpenMM timing repeat (default 2000)",
+    )
+    energy.add_argument(
+        "--threads", type=positive_int, help="torch CPU threads (default: torch's choice)"
+    )
+    energy.add_argument("--seed", type=int, default=0, help="seed of the perturbations (default 0)")
+    energy.add_argument("--json", type=Path, help="also write the results to this JSON file")
     energy.set_defaults(func=run_energy)
 
 
@@ -49,6 +67,7 @@ def run_energy(args: argparse.Namespace) -> int:
     import torch
 
     from benchmarks.energy import benchmark_energy
+    from forcefields.devices import resolve_device
 
     psf, prm, pdb = resolve_charmm_files(args)
     structure = args.pdb if args.pdb is not None else pdb
@@ -58,12 +77,15 @@ def run_energy(args: argparse.Namespace) -> int:
     for dtype in dtypes:
         if dtype not in ("float32", "float64"):
             raise ConfigError(f"--dtype: unknown dtype {dtype!r} (float32, float64)")
+    device = resolve_device(args.device, "--device")
+    if args.json is not None:
+        check_output_file(args.json, "--json")
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     processor = platform.processor() or platform.machine()
     machine = f"{processor}, {os.cpu_count()} CPUs, torch {torch.__version__}"
-    if args.device.startswith("cuda"):
-        machine += f", {torch.cuda.get_device_name(args.device)}"
+    if device.type == "cuda":
+        machine += f", {torch.cuda.get_device_name(device)}"
     print(f"machine: {machine}; torch threads: {torch.get_num_threads()}")
     result = benchmark_energy(
         psf,
@@ -72,7 +94,7 @@ def run_energy(args: argparse.Namespace) -> int:
         batches=args.batch,
         dtypes=dtypes,
         compile=args.compile,
-        device=args.device,
+        device=str(device),
         openmm_frames=args.openmm_frames,
         seed=args.seed,
         progress=print,
@@ -84,5 +106,5 @@ def run_energy(args: argparse.Namespace) -> int:
             f"{result['ratio']:.1f}x"
         )
     if args.json is not None:
-        write_json_atomic(args.json, result)
+        write_json_atomic(args.json, result, mode=0o644)
     return 0

@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from cli.arguments import fraction, non_negative_float, positive_float
+
 PROBLEM_EXIT = 1
 
 
@@ -34,11 +36,16 @@ def register(subparsers) -> None:
         "--out", type=Path, help="output folder (default: the run directory, or beside the samples)"
     )
     parser.add_argument("--system", help="system of the samples (default: sidecar, reference)")
-    parser.add_argument("--temperature", type=float, help="K (default: the system's, 300)")
+    parser.add_argument("--temperature", type=positive_float, help="K (default: the system's, 300)")
     parser.add_argument("--top", type=Path, help="topology for a .dcd/.xtc trajectory")
-    parser.add_argument("--min-ess", type=float, default=50.0, help="least effective samples")
     parser.add_argument(
-        "--min-ess-fraction", type=float, default=0.01, help="least ESS / n (default 0.01)"
+        "--min-ess",
+        type=non_negative_float,
+        default=50.0,
+        help="least effective samples (default 50)",
+    )
+    parser.add_argument(
+        "--min-ess-fraction", type=fraction, default=0.01, help="least ESS / n (default 0.01)"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the log Z bootstrap")
     parser.set_defaults(func=run)

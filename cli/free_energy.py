@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from cli.arguments import fraction, non_negative_float, positive_float, positive_int
+from cli.outputs import check_output_file
 from forcefields.atomic_files import write_json_atomic
 from forcefields.errors import ConfigError
 
@@ -38,7 +40,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("samples", type=Path, help="sidecar .npz, trajectory, or run directory")
     parser.add_argument("--system", help="system of the samples (default: the sidecar's)")
-    parser.add_argument("--temperature", type=float, help="K (default: the system's, 300)")
+    parser.add_argument("--temperature", type=positive_float, help="K (default: the system's, 300)")
     parser.add_argument("--top", type=Path, help="topology for a .dcd/.xtc trajectory")
     parser.add_argument(
         "--states",
@@ -67,11 +69,21 @@ def register(subparsers) -> None:
         action="store_true",
         help="samples are a time series (MD / PT frames); applies to --bar's too",
     )
-    parser.add_argument("--min-ess", type=float, default=50.0, help="least effective samples")
     parser.add_argument(
-        "--min-ess-fraction", type=float, default=0.01, help="least ESS / n (default 0.01)"
+        "--min-ess",
+        type=non_negative_float,
+        default=50.0,
+        help="least effective samples (default 50)",
     )
-    parser.add_argument("--batch-size", type=int, default=4096, help="frames per energy call")
+    parser.add_argument(
+        "--min-ess-fraction", type=fraction, default=0.01, help="least ESS / n (default 0.01)"
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=4096,
+        help="frames per energy call (default 4096)",
+    )
     parser.add_argument(
         "--seed", type=int, default=0, help="seed of the log Z bootstrap and BAR resampling"
     )
@@ -116,6 +128,8 @@ def run(args: argparse.Namespace) -> int:
     from molgen.estimate.free_energy_report import format_report, free_energy_report
 
     names, groups = parse_states(args.states)
+    if args.json is not None:
+        check_output_file(args.json, "--json")
     report = free_energy_report(
         args.samples,
         system_name=args.system,
@@ -133,5 +147,5 @@ def run(args: argparse.Namespace) -> int:
     )
     print(format_report(report))
     if args.json is not None:
-        write_json_atomic(args.json, report)
+        write_json_atomic(args.json, report, mode=0o644)
     return 0 if report["trusted"] else PROBLEM_EXIT

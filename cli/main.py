@@ -6,15 +6,18 @@ taking the parsed arguments and returning an exit status.
 
 Exit status: 0 success, 1 a check failed, 2 bad input or usage. Bad input (a
 :class:`~forcefields.errors.MolgenError`, or an ``OSError`` on a file the user named) is
-reported as one line on stderr, without a traceback unless ``--debug`` is given.
+reported as one line on stderr, without a traceback unless ``--debug`` is given (before
+or after the subcommand); so is a command line the parser rejects (see :mod:`cli.parsers`).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import sys
 
+from cli.parsers import DEBUG_HELP, MolgenParser, SubcommandParser, UsageError
 from forcefields.errors import MolgenError
 
 SUBCOMMAND_MODULES = [
@@ -31,12 +34,17 @@ SUBCOMMAND_MODULES = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = MolgenParser(
         prog="molgen",
         description="Sample molecular conformations with Boltzmann generators.",
     )
-    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {importlib.metadata.version('molgen')}"
+    )
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=SubcommandParser
+    )
     for module_name in SUBCOMMAND_MODULES:
         importlib.import_module(module_name).register(subparsers)
     return parser
@@ -44,9 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as error:
+        print(error, file=sys.stderr)
+        return 2
     if getattr(args, "func", None) is None:
-        parser.print_help()
+        parser.print_help(sys.stderr)
         return 2
     try:
         return int(args.func(args) or 0)

@@ -13,6 +13,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cli.arguments import positive_float
 from systems import SYSTEM_NAMES
 
 if TYPE_CHECKING:
@@ -91,7 +92,9 @@ def register(subparsers) -> None:
         "--engine", choices=ENGINES, default="openmm", help="sampler (default openmm)"
     )
     molecules.add_argument("--timestep", type=float, help="fs (default 1; 2 with hbonds)")
-    molecules.add_argument("--friction", type=float, default=1.0, help="Langevin, 1/ps")
+    molecules.add_argument(
+        "--friction", type=positive_float, default=1.0, help="Langevin, 1/ps (default 1)"
+    )
     molecules.add_argument(
         "--platform", choices=["Reference", "CPU"], default="Reference", help="openmm engine"
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from cli.outputs import check_output_file
+
 __all__ = ["register"]
 
 
@@ -32,8 +34,11 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from forcefields.devices import resolve_device
     from molgen.sampling import sample_run
 
+    device = resolve_device(args.device, "--device")
+    check_output_file(args.out, "--out")
     result = sample_run(
         args.run,
         args.n,
@@ -41,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         batch=args.batch,
         seed=args.seed,
         checkpoint=args.checkpoint,
-        device=args.device,
+        device=str(device),
         progress=not args.no_progress,
     )
     print(f"wrote {', '.join(str(path) for path in result.files)} (from {result.checkpoint})")

@@ -8,9 +8,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
+import forcefields
+from cli.arguments import non_negative_float, positive_float, positive_int
 from cli.common import add_charmm_arguments, resolve_charmm_files
+from cli.outputs import check_output_file
 from forcefields.atomic_files import write_json_atomic
 from forcefields.errors import InputFileError
+from forcefields.openmm_oracle import OpenMMOracle
+from forcefields.validation import (
+    DEFAULT_FORCE_TOLERANCE,
+    DEFAULT_TOLERANCE,
+    compare_with_openmm,
+)
 from systems.trajectories import read_frames
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -31,20 +40,36 @@ def register(subparsers) -> None:
     parser.add_argument("--top", type=Path, help="topology for --traj (default: the psf)")
     parser.add_argument(
         "--frames",
-        type=int,
+        type=positive_int,
         default=200,
-        help="without --traj: number of perturbed copies of the system's minimised structure",
+        help="without --traj: number of perturbed copies of the system's minimised structure "
+        "(default 200)",
     )
     parser.add_argument(
-        "--noise", type=float, default=0.01, help="perturbation std (nm) without --traj"
+        "--noise",
+        type=non_negative_float,
+        default=0.01,
+        help="perturbation std (nm) without --traj (default 0.01)",
     )
-    parser.add_argument("--dtype", choices=sorted(DTYPES), default="float64")
     parser.add_argument(
-        "--tolerance", type=float, help="relative tolerance (default 1e-8 float64, 1e-5 float32)"
+        "--dtype", choices=sorted(DTYPES), default="float64", help="torch dtype (default float64)"
     )
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--tolerance",
+        type=positive_float,
+        help=(
+            "relative energy tolerance, per term and total (default "
+            f"{_defaults(DEFAULT_TOLERANCE)}); forces keep their own "
+            f"({_defaults(DEFAULT_FORCE_TOLERANCE)})"
+        ),
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the perturbations (default 0)")
     parser.add_argument("--json", type=Path, help="write the report as JSON")
     parser.set_defaults(func=run)
+
+
+def _defaults(tolerances: dict[torch.dtype, float]) -> str:
+    return ", ".join(f"{tolerances[dtype]:g} {name}" for name, dtype in DTYPES.items())
 
 
 def _frames(args: argparse.Namespace, psf, pdb) -> np.ndarray:
@@ -52,8 +77,6 @@ def _frames(args: argparse.Namespace, psf, pdb) -> np.ndarray:
         return read_frames(args.traj, args.top if args.top is not None else psf)
     if pdb is None:
         raise InputFileError("--traj is required with --psf/--prm")
-    if args.frames <= 0:
-        raise InputFileError(f"--frames: must be positive, got {args.frames}")
     reference = read_frames(pdb, None)[0]
     noise = np.random.default_rng(args.seed).normal(
         scale=args.noise, size=(args.frames, *reference.shape)
@@ -63,16 +86,14 @@ def _frames(args: argparse.Namespace, psf, pdb) -> np.ndarray:
 
 
 def run(args: argparse.Namespace) -> int:
-    import forcefields
-    from forcefields.openmm_oracle import OpenMMOracle
-    from forcefields.validation import compare_with_openmm
-
     psf, prm, pdb = resolve_charmm_files(args)
+    if args.json is not None:
+        check_output_file(args.json, "--json")
     energy = forcefields.load(psf, prm, dtype=DTYPES[args.dtype])
     frames = _frames(args, psf, pdb)
     energy.check_coordinates(torch.as_tensor(frames))
     report = compare_with_openmm(energy, OpenMMOracle(psf, prm), frames, tolerance=args.tolerance)
     print(report.table())
     if args.json is not None:
-        write_json_atomic(args.json, report.to_dict())
+        write_json_atomic(args.json, report.to_dict(), mode=0o644)
     return 0 if report.passed else 1

@@ -7,6 +7,7 @@ This module sits at the bottom layer so that every package may use it.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -36,8 +37,13 @@ def atomic_path(path: Path | str, *, mode: int | None = None) -> Iterator[Path]:
     is flushed to disk and replaces ``path``, and the rename itself is flushed, so a crash
     of the machine (not only of the process) leaves the old file or the whole new one. On
     any exception it is removed and ``path`` is left untouched.
+
+    Raises:
+        IsADirectoryError: ``path`` is a folder (raised before anything is created).
     """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
     os.close(handle)

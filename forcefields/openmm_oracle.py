@@ -67,7 +67,7 @@ def build_openmm_system(psf: PathLike, prm: PathLike | Sequence[PathLike]):
         )
     except Exception as error:
         raise InputFileError(
-            f"{psf} + {prm_paths}: OpenMM cannot build a system ({error})"
+            f"{psf} + {', '.join(map(str, prm_paths))}: OpenMM cannot build a system ({error})"
         ) from error
 
     for index in reversed(range(system.getNumForces())):

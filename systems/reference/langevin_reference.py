@@ -149,13 +149,15 @@ def run_langevin_reference(
         "iterations": int(n_iterations),
         "start_structures": 1 if starts is None else len(starts),
     }
+    dtype = DTYPES[settings.dtype]
+    energy = system.energy(dtype=dtype).to(settings.device)
+    masses = forcefields.read_charmm(system.psf, list(system.prm)).masses
     resumed = prepare_run_directory(out_dir, run_settings, resume)
 
-    dtype = DTYPES[settings.dtype]
     labels, mode_names = mode_labels(system)
     sampler = LangevinTempering(
-        energy_and_forces_function(system.energy(dtype=dtype).to(settings.device)),
-        forcefields.read_charmm(system.psf, list(system.prm)).masses,
+        energy_and_forces_function(energy),
+        masses,
         settings.temperatures,
         system.positions if starts is None else starts,
         settings.n_ladders,

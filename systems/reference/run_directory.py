@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from forcefields.errors import ConfigError
+from forcefields.errors import ConfigError, InputFileError
 from systems.reference.atomic_files import write_json_atomic
 
 __all__ = ["RUN_FILE", "RESUMABLE_KEYS", "check_positive", "prepare_run_directory"]
@@ -43,6 +43,7 @@ def prepare_run_directory(out_dir: Path | str, settings: dict[str, Any], resume:
     Raises:
         ConfigError: ``out_dir`` exists without ``resume``; ``resume`` without a run in
             ``out_dir``; or settings that differ from the stored run's.
+        InputFileError: a ``run.json`` to resume that is not readable JSON settings.
     """
     out_dir = Path(out_dir)
     run_file = out_dir / RUN_FILE
@@ -54,7 +55,7 @@ def prepare_run_directory(out_dir: Path | str, settings: dict[str, Any], resume:
         return False
     if not run_file.is_file():
         raise ConfigError(f"{out_dir}: --resume needs a run started there ({RUN_FILE} missing)")
-    stored = json.loads(run_file.read_text())
+    stored = _read_run_file(run_file)
     for key in sorted(set(stored) | set(settings)):
         if key in RESUMABLE_KEYS:
             continue
@@ -65,6 +66,17 @@ def prepare_run_directory(out_dir: Path | str, settings: dict[str, Any], resume:
             )
     write_json_atomic(run_file, settings)
     return True
+
+
+def _read_run_file(run_file: Path) -> dict[str, Any]:
+    """The settings stored in ``run_file``, or an :class:`InputFileError` naming it."""
+    try:
+        stored = json.loads(run_file.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputFileError(f"{run_file}: not a readable run file ({error})") from error
+    if not isinstance(stored, dict):
+        raise InputFileError(f"{run_file}: not a run file (expected a JSON object of settings)")
+    return stored
 
 
 def _json_round_trip(value: Any) -> Any:

@@ -41,3 +41,13 @@ def test_a_failed_write_leaves_the_old_file(tmp_path):
         raise RuntimeError("writer failed")
     assert target.read_text() == "old\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.md"]
+
+
+def test_a_folder_as_destination_is_named_and_nothing_is_created(tmp_path):
+    target = tmp_path / "adir"
+    target.mkdir()
+    with pytest.raises(IsADirectoryError) as error:
+        write_text_atomic(target, "hello\n")
+    assert error.value.filename == str(target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["adir"]
+    assert list(target.iterdir()) == []

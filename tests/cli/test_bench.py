@@ -1,0 +1,53 @@
+"""``molgen bench energy``: option ranges, device names and the --json path, checked before
+any timing, and the help of every option."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from cli.main import main
+from tests.reliability.cli_contract import assert_cli_rejects
+
+ENERGY = ["bench", "energy", "--system", "butane", "--batch", "1", "--dtype", "float32"]
+
+
+@pytest.mark.parametrize(("option", "value"), [("--threads", "0"), ("--openmm-frames", "-5")])
+def test_non_positive_counts_are_usage_errors_naming_the_option(option, value, capsys):
+    assert_cli_rejects([*ENERGY, option, value], capsys, [f"argument {option}: must be a positive"])
+
+
+def test_an_unknown_device_is_one_line_naming_the_option(capsys):
+    assert_cli_rejects([*ENERGY, "--device", "gpu"], capsys, ["--device: 'gpu' is not a device"])
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_without_cuda_says_so(capsys):
+    assert main([*ENERGY, "--device", "cuda"]) == 2
+    assert "--device: 'cuda' requested but CUDA is not available" in capsys.readouterr().err
+
+
+def test_json_into_a_folder_fails_before_timing(tmp_path, capsys):
+    assert main([*ENERGY, "--openmm-frames", "2", "--json", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and f"--json: {tmp_path} is a folder" in captured.err
+
+
+def test_every_option_has_help_with_its_default(capsys):
+    with pytest.raises(SystemExit):
+        main(["bench", "energy", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for expected in (
+        "--batch BATCH comma-separated torch batch sizes (default 1,64,1024,4096)",
+        "--device DEVICE cpu or cuda[:i] (default cpu)",
+        "--openmm-frames OPENMM_FRAMES configurations per OpenMM timing repeat (default 2000)",
+        "--seed SEED seed of the perturbations (default 0)",
+        "--json JSON also write the results to this JSON file",
+    ):
+        assert expected in text
+
+
+def test_json_results_are_readable_by_everyone(tmp_path):
+    out = tmp_path / "bench.json"
+    assert main([*ENERGY, "--openmm-frames", "2", "--json", str(out)]) == 0
+    assert out.stat().st_mode & 0o777 == 0o644

@@ -1,0 +1,49 @@
+"""``molgen free-energy``: option ranges are usage errors; the --json path is checked first
+and the file is readable by everyone."""
+
+from __future__ import annotations
+
+import pytest
+
+from cli.main import main
+from tests.molgen.estimate.conftest import double_well_samples
+from tests.reliability.cli_contract import assert_cli_rejects
+
+
+@pytest.fixture
+def samples(tmp_path):
+    return double_well_samples(tmp_path / "samples.npz", 500, 0.0, 1.5, seed=0)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--batch-size", "0", "must be a positive integer"),
+        ("--temperature", "0", "must be positive"),
+        ("--temperature", "-5", "must be positive"),
+        ("--temperature", "nan", "must be finite"),
+        ("--min-ess", "-1", "must be >= 0"),
+        ("--min-ess-fraction", "2", "must lie in [0, 1]"),
+        ("--min-ess-fraction", "-0.1", "must lie in [0, 1]"),
+    ],
+)
+def test_out_of_range_values_are_usage_errors(samples, option, value, message, capsys):
+    assert_cli_rejects(
+        ["free-energy", str(samples), option, value], capsys, [f"argument {option}: {message}"]
+    )
+
+
+def test_json_into_a_folder_fails_before_the_estimates(samples, tmp_path, capsys):
+    folder = tmp_path / "adir"
+    folder.mkdir()
+    argv = ["free-energy", str(samples), "--states", "major", "minor", "--json", str(folder)]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and f"--json: {folder} is a folder" in captured.err
+
+
+def test_json_is_readable_by_everyone(samples, tmp_path):
+    out = tmp_path / "fe.json"
+    status = main(["free-energy", str(samples), "--states", "major", "minor", "--json", str(out)])
+    assert status in (0, 1)
+    assert out.stat().st_mode & 0o777 == 0o644

@@ -1,0 +1,65 @@
+"""The ``molgen`` entry point: ``--debug`` on either side of the subcommand, ``--version``,
+and usage on stderr when no subcommand is given."""
+
+from __future__ import annotations
+
+import importlib.metadata
+
+import pytest
+
+from cli.main import main
+from forcefields.errors import MolgenError
+from tests.reliability.cli_contract import assert_cli_rejects
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--debug", "validate-ff", "--system", "propane"],
+        ["validate-ff", "--system", "propane", "--debug"],
+        ["bench", "energy", "--system", "propane", "--debug"],
+    ],
+)
+def test_debug_shows_the_traceback_before_or_after_the_subcommand(argv):
+    with pytest.raises(MolgenError, match="propane"):
+        main(argv)
+
+
+def test_without_debug_the_error_is_one_line(capsys):
+    assert main(["validate-ff", "--system", "propane"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "Traceback" not in error
+
+
+@pytest.mark.parametrize("command", [["validate-ff"], ["bench", "energy"], ["sample"], ["run"]])
+def test_every_subcommand_lists_debug_in_its_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([*command, "--help"])
+    assert exit_info.value.code == 0
+    assert "--debug" in capsys.readouterr().out
+
+
+def test_version_comes_from_the_package_metadata(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"molgen {importlib.metadata.version('molgen')}"
+
+
+def test_no_subcommand_prints_usage_to_stderr_and_exits_2(capsys):
+    assert main([]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("usage: molgen")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["nope"], "molgen: error: argument COMMAND: invalid choice: 'nope'"),
+        (["bench"], "molgen bench: error: the following arguments are required: BENCHMARK"),
+        (["bench", "energy", "--batch", "0"], "molgen bench energy: error: argument --batch"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(argv, message, capsys):
+    assert_cli_rejects(argv, capsys, [message])

@@ -1,0 +1,81 @@
+"""``molgen sample``: the device and the output format are checked before any sampling, and
+the outputs are readable by everyone."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import systems
+from cli.main import main
+from molgen.training import config_from_mapping, train
+
+
+@pytest.fixture(scope="module")
+def butane_run(tmp_path_factory):
+    """A two-step butane run (seconds)."""
+    folder = tmp_path_factory.mktemp("butane")
+    butane = systems.load("butane")
+    data = butane.positions[None] + 0.005 * np.random.default_rng(1).normal(size=(64, 14, 3))
+    np.savez(folder / "data.npz", x=data)
+    mapping = {
+        "system": "butane",
+        "flow": {"preset": "molecule", "width": 8, "repeats": 1, "standardize": True},
+        "metrics": {"every": 2, "samples": 16},
+        "phases": [
+            {
+                "name": "pretrain",
+                "steps": 2,
+                "batch_size": 16,
+                "lr": 1e-4,
+                "losses": {"kl_z_dd": 1.0},
+                "data": {"source": "file", "path": str(folder / "data.npz")},
+            }
+        ],
+    }
+    train(config_from_mapping(mapping), folder / "run", progress=False)
+    return folder / "run"
+
+
+def _sample(run, out, *options: str) -> int:
+    return main(["sample", str(run), "-n", "8", "--out", str(out), "--no-progress", *options])
+
+
+def test_h5_without_pytables_fails_before_sampling_leaving_nothing(
+    butane_run, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setitem(sys.modules, "tables", None)  # import tables -> ImportError
+    out = tmp_path / "samples" / "m4.h5"
+    out.parent.mkdir()
+    assert _sample(butane_run, out) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert "writing .h5 needs PyTables (pip install tables)" in error
+    assert list(out.parent.iterdir()) == []
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_without_cuda_blames_the_device_not_the_checkpoint(butane_run, tmp_path, capsys):
+    assert _sample(butane_run, tmp_path / "s.dcd", "--device", "cuda") == 2
+    error = capsys.readouterr().err
+    assert "--device: 'cuda' requested but CUDA is not available" in error
+    assert "checkpoint" not in error
+
+
+def test_an_unknown_device_is_named(butane_run, tmp_path, capsys):
+    assert _sample(butane_run, tmp_path / "s.dcd", "--device", "gpu") == 2
+    assert "--device: 'gpu' is not a device name" in capsys.readouterr().err
+
+
+def test_out_naming_a_folder_is_refused(butane_run, tmp_path, capsys):
+    assert _sample(butane_run, tmp_path) == 2
+    assert f"--out: {tmp_path} is a folder" in capsys.readouterr().err
+
+
+def test_trajectory_topology_and_sidecar_are_readable_by_everyone(butane_run, tmp_path):
+    assert _sample(butane_run, tmp_path / "s.dcd") == 0
+    for name in ("s.dcd", "s.pdb", "s.dcd.npz"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o644, name
