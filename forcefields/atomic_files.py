@@ -33,10 +33,11 @@ def atomic_path(path: Path | str, *, mode: int | None = None) -> Iterator[Path]:
 
     The temporary file ``.<name>.<random><suffix>`` is created (empty, mode 0600) in
     ``path``'s folder, which is made if missing; it keeps ``path``'s suffix so writers that
-    pick a format by suffix work. On success it gets permission bits ``mode`` (when given),
-    is flushed to disk and replaces ``path``, and the rename itself is flushed, so a crash
-    of the machine (not only of the process) leaves the old file or the whole new one. On
-    any exception it is removed and ``path`` is left untouched.
+    pick a format by suffix work. On success it gets permission bits ``mode`` (default:
+    what a plain ``open`` would give, 0666 less the umask), is flushed to disk and replaces
+    ``path``, and the rename itself is flushed, so a crash of the machine (not only of the
+    process) leaves the old file or the whole new one. On any exception it is removed and
+    ``path`` is left untouched.
 
     Raises:
         IsADirectoryError: ``path`` is a folder (raised before anything is created).
@@ -50,13 +51,19 @@ def atomic_path(path: Path | str, *, mode: int | None = None) -> Iterator[Path]:
     temporary = Path(name)
     try:
         yield temporary
-        if mode is not None:
-            os.chmod(temporary, mode)
+        os.chmod(temporary, mode if mode is not None else _plain_file_mode())
         _flush_to_disk(temporary)
         os.replace(temporary, path)
         _flush_to_disk(path.parent)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def _plain_file_mode() -> int:
+    """0666 less the process's umask: the bits ``open(path, "w")`` would give a new file."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _flush_to_disk(path: Path) -> None:

@@ -51,3 +51,14 @@ def test_a_folder_as_destination_is_named_and_nothing_is_created(tmp_path):
     assert error.value.filename == str(target)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["adir"]
     assert list(target.iterdir()) == []
+
+
+def test_without_a_mode_the_file_gets_the_bits_a_plain_open_gives(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        write_text_atomic(tmp_path / "atomic.txt", "x")
+        (tmp_path / "plain.txt").write_text("x")
+    finally:
+        os.umask(previous)
+    atomic = (tmp_path / "atomic.txt").stat().st_mode & 0o777
+    assert atomic == (tmp_path / "plain.txt").stat().st_mode & 0o777 == 0o644
