@@ -1,0 +1,154 @@
+"""JKO-ICNN against Euler–Maruyama on the same Gaussian mixtures, at JKO-ICNN's wall-clock.
+
+Joins, mixture by mixture (dimension and seed), the JKO-ICNN rows of ``benchmarks.jko``
+reports with Euler–Maruyama runs of ``benchmarks.jko --skip-jko SECONDS`` on the same
+problem. Euler–Maruyama's SymKL is that of its particles' Gaussian kernel density
+(Scott's bandwidth, KL(kde‖target) on draws from the KDE, as in the published large-scale
+WGF protocol). A mixture counts for JKO-ICNN when its SymKL is below that of every
+Euler–Maruyama run that finished within JKO-ICNN's seconds.
+
+    python -m benchmarks.jko_em_mixtures --out benchmarks/results/jko_em_mixtures.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.jko_mixture_seeds import RESULTS, SeedResult, from_benchmark_report
+from forcefields.atomic_files import write_text_atomic
+from forcefields.errors import InputFileError
+
+PUBLISHED_SETTINGS = (1000, 262144)
+"""Updates per JKO step (as published) and cloud size of the JKO-ICNN runs compared."""
+JKO_SETTINGS = {2: (200, 262144), 4: (200, 262144), 6: (200, 262144)}
+"""Dimensions whose JKO-ICNN runs used other settings (200 updates per step on the CPU)."""
+DEFAULT_JKO_REPORTS = "jko_mixture_d*_cloud262144*.json"
+DEFAULT_EM_RUNS = "em_mixture_kde_draws/*.json"
+
+
+@dataclass
+class ParticleRun:
+    """One Euler–Maruyama run: mixture, particle count, SymKL at t = 4, seconds."""
+
+    dim: int
+    seed: int
+    particles: int
+    symkl: float
+    seconds: float
+
+
+def euler_maruyama_runs(path: Path) -> list[ParticleRun]:
+    """The Euler–Maruyama rows of a ``benchmarks.jko --skip-jko`` JSON report."""
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise InputFileError(f"{path}: cannot read JSON ({error})") from error
+    runs = []
+    for row in report["runs"]:
+        if row["preset"] != "mixture" or not row["method"].startswith("Euler-Maruyama ("):
+            continue
+        particles = int(row["method"].removeprefix("Euler-Maruyama (").split()[0])
+        runs.append(ParticleRun(row["dim"], row["seed"], particles, row["symkl"], row["seconds"]))
+    return runs
+
+
+def jko_runs(paths: list[Path]) -> dict[tuple[int, int], SeedResult]:
+    """JKO-ICNN result by (dimension, seed), with the settings of :data:`JKO_SETTINGS`."""
+    found: dict[tuple[int, int], SeedResult] = {}
+    for path in paths:
+        for iterations, cloud in {*JKO_SETTINGS.values(), PUBLISHED_SETTINGS}:
+            for result in from_benchmark_report(path, iterations, cloud):
+                if JKO_SETTINGS.get(result.dim, PUBLISHED_SETTINGS) == (iterations, cloud):
+                    found[(result.dim, result.seed)] = result
+    return found
+
+
+def compare(jko: dict[tuple[int, int], SeedResult], particles: list[ParticleRun]) -> list[dict]:
+    """One row per mixture with both methods: JKO-ICNN, Euler–Maruyama by particle count,
+    the best Euler–Maruyama within JKO-ICNN's seconds and whether JKO-ICNN is below it."""
+    rows = []
+    for key in sorted(jko):
+        runs = sorted((r for r in particles if (r.dim, r.seed) == key), key=lambda r: r.particles)
+        if not runs:
+            continue
+        result = jko[key]
+        within = [r for r in runs if r.seconds <= result.seconds]
+        best = min(within, key=lambda r: r.symkl) if within else None
+        rows.append(
+            {
+                "dim": key[0],
+                "seed": key[1],
+                "jko": result,
+                "euler_maruyama": runs,
+                "best_within": best,
+                "jko_lower": best is not None and result.symkl < best.symkl,
+            }
+        )
+    return rows
+
+
+def markdown(rows: list[dict], command: str) -> str:
+    lines = [
+        "# JKO-ICNN against Euler–Maruyama on the same mixtures",
+        "",
+        f"Command: `{command}`",
+        "",
+        "SymKL to the stationary mixture at t = 4 (seconds). Euler–Maruyama: Gaussian KDE of "
+        "its particles (Scott), KL(kde‖target) on draws from the KDE.",
+        "",
+        "| D | seed | JKO-ICNN | Euler–Maruyama by particles | best within JKO's time "
+        "| JKO-ICNN lower |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        jko = row["jko"]
+        runs = "; ".join(
+            f"{r.particles:.0e}: {r.symkl:.3f} ({r.seconds:.0f} s)" for r in row["euler_maruyama"]
+        )
+        best = row["best_within"]
+        best_text = f"{best.symkl:.3f} ({best.particles:.0e})" if best else "none in time"
+        lines.append(
+            f"| {row['dim']} | {row['seed']} | {jko.symkl:.3f} ({jko.seconds:.0f} s) | {runs} "
+            f"| {best_text} | {'yes' if row['jko_lower'] else 'no'} |"
+        )
+    wins = sum(row["jko_lower"] for row in rows)
+    lines += ["", f"JKO-ICNN lower on {wins} of {len(rows)} mixtures."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--jko-reports",
+        nargs="*",
+        type=Path,
+        help=f"benchmarks.jko JSON reports (default: {RESULTS}/{DEFAULT_JKO_REPORTS})",
+    )
+    parser.add_argument(
+        "--em-reports",
+        nargs="*",
+        type=Path,
+        help=f"benchmarks.jko --skip-jko JSON reports (default: {RESULTS}/{DEFAULT_EM_RUNS})",
+    )
+    parser.add_argument("--out", required=True, help="markdown file to write")
+    args = parser.parse_args(argv)
+    jko_paths = args.jko_reports or sorted(RESULTS.glob(DEFAULT_JKO_REPORTS))
+    em_paths = args.em_reports or sorted(RESULTS.glob(DEFAULT_EM_RUNS))
+    particles = [run for path in em_paths for run in euler_maruyama_runs(path)]
+    rows = compare(jko_runs(jko_paths), particles)
+    if not rows:
+        raise InputFileError("no mixture has both a JKO-ICNN and an Euler–Maruyama run")
+    command = "python -m benchmarks.jko_em_mixtures " + " ".join(argv or [])
+    table = markdown(rows, command.strip())
+    write_text_atomic(args.out, table)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,56 @@
+"""``benchmarks.jko_em_mixtures``: the mixture-by-mixture join and the wall-clock rule."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmarks import jko_em_mixtures
+from forcefields.errors import InputFileError
+
+JKO_LABEL = "JKO-ICNN (1000 it/step, 262144 particles, width 128x128)"
+
+
+def _report(path, rows, command="OMP_NUM_THREADS=1 python -m benchmarks.jko"):
+    runs = [
+        {"preset": "mixture", "dim": d, "seed": s, "method": m, "symkl": v, "seconds": t}
+        for d, s, m, v, t in rows
+    ]
+    path.write_text(json.dumps({"command": command, "summary": [], "runs": runs}))
+    return path
+
+
+def test_euler_maruyama_counts_only_within_the_jko_seconds(tmp_path):
+    jko = _report(
+        tmp_path / "jko.json",
+        [(8, 0, JKO_LABEL, 0.40, 1000.0), (8, 1, JKO_LABEL, 0.30, 1000.0)],
+    )
+    em = _report(
+        tmp_path / "em.json",
+        [
+            # mixture 0: the 10^5 run is lower but took longer than JKO-ICNN: it does not count
+            (8, 0, "Euler-Maruyama (10000 particles, dt 1e-3)", 0.50, 30.0),
+            (8, 0, "Euler-Maruyama (100000 particles, dt 1e-3)", 0.20, 1500.0),
+            # mixture 1: Euler–Maruyama lower within the time
+            (8, 1, "Euler-Maruyama (10000 particles, dt 1e-3)", 0.25, 30.0),
+            # a mixture without a JKO-ICNN run is left out
+            (8, 7, "Euler-Maruyama (10000 particles, dt 1e-3)", 0.10, 30.0),
+        ],
+    )
+    out = tmp_path / "table.md"
+    argv = ["--jko-reports", str(jko), "--em-reports", str(em), "--out", str(out)]
+    assert jko_em_mixtures.main(argv) == 0
+    table = out.read_text()
+    assert "| 8 | 0 | 0.400 (1000 s) |" in table and "| 0.500 (1e+04) | yes |" in table
+    assert "| 8 | 1 | 0.300 (1000 s) |" in table and "| 0.250 (1e+04) | no |" in table
+    assert "| 8 | 7 |" not in table
+    assert "JKO-ICNN lower on 1 of 2 mixtures." in table
+
+
+def test_no_common_mixture_is_an_error(tmp_path):
+    jko = _report(tmp_path / "jko.json", [(8, 0, JKO_LABEL, 0.4, 10.0)])
+    em = _report(tmp_path / "em.json", [(8, 1, "Euler-Maruyama (10 particles, dt 1e-3)", 1, 1)])
+    argv = ["--jko-reports", str(jko), "--em-reports", str(em), "--out", str(tmp_path / "t.md")]
+    with pytest.raises(InputFileError, match="no mixture has both"):
+        jko_em_mixtures.main(argv)
