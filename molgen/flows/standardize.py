@@ -20,7 +20,8 @@ class Standardize(Transform):
 
     Arguments:
         mean: per-feature mean ``(D,)`` in data units.
-        std: per-feature standard deviation ``(D,)`` in data units (positive).
+        std: per-feature standard deviation ``(D,)`` in data units (finite and positive;
+            otherwise :class:`ValueError` naming the offending features).
 
     Example:
         >>> data = 10.0 * torch.randn(1000, 3) + 5.0
@@ -32,14 +33,22 @@ class Standardize(Transform):
 
     def __init__(self, mean: torch.Tensor, std: torch.Tensor):
         super().__init__()
-        if (std <= 0).any():
-            raise ValueError("Standardize needs a positive std for every feature")
+        bad = (~(torch.isfinite(std) & (std > 0))).nonzero().flatten()
+        if len(bad) > 0:
+            raise ValueError(
+                "Standardize needs a finite, positive std for every feature; feature(s) "
+                f"{bad[:10].tolist()} have std {std[bad[:10]].tolist()}"
+            )
         self.register_buffer("mean", mean.clone())
         self.register_buffer("std", std.clone())
 
     @classmethod
     def fit(cls, data: torch.Tensor) -> Standardize:
-        """Mean and (unbiased) std of ``data`` ``(N, D)`` per feature."""
+        """Mean and (unbiased) std of ``data`` ``(N, D)`` per feature; ``N >= 2`` rows."""
+        if data.ndim != 2 or data.shape[0] < 2:
+            raise ValueError(
+                f"Standardize.fit: expected data of shape (N >= 2, D), got {tuple(data.shape)}"
+            )
         return cls(data.mean(dim=0), data.std(dim=0))
 
     def forward(self, z: torch.Tensor, context: torch.Tensor | None = None):

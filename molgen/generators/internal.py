@@ -38,6 +38,7 @@ import torch
 from nflows.transforms.permutations import RandomPermutation
 from torch import Tensor, nn
 
+from forcefields.errors import TooFewSamplesError
 from forcefields.rigid_pose import POSE_LATENT_DIM, RigidPose
 from molgen.flows.composite import Composite
 from molgen.flows.flow import Flow
@@ -225,13 +226,20 @@ class InternalCoordinateGenerator(nn.Module):
         return (self._rotor_shifts(self.to_atoms(x)) == 0).all(-1)
 
     def fit_to_data(self, x: Tensor) -> None:
-        """Set torsion cuts, feature standardisation and the context scale from data ``(M, 3N)``."""
+        """Set torsion cuts, feature standardisation and the context scale from data
+        ``(M, 3N)`` nm: at least 2 frames must lie in the generator's domain (finite
+        features), else :class:`~forcefields.errors.TooFewSamplesError`."""
         with torch.no_grad():
             atoms = self.to_atoms(self.canonical(x))
             internal = to_internal(atoms.double(), self.zmatrix)
             self.features.set_cuts(internal)
             features, log_jacobian = self.features.inverse(internal.to(atoms.dtype))
             features = features[torch.isfinite(log_jacobian)]
+            if features.shape[0] < 2:
+                raise TooFewSamplesError(
+                    f"internal-coordinate fit: {features.shape[0]} of {x.shape[0]} frame(s) "
+                    "lie in the generator's domain; the standardisation needs at least 2"
+                )
             heavy, hydrogens = features.split([self.heavy_features, self.hydrogen_features], 1)
             for flow, data in ((self.heavy_flow, heavy), (self.hydrogen_flow, hydrogens)):
                 fitted = Standardize.fit(data)

@@ -6,7 +6,7 @@ hydrogen stage can be conditioned on the heavy atoms. The first three atoms ``a,
 fix the frame; every later atom ``i`` has references ``(j, k, l)``: bond ``r = |x_i -
 x_j|``, angle ``θ = ∠(i, j, k)`` and torsion ``φ = dihedral(l, k, j, i)``.
 
-Torsions come in three kinds (:data:`TORSION_KINDS`):
+Torsions come in four kinds (:data:`TORSION_KINDS`):
 
 ``free``
     ``l`` is bonded to ``k``: a proper torsion over the whole circle.

@@ -137,3 +137,11 @@ def test_standardize_fit_maps_data_to_unit_scale():
     assert torch.allclose(z.mean(dim=0), torch.zeros(DIM, dtype=torch.float64), atol=1e-12)
     assert torch.allclose(z.std(dim=0), torch.ones(DIM, dtype=torch.float64), atol=1e-12)
     assert not list(Standardize.fit(data).parameters())
+
+
+def test_standardize_refuses_one_row_and_non_finite_or_zero_std():
+    with pytest.raises(ValueError, match=r"\(N >= 2, D\), got \(1, 5\)"):
+        Standardize.fit(torch.randn(1, DIM))
+    std = torch.tensor([1.0, float("nan"), 0.0, float("inf"), 2.0])
+    with pytest.raises(ValueError, match=r"feature\(s\) \[1, 2, 3\]"):
+        Standardize(torch.zeros(DIM), std)
