@@ -9,6 +9,11 @@ them in vacuum without cutoff:
 * Lennard-Jones combines ε_ij = sqrt(ε_i ε_j), R_ij = R_i/2 + R_j/2, unless an
   ``NBFIX`` entry gives the pair of types its own ε and R.
 * Urey-Bradley terms are read from the ANGLES section.
+* Improper parameters are looked up in CHARMM's order (exact types, then
+  wildcard forms; see :mod:`forcefields.charmm_impropers`), not parmed's.
+* ``E14FAC`` and ``NBXMOD`` come from the NONBONDED headers
+  (:mod:`forcefields.charmm_nonbonded_options`); only ``NBXMOD 5`` is supported.
+* Lone pairs, Drude particles and other virtual sites (mass 0) are not supported.
 """
 
 from __future__ import annotations
@@ -16,12 +21,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from forcefields.charmm_nonbonded_options import NonbondedOptions, read_nonbonded_options
 from forcefields.errors import InputFileError, MissingParameterError
 from forcefields.parameters import CmapParameters, ForceFieldParameters, empty_indices
 from forcefields.units import ANGSTROM_TO_NM, DEG_TO_RAD, KCAL_TO_KJ
+
+if TYPE_CHECKING:
+    from forcefields.charmm_impropers import CharmmOrderParameterSet
 
 __all__ = ["read_charmm", "PathLike"]
 
@@ -97,6 +107,12 @@ def _check_psf_layout(psf: Path) -> None:
     for name, (start, _) in sections.items():
         if name in _PSF_INDEX_SECTIONS:
             _check_psf_indices(psf, lines, name, start, n_atoms)
+    if sections.get("NUMLP", (0, 0))[1] > 0:
+        start, count = sections["NUMLP"]
+        raise InputFileError(
+            f"{psf}: line {start + 1}: !NUMLP declares {count} lone pair(s); lone pairs and "
+            "other virtual sites are not supported"
+        )
 
 
 def _read_psf(psf: Path):
@@ -117,19 +133,21 @@ def _check_prm_end(prm: Path) -> None:
     """Raise :class:`InputFileError` unless ``prm`` has its closing ``END`` line (CHARMM
     stops reading there; a file without one is truncated)."""
     with prm.open(errors="replace") as handle:
-        if not any(line.split()[:1] in (["END"], ["end"]) for line in handle):
+        if not any(line.split()[:1] == ["END"] for line in map(str.upper, handle)):
             raise InputFileError(f"{prm}: no END line (truncated CHARMM parameter file?)")
 
 
-def _read_prm(prm_files: list[Path]):
-    import parmed
+def _read_prm(prm_files: list[Path]) -> tuple[CharmmOrderParameterSet, NonbondedOptions]:
+    """parmed's parameter set of ``prm_files`` and the options of their NONBONDED headers."""
+    from forcefields.charmm_impropers import CharmmOrderParameterSet
 
     for path in prm_files:
         if not path.is_file():
             raise InputFileError(f"{path}: parameter file not found")
         _check_prm_end(path)
+    options = read_nonbonded_options(prm_files)
     try:
-        return parmed.charmm.CharmmParameterSet(*map(str, prm_files))
+        return CharmmOrderParameterSet(*map(str, prm_files)), options
     except Exception as error:
         names = ", ".join(map(str, prm_files))
         raise InputFileError(
@@ -142,34 +160,23 @@ def _one_line(error: BaseException) -> str:
     return text if text else type(error).__name__
 
 
-def _e14fac(prm_files: list[Path]) -> float:
-    """The 1-4 electrostatic scale factor from the NONBONDED header (CHARMM default 1)."""
-    pattern = re.compile(r"e14fac\s+(\S+)", re.IGNORECASE)
-    for path in prm_files:
-        match = pattern.search(path.read_text(errors="replace"))
-        if match:
-            try:
-                value = float(match.group(1))
-            except ValueError:
-                value = float("nan")
-            if not np.isfinite(value) or value < 0:
-                raise InputFileError(
-                    f"{path}: e14fac must be a finite number >= 0, got {match.group(1)!r}"
-                )
-            return value
-    return 1.0
-
-
 def _check_atoms(psf: Path, structure) -> None:
-    """Raise :class:`InputFileError` for a non-finite charge or a negative or non-finite mass."""
+    """Raise :class:`InputFileError` for a non-finite charge, a mass that is not a finite
+    number > 0, or a lone pair or Drude particle (virtual sites are not supported)."""
+    import parmed
+
     for number, atom in enumerate(structure.atoms, start=1):
         if not np.isfinite(atom.charge):
             raise InputFileError(
                 f"{psf}: atom {number} ({atom.name}): charge {atom.charge} is not finite"
             )
-        if not (np.isfinite(atom.mass) and atom.mass >= 0):
+        if isinstance(atom, parmed.ExtraPoint | parmed.DrudeAtom) or not (
+            np.isfinite(atom.mass) and atom.mass > 0
+        ):
             raise InputFileError(
-                f"{psf}: atom {number} ({atom.name}): mass {atom.mass} is not a finite number >= 0"
+                f"{psf}: atom {number} ({atom.name}, mass {atom.mass}): a lone pair, Drude "
+                "particle or other massless site; virtual sites are not supported (every atom "
+                "needs a finite mass > 0)"
             )
 
 
@@ -311,7 +318,8 @@ def _dihedral_terms(structure) -> dict[str, np.ndarray]:
     }
 
 
-def _cmap_terms(structure) -> CmapParameters:
+def _cmap_terms(source: str, structure) -> CmapParameters:
+    """The CMAP maps of ``structure``; ``source`` names the files in messages."""
     if not structure.cmaps:
         return CmapParameters()
     grids: list[np.ndarray] = []
@@ -332,7 +340,7 @@ def _cmap_terms(structure) -> CmapParameters:
     resolutions = {grid.shape[0] for grid in grids}
     if len(resolutions) != 1:
         raise MissingParameterError(
-            f"CMAP grids of different resolutions {sorted(resolutions)} are not supported"
+            f"{source}: CMAP grids of different resolutions {sorted(resolutions)} are not supported"
         )
     return CmapParameters(
         indices=np.array(indices, dtype=np.int64),
@@ -355,25 +363,30 @@ def read_charmm(psf: PathLike, prm: PathLike | Sequence[PathLike]) -> ForceField
     Raises:
         InputFileError: a file is missing or parmed cannot read it; a prm lacks its
             ``END`` line or the psf a section the energy needs (truncated files); the
-            psf names an atom it does not define or gives a non-finite charge or mass;
-            a parameter is not finite.
+            psf names an atom it does not define, gives a non-finite charge or a mass
+            that is not > 0, or has lone pairs or Drude particles (not supported); a
+            parameter is not finite; a NONBONDED header sets an invalid E14FAC or an
+            NBXMOD other than 5; an IMPROPER line is given twice, differently.
         MissingParameterError: a bond, angle, dihedral, improper, CMAP or atom type
             (Lennard-Jones) of the psf has no parameter.
     """
+    from forcefields.charmm_impropers import check_impropers
+
     psf_path = Path(psf)
     prm_paths = [Path(prm)] if isinstance(prm, str | Path) else [Path(p) for p in prm]
     if not prm_paths:
         raise InputFileError("no parameter file given")
     structure = _read_psf(psf_path)
-    parameter_set = _read_prm(prm_paths)
+    if len(structure.atoms) == 0:
+        raise InputFileError(f"{psf_path}: the psf defines no atoms")
+    _check_atoms(psf_path, structure)
+    parameter_set, options = _read_prm(prm_paths)
     source = f"{psf_path} + {', '.join(map(str, prm_paths))}"
+    check_impropers(psf_path, structure, parameter_set)
     try:
         structure.load_parameters(parameter_set)
     except Exception as error:
         raise MissingParameterError(f"{source}: {_one_line(error)}") from error
-    if len(structure.atoms) == 0:
-        raise InputFileError(f"{psf_path}: the psf defines no atoms")
-    _check_atoms(psf_path, structure)
     _check_lennard_jones_types(source, structure)
 
     bonds = _indices(structure.bonds, 2)
@@ -400,8 +413,8 @@ def read_charmm(psf: PathLike, prm: PathLike | Sequence[PathLike]) -> ForceField
         improper_indices=_indices(impropers, 4),
         improper_k=np.array([i.type.psi_k for i in impropers]) * KCAL_TO_KJ,
         improper_psi0=np.array([i.type.psi_eq for i in impropers]) * DEG_TO_RAD,
-        cmap=_cmap_terms(structure),
-        **_nonbonded_pairs(structure, bonds, _e14fac(prm_paths)),
+        cmap=_cmap_terms(source, structure),
+        **_nonbonded_pairs(structure, bonds, options.e14fac),
     )
     _check_finite_parameters(parameters)
     return parameters

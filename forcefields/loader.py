@@ -19,6 +19,19 @@ __all__ = ["load"]
 _ALIGN_KEYS = {"reference", "mode", "weight", "atoms", "max_angle", "mass_weighted"}
 
 
+def _atom_indices(atoms: Any) -> np.ndarray:
+    """``align.atoms`` given as a list of atom indices, as an ``(M,)`` int64 array."""
+    try:
+        indices = np.asarray(atoms)
+    except ValueError:
+        indices = np.asarray(None)
+    if indices.ndim != 1 or indices.dtype.kind not in "iu":
+        raise ConfigError(
+            f"align.atoms: expected 'all', 'heavy' or a list of integer atom indices, got {atoms!r}"
+        )
+    return indices.astype(np.int64)
+
+
 def _alignment_penalty(options: Mapping[str, Any], parameters: ForceFieldParameters):
     """An :class:`AlignmentPenalty` from the ``align`` options of :func:`load`."""
     from forcefields.alignment import AlignmentPenalty
@@ -46,7 +59,7 @@ def _alignment_penalty(options: Mapping[str, Any], parameters: ForceFieldParamet
     elif atoms == "heavy":
         atoms = torch.as_tensor(parameters.heavy_atoms)
     else:
-        atoms = torch.as_tensor(np.asarray(atoms, dtype=np.int64))
+        atoms = torch.as_tensor(_atom_indices(atoms))
     masses = torch.as_tensor(parameters.masses) if options.get("mass_weighted", False) else None
     keywords = {key: options[key] for key in ("mode", "weight", "max_angle") if key in options}
     return AlignmentPenalty(reference, atoms=atoms, masses=masses, **keywords)

@@ -3,6 +3,14 @@
 OpenMM reads the files with its own parser (``openmm.app.CharmmPsfFile`` and
 ``CharmmParameterSet``), independently of the parmed reader behind the torch
 energy, so agreement between the two is a real check.
+
+Limitations: OpenMM's ``CharmmPsfFile`` applies a periodic improper (an IMPROPER
+line ``A B C D k n δ`` with ``n > 0``) as the harmonic ``k (ψ - δ)²``, ignoring
+``n``, where CHARMM (and the torch energy) use ``k (1 + cos(n ψ - δ))``: such
+parameter files are refused (:func:`build_openmm_system` raises) rather than
+compared with a wrong reference. OpenMM also looks impropers up in its own order
+(see :mod:`forcefields.charmm_impropers`), which differs from CHARMM's only for
+files giving several wildcard lines an improper can match.
 """
 
 from __future__ import annotations
@@ -49,16 +57,38 @@ def _split_nonbonded(force):
     return lennard_jones, coulomb
 
 
+def _refuse_periodic_impropers(prm_paths: Sequence[PathLike]) -> None:
+    """Raise :class:`InputFileError` if the parameter files define a periodic improper,
+    which OpenMM would apply as a harmonic one (see the module docstring)."""
+    import parmed
+
+    try:
+        periodic = parmed.charmm.CharmmParameterSet(*map(str, prm_paths)).improper_periodic_types
+    except Exception:  # unreadable files: OpenMM's own parser reports them below
+        return
+    if periodic:
+        types = " ".join(next(iter(periodic)))
+        raise InputFileError(
+            f"{', '.join(map(str, prm_paths))}: periodic improper (n > 0) {types}: OpenMM "
+            "applies periodic impropers as harmonic, so it cannot check this energy"
+        )
+
+
 def build_openmm_system(psf: PathLike, prm: PathLike | Sequence[PathLike]):
     """OpenMM ``System`` (vacuum, no cutoff, no constraints) with one force group per term.
 
     Returns:
         ``(system, psf_file)``; force group ``TERM_NAMES.index(name)`` holds term ``name``.
+
+    Raises:
+        InputFileError: OpenMM cannot build the system, or the parameter files define a
+            periodic improper (which OpenMM gets wrong; see the module docstring).
     """
     import openmm
     from openmm import app
 
     prm_paths = [prm] if isinstance(prm, str | Path) else list(prm)
+    _refuse_periodic_impropers(prm_paths)
     try:
         psf_file = app.CharmmPsfFile(str(psf))
         parameter_set = app.CharmmParameterSet(*map(str, prm_paths))

@@ -7,6 +7,7 @@ import torch
 import forcefields
 from cli.main import main
 from forcefields.errors import (
+    ConfigError,
     InputFileError,
     MissingParameterError,
     NonFiniteCoordinatesError,
@@ -102,3 +103,41 @@ def test_cli_rejects_mismatched_trajectory(tmp_path, capsys):
     )
     assert status == 2
     assert "(B, 22, 3)" in capsys.readouterr().err
+
+
+def test_cmap_resolution_error_names_the_files(tmp_path):
+    """A second CMAP (CL-CLP-NL-CA-CB) with a 4 × 4 grid beside the 24 × 24 one."""
+    dialanine = charmm_files("dialanine")
+    psf = tmp_path / "two_cmaps.psf"
+    psf.write_text(
+        dialanine.psf.read_text().replace(
+            "         1 !NCRTERM: cross-terms\n",
+            "         2 !NCRTERM: cross-terms\n"
+            "         1         5         7         9         5         7         9        11\n",
+        )
+    )
+    prm = tmp_path / "two_cmaps.prm"
+    grid = "\n".join(["0.0 0.0 0.0 0.0"] * 4)
+    prm.write_text(
+        dialanine.prm.read_text().replace(
+            "CMAP\n", f"CMAP\n\nCT3 C NH1 CT1 C NH1 CT1 CT3 4\n\n{grid}\n\n", 1
+        )
+    )
+    with pytest.raises(MissingParameterError, match=r"two_cmaps.psf \+ .*two_cmaps.prm: CMAP"):
+        forcefields.read_charmm(psf, prm)
+
+
+@pytest.mark.parametrize("end", ["End", "end", "END"])
+def test_end_line_in_any_case_is_accepted(butane, tmp_path, end):
+    prm = tmp_path / "end.prm"
+    prm.write_text(butane.prm.read_text().replace("\nEND", f"\n{end}"))
+    parameters = forcefields.read_charmm(butane.psf, prm)
+    reference = forcefields.read_charmm(butane.psf, butane.prm)
+    np.testing.assert_array_equal(parameters.bond_k, reference.bond_k)
+
+
+@pytest.mark.parametrize("atoms", [[0, 1.5], ["C1"], [[0, 1], [2]], "carbons"])
+def test_non_integer_alignment_atoms_name_the_field(butane, atoms):
+    reference = np.zeros((14, 3))
+    with pytest.raises(ConfigError, match=r"align.atoms: expected 'all', 'heavy' or a list"):
+        forcefields.load(butane.psf, butane.prm, align={"reference": reference, "atoms": atoms})

@@ -1,0 +1,121 @@
+"""The options of CHARMM NONBONDED header lines that the vacuum energy depends on.
+
+A header is the line that opens a NONBONDED section plus the lines it continues
+onto (a line ending in ``-``), with ``!`` comments removed::
+
+    NONBONDED nbxmod  5 atom cdiel fshift vatom vdistance vfswitch -
+    cutnb 14.0 ctofnb 12.0 ctonnb 10.0 eps 1.0 e14fac 1.0 wmin 1.5
+
+Keywords are matched on their first four letters, case-insensitively, as CHARMM
+does. CHARMM reads parameter files in order, so the last header that sets an
+option wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from forcefields.errors import InputFileError
+
+__all__ = ["NonbondedOptions", "read_nonbonded_options"]
+
+_SECTION_KEYWORDS = ("NONB", "NBON")
+
+
+@dataclass(frozen=True)
+class NonbondedOptions:
+    """Options of the NONBONDED headers (CHARMM defaults when no header sets them).
+
+    Attributes:
+        e14fac: scale of 1-4 Coulomb interactions, dimensionless, >= 0.
+        nbxmod: exclusion rule; only 5 (1-2 and 1-3 pairs excluded, 1-4 pairs with
+            their own Lennard-Jones parameters) is supported.
+    """
+
+    e14fac: float = 1.0
+    nbxmod: int = 5
+
+
+def _code(line: str) -> str:
+    """``line`` without its ``!`` comment and surrounding blanks."""
+    return line.split("!", 1)[0].strip()
+
+
+def _headers(lines: Sequence[str]) -> Iterator[tuple[int, list[str]]]:
+    """``(1-based line number, words after the section keyword)`` of each NONBONDED header."""
+    number = 0
+    while number < len(lines):
+        start = number
+        code = _code(lines[number])
+        number += 1
+        words = code.split()
+        if not words or words[0][:4].upper() not in _SECTION_KEYWORDS:
+            continue
+        while code.endswith("-") and number < len(lines):
+            code = f"{code[:-1]} {_code(lines[number])}"
+            number += 1
+        yield start + 1, code.removesuffix("-").split()[1:]
+
+
+def _where(path: Path, line: int) -> str:
+    """Message prefix naming the file and the header's first line."""
+    return f"{path}: NONBONDED header at line {line}"
+
+
+def _value(path: Path, line: int, words: list[str], index: int) -> str:
+    """The word after keyword ``words[index]``."""
+    if index + 1 >= len(words):
+        raise InputFileError(f"{_where(path, line)}: {words[index]} has no value")
+    return words[index + 1]
+
+
+def _e14fac(path: Path, line: int, text: str) -> float:
+    """E14FAC's value ``text`` as a float, checked finite and >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not np.isfinite(value) or value < 0:
+        raise InputFileError(
+            f"{_where(path, line)}: E14FAC must be a finite number >= 0, got {text!r}"
+        )
+    return value
+
+
+def _nbxmod(path: Path, line: int, text: str) -> int:
+    """NBXMOD's value ``text``, checked to be the one supported rule, 5."""
+    if text.lstrip("+") != "5":
+        raise InputFileError(
+            f"{_where(path, line)}: NBXMOD {text} is not supported (only NBXMOD 5: 1-2 and "
+            "1-3 pairs excluded, 1-4 pairs with the 1-4 Lennard-Jones parameters and E14FAC)"
+        )
+    return 5
+
+
+def read_nonbonded_options(prm_files: Sequence[Path]) -> NonbondedOptions:
+    """The E14FAC and NBXMOD options of ``prm_files``, read in order (the last setting wins).
+
+    Raises:
+        InputFileError: a file is unreadable; an option has no value; E14FAC is not a
+            finite number >= 0; NBXMOD is not 5. The message names the file and line.
+    """
+    options = NonbondedOptions()
+    for path in prm_files:
+        try:
+            lines = path.read_text(errors="replace").splitlines()
+        except OSError as error:
+            raise InputFileError(f"{path}: cannot read it ({error})") from error
+        for line, words in _headers(lines):
+            for index, word in enumerate(words):
+                keyword = word[:4].upper()
+                if keyword == "E14F":
+                    value = _e14fac(path, line, _value(path, line, words, index))
+                    options = NonbondedOptions(value, options.nbxmod)
+                elif keyword == "NBXM":
+                    value = _nbxmod(path, line, _value(path, line, words, index))
+                    options = NonbondedOptions(options.e14fac, value)
+    return options

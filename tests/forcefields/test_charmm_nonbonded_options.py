@@ -1,0 +1,81 @@
+"""E14FAC and NBXMOD come from the NONBONDED headers only; the last file setting them wins."""
+
+import numpy as np
+import pytest
+import torch
+
+import forcefields
+from forcefields.errors import InputFileError
+from forcefields.openmm_oracle import OpenMMOracle
+from forcefields.validation import compare_with_openmm
+from systems.files import charmm_files
+from tests.forcefields.conftest import perturbed_frames
+
+BUTANE = charmm_files("butane")
+HEADER = "NONBONDED nbxmod  5 atom cdiel fshift vatom vdistance vfswitch -\n"
+CONTINUATION = "cutnb 14.0 ctofnb 12.0 ctonnb 10.0 eps 1.0 e14fac 1.0 wmin 1.5\n"
+
+
+def butane_prm(tmp_path, text: str, name: str = "modified.prm"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def charge_products(prm) -> tuple[np.ndarray, np.ndarray]:
+    """Nonbonded pair charge products (e²) and the 1-4 mask of butane with ``prm``."""
+    parameters = forcefields.read_charmm(BUTANE.psf, prm)
+    return parameters.pair_charge_product, parameters.pair_is_14
+
+
+def test_e14fac_in_a_comment_is_ignored(tmp_path):
+    text = BUTANE.prm.read_text().replace("BONDS\n", "! note: e14fac 0.5\nBONDS\n")
+    reference, _ = charge_products(BUTANE.prm)
+    modified, _ = charge_products(butane_prm(tmp_path, text))
+    np.testing.assert_array_equal(modified, reference)
+
+
+def test_e14fac_on_a_continuation_line_after_a_comment(tmp_path):
+    header = HEADER.replace("-\n", "- ! e14fac 0.2\n") + CONTINUATION.replace(
+        "1.0 wmin", "0.5 wmin"
+    )
+    text = BUTANE.prm.read_text().replace(HEADER + CONTINUATION, header)
+    reference, is_14 = charge_products(BUTANE.prm)
+    modified, _ = charge_products(butane_prm(tmp_path, text))
+    assert is_14.any()
+    np.testing.assert_array_equal(modified[~is_14], reference[~is_14])
+    np.testing.assert_allclose(modified[is_14], 0.5 * reference[is_14], rtol=1e-15)
+
+
+def test_last_file_setting_e14fac_wins(tmp_path):
+    first = butane_prm(
+        tmp_path, "* sets e14fac only\n*\n\nNONBONDED e14fac 0.5\n\nEND\n", "first.prm"
+    )
+    prm = [first, BUTANE.prm]
+    reference, _ = charge_products(BUTANE.prm)
+    modified, _ = charge_products(prm)
+    np.testing.assert_array_equal(modified, reference)
+    # OpenMM's CharmmParameterSet also keeps the last E14FAC; the float64 round-off
+    # tolerance of the bundled-system tests applies.
+    frames = perturbed_frames(BUTANE.pdb, (0.01,), per_scale=5, seed=5)
+    energy = forcefields.load(BUTANE.psf, prm, dtype=torch.float64)
+    report = compare_with_openmm(energy, OpenMMOracle(BUTANE.psf, prm), frames, 1e-8, 1e-8)
+    assert report.passed, report.table()
+
+
+@pytest.mark.parametrize("value", ["3", "-5", "five"])
+def test_nbxmod_other_than_5_is_refused(tmp_path, value):
+    text = BUTANE.prm.read_text().replace("nbxmod  5", f"NBXMOD {value}")
+    prm = butane_prm(tmp_path, text)
+    with pytest.raises(
+        InputFileError, match=rf"modified.prm: NONBONDED header at line \d+: NBXMOD {value} "
+    ):
+        forcefields.read_charmm(BUTANE.psf, prm)
+
+
+def test_option_without_value_is_refused(tmp_path):
+    text = BUTANE.prm.read_text().replace("e14fac 1.0 wmin 1.5", "wmin 1.5 e14fac")
+    with pytest.raises(
+        InputFileError, match=r"modified.prm: NONBONDED header .*e14fac has no value"
+    ):
+        forcefields.read_charmm(BUTANE.psf, butane_prm(tmp_path, text))
