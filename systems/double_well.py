@@ -113,8 +113,10 @@ def sample_bimodal(
 ) -> torch.Tensor:
     """Draw ``n`` values of ``x0`` from ``exp(-beta u) / Z`` by inverse CDF on a fine grid.
 
-    The grid has 400001 points and ends where ``beta (u - min u) > 60``; between grid points
-    the density is linearised, so the sampling error is far below Monte-Carlo noise.
+    The grid has 400001 points and ends where ``beta (u - min u) > 60``; the CDF (trapezoid
+    rule) is interpolated linearly between grid points, so the sampled density is piecewise
+    constant there (the mean of the two end points' densities). That sampling error is far
+    below Monte-Carlo noise.
     Returns a float64 tensor of shape ``(n,)``.
     """
     grid, cumulative = _inverse_cdf_grid(float(beta))

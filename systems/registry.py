@@ -10,6 +10,7 @@ on the command line, pass the path where a system name goes), and
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +19,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from forcefields.errors import InputFileError, UnknownNameError
+from forcefields.errors import ConfigError, InputFileError, UnknownNameError
 from forcefields.units import beta_from_temperature
+from systems.psf_bonds import hydrogen_parents, read_psf_bonds
 
 __all__ = ["System", "load", "register", "SYSTEM_NAMES"]
 
@@ -73,7 +75,15 @@ class System:
         return 3 * self.n_atoms if self.kind == "molecule" else self.toy_energy.dim
 
     def modes(self, x) -> Any:
-        """Integer mode labels ``(B,)`` of coordinates ``x``, named by ``mode_names``."""
+        """Integer mode labels ``(B,)`` of coordinates ``x``, named by ``mode_names``.
+
+        Raises:
+            ConfigError: the system defines no modes (a directory or registered system).
+        """
+        if self.mode_function is None:
+            raise ConfigError(
+                f"system {self.name!r}: no mode labels defined (only built-in systems have modes)"
+            )
         return self.mode_function(x)
 
     def energy(
@@ -105,15 +115,6 @@ class System:
         )
 
 
-def _hydrogen_parents(topology, hydrogens: np.ndarray) -> np.ndarray:
-    partner = {}
-    for bond in topology.bonds:
-        a, b = bond[0].index, bond[1].index
-        partner.setdefault(a, b)
-        partner.setdefault(b, a)
-    return np.array([partner[h] for h in hydrogens], dtype=np.int64)
-
-
 def _molecule(
     name, psf, prm, pdb, topology_file, temperature, mode_names, mode_function, observables
 ):
@@ -122,10 +123,20 @@ def _molecule(
     for path in (psf, *prm, pdb, topology_file):
         if not Path(path).is_file():
             raise InputFileError(f"{path}: file of system {name!r} not found")
-    structure = mdtraj.load(str(topology_file))
-    topology = structure.topology
+    bonds = read_psf_bonds(Path(psf), name)
+    topology = mdtraj.load(str(topology_file)).topology
+    positions = mdtraj.load(str(pdb)).xyz[0].astype(np.float64)
+    for path, count in ((pdb, len(positions)), (topology_file, topology.n_atoms)):
+        if count != bonds.n_atoms:
+            raise InputFileError(
+                f"{path}: {count} atoms, but the psf {psf} of system {name!r} has {bonds.n_atoms}"
+            )
+    if topology.n_bonds == 0:
+        for first, second in bonds.bonds.tolist():
+            topology.add_bond(topology.atom(first), topology.atom(second))
     elements = np.array([atom.element.symbol for atom in topology.atoms])
     hydrogens = np.flatnonzero(elements == "H")
+    heavy_atoms = np.flatnonzero(elements != "H")
     return System(
         name=name,
         kind="molecule",
@@ -135,10 +146,10 @@ def _molecule(
         prm=tuple(Path(p) for p in prm),
         pdb=Path(pdb),
         topology=topology,
-        positions=mdtraj.load(str(pdb)).xyz[0].astype(np.float64),
-        heavy_atoms=np.flatnonzero(elements != "H"),
+        positions=positions,
+        heavy_atoms=heavy_atoms,
         hydrogens=hydrogens,
-        hydrogen_parents=_hydrogen_parents(topology, hydrogens),
+        hydrogen_parents=hydrogen_parents(bonds, hydrogens, heavy_atoms, name),
         mode_names=mode_names,
         mode_function=mode_function,
         observables=observables,
@@ -191,10 +202,31 @@ def _dialanine(temperature: float, variant: str = "default") -> System:
     )
 
 
+def _check_default_variant(name: str, variant: str) -> None:
+    """Raise :class:`UnknownNameError` unless ``variant`` is ``"default"``, the only variant
+    of a double well or of a directory or registered system."""
+    if variant != "default":
+        raise UnknownNameError(f"system {name!r}: unknown variant {variant!r}; known: ['default']")
+
+
+def _checked_temperature(name: str, temperature: Any) -> float:
+    """``temperature`` as a float; :class:`ConfigError` naming ``name`` unless finite and > 0."""
+    try:
+        value = float(temperature)
+    except (TypeError, ValueError):
+        value = math.nan
+    if isinstance(temperature, bool) or not (math.isfinite(value) and value > 0):
+        raise ConfigError(
+            f"system {name!r}: temperature must be a finite number > 0, got {temperature!r}"
+        )
+    return value
+
+
 def _double_well(name: str):
     def build(temperature: float | None = None, variant: str = "default") -> System:
         from systems.double_well import DOUBLE_WELLS, is_minor_mode
 
+        _check_default_variant(name, variant)
         beta = 1.0 if temperature is None else 1.0 / temperature
         energy = DOUBLE_WELLS[name](beta)
         return System(
@@ -227,7 +259,8 @@ _BUILDERS: dict[str, Callable[..., System]] = {
 SYSTEM_NAMES = tuple(_BUILDERS)
 
 
-def _from_directory(directory: Path, temperature: float) -> System:
+def _from_directory(directory: Path, temperature: float, variant: str) -> System:
+    _check_default_variant(directory.name, variant)
     psf = sorted(directory.glob("*.psf"))
     prm = sorted([*directory.glob("*.prm"), *directory.glob("*.par"), *directory.glob("*.str")])
     pdb = sorted(directory.glob("*.pdb"))
@@ -246,6 +279,7 @@ def register(
     prm_list = [prm] if isinstance(prm, str | Path) else list(prm)
 
     def build(temperature: float = DEFAULT_TEMPERATURE, variant: str = "default") -> System:
+        _check_default_variant(name, variant)
         return _molecule(name, psf, prm_list, pdb, pdb, temperature, (), None, {})
 
     _BUILDERS[name] = build
@@ -257,12 +291,16 @@ def load(name: str | Path, temperature: float | None = None, variant: str = "def
     Arguments:
         name: a built-in or registered name, or a directory of CHARMM files.
         temperature: K for molecules (default 300); for a toy, the temperature
-            factor (2 means β = 1/2).
-        variant: force-field variant of a built-in molecule (butane: ``lipid``).
+            factor (2 means β = 1/2). Finite and > 0.
+        variant: force-field variant of a built-in molecule (butane: ``lipid``);
+            ``"default"`` for every other system.
 
     Raises:
-        UnknownNameError: not a known name nor a directory.
+        UnknownNameError: not a known name nor a directory, or an unknown variant.
+        ConfigError: a temperature that is not a finite number > 0.
     """
+    if temperature is not None:
+        temperature = _checked_temperature(str(name), temperature)
     if str(name) in _BUILDERS:
         builder = _BUILDERS[str(name)]
         if str(name).startswith("double_well"):
@@ -270,7 +308,7 @@ def load(name: str | Path, temperature: float | None = None, variant: str = "def
         return builder(DEFAULT_TEMPERATURE if temperature is None else temperature, variant)
     if Path(name).is_dir():
         return _from_directory(
-            Path(name), DEFAULT_TEMPERATURE if temperature is None else temperature
+            Path(name), DEFAULT_TEMPERATURE if temperature is None else temperature, variant
         )
     raise UnknownNameError(
         f"system {name!r}: unknown (known: {', '.join(_BUILDERS)}, or a directory)"

@@ -20,13 +20,16 @@ __all__ = ["plot_energy_histogram", "plot_log_weights", "plot_energy_scatter"]
 
 
 def _finite(values) -> np.ndarray:
+    """The finite entries of ``values`` (any shape) as a float64 ``(k,)``; none for ``None``."""
+    if values is None:
+        return np.zeros(0)
     values = np.asarray(values, dtype=np.float64).reshape(-1)
     return values[np.isfinite(values)]
 
 
 def plot_energy_histogram(
     path: Path | str,
-    reduced_energy: np.ndarray,
+    reduced_energy: np.ndarray | None,
     log_w: np.ndarray | None = None,
     reference_energy: np.ndarray | None = None,
 ) -> Path:
@@ -34,15 +37,14 @@ def plot_energy_histogram(
 
     Arguments:
         path: PNG file to write.
-        reduced_energy: ``βU_B`` of the samples ``(n,)``.
+        reduced_energy: ``βU_B`` of the samples ``(n,)``, or ``None`` to plot the reference
+            alone.
         log_w: their unnormalised log importance weights ``(n,)``, or ``None``.
         reference_energy: ``βU_B`` of reference frames ``(m,)``, or ``None``.
     """
-    energy = np.asarray(reduced_energy, dtype=np.float64).reshape(-1)
-    weights = normalized_weights(as_log_weights(log_w, energy.size))
-    pooled = np.concatenate(
-        [_finite(energy), _finite(reference_energy if reference_energy is not None else [])]
-    )
+    energy = None if reduced_energy is None else np.asarray(reduced_energy, np.float64).reshape(-1)
+    weights = None if energy is None else normalized_weights(as_log_weights(log_w, energy.size))
+    pooled = np.concatenate([_finite(energy), _finite(reference_energy)])
     low, high = np.percentile(pooled, [0.5, 99.5])
     bins = np.linspace(low, high + 1e-9, 60)
     figure, (axis,) = new_figure()

@@ -6,6 +6,10 @@ state free energies (thesis eq 9) beside the reference's, and for each a compari
 run contract: ``system, ess, populations {state: {mean, sem}}, reference_populations,
 free_energies {name: {value_kT, sem_kT}}``, plus ``reference_free_energies``,
 ``*_comparison``, ``log_z``, ``plots`` (name → file) and ``skipped_plots`` (name → why).
+For dialanine it also holds the fraction of D-alanine samples (``d_fraction``,
+``d_fraction_reweighted``) and the fraction with φ > 120° (``phi_above_120_fraction``,
+``phi_above_120_fraction_reweighted``, ``reference_phi_above_120_fraction``): these
+count as C7ax (φ > 0) but lie in the β/C5 basin across the φ = ±180° seam.
 """
 
 from __future__ import annotations
@@ -22,9 +26,10 @@ from molgen.estimate.partition import log_partition_function
 from molgen.estimate.reference import ReferenceData, read_reference
 from molgen.estimate.report import comparison_entry, free_energy_entry, population_entry
 from molgen.estimate.states import state_free_energies, state_populations
-from molgen.plots.densities import plot_angle_density, plot_marginal_density, plot_ramachandran
+from molgen.plots.densities import plot_butane_dihedral, plot_marginal_density, plot_ramachandran
 from molgen.plots.energies import plot_energy_histogram, plot_energy_scatter, plot_log_weights
 from molgen.plots.populations import plot_populations
+from systems.observables.dialanine import SEAM_PHI
 from systems.reference.atomic_files import write_json_atomic
 
 __all__ = ["evaluate_samples"]
@@ -89,7 +94,7 @@ def _plots(context: SampleContext, reference: ReferenceData, report: dict, out: 
     if dihedral is not None:
         add(
             "dihedral",
-            lambda path: plot_angle_density(path, dihedral, log_w, frames.get("dihedral")),
+            lambda path: plot_butane_dihedral(path, dihedral, log_w, frames.get("dihedral")),
         )
     x0 = _observable(context, "x0")
     if x0 is not None:
@@ -140,6 +145,30 @@ def _chirality_section(context: SampleContext, threshold: EssThreshold) -> dict:
         "d_fraction": float(d_residue.mean()),
         "d_fraction_reweighted": population_entry(reweighted),
     }
+
+
+def _seam_section(context: SampleContext, reference: ReferenceData, threshold) -> dict:
+    """Fraction of dialanine samples with φ > 120° (raw, reweighted) and of reference frames.
+
+    These points are labelled C7ax (φ > 0, the thesis's minor mode) but belong to the
+    β/C5 basin across the φ = ±180° seam; reported so that a C7ax population can be read
+    without them.
+    """
+    phi = _observable(context, "phi")
+    if getattr(context.system, "name", None) != "dialanine" or phi is None:
+        return {}
+    seam = (phi > SEAM_PHI).astype(np.float64)
+    reweighted = importance_expectation(seam, context.samples.log_w, threshold=threshold)
+    section = {
+        "phi_above_120_fraction": float(seam.mean()),
+        "phi_above_120_fraction_reweighted": population_entry(reweighted),
+    }
+    reference_phi = reference.frames.get("phi")
+    if reference_phi is not None:
+        section["reference_phi_above_120_fraction"] = float(
+            np.mean(np.asarray(reference_phi, dtype=np.float64) > SEAM_PHI)
+        )
+    return section
 
 
 def _check_same_system(context: SampleContext, reference: ReferenceData) -> None:
@@ -210,6 +239,7 @@ def evaluate_samples(
         },
         **_state_section(context, reference, threshold),
         **_chirality_section(context, threshold),
+        **_seam_section(context, reference, threshold),
         "plots": {},
         "skipped_plots": {},
     }

@@ -47,11 +47,27 @@ def step_histograms(axis, values, bins, weights, reference=None) -> None:
 
     Arguments:
         axis: the matplotlib axes to draw on.
-        values: the samples ``(n,)``.
+        values: the samples ``(n,)``, or ``None`` to draw the reference alone.
         bins: bin edges ``(k + 1,)`` in the unit of ``values``, or a bin count.
-        weights: normalised weights of the samples ``(n,)``.
+        weights: normalised weights of the samples ``(n,)`` (ignored without samples).
         reference: reference values ``(m,)`` in the same unit, or ``None`` to draw none.
     """
+    if values is not None:
+        _sample_histograms(axis, values, bins, weights)
+    if reference is not None:
+        axis.hist(
+            reference,
+            bins,
+            density=True,
+            histtype="step",
+            color=REFERENCE_COLOR,
+            linewidth=2,
+            label="reference",
+        )
+
+
+def _sample_histograms(axis, values, bins, weights) -> None:
+    """Unweighted (grey) and reweighted (blue) density step histograms of ``values`` ``(n,)``."""
     axis.hist(
         values,
         bins,
@@ -70,16 +86,6 @@ def step_histograms(axis, values, bins, weights, reference=None) -> None:
         linewidth=2,
         label="samples (reweighted)",
     )
-    if reference is not None:
-        axis.hist(
-            reference,
-            bins,
-            density=True,
-            histtype="step",
-            color=REFERENCE_COLOR,
-            linewidth=2,
-            label="reference",
-        )
 
 
 def save_figure(figure, path: Path | str) -> Path:

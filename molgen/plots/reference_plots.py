@@ -1,8 +1,9 @@
 """Plots of a reference run (``molgen reference --plots``): what its frames look like.
 
 Written next to ``stats.json``: the backbone Ramachandran density (dialanine), the
-dihedral histogram (butane), the reduced-energy histogram, and the running mode
-populations against the iteration with the run's ±2 standard-error bands.
+dihedral histogram (butane, on [0°, 360°) with the mode boundaries), the reduced-energy
+histogram, and the running mode populations against the iteration with the run's ±2
+standard-error bands. The frames are drawn as the reference (orange, labelled so).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from molgen.estimate.reference import read_reference
-from molgen.plots.densities import plot_angle_density, plot_ramachandran
+from molgen.plots.densities import plot_butane_dihedral, plot_ramachandran
 from molgen.plots.energies import plot_energy_histogram
 from molgen.plots.populations import plot_population_traces
 
@@ -36,10 +37,16 @@ def plot_reference(folder: Path | str) -> list[Path]:
             )
         )
     if "dihedral" in frames:
-        written.append(plot_angle_density(folder / "dihedral.png", frames["dihedral"]))
+        written.append(
+            plot_butane_dihedral(folder / "dihedral.png", None, reference_angle=frames["dihedral"])
+        )
     if "reduced_potential" in frames:
         written.append(
-            plot_energy_histogram(folder / "energy_histogram.png", frames["reduced_potential"])
+            plot_energy_histogram(
+                folder / "energy_histogram.png",
+                None,
+                reference_energy=frames["reduced_potential"],
+            )
         )
     if "mode" in frames and "iteration" in frames:
         names = list(reference.populations)

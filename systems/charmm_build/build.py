@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -35,24 +37,48 @@ def file_title(build: MoleculeBuild) -> list[str]:
 
 
 def build_molecule(build: MoleculeBuild) -> BuildRecord:
-    """Write the files of one parameter set and return what was built."""
+    """Write the files of one parameter set and return what was built.
+
+    Every text is produced and checked (the minimised dihedrals lie in their windows)
+    before any file is written, so a failed build leaves the old files as they were.
+
+    Raises:
+        RuntimeError: a minimised dihedral is outside its window; nothing is written.
+    """
     ffxml_paths = (CHARMM36_FFXML, *build.extra_ffxml)
     forcefield = app.ForceField(*(str(path) for path in ffxml_paths))
     model = model_from_ffxml(FfxmlData(ffxml_paths), forcefield, build.residue, SEGMENT)
     title = file_title(build)
-    write_text_atomic(build.files.psf, psf_text(model.topology, title))
-    write_text_atomic(build.files.prm, prm_text(model.parameters, title))
-    system = psf_system(build.files.psf, build.files.prm)
-    if build.geometry is not None:
-        for path, text in coordinate_files(build, model, system).items():
-            write_text_atomic(path, text)
-    positions = app.PDBFile(str(build.files.pdb)).getPositions(asNumpy=True)
-    positions = positions.value_in_unit(unit.nanometer)
-    record = BuildRecord(
-        build, model, potential_energy(system, positions), _window_values(build, model, positions)
-    )
-    write_text_atomic(build.files.psf.parent / "PROVENANCE.md", provenance_text(record))
+    texts = {
+        build.files.psf: psf_text(model.topology, title),
+        build.files.prm: prm_text(model.parameters, title),
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        staged = {
+            path: Path(folder) / f"{number}{path.suffix}" for number, path in enumerate(texts)
+        }
+        for path, text in texts.items():
+            staged[path].write_text(text, encoding="ascii")
+        system = psf_system(staged[build.files.psf], staged[build.files.prm])
+        if build.geometry is not None:
+            texts.update(coordinate_files(build, model, system, staged[build.files.psf]))
+        positions = _pdb_positions(texts.get(build.files.pdb), build.files.pdb)
+        record = BuildRecord(
+            build,
+            model,
+            potential_energy(system, positions),
+            _window_values(build, model, positions),
+        )
+    texts[build.files.psf.parent / "PROVENANCE.md"] = provenance_text(record)
+    for path, text in texts.items():
+        write_text_atomic(path, text)
     return record
+
+
+def _pdb_positions(text: str | None, path: Path) -> np.ndarray:
+    """Coordinates ``(N, 3)`` in nm of the pdb ``text``, or of the file ``path`` if ``None``."""
+    pdb = app.PDBFile(io.StringIO(text) if text is not None else str(path))
+    return pdb.getPositions(asNumpy=True).value_in_unit(unit.nanometer)
 
 
 def build_all() -> list[BuildRecord]:
@@ -61,13 +87,16 @@ def build_all() -> list[BuildRecord]:
 
 
 def coordinate_files(
-    build: MoleculeBuild, model: CharmmModel, system: openmm.System
+    build: MoleculeBuild, model: CharmmModel, system: openmm.System, psf: Path | None = None
 ) -> dict[Path, str]:
-    """Text of the minimised pdb (and its multi-residue copy) of a build with a geometry."""
+    """Text of the minimised pdb (and its multi-residue copy) of a build with a geometry.
+
+    ``psf`` is the psf file whose topology the pdb takes (default ``build.files.psf``).
+    """
     names = [atom.name for atom in model.topology.atoms]
     start = start_positions(build.geometry, names)
     minimised = minimised_positions(system, start)
-    topology = app.CharmmPsfFile(str(build.files.psf)).topology
+    topology = app.CharmmPsfFile(str(psf or build.files.psf)).topology
     files = {build.files.pdb: pdb_text(topology, minimised)}
     if build.observable_residues:
         observables = split_residues(topology, build.observable_residues)

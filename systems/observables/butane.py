@@ -10,12 +10,15 @@ import torch
 from systems.observables._arrays import ArrayLike, like, to_torch
 from systems.observables.geometry import dihedral
 
-__all__ = ["BUTANE_MODES", "butane_dihedral", "butane_modes"]
+__all__ = ["BUTANE_MODES", "BUTANE_MODE_BOUNDARIES", "butane_dihedral", "butane_modes"]
 
 BUTANE_MODES = ("gauche+", "trans", "gauche-")
 """Names of the labels 0, 1, 2 returned by :func:`butane_modes`."""
 
-_TRANS_MIN = math.radians(120.0)
+BUTANE_MODE_BOUNDARIES = (120.0, 240.0)
+"""Mode boundaries of the dihedral in degrees on [0°, 360°) (thesis eq 29)."""
+
+_TRANS_MIN = math.radians(BUTANE_MODE_BOUNDARIES[0])
 
 
 def butane_dihedral(x: ArrayLike, indices: Sequence[int]) -> ArrayLike:

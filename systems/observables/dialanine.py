@@ -7,6 +7,11 @@ widely used for short alanine peptides in the Markov-state-model literature
 region. In vacuum the extended region holds C7eq (φ, ψ ≈ -80°, 80°) and C5, and
 the φ > 0 region holds C7ax (≈ 70°, -70°) and αL. The φ > 0 region is the
 thesis's "minor mode" (thesis §4, about 6 % of the reference data).
+
+The rectangles are cut at φ = 0 and not at the barriers, so the β/C5 basin, which
+extends across the φ = ±180° seam, has its φ > 0 part (φ in about (120°, 180°])
+labelled C7ax. The definition follows the thesis and is kept; ``molgen evaluate``
+reports the fraction with φ > :data:`SEAM_PHI` separately for dialanine.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from systems.observables.geometry import dihedral
 __all__ = [
     "DIALANINE_STATES",
     "ALPHA_R_PSI_RANGE",
+    "SEAM_PHI",
     "phi_psi",
     "dialanine_states",
     "minor_mode",
@@ -32,6 +38,10 @@ DIALANINE_STATES = ("C7eq", "alphaR", "C7ax")
 
 ALPHA_R_PSI_RANGE = (math.radians(-100.0), math.radians(50.0))
 """Closed ψ interval (radians) of the αR state, for φ ≤ 0."""
+
+SEAM_PHI = math.radians(120.0)
+"""φ (radians) above which a C7ax-labelled (φ > 0) point lies in the β/C5 basin across the
+φ = ±180° seam rather than in the C7ax/αL basins."""
 
 
 def phi_psi(
@@ -47,7 +57,8 @@ def phi_psi(
 def dialanine_states(phi: ArrayLike, psi: ArrayLike) -> ArrayLike:
     """State labels (int64) from φ, ψ in radians; names in :data:`DIALANINE_STATES`.
 
-    - 2, C7ax/αL: φ > 0
+    - 2, C7ax/αL: φ > 0 (this includes φ in (120°, 180°], the part of the β/C5 basin
+      beyond the φ = ±180° seam; see the module docstring)
     - 1, αR: φ ≤ 0 and -100° ≤ ψ ≤ 50°
     - 0, C7eq/β: every other point (φ ≤ 0, ψ > 50° or ψ < -100°)
     """
@@ -59,5 +70,9 @@ def dialanine_states(phi: ArrayLike, psi: ArrayLike) -> ArrayLike:
 
 
 def minor_mode(phi: ArrayLike) -> ArrayLike:
-    """Boolean mask of the thesis's minor mode, φ > 0 (radians), same shape as ``phi``."""
+    """Boolean mask of the thesis's minor mode, φ > 0 (radians), same shape as ``phi``.
+
+    Like state 2 of :func:`dialanine_states`, it includes φ in (120°, 180°] (β/C5 across
+    the seam).
+    """
     return like(to_torch(phi) > 0, phi)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -137,3 +138,101 @@ def test_reference_plots_cover_every_observable(tmp_path):
     ]
     for path in written:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def kept_figures(monkeypatch):
+    """Keep the figures the density and energy plots draw, instead of saving and closing them."""
+    import matplotlib.pyplot as plt
+
+    from molgen.plots import densities, energies
+
+    figures = []
+
+    def keep(figure, path):
+        figures.append(figure)
+        return Path(path)
+
+    for module in (densities, energies):
+        monkeypatch.setattr(module, "save_figure", keep)
+    yield figures
+    for figure in figures:
+        plt.close(figure)
+
+
+def _legend_labels(figure) -> list[str]:
+    return [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+
+
+def test_reference_plots_draw_the_frames_as_the_reference(tmp_path, kept_figures):
+    import json
+
+    from matplotlib.colors import to_rgba
+
+    from molgen.plots.figure import REFERENCE_COLOR
+    from molgen.plots.reference_plots import plot_reference
+
+    rng = np.random.default_rng(1)
+    (tmp_path / "stats.json").write_text(json.dumps({"populations": {}}))
+    np.savez(
+        tmp_path / "frames.npz",
+        dihedral=rng.uniform(-np.pi, np.pi, 500),
+        reduced_potential=rng.normal(20.0, 3.0, 500),
+    )
+    plot_reference(tmp_path)
+    dihedral, energy = kept_figures
+    assert _legend_labels(dihedral) == ["reference", "mode boundary"]
+    assert _legend_labels(energy) == ["reference"]
+    for figure in (dihedral, energy):
+        (histogram,) = figure.axes[0].patches
+        assert histogram.get_edgecolor() == to_rgba(REFERENCE_COLOR)
+
+
+def test_ramachandran_masks_empty_bins_and_marks_clipped_values(kept_figures):
+    from molgen.plots.densities import plot_ramachandran
+
+    # Three occupied 5-degree bins; the last sample's weight e^-20 puts its bin at 20 kT,
+    # above the 10 kT top of the colour scale.
+    phi = np.radians([-62.5, -62.5, 62.5, 152.5])
+    psi = np.radians([-42.5, -42.5, 27.5, 152.5])
+    log_w = np.array([0.0, 0.0, 0.0, -20.0])
+    plot_ramachandran("clipped.png", phi, psi, log_w)
+    plot_ramachandran("unclipped.png", phi[:3], psi[:3])
+    edges = np.linspace(-180.0, 180.0, 73)
+    for figure, n in zip(kept_figures, (4, 3), strict=True):
+        counts, _, _ = np.histogram2d(np.degrees(phi[:n]), np.degrees(psi[:n]), [edges, edges])
+        (mesh,) = figure.axes[0].collections
+        values = mesh.get_array()
+        assert np.array_equal(~np.ma.getmaskarray(values).reshape(72, 72), counts.T > 0)
+        assert np.isfinite(np.ma.compressed(values)).all()
+        assert tuple(mesh.get_cmap().get_bad()) == (1.0, 1.0, 1.0, 1.0)
+    clipped, unclipped = kept_figures
+    assert clipped.axes[0].collections[0].colorbar.extend == "max"
+    assert unclipped.axes[0].collections[0].colorbar.extend == "neither"
+
+
+def test_butane_dihedral_is_drawn_on_0_to_360_with_the_mode_boundaries(kept_figures, monkeypatch):
+    from molgen.plots import densities
+
+    drawn = {}
+    draw = densities.step_histograms
+
+    def record(axis, values, bins, weights, reference=None):
+        drawn.update(values=values, bins=bins, reference=reference)
+        draw(axis, values, bins, weights, reference)
+
+    monkeypatch.setattr(densities, "step_histograms", record)
+    # gauche- (-60), gauche+ (60), trans on both sides of the +-180 seam, and -1e-17 rad,
+    # which np.mod alone would round up to 360 degrees.
+    angle = np.radians([-60.0, 60.0, 180.0, -179.0, 179.0, 0.0])
+    angle[-1] = -1e-17
+    densities.plot_butane_dihedral("dihedral.png", angle, None, angle[:3])
+    np.testing.assert_array_equal(drawn["bins"], np.linspace(0.0, 360.0, 73))
+    # Degrees to radians and back round to ~1e-13 degrees.
+    expected = [300.0, 60.0, 180.0, 181.0, 179.0, 0.0]
+    np.testing.assert_allclose(drawn["values"], expected, atol=1e-9)
+    np.testing.assert_allclose(drawn["reference"], expected[:3], atol=1e-9)
+    (figure,) = kept_figures
+    marks = [line.get_xdata()[0] for line in figure.axes[0].lines]
+    assert marks == [120.0, 240.0]
+    assert _legend_labels(figure)[-1] == "mode boundary"

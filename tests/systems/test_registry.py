@@ -1,11 +1,14 @@
 """systems.load gives consistent System records."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
 import systems
-from forcefields.errors import InputFileError, UnknownNameError
+from forcefields.errors import ConfigError, InputFileError, UnknownNameError
+from systems.psf_bonds import PsfBonds, hydrogen_parents
 
 
 @pytest.mark.parametrize("name", ["butane", "dialanine"])
@@ -52,3 +55,86 @@ def test_register_and_directory_systems(tmp_path):
     x = torch.as_tensor(butane.positions)[None]
     assert torch.equal(from_directory.energy()(x), butane.energy()(x))
     assert torch.equal(registered.energy()(x), butane.energy()(x))
+
+
+def _copy_butane(folder, keep_conect: bool = True):
+    butane = systems.load("butane")
+    folder.mkdir(exist_ok=True)
+    for path in (butane.psf, butane.prm[0]):
+        (folder / path.name).write_bytes(path.read_bytes())
+    lines = butane.pdb.read_text().splitlines(keepends=True)
+    (folder / butane.pdb.name).write_text(
+        "".join(line for line in lines if keep_conect or not line.startswith("CONECT"))
+    )
+    return butane
+
+
+def test_bonds_come_from_the_psf_when_the_pdb_has_no_conect(tmp_path):
+    butane = _copy_butane(tmp_path, keep_conect=False)
+    from_directory = systems.load(tmp_path)
+    systems.register(
+        "butane_no_conect",
+        *(tmp_path / p.name for p in (butane.psf, butane.prm[0])),
+        tmp_path / butane.pdb.name,
+    )
+    registered = systems.load("butane_no_conect")
+    for system in (from_directory, registered):
+        np.testing.assert_array_equal(system.hydrogens, butane.hydrogens)
+        np.testing.assert_array_equal(system.hydrogen_parents, butane.hydrogen_parents)
+        bonds = {frozenset((a.index, b.index)) for a, b in system.topology.bonds}
+        assert bonds == {frozenset((a.index, b.index)) for a, b in butane.topology.bonds}
+
+
+def test_psf_and_pdb_of_different_molecules_are_refused(tmp_path):
+    _copy_butane(tmp_path)
+    dialanine = systems.load("dialanine")
+    (tmp_path / "butane.pdb").write_bytes(dialanine.pdb.read_bytes())
+    with pytest.raises(
+        InputFileError, match=r"butane\.pdb: 22 atoms.*'" + tmp_path.name + "' has 14"
+    ):
+        systems.load(tmp_path)
+
+
+@pytest.mark.parametrize("temperature", [0, 0.0, -1.0, float("nan"), float("inf"), "hot"])
+@pytest.mark.parametrize("name", ["butane", "double_well_2d"])
+def test_temperature_must_be_finite_and_positive(name, temperature):
+    with pytest.raises(ConfigError, match=f"system '{name}': temperature .* got {temperature!r}"):
+        systems.load(name, temperature)
+
+
+def test_directory_and_registered_systems_have_no_modes(tmp_path):
+    butane = _copy_butane(tmp_path)
+    with pytest.raises(ConfigError, match=f"system '{tmp_path.name}': no mode labels defined"):
+        systems.load(tmp_path).modes(butane.positions[None])
+    systems.register("modeless_butane", butane.psf, butane.prm, butane.pdb)
+    with pytest.raises(ConfigError, match="system 'modeless_butane': no mode labels defined"):
+        systems.load("modeless_butane").modes(butane.positions[None])
+
+
+def test_an_unreadable_psf_is_named_with_its_system(tmp_path):
+    _copy_butane(tmp_path)
+    (tmp_path / "butane.psf").write_text("not a psf\n")
+    with pytest.raises(InputFileError, match=f"butane.psf: psf of system '{tmp_path.name}'"):
+        systems.load(tmp_path)
+
+
+def test_a_hydrogen_without_heavy_parent_in_the_psf_is_named():
+    bonds = PsfBonds(Path("h2.psf"), np.array(["C1", "H1", "H2"]), np.array([[1, 2]]))
+    with pytest.raises(InputFileError, match=r"h2\.psf: hydrogen H1 \(atom 2\) of system 'h2'"):
+        hydrogen_parents(bonds, np.array([1, 2]), np.array([0]), "h2")
+
+
+def test_unknown_variants_are_refused_with_the_known_ones(tmp_path):
+    for name in ("double_well_2d", "double_well_wide"):
+        with pytest.raises(UnknownNameError, match=f"'{name}': unknown variant 'foo'.*'default'"):
+            systems.load(name, variant="foo")
+    _copy_butane(tmp_path)
+    with pytest.raises(UnknownNameError, match="unknown variant 'lipid'.*'default'"):
+        systems.load(tmp_path, variant="lipid")
+    systems.register(
+        "renamed_butane", tmp_path / "butane.psf", tmp_path / "butane.prm", tmp_path / "butane.pdb"
+    )
+    with pytest.raises(UnknownNameError, match="'renamed_butane': unknown variant 'foo'"):
+        systems.load("renamed_butane", variant="foo")
+    with pytest.raises(UnknownNameError, match="known: .*renamed_butane"):
+        systems.load("propane")

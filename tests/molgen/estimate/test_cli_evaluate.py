@@ -147,3 +147,46 @@ def test_dialanine_report_counts_d_residues(tmp_path):
     assert report["d_fraction"] == 0.25
     # Equal weights (log_w = 0) but 40 samples < the 50-sample ESS floor: no reweighted value.
     assert report["d_fraction_reweighted"]["trusted"] is False
+
+
+def test_dialanine_report_counts_c7ax_samples_across_the_phi_seam(tmp_path):
+    from systems.observables import dialanine_states
+
+    rng = np.random.default_rng(5)
+    # 100 samples: 20 in the beta/C5 basin beyond the seam (phi > 120 deg), 10 in C7ax proper.
+    phi = np.radians(
+        np.concatenate(
+            [rng.uniform(125, 180, 20), rng.uniform(40, 110, 10), -rng.uniform(50, 170, 70)]
+        )
+    )
+    psi = rng.uniform(-np.pi, np.pi, phi.size)
+    labels = np.asarray(dialanine_states(phi, psi))
+    samples = write_sidecar(
+        tmp_path / "samples.npz",
+        log_w=np.zeros(phi.size),
+        modes=labels,
+        phi=phi,
+        psi=psi,
+        system=np.array("dialanine"),
+    )
+    dialanine = systems.load("dialanine")
+    stats = {
+        "system": "dialanine",
+        "temperature": 300.0,
+        "energy_unit": "kJ/mol",
+        "populations": population_table(
+            np.array([0.7, 0.0, 0.3]), np.full(3, 0.05), dialanine.mode_names
+        ),
+    }
+    reference_phi = np.radians([150.0, 60.0, -80.0, -80.0])
+    reference = _write_reference(tmp_path / "reference", stats, phi=reference_phi)
+    out = tmp_path / "evaluation"
+    status = main(["evaluate", str(samples), "--reference", str(reference), "--out", str(out)])
+    assert status == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["phi_above_120_fraction"] == 0.2
+    # Equal weights: reweighted fractions are the plain ones, up to the rounding of a
+    # normalised sum of 100 terms (~1e-16).
+    assert abs(report["populations"]["C7ax"]["mean"] - 0.3) < 1e-12
+    assert abs(report["phi_above_120_fraction_reweighted"]["mean"] - 0.2) < 1e-12
+    assert report["reference_phi_above_120_fraction"] == 0.25
