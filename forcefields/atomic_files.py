@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ import numpy as np
 
 __all__ = [
     "atomic_path",
+    "remove_stale_temporaries",
     "save_npz_atomic",
     "torch_save_atomic",
     "write_json_atomic",
@@ -57,6 +59,25 @@ def atomic_path(path: Path | str, *, mode: int | None = None) -> Iterator[Path]:
         _flush_to_disk(path.parent)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}(?P<suffix>(\.[^.]+)?)$")
+
+
+def remove_stale_temporaries(folder: Path | str) -> list[Path]:
+    """Delete the temporary files a killed :func:`atomic_path` writer left in ``folder``.
+
+    Only names of the form ``.<name>.<8 random characters><suffix of name>`` are removed,
+    and only directly in ``folder``. Call it only on a folder no other process is writing
+    to (e.g. a run being resumed). Returns the removed paths.
+    """
+    removed = []
+    for path in Path(folder).glob(".*"):
+        match = _TEMPORARY.match(path.name)
+        if path.is_file() and match and match["suffix"] == Path(match["name"]).suffix:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 def _plain_file_mode() -> int:

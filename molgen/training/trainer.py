@@ -26,7 +26,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 import systems
-from forcefields.atomic_files import write_text_atomic
+from forcefields.atomic_files import remove_stale_temporaries, write_text_atomic
 from forcefields.devices import resolve_device
 from forcefields.errors import ConfigError, InputFileError
 from molgen.flows.flow import Flow
@@ -185,6 +185,9 @@ class _Trainer:
                 f"{self.run_dir}: already holds a run; pass --resume or a new --out"
             )
         if self.processes.is_main:
+            for folder in (self.run_dir, self.checkpoints):
+                if folder.is_dir():
+                    remove_stale_temporaries(folder)
             self.checkpoints.mkdir(parents=True, exist_ok=True)
             (self.run_dir / "plots").mkdir(exist_ok=True)
             write_text_atomic(

@@ -62,3 +62,17 @@ def test_without_a_mode_the_file_gets_the_bits_a_plain_open_gives(tmp_path):
         os.umask(previous)
     atomic = (tmp_path / "atomic.txt").stat().st_mode & 0o777
     assert atomic == (tmp_path / "plain.txt").stat().st_mode & 0o777 == 0o644
+
+
+def test_stale_temporaries_of_killed_writers_are_removed_and_nothing_else(tmp_path):
+    keep = ["step_000000010.pt", ".hidden", ".notes.txt", "metrics.jsonl", ".x.abcdefgh.npz"]
+    stale = [
+        ".step_000000020.pt.k3j_9x2a.pt",
+        ".metrics.jsonl.q1w2e3r4.jsonl",
+        ".config.yaml.a1b2c3d4.yaml",
+    ]
+    for name in keep + stale:
+        (tmp_path / name).write_text("x")
+    removed = atomic_files.remove_stale_temporaries(tmp_path)
+    assert sorted(p.name for p in removed) == sorted(stale)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(keep)

@@ -137,7 +137,7 @@ def test_train_resumes_bitwise(tmp_path):
     def first_checkpoint() -> bool:
         return any((killed / "checkpoints").glob("step_*.pt"))
 
-    kill_after(["train", config, "--out", killed, "--no-progress"], killed, first_checkpoint, 3.0)
+    kill_after(["train", config, "--out", killed, "--no-progress"], killed, first_checkpoint, 1.0)
     _run(["train", config, "--out", killed, "--resume", "--no-progress"])
     finals = [
         torch.load(run / "checkpoints" / "final.pt", weights_only=True) for run in (whole, killed)
