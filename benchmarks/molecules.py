@@ -15,7 +15,7 @@ A finished stage is not repeated, so a killed benchmark continues.
 
     OMP_NUM_THREADS=1 python -m benchmarks.molecules \\
         --configs configs/molecules/butane_internal.yaml \\
-        --reference reference_butane --out runs/molecules_butane
+        --reference runs/reference_butane --out runs/molecules_butane
 """
 
 from __future__ import annotations

@@ -53,14 +53,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _merged_config(args: argparse.Namespace) -> dict:
-    from molgen.jko.config import JKOConfigError, config_to_dict, load_config
+    from molgen.jko.config import (
+        JKOConfigError,
+        config_from_dict,
+        config_to_dict,
+        read_config_file,
+    )
 
     if args.config is None and args.preset is None:
-        raise ConfigError("molgen jko: give CONFIG.yaml or --preset")
-    try:
-        data = config_to_dict(load_config(args.config)) if args.config else {}
-    except JKOConfigError as error:
-        raise ConfigError(f"{args.config}: {error}") from error
+        raise ConfigError("give CONFIG.yaml or --preset")
+    data: dict = {}
+    if args.config:
+        try:
+            raw = read_config_file(args.config)
+        except JKOConfigError as error:
+            raise ConfigError(str(error)) from error
+        try:
+            data = config_to_dict(config_from_dict(raw))
+        except JKOConfigError as error:
+            raise ConfigError(f"{args.config}: {error}") from error
     for option, keys in OVERRIDES.items():
         value = getattr(args, option)
         if value is None:

@@ -29,6 +29,8 @@ DOUBLE_WELL_STEPS = 10
 DOUBLE_WELL_BURN_IN = 200
 LANGEVIN_BURN_IN = 400
 ENGINES = ("openmm", "langevin")
+MIN_EFFECTIVE_FRAMES = 10
+"""Below this effective sample count a population and its error are flagged as unreliable."""
 
 
 def register(subparsers) -> None:
@@ -273,6 +275,12 @@ def _system_label(name: str, variant: str) -> str:
 
 
 def _summary(stats: dict, out_dir: Path) -> str:
+    n_effective = stats["n_effective"]
+    warning = (
+        f"   (n_eff {n_effective:.0f}: not enough decorrelated frames)"
+        if n_effective < MIN_EFFECTIVE_FRAMES
+        else ""
+    )
     lines = [
         f"{stats['system']} at {stats['temperature']:g}: {stats['n_frames']} frames, "
         f"equilibration {stats['equilibration_frames']}, "
@@ -285,7 +293,7 @@ def _summary(stats: dict, out_dir: Path) -> str:
         if mbar is not None:
             estimate = list(mbar["populations"][0].values())[index]
             line += f"   (MBAR over the ladder: {estimate['mean']:.4f} +- {estimate['sem']:.4f})"
-        lines.append(line)
+        lines.append(line + warning)
     for group, difference in stats.get("starts", {}).get("differences", {}).items():
         shifts = ", ".join(
             f"{mode} {shift['mean']:+.4f} +- {shift['sem']:.4f}"

@@ -25,6 +25,7 @@ __all__ = [
     "PRESETS",
     "config_from_dict",
     "load_config",
+    "read_config_file",
     "config_to_dict",
 ]
 
@@ -303,13 +304,21 @@ def config_from_dict(data: dict[str, Any]) -> JKOConfig:
     return config
 
 
-def load_config(path: str | Path) -> JKOConfig:
-    """Reads a YAML file into a :class:`JKOConfig`."""
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """The mapping in a YAML file (empty for an empty file), raising :class:`JKOConfigError`
+    that names ``path`` once when the file cannot be read or parsed."""
     try:
         data = yaml.safe_load(Path(path).read_text())
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+    except OSError as error:
+        raise JKOConfigError(f"{path}: cannot read YAML ({error.strerror or error})") from error
+    except (UnicodeDecodeError, yaml.YAMLError) as error:
         raise JKOConfigError(f"{path}: cannot read YAML ({error})") from error
-    return config_from_dict(data or {})
+    return data or {}
+
+
+def load_config(path: str | Path) -> JKOConfig:
+    """Reads a YAML file into a :class:`JKOConfig`."""
+    return config_from_dict(read_config_file(path))
 
 
 def config_to_dict(config: JKOConfig) -> dict[str, Any]:

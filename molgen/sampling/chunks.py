@@ -4,7 +4,9 @@ Chunks of ``batch`` samples are written atomically to a hidden ``.<name>.parts/`
 directory next to the output, with a manifest of what they belong to (run, checkpoint,
 seed, n, batch, :data:`CHUNK_VERSION`). A call that finds matching chunks reuses them,
 so a killed call resumes; the final files are assembled from the chunks, written
-atomically, and the chunks removed.
+atomically, and the chunks removed. The sidecar keeps the manifest (``arguments``): an
+existing output written with other arguments is refused rather than overwritten, one
+written with the same arguments is written again (identically).
 """
 
 from __future__ import annotations
@@ -90,6 +92,8 @@ def sample_run(
         "batch": batch,
         "version": CHUNK_VERSION,
     }
+    sidecar = sidecar_path(out)
+    _check_existing([out, sidecar] if molecule else [sidecar], sidecar, manifest)
     reused = _prepare_parts(parts, manifest)
     starts = list(range(0, n, batch))
     for index, start in enumerate(tqdm(starts, disable=not progress, desc="sample", unit="chunk")):
@@ -97,7 +101,6 @@ def sample_run(
         if not chunk.is_file():
             save_npz_atomic(chunk, draw_samples(run, seed, start, min(start + batch, n)))
     arrays = _assemble(parts, len(starts))
-    sidecar = sidecar_path(out)
     files = []
     if molecule:
         xyz = arrays.pop("x").reshape(n, run.system.n_atoms, 3)
@@ -105,10 +108,33 @@ def sample_run(
     names = {"mode_names": np.array(run.system.mode_names, dtype=str)}
     names["system"] = np.array(run.config.system, dtype=str)
     names["temperature"] = np.array(system_temperature(run.system))
+    names["arguments"] = np.array(json.dumps(manifest, sort_keys=True), dtype=str)
     save_npz_atomic(sidecar, {**arrays, **names}, mode=0o644)
     files.append(sidecar)
     shutil.rmtree(parts)
     return SampleOutput(files, sidecar, run.checkpoint, reused)
+
+
+def _check_existing(outputs: list[Path], sidecar: Path, manifest: dict) -> None:
+    """Raise :class:`ConfigError` naming the first existing file of ``outputs`` unless the
+    ``sidecar`` records that it was written with ``manifest``."""
+    existing = [path for path in outputs if path.exists()]
+    if not existing or _stored_arguments(sidecar) == manifest:
+        return
+    raise ConfigError(
+        f"--out: {existing[0]} exists and was not written with these arguments "
+        f"(seed {manifest['seed']}, n {manifest['n']}, batch {manifest['batch']}); "
+        "pick another --out or delete it"
+    )
+
+
+def _stored_arguments(sidecar: Path) -> dict | None:
+    """The manifest an earlier call stored in ``sidecar``; ``None`` when there is none."""
+    try:
+        with np.load(sidecar, allow_pickle=False) as archive:
+            return json.loads(str(archive["arguments"])) if "arguments" in archive.files else None
+    except (OSError, ValueError):
+        return None
 
 
 def _prepare_parts(parts: Path, manifest: dict) -> int:

@@ -37,7 +37,11 @@ from systems.reference.ladder_statistics import independent_ladder_stats
 from systems.reference.langevin_tempering import LangevinTempering
 from systems.reference.molecular_forces import energy_and_forces_function
 from systems.reference.outputs import write_target_frames
-from systems.reference.run_directory import check_positive, prepare_run_directory
+from systems.reference.run_directory import (
+    check_positive,
+    note_iterations_done,
+    prepare_run_directory,
+)
 from systems.reference.targets import mode_labels
 
 __all__ = ["ENGINE", "CHECKPOINT_FILE", "DTYPES", "LangevinSettings", "run_langevin_reference"]
@@ -175,6 +179,7 @@ def run_langevin_reference(
     checkpoint = out_dir / CHECKPOINT_FILE
     if resumed and checkpoint.is_file():
         sampler.load(checkpoint)
+        note_iterations_done(sampler.n_recorded, n_iterations)
     sampler.run(
         n_iterations,
         checkpoint,

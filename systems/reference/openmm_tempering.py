@@ -34,6 +34,7 @@ from tqdm.auto import tqdm
 
 from forcefields.openmm_oracle import openmm_platform
 from systems.reference.quiet import quiet
+from systems.reference.run_directory import note_iterations_done
 from systems.reference.seeded_langevin import SeededLangevinMove, derived_seed
 
 __all__ = [
@@ -185,6 +186,7 @@ def _advance(
 
     The swap generator is reseeded from ``(seed, iteration)`` before each iteration.
     """
+    note_iterations_done(sampler.iteration, n_iterations)
     if sampler.number_of_iterations < n_iterations:
         sampler.number_of_iterations = n_iterations
     with (

@@ -10,13 +10,20 @@ pass before anything is written.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 from forcefields.errors import ConfigError, InputFileError
 from systems.reference.atomic_files import write_json_atomic
 
-__all__ = ["RUN_FILE", "RESUMABLE_KEYS", "check_positive", "prepare_run_directory"]
+__all__ = [
+    "RUN_FILE",
+    "RESUMABLE_KEYS",
+    "check_positive",
+    "note_iterations_done",
+    "prepare_run_directory",
+]
 
 RUN_FILE = "run.json"
 RESUMABLE_KEYS = frozenset({"iterations", "platform", "compile"})
@@ -29,12 +36,23 @@ def check_positive(**values: float) -> None:
             raise ConfigError(f"{name}: must be positive, got {value}")
 
 
+def note_iterations_done(done: int, requested: int) -> None:
+    """Say on stderr (a note, not an error) that a resumed run already holds more than the
+    ``requested`` iterations, so nothing is run and all ``done`` are reported."""
+    if done > requested:
+        print(
+            f"note: already {done} iterations (--iterations {requested}); nothing to do",
+            file=sys.stderr,
+        )
+
+
 def prepare_run_directory(out_dir: Path | str, settings: dict[str, Any], resume: bool) -> bool:
     """Create ``out_dir`` for a new run, or check that it holds a run with ``settings``.
 
     Arguments:
         out_dir: the run's folder.
-        settings: JSON-ready settings of the run (written to ``run.json``).
+        settings: JSON-ready settings of the run (written to ``run.json``; a resumed
+            run keeps the larger of its stored and new ``iterations``).
         resume: continue the run already in ``out_dir``.
 
     Returns:
@@ -64,7 +82,8 @@ def prepare_run_directory(out_dir: Path | str, settings: dict[str, Any], resume:
                 f"{run_file}: {key} is {stored.get(key)!r}, the resumed run asks for "
                 f"{settings.get(key)!r}"
             )
-    write_json_atomic(run_file, settings)
+    iterations = max(stored.get("iterations", 0), settings.get("iterations", 0))
+    write_json_atomic(run_file, {**settings, "iterations": iterations})
     return True
 
 

@@ -20,7 +20,11 @@ from forcefields.units import beta_from_temperature
 from systems.reference.metropolis_tempering import MetropolisTempering
 from systems.reference.outputs import write_reference_outputs
 from systems.reference.record import TemperingRecord
-from systems.reference.run_directory import check_positive, prepare_run_directory
+from systems.reference.run_directory import (
+    check_positive,
+    note_iterations_done,
+    prepare_run_directory,
+)
 
 __all__ = ["ENERGY_UNITS", "CHECKPOINT_FILE", "MetropolisSettings", "run_metropolis_reference"]
 
@@ -134,6 +138,7 @@ def run_metropolis_reference(
     checkpoint = out_dir / CHECKPOINT_FILE
     if resumed and checkpoint.is_file():
         sampler.load(checkpoint)
+        note_iterations_done(max(sampler.iteration - sampler.burn_in_iterations, 0), n_iterations)
     sampler.run(n_iterations, checkpoint, checkpoint_every=checkpoint_every, progress=progress)
 
     record = TemperingRecord(

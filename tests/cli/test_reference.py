@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -58,3 +59,27 @@ def test_friction_is_named_as_typed(engine, tmp_path, capsys):
     out = tmp_path / "run"
     argv = ["reference", "butane", "--engine", engine, "--friction", "-1", "--out", out, *QUICK]
     assert_cli_rejects(argv, capsys, ["argument --friction: must be positive"], [out])
+
+
+def test_resume_with_fewer_iterations_notes_the_iterations_done(tmp_path, capsys):
+    out = tmp_path / "run"
+    base = ["reference", "double_well_2d", "--out", str(out), "--no-progress"]
+    assert main([*base, "--iterations", "8", "--chains", "2"]) == 0
+    capsys.readouterr()
+    assert main([*base, "--iterations", "3", "--chains", "2", "--resume"]) == 0
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert "already 8 iterations" in error and "nothing to do" in error
+    assert json.loads((out / "run.json").read_text())["iterations"] == 8
+
+
+def test_populations_from_too_few_effective_frames_are_flagged(tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["reference", "double_well_2d", "--out", str(out), "--chains", "1", *QUICK]
+    assert main(argv) == 0
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["n_effective"] < 10
+    lines = [line for line in capsys.readouterr().out.splitlines() if "+-" in line]
+    assert lines
+    flag = f"n_eff {stats['n_effective']:.0f}: not enough decorrelated frames"
+    assert all(flag in line for line in lines)

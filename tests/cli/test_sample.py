@@ -79,3 +79,23 @@ def test_trajectory_topology_and_sidecar_are_readable_by_everyone(butane_run, tm
     assert _sample(butane_run, tmp_path / "s.dcd") == 0
     for name in ("s.dcd", "s.pdb", "s.dcd.npz"):
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o644, name
+
+
+def test_existing_output_from_other_arguments_is_refused_and_kept(butane_run, tmp_path, capsys):
+    out = tmp_path / "s.dcd"
+    assert _sample(butane_run, out, "--seed", "1") == 0
+    before = {name: (tmp_path / name).read_bytes() for name in ("s.dcd", "s.dcd.npz")}
+    capsys.readouterr()
+    assert _sample(butane_run, out, "--seed", "2") == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert str(out) in error and "pick another --out or delete it" in error
+    assert {name: (tmp_path / name).read_bytes() for name in before} == before
+
+
+def test_existing_output_from_the_same_arguments_is_written_again(butane_run, tmp_path):
+    out = tmp_path / "s.dcd"
+    assert _sample(butane_run, out, "--seed", "1") == 0
+    first = (tmp_path / "s.dcd.npz").read_bytes()
+    assert _sample(butane_run, out, "--seed", "1") == 0
+    assert (tmp_path / "s.dcd.npz").read_bytes() == first
