@@ -5,39 +5,26 @@ from __future__ import annotations
 
 import sys
 
-import numpy as np
 import pytest
 import torch
 
-import systems
 from cli.main import main
-from molgen.training import config_from_mapping, train
+from tests.molgen.butane_run import train_butane_run
 
 
 @pytest.fixture(scope="module")
 def butane_run(tmp_path_factory):
     """A two-step butane run (seconds)."""
-    folder = tmp_path_factory.mktemp("butane")
-    butane = systems.load("butane")
-    data = butane.positions[None] + 0.005 * np.random.default_rng(1).normal(size=(64, 14, 3))
-    np.savez(folder / "data.npz", x=data)
-    mapping = {
-        "system": "butane",
-        "flow": {"preset": "molecule", "width": 8, "repeats": 1, "standardize": True},
-        "metrics": {"every": 2, "samples": 16},
-        "phases": [
-            {
-                "name": "pretrain",
-                "steps": 2,
-                "batch_size": 16,
-                "lr": 1e-4,
-                "losses": {"kl_z_dd": 1.0},
-                "data": {"source": "file", "path": str(folder / "data.npz")},
-            }
-        ],
-    }
-    train(config_from_mapping(mapping), folder / "run", progress=False)
-    return folder / "run"
+    return train_butane_run(
+        tmp_path_factory.mktemp("butane"),
+        frames=64,
+        noise=0.005,
+        seed=1,
+        steps=2,
+        batch_size=16,
+        metrics={"every": 2, "samples": 16},
+        flow={"standardize": True},
+    )
 
 
 def _sample(run, out, *options: str) -> int:

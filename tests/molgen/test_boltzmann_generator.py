@@ -20,6 +20,7 @@ from forcefields.errors import (
 )
 from molgen.sampling.generator import draw_samples, load_run
 from molgen.training import config_from_mapping, train
+from tests.molgen.butane_run import train_butane_run
 from tests.molgen.training.tiny import tiny_config
 
 WEIGHTED_RIGID = {"mode": "rigid", "atoms": "heavy", "weight": 5.0}
@@ -93,28 +94,17 @@ def test_bad_options_and_files_are_refused(tmp_path):
 
 def _train_butane(folder: Path, flow: dict, align: dict | None = None) -> Path:
     """A one-step butane run with ``flow`` options on noisy copies of the minimum."""
-    butane = systems.load("butane")
-    rng = np.random.default_rng(0)
-    data = butane.positions[None] + 0.003 * rng.normal(size=(64, butane.n_atoms, 3))
-    np.savez(folder / "data.npz", x=data)
-    phase = {
-        "name": "pretrain",
-        "steps": 1,
-        "batch_size": 8,
-        "lr": 1e-4,
-        "losses": {"kl_z_dd": 1.0},
-        "data": {"source": "file", "path": str(folder / "data.npz")},
-    }
-    if align is not None:
-        phase["align"] = align
-    mapping = {
-        "system": "butane",
-        "flow": {"preset": "molecule", "width": 8, "repeats": 1, **flow},
-        "metrics": {"every": 1, "samples": 0},
-        "phases": [phase],
-    }
-    train(config_from_mapping(mapping), folder / "run", progress=False)
-    return folder / "run"
+    return train_butane_run(
+        folder,
+        frames=64,
+        noise=0.003,
+        seed=0,
+        steps=1,
+        batch_size=8,
+        metrics={"every": 1, "samples": 0},
+        flow=flow,
+        align=align,
+    )
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ from molgen.sampling import load_run, sample_run, write_trajectory_atomic
 from molgen.sampling.chunks import CHUNK_VERSION
 from molgen.sampling.generator import draw_samples
 from molgen.training import config_from_mapping, train
+from tests.molgen.butane_run import train_butane_run
 from tests.molgen.training.tiny import tiny_config
 
 
@@ -174,25 +175,16 @@ def test_trajectory_writer_is_readable_by_mdtraj(tmp_path, name):
 
 def test_molecule_run_samples_to_trajectory_and_sidecar(tmp_path):
     butane = systems.load("butane")
-    rng = np.random.default_rng(1)
-    data = butane.positions[None] + 0.005 * rng.normal(size=(256, butane.n_atoms, 3))
-    np.savez(tmp_path / "data.npz", x=data)
-    mapping = {
-        "system": "butane",
-        "flow": {"preset": "molecule", "width": 8, "repeats": 1, "standardize": True},
-        "metrics": {"every": 2, "samples": 16},
-        "phases": [
-            {
-                "name": "pretrain",
-                "steps": 2,
-                "batch_size": 16,
-                "lr": 1e-4,
-                "losses": {"kl_z_dd": 1.0},
-                "data": {"source": "file", "path": str(tmp_path / "data.npz")},
-            }
-        ],
-    }
-    train(config_from_mapping(mapping), tmp_path / "run", progress=False)
+    train_butane_run(
+        tmp_path,
+        frames=256,
+        noise=0.005,
+        seed=1,
+        steps=2,
+        batch_size=16,
+        metrics={"every": 2, "samples": 16},
+        flow={"standardize": True},
+    )
     out = tmp_path / "samples.dcd"
     result = sample_run(tmp_path / "run", 40, out, batch=16, seed=0, progress=False)
     assert [p.name for p in result.files] == ["samples.dcd", "samples.pdb", "samples.dcd.npz"]
@@ -216,37 +208,23 @@ def _train_aligned_butane(folder: Path, seed: int, align: dict = RIGID) -> Path:
     """A two-step butane run with ``align`` alignment on noisy copies of the minimum:
     internal coordinates with flow hydrogens for ``RIGID``, Cartesian coordinates
     otherwise (internal coordinates need rigid alignment). Returns the run directory."""
-    butane = systems.load("butane")
-    rng = np.random.default_rng(seed)
-    data = butane.positions[None] + 0.003 * rng.normal(size=(128, butane.n_atoms, 3))
-    np.savez(folder / "data.npz", x=data)
-    mapping = {
-        "system": "butane",
-        "flow": {
-            "preset": "molecule",
-            "width": 8,
-            "repeats": 1,
+    return train_butane_run(
+        folder,
+        frames=128,
+        noise=0.003,
+        seed=seed,
+        steps=2,
+        batch_size=16,
+        metrics={"every": 2, "samples": 16},
+        flow={
             "standardize": True,
             "hydrogens": "flow",
             "hydrogen_width": 8,
             "hydrogen_repeats": 1,
             "coordinates": "internal" if align == RIGID else "cartesian",
         },
-        "metrics": {"every": 2, "samples": 16},
-        "phases": [
-            {
-                "name": "pretrain",
-                "steps": 2,
-                "batch_size": 16,
-                "lr": 1e-4,
-                "losses": {"kl_z_dd": 1.0},
-                "align": align,
-                "data": {"source": "file", "path": str(folder / "data.npz")},
-            }
-        ],
-    }
-    train(config_from_mapping(mapping), folder / "run", progress=False)
-    return folder / "run"
+        align=align,
+    )
 
 
 def test_aligned_run_reports_the_physical_energy_and_weights(tmp_path):
