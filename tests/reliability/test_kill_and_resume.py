@@ -15,6 +15,7 @@ import pytest
 import torch
 import yaml
 
+from tests.molgen.training.identical import assert_identical_tensors
 from tests.molgen.training.tiny import tiny_config
 from tests.reliability.interrupted_runs import assert_complete_files, kill_after, molgen_command
 
@@ -143,8 +144,7 @@ def test_train_resumes_bitwise(tmp_path):
         torch.load(run / "checkpoints" / "final.pt", weights_only=True) for run in (whole, killed)
     ]
     assert finals[0]["step"] == finals[1]["step"] == 240
-    for name, tensor in finals[0]["model"].items():
-        assert torch.equal(tensor, finals[1]["model"][name]), name
+    assert_identical_tensors(finals[0]["model"], finals[1]["model"])
     assert _metrics(whole) == _metrics(killed)
     _assert_no_temporaries(killed)
 

@@ -14,6 +14,7 @@ import torch.multiprocessing as mp
 
 import systems
 from molgen.training import config_from_mapping, leave_process_group, load_checkpoint, train
+from tests.molgen.training.identical import assert_identical_tensors
 from tests.molgen.training.tiny import tiny_config
 
 
@@ -63,9 +64,8 @@ def test_two_processes_train_one_model_and_rank_zero_writes(tmp_path):
     first = torch.load(out / "rank0.pt", weights_only=True)
     second = torch.load(out / "rank1.pt", weights_only=True)
     final = load_checkpoint(run_dir / "checkpoints" / "final.pt")
-    for name, tensor in first.items():
-        assert torch.equal(tensor, second[name]), name  # DDP keeps the replicas identical
-        assert torch.equal(tensor, final["model"][name]), name
+    assert_identical_tensors(first, second)  # DDP keeps the replicas identical
+    assert_identical_tensors(first, final["model"])
     # each process drew its own batches from its own stream
     streams = final["per_process"]
     assert len(streams) == 2
@@ -91,8 +91,7 @@ def test_two_processes_resume_with_each_process_loss_state(tmp_path):
     _train_two(tmp_path / "split", tmp_path / "out_split", resume=True)
     whole = load_checkpoint(tmp_path / "whole" / "checkpoints" / "final.pt")
     split = load_checkpoint(tmp_path / "split" / "checkpoints" / "final.pt")
-    for name, tensor in whole["model"].items():
-        assert torch.equal(tensor, split["model"][name]), name
+    assert_identical_tensors(whole["model"], split["model"])
     for rank in (0, 1):
         assert torch.equal(
             whole["per_process"][rank]["loss_state"]["pl2_cb.cache"]["points"],
@@ -136,5 +135,4 @@ def test_two_processes_train_a_phase_that_leaves_part_of_the_model_untouched(tmp
     second = torch.load(tmp_path / "out" / "rank1.pt", weights_only=True)
     final = load_checkpoint(tmp_path / "run" / "checkpoints" / "final.pt")
     assert final["step"] == 6
-    for name, tensor in first.items():
-        assert torch.equal(tensor, second[name]), name
+    assert_identical_tensors(first, second)

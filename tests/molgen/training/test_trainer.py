@@ -15,6 +15,7 @@ from molgen.training.checkpoints import CHECKPOINT_FORMAT
 from molgen.training.model import build_flow
 from systems.double_well import double_well_wide
 from tests.molgen.training.energies import nan_on_call_system
+from tests.molgen.training.identical import assert_identical_tensors
 from tests.molgen.training.tiny import tiny_config
 
 
@@ -86,8 +87,7 @@ def test_interrupted_and_resumed_run_is_bitwise_identical(tmp_path, stop):
     train(config, tmp_path / "split", resume=True, progress=False)
     whole = load_checkpoint(tmp_path / "whole" / "checkpoints" / "final.pt")
     split = load_checkpoint(tmp_path / "split" / "checkpoints" / "final.pt")
-    for name, tensor in whole["model"].items():
-        assert torch.equal(tensor, split["model"][name]), name
+    assert_identical_tensors(whole["model"], split["model"])
     for index, state in whole["optimizer"]["state"].items():
         assert torch.equal(state["exp_avg_sq"], split["optimizer"]["state"][index]["exp_avg_sq"])
     assert torch.equal(
@@ -109,8 +109,7 @@ def test_phases_appended_to_a_finished_run_are_trained_on_resume(tmp_path):
     whole = load_checkpoint(tmp_path / "whole" / "checkpoints" / "final.pt")
     grown = load_checkpoint(checkpoints / "final.pt")
     assert grown["step"] == 24
-    for name, tensor in whole["model"].items():
-        assert torch.equal(tensor, grown["model"][name]), name
+    assert_identical_tensors(whole["model"], grown["model"])
     # the first run's final state is kept as the end of its last phase
     assert load_checkpoint(checkpoints / "end_pretrain.pt")["step"] == 12
 
@@ -125,8 +124,7 @@ def test_resume_of_a_run_stopped_before_its_first_checkpoint_starts_it_again(tmp
     assert result.finished and result.step == 24
     whole = load_checkpoint(tmp_path / "whole" / "checkpoints" / "final.pt")["model"]
     again = load_checkpoint(tmp_path / "killed" / "checkpoints" / "final.pt")["model"]
-    for name, tensor in whole.items():
-        assert torch.equal(tensor, again[name]), name
+    assert_identical_tensors(whole, again)
     assert _records(tmp_path / "whole") == _records(tmp_path / "killed")
 
 
