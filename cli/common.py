@@ -1,14 +1,16 @@
-"""Argument helpers shared by subcommands: CHARMM file selection."""
+"""Argument helpers shared by subcommands: CHARMM file selection, ESS thresholds."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from cli.arguments import fraction, non_negative_float
 from forcefields.errors import InputFileError
 
 __all__ = [
     "add_charmm_arguments",
+    "add_ess_threshold_arguments",
     "resolve_charmm_files",
 ]
 
@@ -22,6 +24,20 @@ def add_charmm_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--psf", type=Path, help="CHARMM topology file")
     group.add_argument("--prm", type=Path, nargs="+", help="CHARMM parameter file(s)")
+
+
+def add_ess_threshold_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--min-ess`` and ``--min-ess-fraction``: the least effective sample size at which an
+    estimate is given (:class:`molgen.estimate.ess.EssThreshold`)."""
+    parser.add_argument(
+        "--min-ess",
+        type=non_negative_float,
+        default=50.0,
+        help="least effective samples (default 50)",
+    )
+    parser.add_argument(
+        "--min-ess-fraction", type=fraction, default=0.01, help="least ESS / n (default 0.01)"
+    )
 
 
 def resolve_charmm_files(args: argparse.Namespace) -> tuple[Path, list[Path], Path | None]:

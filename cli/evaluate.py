@@ -12,7 +12,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cli.arguments import fraction, non_negative_float, positive_float
+from cli.arguments import positive_float
+from cli.common import add_ess_threshold_arguments
 
 PROBLEM_EXIT = 1
 
@@ -38,15 +39,7 @@ def register(subparsers) -> None:
     parser.add_argument("--system", help="system of the samples (default: sidecar, reference)")
     parser.add_argument("--temperature", type=positive_float, help="K (default: the system's, 300)")
     parser.add_argument("--top", type=Path, help="topology for a .dcd/.xtc trajectory")
-    parser.add_argument(
-        "--min-ess",
-        type=non_negative_float,
-        default=50.0,
-        help="least effective samples (default 50)",
-    )
-    parser.add_argument(
-        "--min-ess-fraction", type=fraction, default=0.01, help="least ESS / n (default 0.01)"
-    )
+    add_ess_threshold_arguments(parser)
     parser.add_argument("--seed", type=int, default=0, help="seed of the log Z bootstrap")
     parser.set_defaults(func=run)
 

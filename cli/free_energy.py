@@ -13,7 +13,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cli.arguments import fraction, non_negative_float, positive_float, positive_int
+from cli.arguments import positive_float, positive_int
+from cli.common import add_ess_threshold_arguments
 from cli.outputs import check_output_file
 from forcefields.atomic_files import write_json_atomic
 from forcefields.errors import ConfigError
@@ -69,15 +70,7 @@ def register(subparsers) -> None:
         action="store_true",
         help="samples are a time series (MD / PT frames); applies to --bar's too",
     )
-    parser.add_argument(
-        "--min-ess",
-        type=non_negative_float,
-        default=50.0,
-        help="least effective samples (default 50)",
-    )
-    parser.add_argument(
-        "--min-ess-fraction", type=fraction, default=0.01, help="least ESS / n (default 0.01)"
-    )
+    add_ess_threshold_arguments(parser)
     parser.add_argument(
         "--batch-size",
         type=positive_int,
