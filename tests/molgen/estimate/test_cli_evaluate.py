@@ -26,6 +26,17 @@ def _write_reference(folder: Path, stats: dict, **frames) -> Path:
     return folder
 
 
+def _molecule_stats(system, fractions: np.ndarray) -> dict:
+    """A 300 K reference's stats.json content: ``fractions`` of ``system``'s three modes,
+    each with standard error 0.05."""
+    return {
+        "system": system.name,
+        "temperature": 300.0,
+        "energy_unit": "kJ/mol",
+        "populations": population_table(fractions, np.full(3, 0.05), system.mode_names),
+    }
+
+
 def _double_well_reference(folder: Path) -> Path:
     """Exact populations (quadrature) and independent exact samples of x0."""
     p_minor = minor_mode_fraction(1.0)
@@ -77,12 +88,7 @@ def test_butane_dihedral_plot_from_a_trajectory(butane_samples, butane_md_frames
     butane = systems.load("butane")
     labels = np.asarray(butane.modes(butane_md_frames))
     fractions = np.bincount(labels, minlength=3) / labels.size
-    stats = {
-        "system": "butane",
-        "temperature": 300.0,
-        "energy_unit": "kJ/mol",
-        "populations": population_table(fractions, np.full(3, 0.05), butane.mode_names),
-    }
+    stats = _molecule_stats(butane, fractions)
     reference = _write_reference(
         tmp_path / "reference",
         stats,
@@ -123,14 +129,7 @@ def test_dialanine_report_counts_d_residues(tmp_path):
     trajectory[0].save_pdb(str(tmp_path / "samples.pdb"))
     labels = np.asarray(dialanine.modes(frames))
     write_sidecar(tmp_path / "samples.dcd.npz", log_w=np.zeros(40), modes=labels)
-    stats = {
-        "system": "dialanine",
-        "temperature": 300.0,
-        "energy_unit": "kJ/mol",
-        "populations": population_table(
-            np.array([1.0, 0.0, 0.0]), np.full(3, 0.05), dialanine.mode_names
-        ),
-    }
+    stats = _molecule_stats(dialanine, np.array([1.0, 0.0, 0.0]))
     reference = _write_reference(tmp_path / "reference", stats)
     out = tmp_path / "evaluation"
     main(
@@ -170,14 +169,7 @@ def test_dialanine_report_counts_c7ax_samples_across_the_phi_seam(tmp_path):
         system=np.array("dialanine"),
     )
     dialanine = systems.load("dialanine")
-    stats = {
-        "system": "dialanine",
-        "temperature": 300.0,
-        "energy_unit": "kJ/mol",
-        "populations": population_table(
-            np.array([0.7, 0.0, 0.3]), np.full(3, 0.05), dialanine.mode_names
-        ),
-    }
+    stats = _molecule_stats(dialanine, np.array([0.7, 0.0, 0.3]))
     reference_phi = np.radians([150.0, 60.0, -80.0, -80.0])
     reference = _write_reference(tmp_path / "reference", stats, phi=reference_phi)
     out = tmp_path / "evaluation"
