@@ -14,7 +14,7 @@ from molgen.training.config import DataConfig
 from molgen.training.target import mode_labels
 from systems.registry import System
 
-__all__ = ["DataPool", "load_data"]
+__all__ = ["DataPool", "load_data", "require_data_file"]
 
 TRAJECTORY_SUFFIXES = (".dcd", ".h5", ".pdb", ".xtc", ".trr", ".nc")
 
@@ -56,6 +56,7 @@ def load_data(
     if data.source == "exact":
         points = _exact_samples(system, data.size, temperature_factor, seed, path)
     else:
+        require_data_file(data, path)
         points = _file_points(system, Path(data.path), data.key, data.topology, path)
     if points.ndim != 2 or points.shape[1] != system.dimension:
         raise ShapeMismatchError(
@@ -120,11 +121,15 @@ def _exact_samples(
     return well.sample(size, generator).to(torch.float64)
 
 
+def require_data_file(data: DataConfig, path: str) -> None:
+    """Raise :class:`InputFileError` naming ``path`` when ``data`` reads a missing file."""
+    if data.source == "file" and not Path(data.path).is_file():
+        raise InputFileError(f"{path}.path: {data.path} not found")
+
+
 def _file_points(
     system: System, file: Path, key: str, topology: str | None, path: str
 ) -> torch.Tensor:
-    if not file.is_file():
-        raise InputFileError(f"{path}.path: {file} not found")
     if file.suffix == ".npz":
         with np.load(file, allow_pickle=False) as archive:
             if key not in archive.files:

@@ -40,7 +40,7 @@ from molgen.training.checkpoints import (
     save_checkpoint,
 )
 from molgen.training.config import PhaseConfig, TrainConfig, config_to_mapping
-from molgen.training.data import DataPool, load_data
+from molgen.training.data import DataPool, load_data, require_data_file
 from molgen.training.distributed import Processes, current_processes, shard_size
 from molgen.training.loss_mixture import Objective, build_terms
 from molgen.training.metrics import MetricsLog, sample_statistics
@@ -164,9 +164,8 @@ class _Trainer:
         """Refuse bad losses and missing input files before anything is written."""
         for index, phase in enumerate(self.config.phases):
             build_terms(phase.losses, phase.loss_options, self.system, f"phases[{index}]")
-            if phase.data is not None and phase.data.source == "file":
-                if not Path(phase.data.path).is_file():
-                    raise InputFileError(f"phases[{index}].data.path: {phase.data.path} not found")
+            if phase.data is not None:
+                require_data_file(phase.data, f"phases[{index}].data")
         if self.config.init is not None and not Path(self.config.init).is_file():
             raise InputFileError(f"init: {self.config.init} not found")
 
