@@ -25,6 +25,7 @@ ensemble.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +33,7 @@ import numpy as np
 import yaml
 
 from forcefields.atomic_files import save_npz_atomic, write_json_atomic
-from forcefields.errors import ConfigError
+from forcefields.errors import ConfigError, InputFileError
 
 __all__ = [
     "PipelineOutcome",
@@ -156,8 +157,6 @@ def _stage(run: Path, done: Path, argv: list[str], say) -> bool:
     on its input (exit 2) and ``KeyboardInterrupt`` when it was interrupted (exit 130):
     later stages need its output.
     """
-    import json
-
     from cli.main import main
 
     record = run / "stages.json"
@@ -177,10 +176,6 @@ def _stage(run: Path, done: Path, argv: list[str], say) -> bool:
 
 def _claim(run: Path, description: dict) -> None:
     """Write ``RUN/pipeline.json``, or check that an earlier call described the same run."""
-    import json
-
-    from forcefields.errors import InputFileError
-
     marker = run / "pipeline.json"
     if marker.exists():
         try:
@@ -235,8 +230,6 @@ def run_pipeline(
     say=print,
 ) -> PipelineOutcome:
     """Run every stage into ``run``, continuing an interrupted call with the same arguments."""
-    import json
-
     import systems
 
     system = systems.load(system_name)
