@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from cli.outputs import check_output_file
 
-__all__ = ["register"]
+__all__ = ["LOSSY_SUFFIXES", "register"]
+
+LOSSY_SUFFIXES = {".xtc": 0.001, ".pdb": 0.0001}
+"""Trajectory formats that round coordinates, with their resolution in nm."""
 
 
 def register(subparsers) -> None:
@@ -19,7 +23,9 @@ def register(subparsers) -> None:
             "FILE.npz with x, log_p_g, u_b (reduced energy), energy, log_w, modes and the "
             "observables. Molecules: FILE as a trajectory (.h5/.dcd/.xtc/.pdb; .dcd/.xtc also "
             "get FILE's .pdb topology) plus FILE.npz with the same per-sample arrays. Same "
-            "seed and batch give identical files; a killed call resumes from its chunks."
+            "seed and batch give identical files; a killed call resumes from its chunks. "
+            "FILE.npz holds the energies and weights of the exact coordinates; .xtc rounds "
+            "coordinates to 0.001 nm and .pdb to 0.0001 nm (.h5 and .dcd keep float32)."
         ),
     )
     parser.add_argument("run", type=Path, help="run directory written by molgen train")
@@ -50,4 +56,10 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
     )
     print(f"wrote {', '.join(str(path) for path in result.files)} (from {result.checkpoint})")
+    if args.out.suffix in LOSSY_SUFFIXES:
+        print(
+            f"note: {args.out} stores coordinates to {LOSSY_SUFFIXES[args.out.suffix]} nm; "
+            f"energies recomputed from it differ from those in {args.out}.npz",
+            file=sys.stderr,
+        )
     return 0
