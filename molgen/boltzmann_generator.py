@@ -35,6 +35,7 @@ from forcefields.errors import (
     NonFiniteCoordinatesError,
     ShapeMismatchError,
     TooFewSamplesError,
+    UnknownNameError,
 )
 from molgen.sampling.generator import latent_points, load_run
 from molgen.training.config import FlowConfig
@@ -200,12 +201,13 @@ class Generator(nn.Module):
         return self.flow.log_prob(self._flat(x, "log_prob"))
 
     def save(self, path: str | Path) -> None:
-        """Write the generator (system name, full flow config, dtype, weights) atomically,
-        weights-only; :meth:`load` rebuilds it through ``build_flow`` as
+        """Write the generator (system name and temperature, full flow config, dtype,
+        weights) atomically, weights-only; :meth:`load` rebuilds it through ``build_flow`` as
         :meth:`from_run` does."""
         payload = {
             "format": _FORMAT,
             "system": self.system.name,
+            "temperature": _load_temperature(self.system),
             "config": asdict(self.config),
             "dtype": str(self.context_dtype).removeprefix("torch."),
             "state": self.flow.state_dict(),
@@ -213,11 +215,25 @@ class Generator(nn.Module):
         torch_save_atomic(path, payload)
 
     @classmethod
-    def load(cls, path: str | Path, device: str | torch.device = "cpu") -> Generator:
+    def load(
+        cls,
+        path: str | Path,
+        device: str | torch.device = "cpu",
+        system: System | str | Path | None = None,
+    ) -> Generator:
         """Read a file written by :meth:`save` (``weights_only=True``) onto ``device``.
 
+        Arguments:
+            path: the file.
+            device: where the generator goes.
+            system: the system to attach (a :class:`systems.System`, a name or a
+                directory of CHARMM files); default ``systems.load`` of the saved name at
+                the saved temperature. Needed for a system built from a directory or
+                registered under a name the loading process does not know.
+
         Raises :class:`~forcefields.errors.InputFileError` naming ``path`` when the file
-        is missing, unreadable, or its config or weights do not describe a generator.
+        is missing, unreadable, or its config or weights do not describe a generator
+        (or ``system``).
         """
         path = Path(path)
         if not path.is_file():
@@ -238,8 +254,15 @@ class Generator(nn.Module):
         if not isinstance(dtype, torch.dtype):
             raise InputFileError(f"{path}: unknown dtype {payload['dtype']!r}")
         try:
-            system = systems.load(payload["system"])
+            if system is None:
+                system = systems.load(payload["system"], payload.get("temperature"))
+            elif not isinstance(system, System):
+                system = systems.load(system, payload.get("temperature"))
             flow = build_flow(config, system.dimension, dtype, system)
+        except UnknownNameError as error:
+            raise InputFileError(
+                f"{path}: {error}; pass the system to Generator.load(..., system=...)"
+            ) from error
         except MolgenError as error:
             raise InputFileError(f"{path}: {error}") from error
         try:
@@ -316,3 +339,9 @@ def _saved_config(path: Path, options: Any) -> FlowConfig:
 def _reason(error: Exception) -> str:
     """``error``'s message on one line, at most 200 characters."""
     return " ".join(str(error).split())[:200]
+
+
+def _load_temperature(system: System) -> float:
+    """``system``'s temperature as ``systems.load`` takes it: K for a molecule, the
+    temperature factor ``1/β`` for a toy."""
+    return float(system.temperature) if system.kind == "molecule" else 1.0 / system.beta

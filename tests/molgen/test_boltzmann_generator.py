@@ -263,3 +263,41 @@ def test_molecule_options_are_refused_for_toys():
             molgen.Generator("double_well_2d", **option)
     with pytest.raises(ConfigError, match="deterministic hydrogens need 'cartesian'"):
         molgen.Generator("butane", hydrogens="deterministic", coordinates="internal")
+
+
+def test_load_restores_the_saved_temperature(tmp_path):
+    torch.manual_seed(0)
+    warm = systems.load("butane", temperature=350.0)
+    molgen.Generator(warm, width=8, repeats=1, hydrogen_width=8, hydrogen_repeats=1).save(
+        tmp_path / "g.pt"
+    )
+    assert molgen.Generator.load(tmp_path / "g.pt").system.temperature == 350.0
+    molgen.Generator(systems.load("double_well_wide", temperature=2.0), width=8).save(
+        tmp_path / "toy.pt"
+    )
+    assert molgen.Generator.load(tmp_path / "toy.pt").system.beta == 0.5
+
+
+def test_a_directory_system_reloads_when_given_and_is_asked_for_otherwise(tmp_path, monkeypatch):
+    import shutil
+
+    folder = tmp_path / "my_butane"
+    folder.mkdir()
+    for name in ("butane.psf", "butane.prm", "butane.pdb"):
+        shutil.copy(Path(systems.__file__).parent / "butane" / name, folder / name)
+    torch.manual_seed(0)
+    generator = molgen.Generator(
+        systems.load(folder), width=8, repeats=1, hydrogen_width=8, hydrogen_repeats=1
+    )
+    generator.save(tmp_path / "g.pt")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    with pytest.raises(
+        InputFileError, match=r"g\.pt: .*my_butane.*Generator\.load\(\.\.\., system"
+    ):
+        molgen.Generator.load(tmp_path / "g.pt")
+    loaded = molgen.Generator.load(tmp_path / "g.pt", system=folder)
+    x, log_prob = generator.sample(3, seed=2)
+    y, log_prob_loaded = loaded.sample(3, seed=2)
+    assert torch.equal(x, y) and torch.equal(log_prob, log_prob_loaded)
