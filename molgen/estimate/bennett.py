@@ -60,6 +60,11 @@ def _reduced_work(values: np.ndarray, name: str) -> np.ndarray:
     return values
 
 
+def _check_kT(kT: float) -> None:
+    if not (math.isfinite(kT) and kT > 0):
+        raise ConfigError(f"kT: {kT} is not a positive thermal energy")
+
+
 def bar_free_energy(
     forward: np.ndarray,
     reverse: np.ndarray,
@@ -83,6 +88,7 @@ def bar_free_energy(
     """
     forward = _reduced_work(forward, "forward")
     reverse = _reduced_work(reverse, "reverse")
+    _check_kT(kT)
     pymbar = _pymbar()
     utils = pymbar.utils
     try:
@@ -154,9 +160,15 @@ def mbar_free_energies(
         min_overlap: least overlap scalar at which :meth:`MbarResult.estimate` gives values.
     """
     u_kn = np.asarray(u_kn, dtype=np.float64)
-    n_k = np.asarray(n_k, dtype=np.int64)
+    counts = np.asarray(n_k, dtype=np.float64)
+    if counts.ndim != 1 or (counts < 0).any() or (counts != np.round(counts)).any():
+        raise ConfigError(f"MBAR: N_k {np.asarray(n_k).tolist()} are not sample counts >= 0")
+    n_k = counts.astype(np.int64)
     if u_kn.ndim != 2 or u_kn.shape[0] != n_k.size or u_kn.shape[1] != n_k.sum():
         raise ConfigError(f"MBAR: u_kn shape {u_kn.shape} does not match N_k {n_k.tolist()}")
+    if np.isnan(u_kn).any() or np.isneginf(u_kn).any():
+        raise ConfigError("MBAR: u_kn holds NaN or -inf reduced energies")
+    _check_kT(kT)
     pymbar = _pymbar()
     with quiet("pymbar"):
         mbar = pymbar.MBAR(u_kn, n_k)

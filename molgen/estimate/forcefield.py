@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from forcefields.errors import ShapeMismatchError
+from forcefields.errors import ConfigError, ShapeMismatchError
 from molgen.estimate.ess import DEFAULT_THRESHOLD, EssThreshold
 from molgen.estimate.logspace import as_log_weights
 from molgen.estimate.perturbation import PerturbationResult, free_energy_perturbation
-from molgen.estimate.result import Estimate
+from molgen.estimate.result import Estimate, untrusted
 from molgen.estimate.states import state_free_energies, state_populations
 
 __all__ = ["VariantPrediction", "predict_variant"]
@@ -93,10 +93,17 @@ def predict_variant(
     reduced_variant = np.asarray(reduced_variant, dtype=np.float64).reshape(-1)
     n = reduced_default.size
     if reduced_variant.shape != (n,) or (labels is not None and np.size(labels) != n):
+        counted = "no" if labels is None else np.size(labels)
         raise ShapeMismatchError(
-            f"predict_variant: {np.size(labels)} labels, {n} default and "
+            f"predict_variant: {counted} labels, {n} default and "
             f"{reduced_variant.size} variant energies"
         )
+    for name, values in (
+        ("reduced_default", reduced_default),
+        ("reduced_variant", reduced_variant),
+    ):
+        if np.isnan(values).any():
+            raise ConfigError(f"predict_variant: {name}: NaN reduced energy")
     log_w = as_log_weights(log_w, n)
     delta_u = reduced_variant - reduced_default
     log_w_variant = log_w - delta_u
@@ -104,13 +111,23 @@ def predict_variant(
     perturbation = free_energy_perturbation(delta_u, log_w, kT, **options)
     if labels is None:
         return VariantPrediction(perturbation, {}, {}, {}, {})
+    populations_default = state_populations(labels, state_names, log_w, **options)
+    free_energies_default = state_free_energies(labels, state_names, kT, log_w, states, **options)
+    if np.isneginf(log_w_variant).all():
+        # Every sample has zero weight under U_C: refuse, as the perturbation does.
+        refusal = untrusted(perturbation.delta_f.reason)
+        return VariantPrediction(
+            perturbation,
+            populations_default,
+            dict.fromkeys(populations_default, refusal),
+            free_energies_default,
+            dict.fromkeys(free_energies_default, refusal),
+        )
     return VariantPrediction(
         perturbation=perturbation,
-        populations_default=state_populations(labels, state_names, log_w, **options),
+        populations_default=populations_default,
         populations_variant=state_populations(labels, state_names, log_w_variant, **options),
-        free_energies_default=state_free_energies(
-            labels, state_names, kT, log_w, states, **options
-        ),
+        free_energies_default=free_energies_default,
         free_energies_variant=state_free_energies(
             labels, state_names, kT, log_w_variant, states, **options
         ),

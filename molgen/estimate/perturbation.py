@@ -89,6 +89,10 @@ def free_energy_perturbation(
         (0.5, 100.0)
     """
     delta_u = np.asarray(delta_u, dtype=np.float64).reshape(-1)
+    if delta_u.size == 0:
+        raise ConfigError("delta_u: no reduced energy differences (empty sample set)")
+    if not (np.isfinite(kT) and kT > 0):
+        raise ConfigError(f"kT: {kT} is not a positive thermal energy")
     if np.isnan(delta_u).any() or np.isneginf(delta_u).any():
         raise ConfigError("delta_u: NaN or -inf reduced energy difference")
     log_w = as_log_weights(log_w, delta_u.size)

@@ -63,10 +63,14 @@ def systematic_resample(log_w: np.ndarray, m: int, rng: np.random.Generator) -> 
     ``floor`` or ``ceil`` of ``m w̄_i`` times (less noise than multinomial draws), and
     never when its weight is zero.
     """
-    cumulative = np.cumsum(normalized_weights(log_w))
+    weights = normalized_weights(log_w)
+    cumulative = np.cumsum(weights)
     cumulative[-1] = 1.0
     points = (rng.random() + np.arange(m)) / m
-    return np.minimum(np.searchsorted(cumulative, points, side="right"), cumulative.size - 1)
+    # Points beyond the rounded sum of the weights (or rounded up to 1) go to the last
+    # sample with weight, not to trailing samples of zero weight.
+    last = np.flatnonzero(weights)[-1]
+    return np.minimum(np.searchsorted(cumulative, points, side="right"), last)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ BAR is :func:`~molgen.estimate.two_sets.two_set_free_energy`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -133,10 +134,17 @@ def bar_to_parameters(
 
     Raises:
         ShapeMismatchError: frames or variant with other atoms than the system.
+        ConfigError: ``context_c``'s system at another temperature than ``context_b``'s.
         TooFewSamplesError: a set too small for BAR after decorrelation / resampling.
     """
     default, variant = _energies(context_b, psf, prm)
     beta = context_b.beta
+    if context_c.system is not None and not math.isclose(context_c.beta, beta, rel_tol=1e-9):
+        raise ConfigError(
+            f"{context_c.samples.sidecar}: samples of C at temperature "
+            f"{context_c.system.temperature:g}, but {context_b.samples.sidecar} (B) at "
+            f"{context_b.system.temperature:g}: BAR needs both sets at one temperature"
+        )
     if energies_b is None:
         frames_b = _frames(context_b, default.n_atoms)
         energies_b = {
