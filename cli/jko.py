@@ -88,11 +88,20 @@ def run(args: argparse.Namespace) -> int:
     from molgen.jko.config import JKOConfigError, config_from_dict
     from molgen.jko.run import run_experiment
 
+    data = _merged_config(args)  # the config file alone is valid past this line
+    given = [option for option in OVERRIDES if getattr(args, option) is not None]
+    flags = [f"--{option.replace('_', '-')}" for option in given]
     try:
-        config = config_from_dict(_merged_config(args))
+        config = config_from_dict(data)
+    except JKOConfigError as error:
+        raise ConfigError(f"command line ({', '.join(flags)}): {error}") from error
+    source = args.config or "command line"
+    if args.config and flags:
+        source = f"{args.config} with {', '.join(flags)}"
+    try:
         summary = run_experiment(config, args.out, progress=not args.quiet, resume=args.resume)
     except JKOConfigError as error:
-        raise ConfigError(f"{args.config or 'command line'}: {error}") from error
+        raise ConfigError(f"{source}: {error}") from error
     print(
         json.dumps({k: summary[k] for k in ("preset", "dim", "seconds", "symkl") if k in summary})
     )

@@ -23,7 +23,14 @@ from forcefields.errors import InputFileError
 from .config import JKOConfig, config_to_dict
 from .flow import JKOFlow
 
-__all__ = ["CHECKPOINT_FORMAT", "JKOCheckpointError", "save_run_state", "load_run_state"]
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "JKOCheckpointError",
+    "save_run_state",
+    "load_run_state",
+    "check_run_state",
+    "config_difference",
+]
 
 CHECKPOINT_FORMAT = "molgen.jko.checkpoint/1"
 
@@ -72,15 +79,19 @@ def _first_difference(saved: Any, current: Any, prefix: str = "") -> str:
     return prefix.rstrip(".")
 
 
-def load_run_state(path: Path, config: JKOConfig, flow: JKOFlow, functional: Callable) -> dict:
-    """Restores ``flow``, the functional's state and the torch RNG from ``path``.
+def config_difference(saved: Any, config: JKOConfig) -> str | None:
+    """The first field in which the plain-data configuration ``saved`` differs from
+    ``config`` (``None``: equal; ``"config"``: ``saved`` is not a configuration mapping)."""
+    current = config_to_dict(config)
+    if saved == current:
+        return None
+    if not isinstance(saved, dict):
+        return "config"
+    return _first_difference(saved, current) or "config"
 
-    Returns the saved progress (see :func:`save_run_state`).
 
-    Raises:
-        JKOCheckpointError: no file, not a weights-only jko checkpoint, or a checkpoint of a
-            different configuration (the message names the first differing field).
-    """
+def _read_checked(path: Path, config: JKOConfig) -> dict:
+    """The payload of the checkpoint ``path``, checked to be of ``config``."""
     path = Path(path)
     if not path.is_file():
         raise JKOCheckpointError(f"{path}: no checkpoint to resume from")
@@ -93,13 +104,31 @@ def load_run_state(path: Path, config: JKOConfig, flow: JKOFlow, functional: Cal
         ) from error
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise JKOCheckpointError(f"{path}: not a molgen jko checkpoint")
-    current = config_to_dict(config)
-    if payload["config"] != current:
-        field = _first_difference(payload["config"], current)
+    field = config_difference(payload.get("config"), config)
+    if field is not None:
         raise JKOCheckpointError(
             f"{path}: written with a different configuration ({field}); resume with the same "
             "config and flags"
         )
+    return payload
+
+
+def check_run_state(path: Path, config: JKOConfig) -> None:
+    """Checks that ``path`` can be resumed with ``config`` without restoring anything
+    (raises :class:`JKOCheckpointError` as :func:`load_run_state` does)."""
+    _read_checked(path, config)
+
+
+def load_run_state(path: Path, config: JKOConfig, flow: JKOFlow, functional: Callable) -> dict:
+    """Restores ``flow``, the functional's state and the torch RNG from ``path``.
+
+    Returns the saved progress (see :func:`save_run_state`).
+
+    Raises:
+        JKOCheckpointError: no file, not a weights-only jko checkpoint, or a checkpoint of a
+            different configuration (the message names the first differing field).
+    """
+    payload = _read_checked(path, config)
     flow.load_state_dict(payload["flow"])
     for term, state in zip(_stateful_terms(functional), payload["functional"], strict=True):
         term.load_state_dict(state)

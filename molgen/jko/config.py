@@ -262,6 +262,8 @@ def config_from_dict(data: dict[str, Any]) -> JKOConfig:
     """Builds a :class:`JKOConfig` from a nested mapping, raising :class:`JKOConfigError`
     (every number must be finite and non-negative)."""
     config = _from_dict(JKOConfig, data, "")
+    if config.seed >= 2**32:
+        raise JKOConfigError(f"seed: must be below 2**32 (numpy's seed range), got {config.seed}")
     try:
         resolve_device(config.device)
     except ConfigError as error:

@@ -38,14 +38,17 @@ def plot_marginals(
     figure, axes = plt.subplots(1, len(times), figsize=(3.2 * len(times), 3), squeeze=False)
     for axis, time in zip(axes[0], times, strict=True):
         values = snapshots[time].cpu()
-        low, high = values.min().item(), values.max().item()
+        finite = values[torch.isfinite(values)]  # a diverged flow's inf would break the range
+        low, high = (finite.min().item(), finite.max().item()) if len(finite) else (-1.0, 1.0)
         margin = 0.2 * (high - low) + 1e-3
         grid = torch.linspace(low - margin, high + margin, 400)
-        axis.hist(values.numpy(), bins=60, density=True, alpha=0.5, label="JKO-ICNN")
+        if len(finite):
+            axis.hist(finite.numpy(), bins=60, density=True, alpha=0.5, label="JKO-ICNN")
         curve = reference(time, grid) if reference is not None else None
         if curve is not None:
             axis.plot(grid.cpu().numpy(), curve.cpu().numpy(), color="black", label="oracle")
-        axis.set_title(f"t = {time:.3g}")
+        dropped = len(values) - len(finite)
+        axis.set_title(f"t = {time:.3g}" + (f" ({dropped} non-finite)" if dropped else ""))
         axis.set_xlabel(observable_name)
     axes[0][0].legend()
     figure.suptitle(title)

@@ -15,12 +15,22 @@ import torch
 import yaml
 from tqdm import tqdm
 
-from forcefields.atomic_files import write_json_atomic, write_text_atomic
+from forcefields.atomic_files import (
+    remove_stale_temporaries,
+    write_json_atomic,
+    write_text_atomic,
+)
 from forcefields.devices import finish_device_work
 from forcefields.errors import InputFileError
 
 from .baselines import euler_maruyama
-from .checkpoint import load_run_state, save_run_state
+from .checkpoint import (
+    JKOCheckpointError,
+    check_run_state,
+    config_difference,
+    load_run_state,
+    save_run_state,
+)
 from .config import JKOConfig, config_to_dict
 from .dense_icnn import DenseICNN
 from .exact_logdet import ExactLogDet
@@ -222,18 +232,47 @@ def run_experiment(
 
     Raises:
         JKOConfigError: a value the preset cannot use (before anything is written).
-        InputFileError: ``out`` already holds a checkpoint and ``resume`` is off, or the
-            checkpoint cannot be resumed.
+        InputFileError: ``out`` already holds a checkpoint and ``resume`` is off, ``out``
+            holds a run of another configuration (its ``config.yaml`` differs), or the
+            checkpoint cannot be resumed (all checked before anything is written).
+
+    ``resume`` of a run stopped before its first checkpoint (``config.yaml`` of the same
+    configuration but no checkpoint) starts it again from step 0.
     """
     out = Path(out)
     checkpoint = out / "checkpoints" / "flow.pt"
     if not resume and checkpoint.exists():
         raise InputFileError(f"{out}: already holds a run; pass --resume or a new --out")
+    _check_saved_config(out / "config.yaml", config)
+    resume_from_checkpoint = resume and checkpoint.exists()
+    if resume_from_checkpoint:
+        check_run_state(checkpoint, config)
+    elif resume and not (out / "config.yaml").is_file():
+        raise JKOCheckpointError(f"{checkpoint}: no checkpoint to resume from")
     with seeded_problem(config) as problem:
+        for folder in (out, out / "checkpoints", out / "plots"):
+            if folder.is_dir():
+                remove_stale_temporaries(folder)
         write_text_atomic(
             out / "config.yaml", yaml.safe_dump(config_to_dict(config), sort_keys=False)
         )
-        return _run_and_write(config, problem, out, checkpoint, progress, resume)
+        return _run_and_write(config, problem, out, checkpoint, progress, resume_from_checkpoint)
+
+
+def _check_saved_config(path: Path, config: JKOConfig) -> None:
+    """Refuses a run folder whose ``config.yaml`` is not ``config``'s (another run's)."""
+    if not path.is_file():
+        return
+    try:
+        saved = yaml.safe_load(path.read_text())
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise InputFileError(f"{path}: cannot read the folder's configuration ({error})") from error
+    field = config_difference(saved, config)
+    if field is not None:
+        raise InputFileError(
+            f"{path}: {path.parent} holds a run of a different configuration ({field}); "
+            "use the same config and flags, or a new --out"
+        )
 
 
 @contextmanager

@@ -1,0 +1,102 @@
+"""``molgen jko`` run folders: another configuration's folder is refused before anything is
+written, a run killed before its first checkpoint resumes, stale temporaries are removed;
+flag errors name the flag; out-of-range seeds and diverged samples give no traceback."""
+
+import json
+
+import torch
+import yaml
+
+from cli.main import main
+from molgen.jko.config import config_from_dict
+from molgen.jko.plots import plot_marginals
+from molgen.jko.run import run_experiment
+from tests.jko.interrupted_flow import run_interrupted_at_step
+
+TINY = {
+    "preset": "porous",
+    "dim": 1,
+    "seed": 4,
+    "evaluate_every": 2,
+    "evaluation_samples": 200,
+    "network": {"hidden": [4]},
+    "flow": {"step_size": 0.01, "steps": 3, "iterations": 4, "batch_size": 64, "cloud_size": 128},
+}
+
+
+def write_config(tmp_path, name="tiny.yaml", **changes):
+    path = tmp_path / name
+    path.write_text(json.dumps({**TINY, **changes}))  # JSON is YAML
+    return path
+
+
+def saved_seed(out):
+    return yaml.safe_load((out / "config.yaml").read_text())["seed"]
+
+
+def outputs(out):
+    return json.loads((out / "metrics.json").read_text())["metrics"], (
+        out / "steps.jsonl"
+    ).read_text()
+
+
+def test_refused_resume_leaves_the_folder_untouched(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["jko", str(write_config(tmp_path)), "--out", str(out), "--quiet"]) == 0
+    other = write_config(tmp_path, "other.yaml", seed=5)
+    assert main(["jko", str(other), "--out", str(out), "--quiet", "--resume"]) == 2
+    assert "seed" in capsys.readouterr().err
+    assert saved_seed(out) == 4  # was overwritten with 5 before the checkpoint was checked
+
+
+def test_folder_of_another_configuration_is_refused(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "run"
+    run_interrupted_at_step(config_from_dict(TINY), out, monkeypatch, step=1)
+    assert not (out / "checkpoints" / "flow.pt").exists()
+    other = write_config(tmp_path, "other.yaml", seed=5)
+    for extra in ([], ["--resume"]):
+        assert main(["jko", str(other), "--out", str(out), "--quiet", *extra]) == 2
+        assert "different configuration (seed)" in capsys.readouterr().err
+    assert saved_seed(out) == 4 and not (out / "metrics.json").exists()
+
+
+def test_resume_of_a_run_killed_before_its_first_checkpoint(tmp_path, monkeypatch):
+    config = config_from_dict(TINY)
+    run_experiment(config, tmp_path / "whole", progress=False)
+    resumed = tmp_path / "resumed"
+    run_interrupted_at_step(config, resumed, monkeypatch, step=1)
+    run_experiment(config, resumed, progress=False, resume=True)
+    assert outputs(resumed) == outputs(tmp_path / "whole")
+
+
+def test_resume_removes_stale_temporaries(tmp_path, monkeypatch):
+    config = config_from_dict(TINY)
+    out = tmp_path / "run"
+    run_interrupted_at_step(config, out, monkeypatch, step=3)
+    stale = [out / "checkpoints" / ".flow.pt.abcd1234.pt", out / ".metrics.json.abcd1234.json"]
+    for path in stale:
+        path.write_bytes(b"half")
+    run_experiment(config, out, progress=False, resume=True)
+    assert not any(path.exists() for path in stale)
+
+
+def test_seed_beyond_numpy_range_is_a_config_error(tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["jko", "--preset", "ou", "--seed", str(2**32), "--out", str(out), "--quiet"]
+    assert main(args) == 2
+    assert "seed" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_flag_errors_name_the_flag_not_the_file(tmp_path, capsys):
+    config = write_config(tmp_path)
+    assert main(["jko", str(config), "--dim", "0", "--out", str(tmp_path / "run")]) == 2
+    error = capsys.readouterr().err
+    assert "--dim" in error and f"{config}: dim" not in error
+
+
+def test_marginal_plot_of_non_finite_samples(tmp_path):
+    values = torch.randn(100)
+    values[:3] = torch.inf
+    plot_marginals(tmp_path / "marginals.png", {0.1: values}, None, "diverged")
+    assert (tmp_path / "marginals.png").stat().st_size > 0
