@@ -131,6 +131,10 @@ def main(argv: list[str] | None = None) -> None:
     measure_parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     if args.command == "export":
+        if args.frames < 4 or args.frames % 4:
+            parser.error(
+                f"--frames must be a positive multiple of 4 (four scales), got {args.frames}"
+            )
         export(args.system, args.out, args.frames, args.seed)
         return
     report = measure(args.data, args.device, [int(b) for b in args.batch.split(",")], args.compile)

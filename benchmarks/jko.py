@@ -124,10 +124,12 @@ def _method_rows(config: JKOConfig, problem: Problem, args: argparse.Namespace) 
             }
         )
     for particles in args.em_particles:
+        initial = problem.initial.sample(particles)
+        finish_device_work(config.device)
         start = clock.perf_counter()
         cloud = euler_maruyama(
             problem.drift_gradient,
-            problem.initial.sample(particles),
+            initial,
             final_time,
             1e-3,
             problem.temperature,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = compare(jko_runs(jko_paths), particles)
     if not rows:
         raise InputFileError("no mixture has both a JKO-ICNN and an Euler–Maruyama run")
-    command = "python -m benchmarks.jko_em_mixtures " + " ".join(argv or [])
+    command = "python -m benchmarks.jko_em_mixtures " + shlex.join(argv or [])
     table = markdown(rows, command.strip())
     write_text_atomic(args.out, table)
     print(table)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
@@ -170,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if not results:
         raise InputFileError("no mixture runs with these settings among the reports and runs")
-    command = "python -m benchmarks.jko_mixture_seeds " + " ".join(argv or [])
+    command = "python -m benchmarks.jko_mixture_seeds " + shlex.join(argv or [])
     table = markdown(summarise(results), command.strip())
     write_text_atomic(args.out, table)
     print(table)

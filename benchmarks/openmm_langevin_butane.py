@@ -133,6 +133,11 @@ def check_settings(settings: Settings) -> None:
         raise ConfigError(
             f"--stride must be a whole number of {TIMESTEP_FS:g} fs steps, got {settings.stride_fs}"
         )
+    if abs(settings.time_ps * 1000.0 / settings.stride_fs - settings.n_frames) > 1e-9:
+        raise ConfigError(
+            f"--time must be a whole number of --stride intervals, got {settings.time_ps} ps "
+            f"and {settings.stride_fs} fs"
+        )
     if settings.n_frames < 1:
         raise ConfigError(
             f"--time must cover at least one --stride, got {settings.time_ps} ps and "
@@ -301,10 +306,12 @@ def comparison_table(comparison: dict[str, Any]) -> str:
         rows["U (kJ/mol)"] = comparison["energy"]
     for name, row in rows.items():
         z = "n/a" if row["z"] is None else f"{row['z']:+.2f}"
+        difference = "n/a" if row["difference"] is None else f"{row['difference']:+.4f}"
+        combined = "n/a" if row["combined_sem"] is None else f"{row['combined_sem']:.4f}"
         lines.append(
             f"{name:<10} {row['mean']:>8.4f} ± {row['sem']:<6.4f} "
             f"{row['reference_mean']:>8.4f} ± {row['reference_sem']:<6.4f} "
-            f"{row['difference']:>+11.4f} {row['combined_sem']:>9.4f} {z:>6}"
+            f"{difference:>11} {combined:>9} {z:>6}"
         )
     return "\n".join(lines)
 

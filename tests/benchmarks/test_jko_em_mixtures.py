@@ -54,3 +54,12 @@ def test_no_common_mixture_is_an_error(tmp_path):
     argv = ["--jko-reports", str(jko), "--em-reports", str(em), "--out", str(tmp_path / "t.md")]
     with pytest.raises(InputFileError, match="no mixture has both"):
         jko_em_mixtures.main(argv)
+
+
+def test_recorded_command_quotes_its_arguments(tmp_path):
+    jko = _report(tmp_path / "jko.json", [(8, 0, JKO_LABEL, 0.4, 10.0)])
+    em = _report(tmp_path / "em.json", [(8, 0, "Euler-Maruyama (10 particles, dt 1e-3)", 1, 1)])
+    out = tmp_path / "a table.md"
+    argv = ["--jko-reports", str(jko), "--em-reports", str(em), "--out", str(out)]
+    jko_em_mixtures.main(argv)
+    assert f"--out '{out}'`" in out.read_text()

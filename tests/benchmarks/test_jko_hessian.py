@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from benchmarks.jko_hessian import main
 
 
@@ -22,3 +24,11 @@ def test_writes_a_row_per_dimension_with_both_routes(tmp_path):
         }
         assert all(seconds > 0 for seconds in row.values())
     assert out.read_text().count("\n| ") == 3
+
+
+def test_zero_repeats_is_a_usage_error_before_any_timing(tmp_path):
+    out = tmp_path / "hessian.md"
+    with pytest.raises(SystemExit) as raised:
+        main(["--dims", "2", "--repeats", "0", "--out", str(out)])
+    assert raised.value.code == 2
+    assert not out.exists()

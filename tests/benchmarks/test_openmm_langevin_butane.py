@@ -7,7 +7,12 @@ import math
 
 import pytest
 
-from benchmarks.openmm_langevin_butane import main, make_context
+from benchmarks.openmm_langevin_butane import (
+    compare_populations,
+    comparison_table,
+    main,
+    make_context,
+)
 from forcefields.errors import ConfigError, InputFileError
 from systems.reference.targets import reference_target
 
@@ -94,7 +99,14 @@ def test_comparison_is_consistent_with_the_numbers(tiny_run, reference_file):
 
 @pytest.mark.parametrize(
     ("option", "value"),
-    [("--trajectories", "0"), ("--trajectories", "1"), ("--time", "0"), ("--stride", "-10")],
+    [
+        ("--trajectories", "0"),
+        ("--trajectories", "1"),
+        ("--time", "0"),
+        ("--stride", "-10"),
+        # 200.5 strides of 10 fs: rounding would record 2.005 ps but simulate 2.0 or 2.01
+        ("--time", "2.005"),
+    ],
 )
 def test_bad_options_raise_a_config_error_naming_them(tmp_path, option, value):
     argv = ["--out", str(tmp_path), *TINY, option, value, "--no-progress"]
@@ -123,3 +135,15 @@ def test_cpu_platform_runs_on_one_thread_or_falls_back_to_reference():
     assert platform.getName() in ("CPU", "Reference")
     if platform.getName() == "CPU":
         assert platform.getPropertyValue(context, "Threads") == "1"
+
+
+def test_comparison_table_prints_n_a_where_the_reference_error_is_not_finite():
+    """A reference sem of NaN leaves difference, combined error and z undefined (None);
+    the table, printed after the whole run and before stats.json is written, must not
+    crash on them."""
+    stats = {"populations": {"trans": {"mean": 0.6, "sem": 0.01}}, "energy": {}}
+    reference = {"populations": {"trans": {"mean": 0.62, "sem": float("nan")}}}
+    comparison = compare_populations(stats, reference, "ref.json")
+    assert comparison["populations"]["trans"]["difference"] is None
+    line = comparison_table(comparison).splitlines()[-1]
+    assert line.split()[-3:] == ["n/a", "n/a", "n/a"]
