@@ -23,6 +23,7 @@ def plot_marginals(
     reference: Callable[[float, Tensor], Tensor | None] | None,
     title: str,
     observable_name: str = "x_0",
+    reference_label: str = "oracle",
 ) -> None:
     """Histogram of an observable of the JKO samples at each time, with the oracle curve.
 
@@ -33,6 +34,7 @@ def plot_marginals(
             ``None`` (also ``None`` itself).
         title: Figure title.
         observable_name: Label of the horizontal axis.
+        reference_label: Legend of the reference curve.
     """
     times = sorted(snapshots)
     figure, axes = plt.subplots(1, len(times), figsize=(3.2 * len(times), 3), squeeze=False)
@@ -46,7 +48,7 @@ def plot_marginals(
             axis.hist(finite.numpy(), bins=60, density=True, alpha=0.5, label="JKO-ICNN")
         curve = reference(time, grid) if reference is not None else None
         if curve is not None:
-            axis.plot(grid.cpu().numpy(), curve.cpu().numpy(), color="black", label="oracle")
+            axis.plot(grid.cpu().numpy(), curve.cpu().numpy(), color="black", label=reference_label)
         dropped = len(values) - len(finite)
         axis.set_title(f"t = {time:.3g}" + (f" ({dropped} non-finite)" if dropped else ""))
         axis.set_xlabel(observable_name)

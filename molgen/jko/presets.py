@@ -64,6 +64,8 @@ class Problem:
         observable: The plotted observable of samples, ``(n, D) -> (n,)`` (default
             coordinate 0).
         observable_name: Axis label of the observable.
+        reference_label: Legend of the reference curve: ``"oracle"`` (the exact law at
+            each time) or what it is instead (e.g. the stationary target at every time).
     """
 
     initial: Distribution
@@ -75,6 +77,7 @@ class Problem:
     reference_marginal: Callable[[float, Tensor], Tensor | None] | None = None
     observable: Callable[[Tensor], Tensor] = lambda samples: samples[:, 0]
     observable_name: str = "x_0"
+    reference_label: str = "oracle"
 
 
 def _entropy(config: JKOConfig, temperature: float = 1.0) -> Callable[[StepBatch], Tensor]:
@@ -181,6 +184,7 @@ def _mixture(config: JKOConfig) -> Problem:
         drift_gradient=potential_gradient(target.potential),
         evaluate_particles=evaluate_particles,
         reference_marginal=marginal,
+        reference_label="stationary target",
     )
 
 
@@ -248,6 +252,7 @@ def _aggregation(config: JKOConfig) -> Problem:
         functional=interaction,
         evaluate=evaluate,
         reference_marginal=lambda time, grid: aggregation_steady_state(grid[:, None]),
+        reference_label="steady state",
     )
 
 
@@ -541,6 +546,7 @@ def _butane(config: JKOConfig) -> Problem:
         reference_marginal=marginal,
         observable=dihedral,
         observable_name="C-C-C-C dihedral (rad)",
+        reference_label="reference",
     )
 
 

@@ -322,5 +322,6 @@ def _run_and_write(
         problem.reference_marginal,
         f"{config.preset}, D = {config.dim}",
         problem.observable_name,
+        problem.reference_label,
     )
     return summary

@@ -100,3 +100,37 @@ def test_marginal_plot_of_non_finite_samples(tmp_path):
     values[:3] = torch.inf
     plot_marginals(tmp_path / "marginals.png", {0.1: values}, None, "diverged")
     assert (tmp_path / "marginals.png").stat().st_size > 0
+
+
+def test_reference_curves_are_called_oracle_only_where_they_are_the_law_at_each_time(
+    monkeypatch, tmp_path
+):
+    import matplotlib.axes
+
+    from molgen.jko.config import config_from_dict
+    from molgen.jko.presets import build_problem
+
+    labels = []
+    original = matplotlib.axes.Axes.plot
+
+    def recording_plot(self, *args, **kwargs):
+        labels.append(kwargs.get("label"))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "plot", recording_plot)
+    values = torch.randn(200, dtype=torch.float64)
+    for preset, dim, expected in (
+        ("mixture", 2, "stationary target"),
+        ("aggregation", 1, "steady state"),
+        ("ou", 2, "oracle"),
+    ):
+        problem = build_problem(config_from_dict({"preset": preset, "dim": dim}))
+        labels.clear()
+        plot_marginals(
+            tmp_path / f"{preset}.png",
+            {0.5: values},
+            problem.reference_marginal,
+            preset,
+            reference_label=problem.reference_label,
+        )
+        assert labels == [expected]
