@@ -264,6 +264,11 @@ def config_from_dict(data: dict[str, Any]) -> JKOConfig:
     config = _from_dict(JKOConfig, data, "")
     if config.seed >= 2**32:
         raise JKOConfigError(f"seed: must be below 2**32 (numpy's seed range), got {config.seed}")
+    if config.problem.reference and config.preset != "butane":
+        raise JKOConfigError(
+            f"problem.reference: only the butane preset compares with a reference run, "
+            f"not {config.preset}"
+        )
     try:
         resolve_device(config.device)
     except ConfigError as error:

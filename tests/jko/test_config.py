@@ -56,6 +56,7 @@ def test_defaults_and_nested_values():
         ({"problem": {"width": math.inf}}, "problem.width"),
         ({"preset": "porous", "dim": 1, "problem": {"exponent": 1}}, "problem.exponent"),
         ({"preset": "porous", "dim": 1, "problem": {"exponent": 0.5}}, "problem.exponent"),
+        ({"preset": "ou", "problem": {"reference": "runs/reference"}}, "problem.reference"),
     ],
 )
 def test_bad_values_name_the_field(data, field):
