@@ -14,20 +14,26 @@ from molgen.jko.run import run_experiment
 TINY_FLOW = {"steps": 1, "iterations": 3, "batch_size": 64, "cloud_size": 256}
 
 
-def test_double_well_reports_quadrature_fokker_planck_and_discrete_jko_fractions(tmp_path):
-    from systems.double_well import minor_mode_fraction
-
+def _tiny_double_well(tmp_path, dim, samples, step_size, particles, **problem) -> dict:
+    """Summary of a one-step double-well run with an 8x8 network and a coarse baseline."""
     config = config_from_dict(
         {
             "preset": "double_well",
-            "dim": 12,
-            "evaluation_samples": 2000,
+            "dim": dim,
+            "evaluation_samples": samples,
             "network": {"hidden": [8, 8]},
-            "flow": {"step_size": 0.5, **TINY_FLOW},
-            "baseline": {"particles": 500, "time_step": 0.01},
+            "flow": {"step_size": step_size, **TINY_FLOW},
+            "problem": problem,
+            "baseline": {"particles": particles, "time_step": 0.01},
         }
     )
-    summary = run_experiment(config, tmp_path, progress=False)
+    return run_experiment(config, tmp_path, progress=False)
+
+
+def test_double_well_reports_quadrature_fokker_planck_and_discrete_jko_fractions(tmp_path):
+    from systems.double_well import minor_mode_fraction
+
+    summary = _tiny_double_well(tmp_path, dim=12, samples=2000, step_size=0.5, particles=500)
     metrics = summary["metrics"]["0.5"]
     assert metrics["minor_mode_fraction_quadrature"] == minor_mode_fraction(1.0)
     # From N(0, 16 I) (the default initial_std) half the mass starts on the minor side and
@@ -199,18 +205,9 @@ def test_separable_well_law_matches_the_ou_oracle_and_its_start():
 
 
 def test_double_well_reports_symkl_to_the_exact_fokker_planck_law(tmp_path):
-    config = config_from_dict(
-        {
-            "preset": "double_well",
-            "dim": 3,
-            "evaluation_samples": 1000,
-            "network": {"hidden": [8, 8]},
-            "flow": {"step_size": 0.05, **TINY_FLOW},
-            "problem": {"initial_std": 0.5, "gaussian_std": 1.0},
-            "baseline": {"particles": 100, "time_step": 0.01},
-        }
+    summary = _tiny_double_well(
+        tmp_path, dim=3, samples=1000, step_size=0.05, particles=100, initial_std=0.5
     )
-    summary = run_experiment(config, tmp_path, progress=False)
     # The start N(0, 0.25 I) lies well inside the oracle's x0 grid (|x0| < 3.3, where
     # u / T >= 100): beyond it the oracle density is 0 and the SymKL infinite. Three updates
     # leave the map near the identity, so the JKO law is near the start, while the exact law
