@@ -31,6 +31,7 @@ import yaml
 
 from benchmarks.rerun_command import rerun_command
 from forcefields.atomic_files import save_npz_atomic, write_json_atomic, write_text_atomic
+from molgen.yaml_numbers import safe_load
 
 __all__ = ["main", "run_config", "summary_row"]
 
@@ -72,7 +73,7 @@ def run_config(
     name = config_path.stem if train_seed is None else f"{config_path.stem}_seed{train_seed}"
     work = out / name
     work.mkdir(parents=True, exist_ok=True)
-    config = _with_reference(yaml.safe_load(config_path.read_text()), reference.resolve())
+    config = _with_reference(safe_load(config_path.read_text()), reference.resolve())
     if train_seed is not None:
         config["seed"] = train_seed
     config_file = work / "train.yaml"

@@ -49,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     if args.device is not None:
+        if not (args.device == "cpu" or args.device.startswith("cuda")):
+            raise ConfigError("--device: must be cpu or cuda[:index]")
         config.device = args.device
     if args.seed is not None:
         if args.seed < 0:

@@ -13,6 +13,7 @@ import yaml
 
 from forcefields.devices import resolve_device
 from forcefields.errors import ConfigError
+from molgen.yaml_numbers import safe_load
 
 __all__ = [
     "JKOConfigError",
@@ -315,7 +316,7 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     """The mapping in a YAML file (empty for an empty file), raising :class:`JKOConfigError`
     that names ``path`` once when the file cannot be read or parsed."""
     try:
-        data = yaml.safe_load(Path(path).read_text())
+        data = safe_load(Path(path).read_text())
     except OSError as error:
         raise JKOConfigError(f"{path}: cannot read YAML ({error.strerror or error})") from error
     except (UnicodeDecodeError, yaml.YAMLError) as error:

@@ -22,6 +22,7 @@ from forcefields.atomic_files import (
 )
 from forcefields.devices import finish_device_work
 from forcefields.errors import InputFileError
+from molgen.yaml_numbers import safe_load
 
 from .baselines import euler_maruyama
 from .checkpoint import (
@@ -264,7 +265,7 @@ def _check_saved_config(path: Path, config: JKOConfig) -> None:
     if not path.is_file():
         return
     try:
-        saved = yaml.safe_load(path.read_text())
+        saved = safe_load(path.read_text())
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise InputFileError(f"{path}: cannot read the folder's configuration ({error})") from error
     field = config_difference(saved, config)

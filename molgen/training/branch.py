@@ -8,11 +8,13 @@ the shared phases itself (the checkpoint's fingerprint check enforces that they 
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import yaml
 
+from forcefields.atomic_files import atomic_path, write_text_atomic
 from forcefields.errors import InputFileError
 from molgen.training.checkpoints import (
     load_checkpoint,
@@ -41,12 +43,19 @@ def branch_run(
         raise InputFileError(f"{run_dir}: already holds a run")
     step = load_checkpoint(source)["step"]
     (run_dir / "checkpoints").mkdir(parents=True)
+    # every file atomically, the checkpoint that resume starts from last: a branch killed
+    # part way never holds a half-copied checkpoint nor one without its metrics
+    lines = [
+        json.dumps(record)
+        for record in MetricsLog(source_run / "metrics.jsonl").read()
+        if record["step"] <= step
+    ]
+    write_text_atomic(run_dir / "metrics.jsonl", "".join(line + "\n" for line in lines))
+    write_text_atomic(
+        run_dir / "config.yaml", yaml.safe_dump(config_to_mapping(config), sort_keys=False)
+    )
     target = periodic_checkpoint_path(run_dir / "checkpoints", step)
-    shutil.copyfile(source, target)
-    shutil.copyfile(source, phase_checkpoint_path(run_dir / "checkpoints", phase_name))
-    metrics = MetricsLog(run_dir / "metrics.jsonl")
-    for record in MetricsLog(source_run / "metrics.jsonl").read():
-        if record["step"] <= step:
-            metrics.append(record)
-    (run_dir / "config.yaml").write_text(yaml.safe_dump(config_to_mapping(config), sort_keys=False))
+    for copy in (phase_checkpoint_path(run_dir / "checkpoints", phase_name), target):
+        with atomic_path(copy) as temporary:
+            shutil.copyfile(source, temporary)
     return target

@@ -18,6 +18,7 @@ import yaml
 from forcefields.errors import ConfigError, InputFileError
 from molgen.losses import DATA_DEPENDENT, LOSSES
 from molgen.training.config_loading import from_mapping, to_mapping
+from molgen.yaml_numbers import safe_load
 
 __all__ = [
     "CheckpointConfig",
@@ -238,7 +239,7 @@ def load_config(path: str | Path) -> TrainConfig:
     if not path.is_file():
         raise InputFileError(f"{path}: config file not found")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = safe_load(path.read_text())
     except UnicodeDecodeError as error:
         raise InputFileError(f"{path}: not a text file ({error.reason})") from error
     except yaml.YAMLError as error:
@@ -356,6 +357,11 @@ def _check_phase(phase: PhaseConfig, path: str) -> None:
         "must be positive",
     )
     _check_schedule(phase.schedule, f"{path}.schedule")
+    _require(
+        phase.schedule.warmup_steps <= phase.steps,
+        f"{path}.schedule.warmup_steps",
+        f"must not exceed the phase's {phase.steps} steps, got {phase.schedule.warmup_steps}",
+    )
     _require(len(phase.losses) > 0, f"{path}.losses", "at least one loss is needed")
     for name, weight in phase.losses.items():
         _require(

@@ -29,10 +29,10 @@ def from_mapping(cls: type[T], data: Any, path: str = "") -> T:
         raise ConfigError(f"{path or 'config'}: expected a mapping, got {_kind(data)}")
     hints = typing.get_type_hints(cls)
     fields = {field.name: field for field in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(fields))
+    unknown = sorted(set(data) - set(fields), key=str)  # YAML keys may be null or numbers
     if unknown:
         raise ConfigError(
-            f"{_join(path, unknown[0])}: unknown key (known: {', '.join(sorted(fields))})"
+            f"{_join(path, str(unknown[0]))}: unknown key (known: {', '.join(sorted(fields))})"
         )
     values = {}
     for name, field in fields.items():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zipfile
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ from molgen.training.config import DataConfig
 from molgen.training.target import mode_labels
 from systems.registry import System
 
-__all__ = ["DataPool", "load_data", "require_data_file"]
+__all__ = ["DataPool", "check_data_options", "load_data", "require_data_file"]
 
 TRAJECTORY_SUFFIXES = (".dcd", ".h5", ".pdb", ".xtc", ".trr", ".nc")
 
@@ -63,6 +65,8 @@ def load_data(
             f"{path}: data of shape {tuple(points.shape)} does not match the system's "
             f"dimension {system.dimension}"
         )
+    if points.shape[0] == 0:
+        raise InputFileError(f"{path}: data hold no points")
     if not torch.isfinite(points).all():
         raise InputFileError(f"{path}: data contain non-finite values")
     if data.mode_weights:
@@ -121,6 +125,24 @@ def _exact_samples(
     return well.sample(size, generator).to(torch.float64)
 
 
+def check_data_options(system: System, data: DataConfig, path: str) -> None:
+    """Raise :class:`ConfigError` naming ``path`` when ``system`` cannot take ``data``'s
+    options (exact samples of a molecule, unknown modes, poses of a toy); reads no data."""
+    if data.source == "exact" and (
+        system.kind != "toy" or not hasattr(system.toy_energy, "sample")
+    ):
+        raise ConfigError(f"{path}.source: exact samples exist only for the double wells")
+    names = list(system.mode_names or ()) if system.mode_function is not None else []
+    unknown = sorted(set(data.mode_weights) - set(names))
+    if unknown:
+        known = ", ".join(names) if names else "none"
+        raise ConfigError(
+            f"{path}.mode_weights: unknown mode(s) {', '.join(unknown)} (modes: {known})"
+        )
+    if data.resample_pose and system.kind != "molecule":
+        raise ConfigError(f"{path}.resample_pose: needs a molecule and a rigid alignment penalty")
+
+
 def require_data_file(data: DataConfig, path: str) -> None:
     """Raise :class:`InputFileError` naming ``path`` when ``data`` reads a missing file."""
     if data.source == "file" and not Path(data.path).is_file():
@@ -131,10 +153,24 @@ def _file_points(
     system: System, file: Path, key: str, topology: str | None, path: str
 ) -> torch.Tensor:
     if file.suffix == ".npz":
-        with np.load(file, allow_pickle=False) as archive:
-            if key not in archive.files:
-                raise InputFileError(f"{file}: no array {key!r} (has {', '.join(archive.files)})")
-            array = np.asarray(archive[key], dtype=np.float64)
+        try:
+            with np.load(file, allow_pickle=False) as archive:
+                if key not in archive.files:
+                    raise InputFileError(
+                        f"{file}: no array {key!r} (has {', '.join(archive.files)})"
+                    )
+                array = archive[key]
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+            reason = " ".join(str(error).split())[:200]
+            raise InputFileError(f"{file}: not a readable .npz archive ({reason})") from error
+        if array.dtype.kind not in "iuf":
+            raise InputFileError(f"{file}: array {key!r} holds {array.dtype}, not real numbers")
+        if array.ndim < 2 or array.shape[0] == 0:
+            raise ShapeMismatchError(
+                f"{file}: array {key!r} of shape {array.shape}: expected points (N, D) or "
+                "coordinates (N, n, 3) with N > 0"
+            )
+        array = array.astype(np.float64)
         return torch.from_numpy(array.reshape(array.shape[0], -1))
     if file.suffix in TRAJECTORY_SUFFIXES:
         import mdtraj

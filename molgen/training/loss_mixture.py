@@ -145,6 +145,9 @@ class Objective(torch.nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Total loss (scalar) and the unweighted loss values ``(K,)`` (detached).
 
+        Terms of weight 0 are evaluated and returned but left out of the total, so a
+        non-finite logged-only value neither trains nor skips the step.
+
         ``count`` points are generated per loss that samples; ``data`` ``(count, D)``
         feeds data-dependent losses.
         """
@@ -162,8 +165,10 @@ class Objective(torch.nn.Module):
             else:
                 batch = count
             value = term.function(self.flow, self.beta_u_b, batch)
-            weighted = term.weight * value
-            total = weighted if total is None else total + weighted
+            if term.weight != 0:
+                # a weight-0 term is only logged: 0 * nan would make the total (and step) nan
+                weighted = term.weight * value
+                total = weighted if total is None else total + weighted
             values.append(value.detach())
         return total, torch.stack(values)
 

@@ -12,6 +12,7 @@ from typing import Any
 import torch
 
 from forcefields.atomic_files import write_text_atomic
+from forcefields.errors import InputFileError
 from molgen.flows.flow import Flow
 from molgen.training.target import mode_labels
 from systems.registry import System
@@ -101,8 +102,7 @@ class MetricsLog:
         (resuming from a checkpoint at that step drops records written after it)."""
         kept = []
         if keep_through_step is not None and self.path.is_file():
-            kept = [line for line in self.path.read_text().splitlines() if line.strip()]
-            kept = [line for line in kept if json.loads(line)["step"] <= keep_through_step]
+            kept = [line for line, record in self._lines() if record["step"] <= keep_through_step]
         write_text_atomic(self.path, "".join(line + "\n" for line in kept))
 
     def append(self, record: dict[str, Any]) -> None:
@@ -116,4 +116,27 @@ class MetricsLog:
         """All records."""
         if not self.path.is_file():
             return []
-        return [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]
+        return [record for _, record in self._lines()]
+
+    def _lines(self) -> list[tuple[str, dict[str, Any]]]:
+        """Lines of the file with their records; a last line cut short by a killed run (no
+        final newline, not JSON) is dropped, any other unreadable line raises
+        :class:`InputFileError`."""
+        text = self.path.read_text()
+        lines = text.splitlines()
+        records = []
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                if number == len(lines) and not text.endswith("\n"):
+                    break
+                raise InputFileError(
+                    f"{self.path}:{number}: not a JSON record ({error.msg})"
+                ) from error
+            if not isinstance(record, dict) or not isinstance(record.get("step"), int):
+                raise InputFileError(f"{self.path}:{number}: a record needs an integer 'step'")
+            records.append((line, record))
+        return records

@@ -40,7 +40,7 @@ from molgen.training.checkpoints import (
     save_checkpoint,
 )
 from molgen.training.config import PhaseConfig, TrainConfig, config_to_mapping
-from molgen.training.data import DataPool, load_data, require_data_file
+from molgen.training.data import DataPool, check_data_options, load_data, require_data_file
 from molgen.training.distributed import Processes, current_processes, shard_size
 from molgen.training.loss_mixture import Objective, build_terms
 from molgen.training.metrics import MetricsLog, sample_statistics
@@ -140,6 +140,8 @@ class _Trainer:
             self._seed_streams()
         else:
             position = self._restore(checkpoint)
+            # only now that the checkpoint fits the config: a refused resume keeps config.yaml
+            self._write_config()
             if checkpoint == final_checkpoint(self.checkpoints):
                 if position.phase == len(self.config.phases) - 1:
                     return TrainResult(position.step, position.skipped, checkpoint, True, self.flow)
@@ -163,14 +165,33 @@ class _Trainer:
     def _check_inputs(self) -> None:
         """Refuse bad losses and missing input files before anything is written."""
         for index, phase in enumerate(self.config.phases):
-            build_terms(phase.losses, phase.loss_options, self.system, f"phases[{index}]")
+            path = f"phases[{index}]"
+            build_terms(phase.losses, phase.loss_options, self.system, path)
+            # clip/align options and data options the system cannot take fail now, not
+            # when the phase starts after the earlier ones have trained
+            ReducedEnergy(
+                self.system,
+                phase.temperature_factor,
+                self.config.energy_dtype,
+                "cpu",
+                phase.clip,
+                phase.align,
+                path,
+            )
+            if phase.batch_size < self.processes.world_size:
+                raise ConfigError(
+                    f"{path}.batch_size: {phase.batch_size} is fewer than the "
+                    f"{self.processes.world_size} processes (each needs at least one point)"
+                )
             if phase.data is not None:
-                require_data_file(phase.data, f"phases[{index}].data")
+                require_data_file(phase.data, f"{path}.data")
+                check_data_options(self.system, phase.data, f"{path}.data")
         if self.config.init is not None and not Path(self.config.init).is_file():
             raise InputFileError(f"init: {self.config.init} not found")
 
     def _prepare_directory(self, resume: bool) -> Path | None:
-        """The checkpoint to resume from (``None``: start at step 0); writes ``config.yaml``.
+        """The checkpoint to resume from (``None``: start at step 0); writes ``config.yaml``
+        when starting at step 0 (a resumed run writes it once its checkpoint is accepted).
 
         ``resume`` of a run stopped before its first checkpoint (``config.yaml`` but no
         checkpoint) starts it again from step 0.
@@ -189,13 +210,19 @@ class _Trainer:
                     remove_stale_temporaries(folder)
             self.checkpoints.mkdir(parents=True, exist_ok=True)
             (self.run_dir / "plots").mkdir(exist_ok=True)
+        if checkpoint is None:
+            self._write_config()
+        self.processes.barrier()
+        return checkpoint
+
+    def _write_config(self) -> None:
+        """Write ``run_dir/config.yaml`` (main process)."""
+        if self.processes.is_main:
             write_text_atomic(
                 self.run_dir / "config.yaml",
                 yaml.safe_dump(config_to_mapping(self.config), sort_keys=False),
                 mode=0o644,
             )
-        self.processes.barrier()
-        return checkpoint
 
     def _initialise_weights(self) -> None:
         if self.config.init is not None:

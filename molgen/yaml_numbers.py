@@ -1,0 +1,41 @@
+"""YAML reading that takes ``1e-3`` for a number.
+
+PyYAML follows YAML 1.1, whose float pattern needs a dot in the mantissa, so ``lr: 1e-3``
+comes back as the string ``"1e-3"``; YAML 1.2 (and most users) read it as 0.001. The
+loader here resolves every decimal float spelling, ``1e-3``, ``5E+2``, ``.5``, ``1.0e-3``,
+``-.inf``, ``.nan``, as a float and is otherwise PyYAML's safe loader.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+__all__ = ["safe_load"]
+
+_FLOAT = re.compile(
+    r"""^(?:[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)
+    |[-+]?(?:[0-9][0-9_]*)\.[0-9_]*
+    |[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""",
+    re.VERBOSE,
+)
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2 decimal floats."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:float"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789."))
+
+
+def safe_load(text: str) -> Any:
+    """The data in the YAML document ``text`` (``yaml.safe_load`` with ``1e-3`` a float)."""
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass

@@ -1,0 +1,170 @@
+"""Inputs refused before training, logged-only losses, and what a resume keeps."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import molgen.training.trainer as trainer_module
+import systems
+from forcefields.errors import ConfigError, InputFileError, MolgenError
+from molgen.training import branch_run, config_from_mapping, train
+from molgen.training.config import DataConfig
+from molgen.training.data import load_data
+from molgen.training.distributed import Processes
+from tests.molgen.training.energies import nan_on_call_system
+from tests.molgen.training.tiny import tiny_config
+
+
+def _records(run_dir) -> list[dict]:
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    for record in records:
+        record.pop("seconds_per_step")
+    return records
+
+
+def test_a_refused_resume_keeps_the_runs_config_yaml(tmp_path):
+    train(config_from_mapping(tiny_config()), tmp_path / "run", stop_at_step=5, progress=False)
+    before = (tmp_path / "run" / "config.yaml").read_text()
+    with pytest.raises(ConfigError, match="seed"):
+        other = config_from_mapping(tiny_config(seed=8))
+        train(other, tmp_path / "run", resume=True, progress=False)
+    assert (tmp_path / "run" / "config.yaml").read_text() == before
+
+
+def test_resume_drops_a_metrics_line_cut_short_by_a_kill(tmp_path):
+    config = config_from_mapping(tiny_config())
+    train(config, tmp_path / "whole", progress=False)
+    train(config, tmp_path / "killed", stop_at_step=10, progress=False)
+    metrics = tmp_path / "killed" / "metrics.jsonl"
+    metrics.write_text(metrics.read_text() + '{"step": 12, "phase": "pre')  # killed mid-write
+    result = train(config, tmp_path / "killed", resume=True, progress=False)
+    assert result.finished
+    assert _records(tmp_path / "whole") == _records(tmp_path / "killed")
+
+
+def test_a_broken_metrics_line_before_the_last_is_named(tmp_path):
+    config = config_from_mapping(tiny_config())
+    train(config, tmp_path / "run", stop_at_step=10, progress=False)
+    metrics = tmp_path / "run" / "metrics.jsonl"
+    lines = metrics.read_text().splitlines()
+    metrics.write_text("\n".join([lines[0], "{oops", *lines[1:]]) + "\n")
+    with pytest.raises(InputFileError, match=r"metrics.jsonl:2: not a JSON record"):
+        train(config, tmp_path / "run", resume=True, progress=False)
+
+
+def test_a_non_finite_loss_of_weight_zero_is_logged_without_skipping_the_step(tmp_path):
+    data = systems.load("double_well_medium").toy_energy.sample(
+        256, torch.Generator().manual_seed(0)
+    )
+    np.savez(tmp_path / "data.npz", x=data.numpy())
+    mapping = tiny_config(metrics={"every": 1, "samples": 0})
+    mapping["phases"] = [mapping["phases"][0]]
+    mapping["phases"][0].update(
+        steps=5,
+        losses={"kl_z_dd": 1.0, "kl_x": 0.0},
+        data={"source": "file", "path": str(tmp_path / "data.npz")},
+    )
+    # kl_x is the only energy call of a step: call 3 (step 3) is NaN
+    system = nan_on_call_system(bad_call=3)
+    result = train(config_from_mapping(mapping), tmp_path / "run", system=system, progress=False)
+    assert result.skipped == 0
+    step3 = _records(tmp_path / "run")[2]
+    assert step3["losses"]["kl_x"] is None
+    assert step3["total"] == pytest.approx(step3["losses"]["kl_z_dd"])
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"clip": "default"}, r"phases\[1\]: clip"),
+        (
+            {
+                "losses": {"kl_z_dd": 1.0},
+                "loss_options": {},
+                "data": {"source": "exact", "size": 64, "mode_weights": {"nope": 2}},
+            },
+            r"phases\[1\]\.data\.mode_weights: unknown mode",
+        ),
+    ],
+)
+def test_phase_options_the_system_cannot_take_fail_before_the_first_phase(change, field, tmp_path):
+    mapping = tiny_config()
+    mapping["phases"][1].update(change)
+    with pytest.raises(ConfigError, match=field):
+        train(config_from_mapping(mapping), tmp_path / "run", progress=False)
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_batch_smaller_than_the_process_count_is_refused(tmp_path, monkeypatch):
+    mapping = tiny_config()
+    mapping["phases"][1]["batch_size"] = 1
+    monkeypatch.setattr(trainer_module, "current_processes", lambda: Processes(0, 2))
+    with pytest.raises(ConfigError, match=r"phases\[1\]\.batch_size: 1 is fewer than the 2"):
+        train(config_from_mapping(mapping), tmp_path / "run", progress=False)
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    ("array", "message"),
+    [
+        (np.float64(3.0), "expected points"),
+        (np.zeros((0, 12)), "expected points"),
+        (np.array([["a"] * 12] * 4), "not real numbers"),
+        (np.ones((4, 12), dtype=complex), "not real numbers"),
+        (np.array([1, "a", None], dtype=object), "not a readable .npz"),
+    ],
+)
+def test_bad_npz_arrays_are_typed_errors_naming_the_file(array, message, tmp_path):
+    path = tmp_path / "bad.npz"
+    np.savez(path, x=array)
+    system = systems.load("double_well_medium")
+    with pytest.raises(MolgenError, match=message) as raised:
+        load_data(system, DataConfig(source="file", path=str(path)), 1.0, 0, "phases[0].data")
+    assert str(path) in str(raised.value)
+
+
+def test_a_file_that_is_not_an_npz_archive_is_a_typed_error(tmp_path):
+    path = tmp_path / "bad.npz"
+    path.write_bytes(b"not a zip archive")
+    system = systems.load("double_well_medium")
+    with pytest.raises(InputFileError, match="not a readable .npz"):
+        load_data(system, DataConfig(source="file", path=str(path)), 1.0, 0, "phases[0].data")
+
+
+def test_warmup_longer_than_its_phase_is_refused():
+    mapping = tiny_config()
+    mapping["phases"][1]["schedule"]["warmup_steps"] = 13
+    with pytest.raises(ConfigError, match=r"^phases\[1\]\.schedule\.warmup_steps:"):
+        config_from_mapping(mapping)
+    mapping["phases"][1]["schedule"]["warmup_steps"] = 12
+    config_from_mapping(mapping)
+
+
+def test_unknown_keys_of_mixed_types_are_a_config_error():
+    mapping = tiny_config()
+    mapping[None] = 1
+    mapping[3] = 2
+    with pytest.raises(ConfigError, match="unknown key"):
+        config_from_mapping(mapping)
+
+
+def test_a_branch_killed_while_copying_leaves_no_half_checkpoint(tmp_path, monkeypatch):
+    import molgen.training.branch as branch_module
+
+    config = config_from_mapping(tiny_config())
+    train(config, tmp_path / "source", stop_at_step=13, progress=False)
+
+    def killed_copy(source, target):
+        data = open(source, "rb").read()
+        open(target, "wb").write(data[: len(data) // 2])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(branch_module.shutil, "copyfile", killed_copy)
+    with pytest.raises(KeyboardInterrupt):
+        branch_run(tmp_path / "source", "pretrain", config, tmp_path / "branch")
+    checkpoints = tmp_path / "branch" / "checkpoints"
+    assert [path.name for path in checkpoints.iterdir()] == []
