@@ -86,7 +86,8 @@ def register(subparsers) -> None:
         "--burn-in",
         type=int,
         help=f"iterations before recording (double wells: step-size adaptation, default "
-        f"{DOUBLE_WELL_BURN_IN}; --engine langevin: default {LANGEVIN_BURN_IN})",
+        f"{DOUBLE_WELL_BURN_IN}; --engine langevin: default {LANGEVIN_BURN_IN}; not the "
+        f"openmm engine, which records every iteration)",
     )
     molecules = parser.add_argument_group("CHARMM molecules")
     molecules.add_argument("--variant", default="default", help="parameter set (butane: lipid)")
@@ -125,13 +126,22 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from forcefields.errors import ConfigError
     from systems.reference.targets import MoleculeTarget, reference_target
 
     if args.engine == "langevin":
         stats = _run_langevin(args)
     else:
+        if args.start is not None:
+            raise ConfigError("start: only --engine langevin starts from given structures")
         target = reference_target(args.system, args.variant)
         if isinstance(target, MoleculeTarget):
+            if args.burn_in is not None:
+                raise ConfigError(
+                    "burn_in: the openmm engine records every iteration (stats.json drops "
+                    "the equilibration it detects); --burn-in applies to --engine langevin "
+                    "and the double wells"
+                )
             stats = _run_molecule(args, target)
         else:
             stats = _run_toy(args, target)
@@ -227,9 +237,11 @@ def _run_langevin(args: argparse.Namespace) -> dict:
 
 def _start_structures(path: Path, system: System) -> np.ndarray:
     """The frames of ``path`` ``(S, N, 3)`` nm, checked against ``system``'s atom count."""
-    from forcefields.errors import ShapeMismatchError
+    from forcefields.errors import ConfigError, ShapeMismatchError
     from systems.trajectories import read_frames
 
+    if system.kind != "molecule":
+        raise ConfigError(f"engine langevin: {system.name} is not a CHARMM molecule")
     frames = read_frames(path, None)
     if frames.shape[1:] != system.positions.shape:
         raise ShapeMismatchError(

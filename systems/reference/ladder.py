@@ -16,11 +16,12 @@ def geometric_ladder(temperature: float, max_temperature: float, n_replicas: int
     capacity does not change much over the range. One replica gives ``[temperature]``.
 
     Raises:
-        ConfigError: non-positive temperature, fewer than one replica, or a maximum below
-            the target (or equal to it with several replicas).
+        ConfigError: a temperature that is not finite and positive, fewer than one
+            replica, or a maximum below the target (or equal to it, or infinite, with
+            several replicas).
     """
-    if not temperature > 0:
-        raise ConfigError(f"temperature: must be positive, got {temperature}")
+    if not (np.isfinite(temperature) and temperature > 0):
+        raise ConfigError(f"temperature: must be positive and finite, got {temperature}")
     if n_replicas < 1:
         raise ConfigError(f"replicas: need at least one, got {n_replicas}")
     if n_replicas == 1:
@@ -30,4 +31,6 @@ def geometric_ladder(temperature: float, max_temperature: float, n_replicas: int
             f"tmax: must exceed the temperature {temperature} with {n_replicas} replicas, "
             f"got {max_temperature}"
         )
+    if not np.isfinite(max_temperature):
+        raise ConfigError(f"tmax: must be finite, got {max_temperature}")
     return np.geomspace(temperature, max_temperature, n_replicas)

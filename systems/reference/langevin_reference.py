@@ -99,8 +99,8 @@ def _check(settings: LangevinSettings, n_iterations: int, system: System) -> Non
         raise ConfigError(f"dtype: expected one of {sorted(DTYPES)}, got {settings.dtype!r}")
     resolve_device(settings.device)
     temperatures = np.asarray(settings.temperatures, dtype=np.float64)
-    if temperatures.size == 0 or not np.all(temperatures > 0):
-        raise ConfigError(f"temperatures: must be positive, got {temperatures.tolist()}")
+    if temperatures.size == 0 or not np.all(np.isfinite(temperatures) & (temperatures > 0)):
+        raise ConfigError(f"temperatures: must be positive and finite, got {temperatures.tolist()}")
     if np.any(np.diff(temperatures) <= 0):
         raise ConfigError(f"temperatures: must increase, got {temperatures.tolist()}")
 
@@ -143,6 +143,12 @@ def run_langevin_reference(
     started = time.perf_counter()
     _check(settings, n_iterations, system)
     check_positive(checkpoint_every=checkpoint_every)
+    if not resume and settings.save_every > n_iterations:
+        # No frame would be kept: an empty topology.pdb and trajectory.dcd mdtraj cannot read.
+        raise ConfigError(
+            f"save_every: {settings.save_every} exceeds the {n_iterations} iterations, so no "
+            "trajectory frame would be kept"
+        )
     label = system.name if system_label is None else system_label
     out_dir = Path(out_dir)
     run_settings = {

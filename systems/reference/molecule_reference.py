@@ -71,7 +71,7 @@ def run_openmm_reference(
         The contents of ``stats.json``.
 
     Raises:
-        ConfigError: bad counts, platform or constraints; see also
+        ConfigError: bad counts, platform, constraints or a negative seed; see also
             :func:`~systems.reference.run_directory.prepare_run_directory`.
     """
     check_positive(
@@ -84,6 +84,9 @@ def run_openmm_reference(
         raise ConfigError(f"platform: expected one of {PLATFORMS}, got {settings.platform!r}")
     if constraints not in CONSTRAINTS:
         raise ConfigError(f"constraints: expected one of {CONSTRAINTS}, got {constraints!r}")
+    if settings.seed < 0:
+        # derived_seed uses |seed|: seeds s and -s would give the same numbers.
+        raise ConfigError(f"seed: must be >= 0, got {settings.seed}")
     out_dir = Path(out_dir)
     run_settings = {
         "system": system_name,

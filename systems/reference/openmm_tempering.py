@@ -30,8 +30,10 @@ import openmm
 from openmm import unit
 from openmmtools import cache, states
 from openmmtools.multistate import MultiStateReporter, ParallelTemperingSampler
+from openmmtools.multistate.utils import SimulationNaNError
 from tqdm.auto import tqdm
 
+from forcefields.errors import NonFiniteCoordinatesError
 from forcefields.openmm_oracle import openmm_platform
 from systems.reference.quiet import quiet
 from systems.reference.run_directory import note_iterations_done
@@ -138,6 +140,10 @@ def run_tempering(
         settings: ladder, integration and platform settings.
         n_iterations: total number of iterations the storage should hold when done.
         progress: show a tqdm progress bar.
+
+    Raises:
+        NonFiniteCoordinatesError: the dynamics produced NaN (timestep too large); the
+            iterations completed before stay in ``storage``.
     """
     with quiet("openmmtools"):
         reporter = MultiStateReporter(str(storage), checkpoint_interval=1)
@@ -148,7 +154,13 @@ def run_tempering(
         else:
             sampler = _create(reporter, system, positions, settings)
         _use_platform(sampler, settings.platform)
-        _advance(sampler, n_iterations, settings.seed, progress)
+        try:
+            _advance(sampler, n_iterations, settings.seed, progress)
+        except SimulationNaNError as error:
+            raise NonFiniteCoordinatesError(
+                f"{storage}: OpenMM dynamics became unstable at iteration {sampler.iteration} "
+                f"(NaN); use a smaller timestep than {settings.timestep:g} fs"
+            ) from error
     finally:
         reporter.close()
 

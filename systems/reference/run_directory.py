@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from forcefields.atomic_files import remove_stale_temporaries
 from forcefields.errors import ConfigError, InputFileError
 from systems.reference.atomic_files import write_json_atomic
 
@@ -53,7 +54,8 @@ def prepare_run_directory(out_dir: Path | str, settings: dict[str, Any], resume:
         out_dir: the run's folder.
         settings: JSON-ready settings of the run (written to ``run.json``; a resumed
             run keeps the larger of its stored and new ``iterations``).
-        resume: continue the run already in ``out_dir``.
+        resume: continue the run already in ``out_dir`` (the temporary files a killed
+            session's atomic writers left there are removed).
 
     Returns:
         ``True`` when an existing run is resumed, ``False`` for a new one.
@@ -84,6 +86,7 @@ def prepare_run_directory(out_dir: Path | str, settings: dict[str, Any], resume:
             )
     iterations = max(stored.get("iterations", 0), settings.get("iterations", 0))
     write_json_atomic(run_file, {**settings, "iterations": iterations})
+    remove_stale_temporaries(out_dir)  # half-written files of the killed session
     return True
 
 

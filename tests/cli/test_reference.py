@@ -30,7 +30,7 @@ def mismatched_folder(tmp_path):
 def test_langevin_bad_parameters_leave_no_output_folder(mismatched_folder, tmp_path, capsys):
     out = tmp_path / "out"
     argv = ["reference", str(mismatched_folder), "--engine", "langevin", "--out", str(out)]
-    assert main([*argv, *QUICK]) == 2
+    assert main([*argv, *QUICK, "--save-every", "1"]) == 2
     assert "CT3" in capsys.readouterr().err
     assert not out.exists()
 
@@ -83,3 +83,64 @@ def test_populations_from_too_few_effective_frames_are_flagged(tmp_path, capsys)
     assert lines
     flag = f"n_eff {stats['n_effective']:.0f}: not enough decorrelated frames"
     assert all(flag in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["double_well_2d", "--tmax", "inf"], "tmax: must be finite"),
+        (["double_well_2d", "--temperature", "inf", "--replicas", "1"], "temperature: must be"),
+        (["butane", "--tmax", "inf"], "tmax: must be finite"),
+    ],
+)
+def test_non_finite_temperatures_are_refused(arguments, message, tmp_path, capsys):
+    """An infinite ladder end used to run (double wells: a ladder [1, inf, inf, inf]) or
+    end in a traceback (OpenMM: OverflowError)."""
+    out = tmp_path / "run"
+    assert_cli_rejects(["reference", *arguments, "--out", out, *QUICK], capsys, [message], [out])
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["butane", "--burn-in", "-5"], "burn_in: the openmm engine"),
+        (["butane", "--burn-in", "100"], "burn_in: the openmm engine"),
+        (["butane", "--start", "x.pdb"], "start: only --engine langevin"),
+        (["double_well_2d", "--start", "x.pdb"], "start: only --engine langevin"),
+        (
+            ["double_well_2d", "--engine", "langevin", "--start", "x.pdb"],
+            "double_well_2d is not a CHARMM molecule",
+        ),
+    ],
+)
+def test_options_an_engine_would_ignore_are_refused(arguments, message, tmp_path, capsys):
+    """--burn-in (openmm) and --start (openmm, double wells) used to be silently ignored;
+    --start with a double well and --engine langevin ended in an AttributeError traceback."""
+    out = tmp_path / "run"
+    assert_cli_rejects(["reference", *arguments, "--out", out, *QUICK], capsys, [message], [out])
+
+
+def test_negative_openmm_seed_is_refused(tmp_path, capsys):
+    """OpenMM seeds are derived from |seed|: --seed -1 gave exactly the numbers of --seed 1."""
+    out = tmp_path / "run"
+    argv = ["reference", "butane", "--seed", "-1", "--out", out, *QUICK]
+    assert_cli_rejects(argv, capsys, ["seed: must be >= 0"], [out])
+
+
+def test_langevin_without_any_saved_frame_is_refused(tmp_path, capsys):
+    """Fewer iterations than --save-every kept no frame: an empty topology.pdb and a
+    trajectory.dcd that mdtraj cannot open."""
+    out = tmp_path / "run"
+    argv = ["reference", "butane", "--engine", "langevin", "--save-every", "10", "--out", out]
+    argv += ["--iterations", "3", "--ladders", "2", "--burn-in", "0", "--no-progress"]
+    assert_cli_rejects(argv, capsys, ["save_every: 10 exceeds the 3 iterations"], [out])
+
+
+def test_openmm_dynamics_that_blow_up_end_in_a_typed_error(tmp_path, capsys):
+    """openmmtools' SimulationNaNError used to end the command in a traceback."""
+    out = tmp_path / "run"
+    argv = ["reference", "butane", "--timestep", "1000", "--out", str(out), *QUICK]
+    assert main(argv) == 2
+    error = capsys.readouterr().err
+    assert "Traceback" not in error
+    assert "OpenMM dynamics became unstable" in error and "smaller timestep than 1000 fs" in error

@@ -147,6 +147,10 @@ def test_settings_are_checked(butane, tmp_path):
         run_langevin_reference(tmp_path / "b", butane, LangevinSettings((300.0, 250.0)), 5)
     with pytest.raises(ConfigError, match="not a CHARMM molecule"):
         run_langevin_reference(tmp_path / "c", systems.load("double_well_2d"), TINY, 5)
+    with pytest.raises(ConfigError, match="temperatures: must be positive and finite"):
+        run_langevin_reference(tmp_path / "d", butane, LangevinSettings((300.0, math.inf)), 20)
+    with pytest.raises(ConfigError, match="save_every: 10 exceeds the 5 iterations"):
+        run_langevin_reference(tmp_path / "e", butane, LangevinSettings((300.0, 400.0)), 5)
     assert not any(tmp_path.iterdir())
 
 

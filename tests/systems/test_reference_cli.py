@@ -67,3 +67,15 @@ def test_resume_with_other_settings_is_refused(tmp_path, capsys):
     changed = [*SMALL_WELL, "--seed", "9", "--resume"]
     assert main(["reference", "double_well_2d", "--out", str(out), *changed]) == 2
     assert "seed is 0" in capsys.readouterr().err
+
+
+def test_resume_removes_the_temporary_files_of_a_killed_session(tmp_path, capsys):
+    """A run killed while saving left ``.checkpoint.pt.<random>.pt``; resuming kept it."""
+    out = tmp_path / "run"
+    assert main(["reference", "double_well_2d", "--out", str(out), *SMALL_WELL]) == 0
+    stale = [out / ".checkpoint.pt.abcd1234.pt", out / ".stats.json.x1y2z3w4.json"]
+    for path in stale:
+        path.write_bytes(b"half")
+    assert main(["reference", "double_well_2d", "--out", str(out), *SMALL_WELL, "--resume"]) == 0
+    assert not any(path.exists() for path in stale)
+    assert (out / "checkpoint.pt").is_file()
