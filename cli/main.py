@@ -66,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             raise
         print(f"molgen {args.command}: error: {_one_line(error)}", file=sys.stderr)
+        if args.command == "reference":
+            from systems.reference.mpi_ranks import abort_other_processes
+
+            abort_other_processes(2)
         return 2
 
 

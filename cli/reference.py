@@ -127,6 +127,7 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from forcefields.errors import ConfigError
+    from systems.reference.mpi_ranks import is_first_process
     from systems.reference.targets import MoleculeTarget, reference_target
 
     if args.engine == "langevin":
@@ -145,6 +146,8 @@ def run(args: argparse.Namespace) -> int:
             stats = _run_molecule(args, target)
         else:
             stats = _run_toy(args, target)
+    if not is_first_process():
+        return 0
     print(_summary(stats, _out_dir(args)))
     if args.plots:
         from molgen.plots.reference_plots import plot_reference

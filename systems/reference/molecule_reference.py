@@ -16,6 +16,7 @@ import openmm
 
 from forcefields.errors import ConfigError
 from forcefields.units import beta_from_temperature
+from systems.reference.mpi_ranks import on_first_process
 from systems.reference.openmm_storage import read_tempering
 from systems.reference.openmm_tempering import (
     PLATFORMS,
@@ -67,6 +68,10 @@ def run_openmm_reference(
         resume: continue the run in ``out_dir``.
         progress: show a progress bar.
 
+    Under ``mpiexec`` the replicas are spread over the processes
+    (:mod:`systems.reference.mpi_ranks`); the first one prepares ``out_dir`` and writes the
+    outputs, and every process returns the statistics.
+
     Returns:
         The contents of ``stats.json``.
 
@@ -96,14 +101,29 @@ def run_openmm_reference(
         "constraints": constraints,
         "iterations": int(n_iterations),
     }
-    prepare_run_directory(out_dir, run_settings, resume)
+    on_first_process(prepare_run_directory, out_dir, run_settings, resume)
 
     system = openmm.XmlSerializer.clone(openmm_system)
     if constraints == "hbonds":
         add_hydrogen_bond_constraints(system, topology)
     storage = out_dir / STORAGE_FILE
     run_tempering(storage, system, positions, settings, n_iterations, progress=progress)
+    return on_first_process(
+        _export, out_dir, system_name, storage, topology, labels, mode_names, observables
+    )
 
+
+def _export(
+    out_dir: Path,
+    system_name: str,
+    storage: Path,
+    topology,
+    labels: Observable,
+    mode_names: Sequence[str],
+    observables: Mapping[str, Observable],
+) -> dict:
+    """Write the target-temperature frames, the ladder and ``stats.json`` from ``storage``;
+    returns the statistics."""
     stored = read_tempering(storage)
     n_frames, n_states = stored.energies.shape
     flat = stored.positions.reshape(n_frames * n_states, *stored.positions.shape[2:])

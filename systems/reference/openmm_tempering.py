@@ -35,6 +35,7 @@ from tqdm.auto import tqdm
 
 from forcefields.errors import NonFiniteCoordinatesError
 from forcefields.openmm_oracle import openmm_platform
+from systems.reference.mpi_ranks import is_first_process, on_first_process
 from systems.reference.quiet import quiet
 from systems.reference.run_directory import note_iterations_done
 from systems.reference.seeded_langevin import SeededLangevinMove, derived_seed
@@ -148,7 +149,7 @@ def run_tempering(
     with quiet("openmmtools"):
         reporter = MultiStateReporter(str(storage), checkpoint_interval=1)
     try:
-        if Path(storage).exists():
+        if on_first_process(Path(storage).exists):
             with quiet("openmmtools"):
                 sampler = ParallelTemperingSampler.from_storage(reporter)
         else:
@@ -196,9 +197,14 @@ def _advance(
 ) -> None:
     """Run one iteration at a time (each stored and checkpointed) up to ``n_iterations``.
 
-    The swap generator is reseeded from ``(seed, iteration)`` before each iteration.
+    The swap generator is reseeded from ``(seed, iteration)`` before each iteration, and
+    every state's move counts the iteration as its number of applications: in one process
+    it is that already; in an MPI job a state's move runs on whichever process holds its
+    replica, so the counts (and the seeds drawn from them) would otherwise differ by process.
     """
-    note_iterations_done(sampler.iteration, n_iterations)
+    first = is_first_process()
+    if first:
+        note_iterations_done(sampler.iteration, n_iterations)
     if sampler.number_of_iterations < n_iterations:
         sampler.number_of_iterations = n_iterations
     with (
@@ -206,12 +212,15 @@ def _advance(
         tqdm(
             total=n_iterations,
             initial=sampler.iteration,
-            disable=not progress,
+            disable=not (progress and first),
             unit="it",
             desc="OpenMM PT",
         ) as bar,
     ):
         while sampler.iteration < n_iterations:
             _seed_swaps(seed, sampler.iteration)
+            # the sampler's own per-state moves (its mcmc_moves property returns copies)
+            for move in sampler._mcmc_moves:
+                move.n_applied = sampler.iteration
             sampler.run(1)
             bar.update(1)
