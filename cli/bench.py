@@ -74,6 +74,8 @@ def run_energy(args: argparse.Namespace) -> int:
     if structure is None:
         raise InputFileError("--pdb is required with --psf/--prm")
     dtypes = [d.strip() for d in args.dtype.split(",") if d.strip()]
+    if not dtypes:
+        raise ConfigError(f"--dtype: no dtype in {args.dtype!r} (float32, float64)")
     for dtype in dtypes:
         if dtype not in ("float32", "float64"):
             raise ConfigError(f"--dtype: unknown dtype {dtype!r} (float32, float64)")

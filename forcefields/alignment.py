@@ -252,7 +252,14 @@ class AlignmentPenalty(nn.Module):
                 f"alignment penalty coordinates: shape {tuple(x.shape)}, "
                 f"expected (B, {self.n_atoms}, 3)"
             )
-        return x.index_select(1, self.atoms.to(x.device))
+        selected = x.index_select(1, self.atoms.to(x.device))
+        if not bool(torch.isfinite(selected).all()):
+            bad = (~torch.isfinite(selected)).reshape(x.shape[0], -1).any(-1).nonzero().flatten()
+            raise NonFiniteCoordinatesError(
+                "alignment penalty coordinates: NaN or infinite values in frame(s) "
+                f"{bad[:10].tolist()}"
+            )
+        return selected
 
     def _buffer(self, name: str, like: Tensor) -> Tensor:
         return getattr(self, name).to(dtype=like.dtype, device=like.device)

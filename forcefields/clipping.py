@@ -16,12 +16,16 @@ configurations see the exact energy:
 * ``angle``, ``improper``: 500 kJ/mol/rad, i.e. > 1 rad from θ0 for typical
   angle constants and ≈ 0.6 rad (≈ 60 k_B T) for stiff impropers.
 * ``lj``, ``coulomb``: 10⁴ kJ/mol/nm, reached only inside the repulsive wall
-  (≈ 70 k_B T up it for a C-H pair) or for nearly overlapping charges.
+  (≈ 70 k_B T up it for a C-H pair) or for nearly overlapping charges. These two are
+  linearised below a switch distance only (the wall, or close approach), so a threshold
+  below the largest attractive slope of a Lennard-Jones pair (≈ 2.7 ε/R_min, about
+  10 kJ/mol/nm) does not bound the attractive side.
 * ``dihedral`` and ``cmap`` have bounded derivatives and are never clipped.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -58,7 +62,9 @@ def resolve_thresholds(clip: Mapping[str, float | None] | str | None) -> dict[st
     term mapped to ``None`` is left exact.
 
     Raises:
-        ConfigError: unknown term name, or a threshold that is not a positive number.
+        ConfigError: unknown term name, or a threshold that is not a finite positive
+            number (an infinite one would turn every energy of the term into NaN; map
+            the term to ``None`` to leave it exact).
     """
     if clip is None:
         return dict.fromkeys(CLIPPABLE_TERMS)
@@ -73,9 +79,13 @@ def resolve_thresholds(clip: Mapping[str, float | None] | str | None) -> dict[st
                 f"clip.{name}: unknown term (clippable: {', '.join(CLIPPABLE_TERMS)})"
             )
         if value is not None:
-            if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not 0 < value < math.inf
+            ):
                 raise ConfigError(
-                    f"clip.{name}: threshold must be a positive number, got {value!r}"
+                    f"clip.{name}: threshold must be a finite positive number, got {value!r}"
                 )
             value = float(value)
         thresholds[name] = value

@@ -119,17 +119,33 @@ class Energy(nn.Module):
                 f"coordinates: NaN or infinite values in frame(s) {bad[:10].tolist()}"
             )
 
+    def _check_dtype_and_device(self, x: torch.Tensor) -> None:
+        """Raise a typed error unless ``x`` has the parameters' dtype and device.
+
+        Mixing them would otherwise fail deep inside a term with an untyped
+        ``RuntimeError`` (or, for some operations, silently upcast).
+        """
+        parameter = self.term_modules["bond"].k
+        if x.dtype != parameter.dtype or x.device != parameter.device:
+            raise ShapeMismatchError(
+                f"coordinates: {x.dtype} on {x.device}, but the energy of "
+                f"{self.parameters_source} is {parameter.dtype} on {parameter.device} "
+                "(convert the coordinates with .to(), or load the energy with that dtype/device)"
+            )
+
     def terms(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """Energy of each term, ``dict[str, Tensor(B,)]`` in kJ/mol, each differentiable."""
         self.check_coordinates(x)
+        self._check_dtype_and_device(x)
         values = {name: summed_energy(x, [module]) for name, module in self.term_modules.items()}
         if self.alignment is not None:
             values["align"] = self.alignment(x)
         return values
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Total energy ``(B,)`` in kJ/mol for ``x`` ``(B, N, 3)`` nm."""
+        """Total energy ``(B,)`` in kJ/mol for ``x`` ``(B, N, 3)`` nm (of the energy's dtype)."""
         self.check_coordinates(x)
+        self._check_dtype_and_device(x)
         energy = summed_energy(x, list(self.term_modules.values()))
         if self.alignment is not None:
             energy = energy + self.alignment(x)
@@ -137,6 +153,8 @@ class Energy(nn.Module):
 
     def forces(self, x: torch.Tensor) -> torch.Tensor:
         """Forces ``-∂U/∂x``, ``(B, N, 3)`` kJ/mol/nm (detached)."""
+        self.check_coordinates(x)
+        self._check_dtype_and_device(x)
         with torch.enable_grad():
             x = x.detach().requires_grad_(True)
             (gradient,) = torch.autograd.grad(self(x).sum(), x)

@@ -11,7 +11,7 @@ import torch
 
 from forcefields.charmm_reader import PathLike, read_charmm
 from forcefields.energy import Energy
-from forcefields.errors import ConfigError, InputFileError
+from forcefields.errors import ConfigError, InputFileError, ShapeMismatchError
 from forcefields.parameters import ForceFieldParameters
 
 __all__ = ["load"]
@@ -53,6 +53,11 @@ def _alignment_penalty(options: Mapping[str, Any], parameters: ForceFieldParamet
                 f"align.reference: {reference}: cannot read it ({reason})"
             ) from error
     reference = torch.as_tensor(np.asarray(reference, dtype=np.float64))
+    if reference.ndim == 2 and reference.shape[0] != parameters.n_atoms:
+        raise ShapeMismatchError(
+            f"align.reference: {reference.shape[0]} atoms, but {parameters.source} has "
+            f"{parameters.n_atoms}"
+        )
     atoms = options.get("atoms", "all")
     if atoms == "all":
         atoms = None
@@ -94,6 +99,7 @@ def load(
 
     Raises:
         InputFileError, MissingParameterError: bad files. ConfigError: bad options.
+        ShapeMismatchError: an ``align`` reference with another number of atoms.
     """
     if dtype not in (torch.float32, torch.float64):
         raise ConfigError(f"dtype: expected torch.float32 or torch.float64, got {dtype}")

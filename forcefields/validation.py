@@ -106,8 +106,8 @@ class ValidationReport:
             flag = "" if d.max_rel <= limit else "  FAIL"
             lines.append(f"{name:<14}{d.max_abs:>14.3e}{d.max_rel:>14.3e}{flag}")
         lines.append(
-            f"{self.frames} frames, {self.dtype}, relative tolerance {self.tolerance:.0e} "
-            f"(energies), {self.force_tolerance:.0e} (forces): "
+            f"{self.frames} frames, {self.dtype}, relative tolerance {self.tolerance:.3g} "
+            f"(energies), {self.force_tolerance:.3g} (forces): "
             + ("passed" if self.passed else "FAILED")
         )
         return "\n".join(lines)

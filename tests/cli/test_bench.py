@@ -51,3 +51,10 @@ def test_json_results_are_readable_by_everyone(tmp_path):
     out = tmp_path / "bench.json"
     assert main([*ENERGY, "--openmm-frames", "2", "--json", str(out)]) == 0
     assert out.stat().st_mode & 0o777 == 0o644
+
+
+@pytest.mark.parametrize("value", ["", ","])
+def test_an_empty_dtype_list_is_refused_before_timing(value, capsys):
+    # Used to run (OpenMM only) and write results without a single torch number.
+    argv = ["bench", "energy", "--system", "butane", "--batch", "1", "--dtype", value]
+    assert_cli_rejects(argv, capsys, ["--dtype: no dtype"])

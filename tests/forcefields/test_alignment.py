@@ -11,7 +11,12 @@ from scipy import stats
 from scipy.spatial.transform import Rotation
 
 from forcefields.alignment import THESIS_ALIGNMENT_WEIGHT, AlignmentPenalty
-from forcefields.errors import ConfigError, ShapeMismatchError, UnknownNameError
+from forcefields.errors import (
+    ConfigError,
+    NonFiniteCoordinatesError,
+    ShapeMismatchError,
+    UnknownNameError,
+)
 from forcefields.rotations import (
     cap_rotation,
     kabsch_rotation,
@@ -341,6 +346,18 @@ def test_bad_input_raises_typed_errors() -> None:
         AlignmentPenalty(reference)(torch.zeros(2, 4, 3, dtype=torch.float64))
     with pytest.raises(ConfigError):
         AlignmentPenalty(reference, weight=0.0).log_z_align(reference[None], BETA)
+
+
+@pytest.mark.parametrize("mode", ["thesis", "rigid"])
+def test_non_finite_coordinates_are_a_typed_error_naming_the_frame(mode: str) -> None:
+    # Used to surface as torch's untyped _LinAlgError from the SVD / eigh.
+    reference = _cloud(5, 17)
+    penalty = AlignmentPenalty(reference, mode=mode)
+    frames = torch.stack([reference, reference, reference])
+    frames[2, 3, 1] = math.nan
+    for call in (penalty, penalty.aligned, penalty.pose, lambda x: penalty.log_z_align(x, BETA)):
+        with pytest.raises(NonFiniteCoordinatesError, match=r"frame\(s\) \[2\]"):
+            call(frames)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")

@@ -141,3 +141,30 @@ def test_non_integer_alignment_atoms_name_the_field(butane, atoms):
     reference = np.zeros((14, 3))
     with pytest.raises(ConfigError, match=r"align.atoms: expected 'all', 'heavy' or a list"):
         forcefields.load(butane.psf, butane.prm, align={"reference": reference, "atoms": atoms})
+
+
+@pytest.mark.parametrize(
+    ("energy_dtype", "x_dtype"),
+    [(torch.float64, torch.float32), (torch.float32, torch.float64), (torch.float64, torch.int64)],
+)
+def test_coordinates_of_another_dtype_are_a_typed_error(butane, energy_dtype, x_dtype):
+    # Used to fail deep inside a term with an untyped RuntimeError ("expected scalar type").
+    energy = forcefields.load(butane.psf, butane.prm, dtype=energy_dtype)
+    x = torch.zeros(2, 14, 3, dtype=x_dtype)
+    for call in (energy, energy.terms, energy.forces):
+        with pytest.raises(ShapeMismatchError, match=rf"coordinates: {x_dtype}.*{energy_dtype}"):
+            call(x)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_coordinates_on_another_device_are_a_typed_error(butane):
+    energy = forcefields.load(butane.psf, butane.prm, device="cuda")
+    with pytest.raises(ShapeMismatchError, match=r"coordinates: torch.float64 on cpu.*cuda"):
+        energy(torch.zeros(2, 14, 3, dtype=torch.float64))
+
+
+def test_alignment_reference_of_another_molecule_is_refused_at_load(butane):
+    # Used to load, then fail at every evaluation blaming the (correct) coordinates.
+    dialanine = charmm_files("dialanine")
+    with pytest.raises(ShapeMismatchError, match=r"align.reference: 22 atoms, .* has 14"):
+        forcefields.load(butane.psf, butane.prm, align={"reference": str(dialanine.pdb)})

@@ -142,3 +142,11 @@ def test_threshold_settings():
         resolve_thresholds({"bogus": 1.0})
     with pytest.raises(ConfigError, match="clip.lj"):
         resolve_thresholds({"lj": -1.0})
+
+
+@pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan, 0.0, -1.0])
+def test_non_finite_or_non_positive_thresholds_are_refused(value):
+    # An infinite threshold used to be accepted and turned the term into NaN
+    # (inf · 0 in the linear continuation); None is the way to leave a term exact.
+    with pytest.raises(ConfigError, match="clip.bond: threshold must be a finite positive"):
+        resolve_thresholds({"bond": value})

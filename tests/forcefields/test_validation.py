@@ -1,0 +1,21 @@
+"""The validation report states the tolerances it applied."""
+
+from forcefields.validation import Discrepancy, ValidationReport
+
+
+def test_table_states_the_tolerances_it_applied_without_rounding_them():
+    # ".0e" used to print 1.5e-8 as "1e-08" and 2.5e-4 as "2e-04": a report could say
+    # "passed" at a relative error above the tolerance it showed.
+    within = Discrepancy(max_abs=1.2e-8, max_rel=1.2e-8)
+    report = ValidationReport(
+        frames=3,
+        dtype="float64",
+        terms={"bond": within},
+        total=within,
+        forces=Discrepancy(max_abs=2.2e-4, max_rel=2.2e-4),
+        tolerance=1.5e-8,
+        force_tolerance=2.5e-4,
+    )
+    last = report.table().splitlines()[-1]
+    assert report.passed
+    assert "relative tolerance 1.5e-08 (energies), 0.00025 (forces): passed" in last
