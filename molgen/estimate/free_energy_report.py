@@ -19,6 +19,7 @@ populations are refused by that same number.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -165,7 +166,9 @@ def free_energy_report(
             requested.append(prediction.trusted)
         else:
             name = system_name or context.samples.system
-            context_c = prepare_samples(bar_samples, name, temperature, topology)
+            context_c = prepare_samples(
+                bar_samples, name, temperature, topology, check_system=False
+            )
             two_sets = bar_to_parameters(
                 context, context_c, psf, prm, correlated, threshold, batch_size, seed, energies
             )
@@ -240,7 +243,7 @@ def format_report(report: dict) -> str:
     ]
     log_z = report["log_z"]
     if log_z["trusted"]:
-        low, high = log_z["interval"]
+        low, high = (-math.inf if end is None else end for end in log_z["interval"])
         lines.append(
             f"log Z_B: {log_z['value']:.4f} ± {log_z['stderr']:.4f}  "
             f"({100 * log_z['confidence']:.0f} % bootstrap [{low:.4f}, {high:.4f}])"

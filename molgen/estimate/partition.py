@@ -65,10 +65,16 @@ class LogPartitionEstimate:
         low, high = self.interval
         return {
             **self.estimate.as_dict(),
-            "interval": [float(low), float(high)] if self.estimate.trusted else None,
+            "interval": [_json_bound(low), _json_bound(high)] if self.estimate.trusted else None,
             "confidence": self.confidence,
             "ess": self.ess,
         }
+
+
+def _json_bound(bound: float) -> float | None:
+    """An interval end for JSON: ``None`` for ``-inf`` (resamples that drew only
+    zero-weight samples)."""
+    return float(bound) if math.isfinite(bound) else None
 
 
 def _bootstrap_indices(generator: np.random.Generator, n: int, block: int) -> np.ndarray:
@@ -115,5 +121,9 @@ def log_partition_function(
     for index in range(n_bootstrap):
         resampled[index] = log_mean_exp(log_w[_bootstrap_indices(generator, n, block)])
     tail = 50.0 * (1.0 - confidence)
-    low, high = np.percentile(resampled, [tail, 100.0 - tail])
+    # Resamples of only zero-weight samples have log Z = -inf; a percentile interpolated
+    # between two of them is NaN (-inf - -inf) and is -inf.
+    with np.errstate(invalid="ignore"):
+        bounds = np.percentile(resampled, [tail, 100.0 - tail])
+    low, high = np.nan_to_num(bounds, nan=-np.inf, posinf=np.inf, neginf=-np.inf)
     return LogPartitionEstimate(Estimate(value, stderr), (float(low), float(high)), confidence, ess)

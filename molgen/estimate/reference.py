@@ -9,6 +9,7 @@ and observables such as ``dihedral``, ``phi``, ``psi``, ``x0``).
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,19 +43,33 @@ class ReferenceData:
 def _pair(path: Path, key: str, name: str, entry) -> tuple[float, float]:
     if not isinstance(entry, dict) or "mean" not in entry or "sem" not in entry:
         raise InputFileError(f"{path}: {key}.{name} needs 'mean' and 'sem'")
-    mean, sem = entry["mean"], entry["sem"]
-    return (np.nan if mean is None else float(mean), np.nan if sem is None else float(sem))
+    return (
+        _float(path, f"{key}.{name}.mean", entry["mean"]),
+        _float(path, f"{key}.{name}.sem", entry["sem"]),
+    )
 
 
-def _reduced_scale(stats: dict) -> float | None:
+def _float(path: Path, key: str, value) -> float:
+    """``value`` as a float (``None``: NaN); :class:`InputFileError` naming ``key`` otherwise."""
+    if value is None:
+        return np.nan
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputFileError(f"{path}: {key} must be a number, got {value!r}")
+    return float(value)
+
+
+def _reduced_scale(path: Path, stats: dict) -> float | None:
     """β (1/energy unit) of the stats' free energies, or ``None`` when unknown."""
     unit, temperature = stats.get("energy_unit"), stats.get("temperature")
     if temperature is None:
         return None
+    temperature = _float(path, "temperature", temperature)
+    if not (np.isfinite(temperature) and temperature > 0):
+        raise InputFileError(f"{path}: temperature must be finite and > 0, got {temperature}")
     if unit == "kJ/mol":
-        return beta_from_temperature(float(temperature))
+        return beta_from_temperature(temperature)
     if unit == "reduced":
-        return 1.0 / float(temperature)
+        return 1.0 / temperature
     return None
 
 
@@ -62,8 +77,9 @@ def read_reference(folder: Path | str) -> ReferenceData:
     """Read ``stats.json`` and, when present, ``frames.npz`` of a reference run.
 
     Raises:
-        InputFileError: no folder or ``stats.json``, unreadable JSON, or ``populations``
-            missing or malformed (the message names the key).
+        InputFileError: no folder or ``stats.json``, unreadable JSON, ``populations``
+            missing or malformed, a mean, standard error or temperature that is not a
+            number (the message names the key), or an unreadable ``frames.npz``.
     """
     folder = Path(folder)
     path = folder / "stats.json"
@@ -71,8 +87,10 @@ def read_reference(folder: Path | str) -> ReferenceData:
         raise InputFileError(f"{path}: reference stats not found")
     try:
         stats = json.loads(path.read_text())
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise InputFileError(f"{path}: not valid JSON ({error})") from error
+    if not isinstance(stats, dict):
+        raise InputFileError(f"{path}: expected a JSON object, got {type(stats).__name__}")
     if not isinstance(stats.get("populations"), dict):
         raise InputFileError(f"{path}: key 'populations' missing (mode populations expected)")
     populations = {
@@ -80,13 +98,18 @@ def read_reference(folder: Path | str) -> ReferenceData:
         for name, entry in stats["populations"].items()
     }
     free_energies = {}
-    scale = _reduced_scale(stats)
+    scale = _reduced_scale(path, stats)
     if scale is not None and isinstance(stats.get("free_energy_differences"), dict):
         for name, entry in stats["free_energy_differences"].items():
             mean, sem = _pair(path, "free_energy_differences", name, entry)
             free_energies[name] = (scale * mean, scale * sem)
     frames = {}
     if (folder / "frames.npz").is_file():
-        with np.load(folder / "frames.npz", allow_pickle=False) as archive:
-            frames = {key: np.asarray(archive[key]) for key in archive.files}
+        try:
+            with np.load(folder / "frames.npz", allow_pickle=False) as archive:
+                frames = {key: np.asarray(archive[key]) for key in archive.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+            raise InputFileError(
+                f"{folder / 'frames.npz'}: not a readable .npz ({error})"
+            ) from error
     return ReferenceData(folder, populations, free_energies, frames, stats)

@@ -18,8 +18,8 @@ Sidecar arrays (one entry per sample, all the same length ``n``):
 - ``mode_names`` (optional, not per sample): names of the labels ``0, 1, ...``;
 - ``x`` (optional): coordinates of points that are not atoms (toys), ``(n, D)``;
 - ``system`` (optional, not per sample): the name for ``systems.load``;
-- any other array of length ``n`` (e.g. observables ``dihedral``, ``phi``, ``psi``) is
-  kept in :attr:`SampleSet.arrays`.
+- any other numeric array (e.g. observables ``dihedral``, ``phi``, ``psi``) is per
+  sample: of length ``n`` (else the sidecar is refused), kept in :attr:`SampleSet.arrays`.
 
 Without ``log_w`` it is computed as ``−u_b − log_p_g − log_z_align`` (``log_z_align``
 taken as 0 when absent: right for runs without an alignment penalty, for which ``u_b`` is
@@ -36,6 +36,7 @@ when ``S`` has a trajectory suffix, else the file with the sidecar's stem and on
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -57,6 +58,7 @@ __all__ = [
 
 TRAJECTORY_SUFFIXES = (".h5", ".dcd", ".xtc", ".pdb")
 _PER_SAMPLE_KEYS = ("log_w", "u_b", "log_p_g", "log_z_align", "modes", "x")
+_METADATA_KEYS = ("temperature", "mode_names", "system", "arguments")
 
 
 @dataclass(frozen=True)
@@ -145,27 +147,62 @@ def _temperature(arrays: dict[str, np.ndarray], sidecar: Path) -> float | None:
     return float(value)
 
 
+def _is_numeric(value: np.ndarray) -> bool:
+    return np.issubdtype(value.dtype, np.number) or np.issubdtype(value.dtype, np.bool_)
+
+
+def _check_log_weights(log_w: np.ndarray, sidecar: Path) -> None:
+    """Raise :class:`InputFileError` naming ``sidecar`` unless ``log_w`` holds at least one
+    sample, no NaN or ``+inf`` and not only ``-inf`` (zero weights)."""
+    if not _is_numeric(log_w):
+        raise InputFileError(f"{sidecar}: 'log_w' must be numbers, got {log_w.dtype}")
+    values = log_w.astype(np.float64)
+    if values.size == 0:
+        raise InputFileError(f"{sidecar}: no samples (empty 'log_w')")
+    if np.isnan(values).any() or np.isposinf(values).any():
+        raise InputFileError(f"{sidecar}: 'log_w' holds NaN or +inf")
+    if np.isneginf(values).all():
+        raise InputFileError(f"{sidecar}: 'log_w': every weight is zero (all -inf)")
+
+
 def load_samples(path: Path | str) -> SampleSet:
     """Read the sidecar of ``path`` (see :func:`find_sidecar`) into a :class:`SampleSet`.
 
     Raises:
-        InputFileError: unreadable file, neither ``log_w`` nor ``u_b`` + ``log_p_g``, or a
-            ``temperature`` that is not a positive number.
-        ShapeMismatchError: per-sample arrays of different lengths.
+        InputFileError: unreadable file, neither ``log_w`` nor ``u_b`` + ``log_p_g``, log
+            weights that are NaN, ``+inf``, all ``-inf`` or none, or a ``temperature`` that
+            is not a positive number.
+        ShapeMismatchError: per-sample arrays (every numeric array with a sample axis,
+            observables included) of different lengths, or not one entry per sample
+            (``log_w``, ``u_b``, ``log_p_g``, ``log_z_align``, ``modes`` vectors ``(n,)``,
+            ``x`` ``(n, ...)``).
     """
     sidecar = find_sidecar(path)
     try:
         with np.load(sidecar, allow_pickle=False) as archive:
             arrays = {key: np.asarray(archive[key]) for key in archive.files}
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
         raise InputFileError(f"{sidecar}: not a readable .npz ({error})") from error
     if "log_w" not in arrays and ("u_b" not in arrays or "log_p_g" not in arrays):
         raise InputFileError(f"{sidecar}: needs 'log_w' (or 'u_b' and 'log_p_g')")
-    lengths = {key: len(arrays[key]) for key in _PER_SAMPLE_KEYS if key in arrays}
+    for key in _PER_SAMPLE_KEYS:
+        if key in arrays and (arrays[key].ndim == 0 or (key != "x" and arrays[key].ndim != 1)):
+            raise ShapeMismatchError(
+                f"{sidecar}: '{key}' must hold one entry per sample, got shape {arrays[key].shape}"
+            )
+    # Every numeric array with a sample axis (observables too) is per sample.
+    per_sample = [
+        key
+        for key, value in arrays.items()
+        if key in _PER_SAMPLE_KEYS
+        or (key not in _METADATA_KEYS and value.ndim >= 1 and _is_numeric(value))
+    ]
+    lengths = {key: len(arrays[key]) for key in per_sample}
     if len(set(lengths.values())) != 1:
         raise ShapeMismatchError(f"{sidecar}: per-sample arrays differ in length {lengths}")
     if "log_w" not in arrays:
         arrays["log_w"] = -arrays["u_b"] - arrays["log_p_g"] - arrays.get("log_z_align", 0.0)
+    _check_log_weights(arrays["log_w"], sidecar)
 
     def vector(key: str, dtype) -> np.ndarray | None:
         return arrays[key].astype(dtype).reshape(-1) if key in arrays else None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,7 +94,7 @@ def sample_run(
         "version": CHUNK_VERSION,
     }
     sidecar = sidecar_path(out)
-    _check_existing([out, sidecar] if molecule else [sidecar], sidecar, manifest)
+    _check_existing([out, sidecar] if molecule else [sidecar], sidecar, manifest, parts)
     reused = _prepare_parts(parts, manifest)
     starts = list(range(0, n, batch))
     for index, start in enumerate(tqdm(starts, disable=not progress, desc="sample", unit="chunk")):
@@ -115,11 +116,15 @@ def sample_run(
     return SampleOutput(files, sidecar, run.checkpoint, reused)
 
 
-def _check_existing(outputs: list[Path], sidecar: Path, manifest: dict) -> None:
+def _check_existing(outputs: list[Path], sidecar: Path, manifest: dict, parts: Path) -> None:
     """Raise :class:`ConfigError` naming the first existing file of ``outputs`` unless the
-    ``sidecar`` records that it was written with ``manifest``."""
+    ``sidecar`` records that it was written with ``manifest``, or the chunks in ``parts``
+    were drawn with ``manifest`` (a call with these arguments was killed after writing
+    the trajectory and before the sidecar: resume it)."""
     existing = [path for path in outputs if path.exists()]
     if not existing or _stored_arguments(sidecar) == manifest:
+        return
+    if _parts_manifest(parts) == manifest:
         return
     raise ConfigError(
         f"--out: {existing[0]} exists and was not written with these arguments "
@@ -133,6 +138,14 @@ def _stored_arguments(sidecar: Path) -> dict | None:
     try:
         with np.load(sidecar, allow_pickle=False) as archive:
             return json.loads(str(archive["arguments"])) if "arguments" in archive.files else None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        return None
+
+
+def _parts_manifest(parts: Path) -> dict | None:
+    """The manifest of the chunks in ``parts``; ``None`` when there is none."""
+    try:
+        return json.loads((parts / "manifest.json").read_text())
     except (OSError, ValueError):
         return None
 
@@ -140,7 +153,7 @@ def _stored_arguments(sidecar: Path) -> dict | None:
 def _prepare_parts(parts: Path, manifest: dict) -> int:
     manifest_file = parts / "manifest.json"
     if parts.is_dir():
-        if manifest_file.is_file() and json.loads(manifest_file.read_text()) == manifest:
+        if _parts_manifest(parts) == manifest:
             return len(list(parts.glob("chunk_*.npz")))
         shutil.rmtree(parts)
     parts.mkdir(parents=True)

@@ -47,3 +47,28 @@ def test_json_is_readable_by_everyone(samples, tmp_path):
     status = main(["free-energy", str(samples), "--states", "major", "minor", "--json", str(out)])
     assert status in (0, 1)
     assert out.stat().st_mode & 0o777 == 0o644
+
+
+def test_json_is_strict_when_bootstrap_resamples_hold_only_zero_weights(tmp_path, capsys):
+    """With two weighted samples among a hundred zero weights (and the thresholds turned
+    off) most bootstrap resamples have log Z = -inf; the interval's lower end is -inf,
+    written as null, never as a bare NaN token that strict JSON readers refuse."""
+    import json
+
+    import numpy as np
+
+    log_w = np.full(100, -np.inf)
+    log_w[:2] = 0.0
+    samples = tmp_path / "zero.npz"
+    np.savez(samples, log_w=log_w, x=np.zeros((100, 2)), system=np.array("double_well_2d"))
+    out = tmp_path / "fe.json"
+    options = ["--min-ess", "0", "--min-ess-fraction", "0", "--json", str(out)]
+    assert main(["free-energy", str(samples), *options]) == 0
+    assert "bootstrap [-inf, " in capsys.readouterr().out
+
+    def refuse(constant):
+        raise ValueError(f"non-standard JSON constant {constant}")
+
+    log_z = json.loads(out.read_text(), parse_constant=refuse)["log_z"]
+    assert log_z["trusted"] and log_z["interval"][0] is None
+    assert log_z["interval"][1] < 0

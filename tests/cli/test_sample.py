@@ -103,3 +103,32 @@ def test_xtc_output_notes_its_rounding_which_is_what_mdtraj_reads_back(
     # Rounding to a 0.001 nm grid moves a coordinate by at most half a step (float32 adds
     # ~1e-7 nm at butane's coordinates of a few tenths of a nm).
     assert 0 < error <= 0.0005 + 1e-6
+
+
+def test_a_call_killed_between_trajectory_and_sidecar_resumes(butane_run, tmp_path, monkeypatch):
+    """The trajectory is written before the sidecar; a call killed in between leaves the
+    trajectory without the sidecar that records its arguments, and the same call must then
+    resume from its chunks (not refuse the trajectory as written with other arguments)."""
+    import numpy as np
+
+    import molgen.sampling.chunks as chunks
+
+    out = tmp_path / "s.dcd"
+    save = chunks.save_npz_atomic
+
+    def killed_at_the_sidecar(path, arrays, **options):
+        if path == tmp_path / "s.dcd.npz":
+            raise KeyboardInterrupt
+        return save(path, arrays, **options)
+
+    monkeypatch.setattr(chunks, "save_npz_atomic", killed_at_the_sidecar)
+    with pytest.raises(KeyboardInterrupt):
+        chunks.sample_run(butane_run, 20, out, batch=8, seed=3, progress=False)
+    assert out.is_file() and not (tmp_path / "s.dcd.npz").exists()
+    monkeypatch.setattr(chunks, "save_npz_atomic", save)
+    resumed = chunks.sample_run(butane_run, 20, out, batch=8, seed=3, progress=False)
+    assert resumed.reused_chunks == 3
+    whole = chunks.sample_run(butane_run, 20, tmp_path / "w.dcd", batch=8, seed=3, progress=False)
+    with np.load(resumed.arrays) as a, np.load(whole.arrays) as b:
+        for key in ("log_w", "energy", "modes"):
+            np.testing.assert_array_equal(a[key], b[key])

@@ -118,3 +118,14 @@ def test_log_partition_of_a_time_series_counts_the_given_series():
 def test_a_series_of_another_length_is_a_shape_error():
     with pytest.raises(ShapeMismatchError, match="does not match 5 samples"):
         effective_sample_size(np.zeros(5), correlated=True, series=np.zeros((2, 6)))
+
+
+def test_log_partition_interval_of_mostly_zero_weights_is_not_nan():
+    """Bootstrap resamples that draw only zero weights have log Z = -inf: a percentile
+    between two of them is -inf, not NaN (numpy interpolates -inf - -inf)."""
+    log_w = np.full(100, -np.inf)
+    log_w[:2] = 0.0
+    result = log_partition_function(log_w, threshold=EssThreshold(0, 0))
+    low, high = result.interval
+    assert low == -np.inf and np.isfinite(high)
+    assert result.as_dict()["interval"] == [None, high]
