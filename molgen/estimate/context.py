@@ -81,11 +81,9 @@ def _check_temperature(samples: SampleSet, name: str, system: System) -> None:
     log_w = samples.log_w
     if np.all(log_w == log_w[0]):
         return
-    import systems
-
     drawn, origin = samples.temperature, "recorded in the sidecar"
     if drawn is None:
-        drawn = system_temperature(systems.load(name))
+        drawn = system_temperature(_load_system(name, None))
         origin = "no 'temperature' in the sidecar: the system's default"
     analysed = system_temperature(system)
     if not math.isclose(analysed, drawn, rel_tol=1e-9):
@@ -96,12 +94,36 @@ def _check_temperature(samples: SampleSet, name: str, system: System) -> None:
         )
 
 
+def _check_system(samples: SampleSet, system: System) -> None:
+    """Refuse ``samples`` whose sidecar names another system than ``system``.
+
+    The sidecar records the name given to ``systems.load`` (a built-in name, or a
+    directory of CHARMM files, whose system is named after the directory)."""
+    recorded = samples.system
+    if recorded is None or Path(recorded.rstrip("/")).name == system.name:
+        return
+    raise ConfigError(
+        f"--system {system.name}: {samples.sidecar} holds samples of {recorded} "
+        f"(its 'system'); analyse them as that system"
+    )
+
+
+def _load_system(label: str, temperature: float | None):
+    """``systems.load`` of a name that may carry a parameter variant, as a reference's
+    ``stats.json`` records it (``butane:lipid``)."""
+    import systems
+
+    name, _, variant = label.partition(":")
+    return systems.load(name, temperature, variant or "default")
+
+
 def prepare_samples(
     path: Path | str,
     system_name: str | None = None,
     temperature: float | None = None,
     topology: Path | None = None,
     default_system: str | None = None,
+    check_system: bool = True,
 ) -> SampleContext:
     """Load the samples at ``path`` (sidecar, trajectory or run directory) with their system.
 
@@ -117,21 +139,26 @@ def prepare_samples(
             parallel tempering) are taken as samples at whatever temperature is given.
         topology: topology file for a ``.dcd``/``.xtc`` trajectory; default the ``.pdb``
             of the trajectory's stem, else the system's pdb.
-        default_system: the system when neither ``system_name`` nor the sidecar names one.
+        default_system: the system when neither ``system_name`` nor the sidecar names one
+            (``name`` or ``name:variant``, as a reference's ``stats.json`` records it).
+        check_system: refuse a ``system_name`` other than the system the sidecar names
+            (false for samples of other parameters of the same atoms, as BAR's ``C``).
 
     Raises:
-        ConfigError: weighted samples analysed at another temperature than they were
-            drawn at.
+        ConfigError: ``system_name`` another system than the sidecar's ``system`` (with
+            ``check_system``), or weighted samples analysed at another temperature than
+            they were drawn at.
         ShapeMismatchError: coordinates or labels not matching the number of samples, or
             coordinates of another shape than the system's (atoms of a molecule, points
             of a toy).
     """
-    import systems
 
     samples = load_samples(path)
     name = system_name or samples.system or default_system
-    system = None if name is None else systems.load(name, temperature)
+    system = None if name is None else _load_system(name, temperature)
     if system is not None:
+        if check_system:
+            _check_system(samples, system)
         _check_temperature(samples, name, system)
     coordinates = samples.points
     if coordinates is None and samples.trajectory is not None:

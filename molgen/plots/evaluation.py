@@ -14,6 +14,7 @@ count as C7ax (φ > 0) but lie in the β/C5 basin across the φ = ±180° seam.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ from molgen.estimate.importance import importance_expectation
 from molgen.estimate.partition import log_partition_function
 from molgen.estimate.reference import ReferenceData, read_reference
 from molgen.estimate.report import comparison_entry, free_energy_entry, population_entry
+from molgen.estimate.samples import system_temperature
 from molgen.estimate.states import state_free_energies, state_populations
 from molgen.plots.densities import plot_butane_dihedral, plot_marginal_density, plot_ramachandran
 from molgen.plots.energies import plot_energy_histogram, plot_energy_scatter, plot_log_weights
@@ -187,6 +189,20 @@ def _check_same_system(context: SampleContext, reference: ReferenceData) -> None
         )
 
 
+def _check_same_temperature(context: SampleContext, reference: ReferenceData) -> None:
+    """Raise :class:`ConfigError` when the reference was sampled at another temperature
+    than the one the samples are analysed at (K; toys: the temperature factor)."""
+    recorded = reference.stats.get("temperature")
+    if context.system is None or not isinstance(recorded, int | float):
+        return
+    analysed = system_temperature(context.system)
+    if not math.isclose(float(recorded), analysed, rel_tol=1e-6):
+        raise ConfigError(
+            f"{reference.folder / 'stats.json'}: a reference at temperature {recorded:g}, "
+            f"but the samples {context.samples.sidecar} are analysed at {analysed:g}"
+        )
+
+
 def evaluate_samples(
     samples: Path | str,
     reference_dir: Path | str,
@@ -211,7 +227,8 @@ def evaluate_samples(
         The report (see the module docstring).
 
     Raises:
-        ConfigError: the reference is of another system than the samples.
+        ConfigError: the reference is of another system, or was sampled at another
+            temperature, than the samples.
     """
     out = Path(out_dir)
     reference = read_reference(reference_dir)
@@ -219,6 +236,7 @@ def evaluate_samples(
         samples, system_name, temperature, topology, default_system=reference.stats.get("system")
     )
     _check_same_system(context, reference)
+    _check_same_temperature(context, reference)
     log_w = context.samples.log_w
     ess = kish_ess(log_w)
     report = {

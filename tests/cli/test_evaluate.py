@@ -68,3 +68,32 @@ def test_samples_without_a_system_that_do_not_fit_the_reference_are_refused(tmp_
     error = capsys.readouterr().err
     assert "system double_well_2d has points of dimension 2" in error
     assert not out.exists()
+
+
+def test_a_reference_at_another_temperature_is_named(tmp_path, capsys):
+    samples = double_well_samples(tmp_path / "samples.npz", 100, 0.0, 1.5, seed=0)
+    reference = _double_well_reference(tmp_path / "reference")
+    out = tmp_path / "evaluation"
+    argv = ["evaluate", str(samples), "--reference", str(reference), "--out", str(out)]
+    # The samples are of double_well_2d at temperature factor 1, the reference's too: a
+    # report (exit 1 only says that too little overlap left a population unestimated).
+    assert main([*argv, "--system", "double_well_2d"]) in (0, 1)
+    assert (out / "report.json").is_file()
+    stats = json.loads((reference / "stats.json").read_text())
+    (reference / "stats.json").write_text(json.dumps({**stats, "temperature": 2.0}))
+    out.rename(tmp_path / "first")
+    assert main([*argv, "--system", "double_well_2d"]) == 2
+    error = capsys.readouterr().err
+    assert "a reference at temperature 2, but the samples" in error and "analysed at 1" in error
+    assert not out.exists()
+
+
+def test_samples_without_a_system_take_the_references_variant(tmp_path):
+    from molgen.estimate.context import prepare_samples
+
+    butane = systems.load("butane")
+    frames = butane.positions[None] + 0.001 * np.random.default_rng(0).normal(size=(4, 14, 3))
+    sidecar = write_butane_samples(tmp_path / "samples", frames)
+    context = prepare_samples(sidecar, default_system="butane:lipid")
+    lipid = systems.load("butane", variant="lipid")
+    assert context.system.name == "butane" and context.system.prm == lipid.prm

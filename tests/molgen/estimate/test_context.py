@@ -47,3 +47,34 @@ def test_equal_weight_frames_are_analysed_at_the_temperature_given(tmp_path):
     )
     context = prepare_samples(path, temperature=2.0)
     assert context.beta == pytest.approx(systems.load("double_well_2d", 2.0).beta)
+
+
+def test_samples_of_another_system_are_refused(tmp_path):
+    """A sidecar names its system; analysing it as another (same dimension: no shape
+    check catches it) would reweight with the wrong energy."""
+    x = np.random.default_rng(0).normal(size=(20, 12))
+    path = write_sidecar(
+        tmp_path / "m.npz", x=x, log_w=np.zeros(20), system=np.array("double_well_medium")
+    )
+    with pytest.raises(ConfigError, match=r"--system double_well_wide: .*m\.npz .*medium"):
+        prepare_samples(path, "double_well_wide")
+    assert prepare_samples(path, "double_well_medium").system.name == "double_well_medium"
+    assert prepare_samples(path).system.name == "double_well_medium"
+
+
+def test_a_system_directory_matches_the_name_it_was_recorded_under(tmp_path):
+    """A sidecar of a system read from a directory records the path given to
+    ``systems.load``; the same directory given by another path is the same system."""
+    import shutil
+
+    from systems.files import charmm_files
+
+    folder = tmp_path / "butane_copy"
+    folder.mkdir()
+    files = charmm_files("butane")
+    for source in (files.psf, files.prm, files.pdb):
+        shutil.copy(source, folder / source.name)
+    path = write_sidecar(tmp_path / "d.npz", log_w=np.zeros(3), system=np.array("butane_copy/"))
+    assert prepare_samples(path, str(folder)).system.name == "butane_copy"
+    with pytest.raises(ConfigError, match="holds samples of butane_copy/"):
+        prepare_samples(path, "butane")
