@@ -27,6 +27,7 @@ from molgen.sampling.generator import draw_samples, load_run
 from molgen.sampling.writers import (
     check_trajectory_path,
     sidecar_path,
+    trajectory_files,
     write_trajectory_atomic,
 )
 
@@ -94,7 +95,8 @@ def sample_run(
         "version": CHUNK_VERSION,
     }
     sidecar = sidecar_path(out)
-    _check_existing([out, sidecar] if molecule else [sidecar], sidecar, manifest, parts)
+    outputs = [*trajectory_files(out), sidecar] if molecule else [sidecar]
+    _check_existing(outputs, sidecar, manifest, parts)
     reused = _prepare_parts(parts, manifest)
     starts = list(range(0, n, batch))
     for index, start in enumerate(tqdm(starts, disable=not progress, desc="sample", unit="chunk")):

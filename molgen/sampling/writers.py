@@ -14,6 +14,7 @@ __all__ = [
     "TRAJECTORY_SUFFIXES",
     "check_trajectory_path",
     "sidecar_path",
+    "trajectory_files",
     "write_trajectory_atomic",
 ]
 
@@ -43,6 +44,13 @@ def sidecar_path(out: Path) -> Path:
     else ``out`` with ``.npz`` appended (``samples.dcd`` -> ``samples.dcd.npz``)."""
     out = Path(out)
     return out if out.suffix == ".npz" else out.with_name(out.name + ".npz")
+
+
+def trajectory_files(path: Path) -> list[Path]:
+    """The files a trajectory at ``path`` is written as: ``path``, plus its ``.pdb``
+    topology for formats without one (``.dcd``, ``.xtc``)."""
+    path = Path(path)
+    return [path, path.with_suffix(".pdb")] if path.suffix in _NEEDS_TOPOLOGY else [path]
 
 
 def write_trajectory_atomic(path: Path, xyz: np.ndarray, topology) -> list[Path]:

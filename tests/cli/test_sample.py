@@ -93,12 +93,12 @@ def test_xtc_output_notes_its_rounding_which_is_what_mdtraj_reads_back(
 ):
     import mdtraj
 
-    assert _sample(butane_run, tmp_path / "s.dcd") == 0
+    assert _sample(butane_run, tmp_path / "exact.dcd") == 0
     capsys.readouterr()
-    assert _sample(butane_run, tmp_path / "s.xtc") == 0
+    assert _sample(butane_run, tmp_path / "rounded.xtc") == 0
     assert "stores coordinates to 0.001 nm" in capsys.readouterr().err
-    exact = mdtraj.load(str(tmp_path / "s.dcd"), top=str(tmp_path / "s.pdb")).xyz
-    rounded = mdtraj.load(str(tmp_path / "s.xtc"), top=str(tmp_path / "s.pdb")).xyz
+    exact = mdtraj.load(str(tmp_path / "exact.dcd"), top=str(tmp_path / "exact.pdb")).xyz
+    rounded = mdtraj.load(str(tmp_path / "rounded.xtc"), top=str(tmp_path / "rounded.pdb")).xyz
     error = abs(rounded - exact).max()
     # Rounding to a 0.001 nm grid moves a coordinate by at most half a step (float32 adds
     # ~1e-7 nm at butane's coordinates of a few tenths of a nm).
@@ -132,3 +132,12 @@ def test_a_call_killed_between_trajectory_and_sidecar_resumes(butane_run, tmp_pa
     with np.load(resumed.arrays) as a, np.load(whole.arrays) as b:
         for key in ("log_w", "energy", "modes"):
             np.testing.assert_array_equal(a[key], b[key])
+
+
+def test_an_unrelated_pdb_beside_a_dcd_output_is_kept(butane_run, tmp_path, capsys):
+    structure = tmp_path / "s.pdb"
+    structure.write_text("REMARK   a structure of the user's\nEND\n")
+    assert _sample(butane_run, tmp_path / "s.dcd") == 2
+    assert f"--out: {structure} exists" in capsys.readouterr().err
+    assert structure.read_text().startswith("REMARK   a structure of the user's")
+    assert not (tmp_path / "s.dcd").exists()
