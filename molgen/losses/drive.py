@@ -42,7 +42,9 @@ def _kl_x_push(log_ratio: torch.Tensor) -> torch.Tensor:
 
 
 def _l2_plus_push(log_ratio: torch.Tensor) -> torch.Tensor:
-    return (log_ratio - log_ratio.mean()).clamp(min=0.0)
+    # K as in l2_plus: points at r = -inf (overflowing energy) are left out of the mean.
+    mean = log_ratio[log_ratio > -torch.inf].mean()
+    return (log_ratio - mean).clamp(min=0.0)
 
 
 PUSHES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {

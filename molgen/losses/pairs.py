@@ -33,13 +33,16 @@ def pl2_bb(
     r"""Eq. 49: :math:`\frac1{n^2}\sum_{i,j} w_i w_j (r_i - r_j)^2`, points weighted to :math:`p_B`.
 
     Detached batch weights (``weights``, see :func:`~molgen.losses.weights.batch_weights`)
-    summing to ``n``; the double sum is computed as
-    :math:`2(\overline{w r^2} - \overline{w r}^2)`.
+    summing to ``n``; the double sum is computed as the weighted variance
+    :math:`\frac2n\sum_i w_i (r_i - \bar r_w)^2`, :math:`\bar r_w = \frac1n\sum_j w_j r_j`.
+    Centring first matters in float32: ``r`` carries the offset :math:`\log Z_B`, and the
+    expanded form :math:`2(\overline{w r^2} - \overline{w r}^2)` cancels catastrophically.
     """
     r, _, w = weighted_log_ratio(flow, beta_u_b, batch, weights, temperature, clamp)
     n, weighted = r.shape[0], w > 0
     r, w = r[weighted], w[weighted]
-    return 2.0 * ((w * r.pow(2)).sum() / n - ((w * r).sum() / n).pow(2))
+    centred = r - (w * r).sum() / n
+    return 2.0 * (w * centred.pow(2)).sum() / n
 
 
 def masked_pair_loss(

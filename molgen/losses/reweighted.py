@@ -83,7 +83,9 @@ class AdaptiveModeWeights:
         """Update the multipliers from labels ``(B,)``, then return weights ``(B,)``."""
         observed = _mode_fractions(labels, len(self.target))
         target = self.target.to(labels.device)
-        step = torch.where(observed < target, self.factor, 1.0 / self.factor)
+        # float64 factors: python scalars in torch.where would round 1.01 to float32.
+        factor = torch.tensor(self.factor, dtype=torch.float64, device=labels.device)
+        step = torch.where(observed < target, factor, 1.0 / factor)
         self.multipliers = self.multipliers.to(labels.device) * step
         return self.multipliers[labels]
 

@@ -96,3 +96,16 @@ def test_drive_predicts_the_mode_mass_change_of_a_natural_gradient_step_on_l2_pl
 def test_mode_drive_rejects_an_empty_side():
     with pytest.raises(ValueError, match="two samples on each side"):
         mode_drive(torch.zeros(5), torch.tensor([True, False, False, False, False]))
+
+
+def test_l2_plus_drive_leaves_a_point_at_infinite_energy_out_of_its_mean():
+    # As in l2_plus: r = -inf (beta U_B = +inf) is infinitely over-sampled, pushes 0 and is
+    # not part of K, so the drive stays finite instead of NaN.
+    log_ratio = torch.tensor([0.0, 1.0, 2.0, 3.0, -torch.inf, 0.5], dtype=torch.float64)
+    in_mode = torch.tensor([True, True, True, False, False, False])
+    drive = mode_drives(log_ratio, in_mode)["l2_plus"]
+    k = (0.0 + 1.0 + 2.0 + 3.0 + 0.5) / 5
+    push = [max(v - k, 0.0) for v in (0.0, 1.0, 2.0, 3.0, 0.0, 0.5)]
+    push[4] = 0.0
+    expected = sum(push[:3]) / 3 - sum(push[3:]) / 3
+    assert drive.value == pytest.approx(expected, abs=1e-12)
