@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from forcefields.errors import ConfigError
@@ -45,7 +46,17 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--seed: {args.seed} is negative")
     torch.set_num_threads(args.threads)
     out = args.out if args.out is not None else Path("runs") / args.system
-    outcome = run_pipeline(out, args.system, QUICK if args.quick else FULL, args.seed)
+    settings = QUICK if args.quick else FULL
+    try:
+        outcome = run_pipeline(out, args.system, settings, args.seed, debug=args.debug)
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print(
+            f"molgen run: interrupted; run the same command again to continue in {out}",
+            file=sys.stderr,
+        )
+        return 130
     print(f"report: {outcome.index}")
     if outcome.failed_checks:
         print(f"failed checks: {', '.join(outcome.failed_checks)} (see their output above)")

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from forcefields.atomic_files import save_npz_atomic, write_json_atomic
+from forcefields.atomic_files import save_npz_atomic, write_json_atomic, write_text_atomic
 from forcefields.errors import ConfigError, InputFileError
 
 __all__ = [
@@ -149,23 +149,35 @@ def _superposed_frames(reference_dir: Path, system) -> np.ndarray:
     return rigid_pose(system, ALIGNMENT).aligned(frames).numpy()
 
 
-def _stage(run: Path, done: Path, argv: list[str], say) -> bool:
+def _read_json_object(path: Path) -> dict:
+    """The JSON object in ``path``, or an :class:`InputFileError` naming it."""
+    try:
+        content = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise InputFileError(f"{path}: unreadable ({error})") from error
+    if not isinstance(content, dict):
+        raise InputFileError(f"{path}: expected a JSON object")
+    return content
+
+
+def _stage(run: Path, done: Path, argv: list[str], say, debug: bool = False) -> bool:
     """Run ``molgen ARGV`` unless ``done`` exists; ``False`` when its check failed (exit 1).
 
     Each stage's exit status is kept in ``RUN/stages.json``, so a stage skipped on a later
     call still reports its failed check. Raises :class:`ConfigError` when the stage failed
     on its input (exit 2) and ``KeyboardInterrupt`` when it was interrupted (exit 130):
-    later stages need its output.
+    later stages need its output. With ``debug`` the stage runs with ``--debug``, so its
+    error is raised with its traceback.
     """
     from cli.main import main
 
     record = run / "stages.json"
-    statuses = json.loads(record.read_text()) if record.exists() else {}
+    statuses = _read_json_object(record) if record.exists() else {}
     if done.exists():
         say(f"[molgen run] {done.name}: present, skipped")
         return statuses.get(argv[0], 0) == 0
     say(f"[molgen run] molgen {' '.join(argv)}")
-    status = main(argv)
+    status = main([*argv, "--debug"] if debug else argv)
     if status == 130:
         raise KeyboardInterrupt(f"stage 'molgen {argv[0]}' interrupted; run again to continue")
     if status not in (0, 1):
@@ -178,10 +190,7 @@ def _claim(run: Path, description: dict) -> None:
     """Write ``RUN/pipeline.json``, or check that an earlier call described the same run."""
     marker = run / "pipeline.json"
     if marker.exists():
-        try:
-            earlier = json.loads(marker.read_text())
-        except (OSError, ValueError) as error:
-            raise InputFileError(f"{marker}: unreadable ({error})") from error
+        earlier = _read_json_object(marker)
         if earlier != description:
             changed = sorted(k for k in description if earlier.get(k) != description[k])
             raise ConfigError(
@@ -219,7 +228,7 @@ def _write_index(run: Path, system: str, free_energy: dict | None) -> None:
             yaml.safe_dump(free_energy, sort_keys=False),
             "```",
         ]
-    (run / "index.md").write_text("\n".join(lines) + "\n")
+    write_text_atomic(run / "index.md", "\n".join(lines) + "\n", mode=0o644)
 
 
 def run_pipeline(
@@ -228,8 +237,12 @@ def run_pipeline(
     settings: PipelineSettings = FULL,
     seed: int = 0,
     say=print,
+    debug: bool = False,
 ) -> PipelineOutcome:
-    """Run every stage into ``run``, continuing an interrupted call with the same arguments."""
+    """Run every stage into ``run``, continuing an interrupted call with the same arguments.
+
+    ``seed`` goes to every stage; with ``debug`` each stage runs with ``--debug``.
+    """
     import systems
 
     system = systems.load(system_name)
@@ -259,15 +272,18 @@ def run_pipeline(
             *(["--resume"] if (reference / "run.json").exists() else []),
         ],
         say,
+        debug,
     )
     data = run / "data.npz"
     if not data.exists():
         save_npz_atomic(data, {"x": _superposed_frames(reference, system)}, mode=0o644)
     config = run / "train.yaml"
-    config.write_text(
+    write_text_atomic(
+        config,
         yaml.safe_dump(
             training_config(system_name, Path(data.name), settings, seed), sort_keys=False
-        )
+        ),
+        mode=0o644,
     )
     train = run / "train"
     checks["train"] = _stage(
@@ -275,6 +291,7 @@ def run_pipeline(
         train / "checkpoints" / "final.pt",
         ["train", str(config), "--out", str(train), *(["--resume"] if train.exists() else [])],
         say,
+        debug,
     )
     samples = run / "samples.dcd"
     checks["sample"] = _stage(
@@ -291,6 +308,7 @@ def run_pipeline(
             str(seed),
         ],
         say,
+        debug,
     )
     checks["evaluate"] = _stage(
         run,
@@ -302,8 +320,11 @@ def run_pipeline(
             str(reference),
             "--out",
             str(run / "evaluation"),
+            "--seed",
+            str(seed),
         ],
         say,
+        debug,
     )
     free_energy_json = run / "free_energy.json"
     states = list(system.mode_names[:2])
@@ -319,10 +340,13 @@ def run_pipeline(
             *states,
             "--json",
             str(free_energy_json),
+            "--seed",
+            str(seed),
         ],
         say,
+        debug,
     )
-    free_energy = json.loads(free_energy_json.read_text()) if free_energy_json.exists() else None
+    free_energy = _read_json_object(free_energy_json) if free_energy_json.exists() else None
     _write_index(run, system_name, free_energy)
     return PipelineOutcome(
         run / "index.md", [name for name, passed in checks.items() if not passed]
