@@ -43,6 +43,7 @@ def atomic_path(path: Path | str, *, mode: int | None = None) -> Iterator[Path]:
 
     Raises:
         IsADirectoryError: ``path`` is a folder (raised before anything is created).
+        OSError: writing failed; one without a file name (a full disk) gets ``path``'s.
     """
     path = Path(path)
     if path.is_dir():
@@ -57,6 +58,11 @@ def atomic_path(path: Path | str, *, mode: int | None = None) -> Iterator[Path]:
         _flush_to_disk(temporary)
         os.replace(temporary, path)
         _flush_to_disk(path.parent)
+    except OSError as error:
+        if error.filename is not None or error.errno is None:
+            raise
+        # e.g. a full disk while writing: say which file could not be written
+        raise type(error)(error.errno, error.strerror, str(path)) from error
     finally:
         temporary.unlink(missing_ok=True)
 

@@ -76,3 +76,17 @@ def test_stale_temporaries_of_killed_writers_are_removed_and_nothing_else(tmp_pa
     removed = atomic_files.remove_stale_temporaries(tmp_path)
     assert sorted(p.name for p in removed) == sorted(stale)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(keep)
+
+
+def test_an_error_without_a_file_name_gets_the_destination(tmp_path):
+    import errno
+
+    from cli.main import _one_line
+
+    target = tmp_path / "stats.json"
+    with pytest.raises(OSError) as raised, atomic_files.atomic_path(target) as temporary:
+        temporary.write_text("partial")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    assert raised.value.errno == errno.ENOSPC and raised.value.filename == str(target)
+    assert _one_line(raised.value) == f"{target}: No space left on device"
+    assert not target.exists() and list(tmp_path.iterdir()) == []
