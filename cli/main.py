@@ -62,6 +62,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        # what was written is kept: every long command resumes (see its --help)
+        print(f"molgen {args.command}: interrupted", file=sys.stderr)
+        return 130
     except (MolgenError, OSError) as error:
         if args.debug:
             raise

@@ -63,3 +63,16 @@ def test_no_subcommand_prints_usage_to_stderr_and_exits_2(capsys):
 )
 def test_usage_errors_are_one_line_and_exit_2(argv, message, capsys):
     assert_cli_rejects(argv, capsys, [message])
+
+
+def test_ctrl_c_is_one_line_and_exit_130_unless_debugging(monkeypatch, capsys):
+    import cli.validate_ff
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli.validate_ff, "run", interrupted)
+    assert main(["validate-ff", "--system", "butane"]) == 130
+    assert capsys.readouterr().err == "molgen validate-ff: interrupted\n"
+    with pytest.raises(KeyboardInterrupt):
+        main(["validate-ff", "--system", "butane", "--debug"])
