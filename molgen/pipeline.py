@@ -26,6 +26,7 @@ ensemble.
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -176,7 +177,7 @@ def _stage(run: Path, done: Path, argv: list[str], say, debug: bool = False) -> 
     if done.exists():
         say(f"[molgen run] {done.name}: present, skipped")
         return statuses.get(argv[0], 0) == 0
-    say(f"[molgen run] molgen {' '.join(argv)}")
+    say(f"[molgen run] molgen {shlex.join(argv)}")
     status = main([*argv, "--debug"] if debug else argv)
     if status == 130:
         raise KeyboardInterrupt(f"stage 'molgen {argv[0]}' interrupted; run again to continue")

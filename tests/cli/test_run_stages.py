@@ -146,3 +146,16 @@ def test_index_and_train_config_are_written_atomically(tmp_path, stages, monkeyp
     assert main(["run", "--quick", "--out", str(tmp_path / "run")]) == 0
     assert {"index.md", "train.yaml"} <= set(written)
     assert json.loads((tmp_path / "run" / "stages.json").read_text())["sample"] == 0
+
+
+def test_progress_lines_are_commands_a_shell_can_run(tmp_path, stages, capsys):
+    import shlex
+
+    out = tmp_path / "my run"
+    assert main(["run", "--quick", "--out", str(out)]) == 0
+    lines = [
+        line.removeprefix("[molgen run] ")
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("[molgen run] molgen ")
+    ]
+    assert [shlex.split(line)[1:] for line in lines] == stages.calls
