@@ -56,15 +56,29 @@ def euler_maruyama_runs(path: Path) -> list[ParticleRun]:
     return runs
 
 
-def jko_runs(paths: list[Path]) -> dict[tuple[int, int], SeedResult]:
-    """JKO-ICNN result by (dimension, seed), with the settings of :data:`JKO_SETTINGS`."""
+def jko_runs(
+    paths: list[Path], settings: dict[int, tuple[int, int]] | None = None
+) -> dict[tuple[int, int], SeedResult]:
+    """JKO-ICNN result by (dimension, seed), with the settings of :data:`JKO_SETTINGS`
+    (``settings``: other (updates, cloud) by dimension)."""
+    settings = {**JKO_SETTINGS, **(settings or {})}
     found: dict[tuple[int, int], SeedResult] = {}
     for path in paths:
-        for iterations, cloud in {*JKO_SETTINGS.values(), PUBLISHED_SETTINGS}:
+        for iterations, cloud in {*settings.values(), PUBLISHED_SETTINGS}:
             for result in from_benchmark_report(path, iterations, cloud):
-                if JKO_SETTINGS.get(result.dim, PUBLISHED_SETTINGS) == (iterations, cloud):
+                if settings.get(result.dim, PUBLISHED_SETTINGS) == (iterations, cloud):
                     found[(result.dim, result.seed)] = result
     return found
+
+
+def _published_updates(text: str) -> int:
+    try:
+        dim = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a dimension, got {text!r}") from None
+    if dim < 1:
+        raise argparse.ArgumentTypeError(f"expected a dimension >= 1, got {dim}")
+    return dim
 
 
 def compare(jko: dict[tuple[int, int], SeedResult], particles: list[ParticleRun]) -> list[dict]:
@@ -134,12 +148,22 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help=f"benchmarks.jko --skip-jko JSON reports (default: {RESULTS}/{DEFAULT_EM_RUNS})",
     )
+    parser.add_argument(
+        "--published-updates",
+        nargs="*",
+        type=_published_updates,
+        default=[],
+        metavar="D",
+        help="dimensions whose JKO-ICNN runs to take with the published 1000 updates per "
+        f"step instead of {JKO_SETTINGS[2][0]} (D = 2, 4, 6)",
+    )
     parser.add_argument("--out", required=True, help="markdown file to write")
     args = parser.parse_args(argv)
     jko_paths = args.jko_reports or sorted(RESULTS.glob(DEFAULT_JKO_REPORTS))
     em_paths = args.em_reports or sorted(RESULTS.glob(DEFAULT_EM_RUNS))
     particles = [run for path in em_paths for run in euler_maruyama_runs(path)]
-    rows = compare(jko_runs(jko_paths), particles)
+    published = dict.fromkeys(args.published_updates, PUBLISHED_SETTINGS)
+    rows = compare(jko_runs(jko_paths, published), particles)
     if not rows:
         raise InputFileError("no mixture has both a JKO-ICNN and an Euler–Maruyama run")
     command = "python -m benchmarks.jko_em_mixtures " + shlex.join(argv or [])

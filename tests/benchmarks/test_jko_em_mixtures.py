@@ -63,3 +63,19 @@ def test_recorded_command_quotes_its_arguments(tmp_path):
     argv = ["--jko-reports", str(jko), "--em-reports", str(em), "--out", str(out)]
     jko_em_mixtures.main(argv)
     assert f"--out '{out}'`" in out.read_text()
+
+
+def test_published_updates_select_the_1000_update_runs_of_a_low_dimension(tmp_path):
+    short = "JKO-ICNN (200 it/step, 262144 particles, width 128x128)"
+    jko = _report(
+        tmp_path / "jko.json", [(2, 0, short, 0.05, 500.0), (2, 0, JKO_LABEL, 0.03, 2000.0)]
+    )
+    em = _report(
+        tmp_path / "em.json", [(2, 0, "Euler-Maruyama (100000 particles, dt 1e-3)", 0.04, 100.0)]
+    )
+    out = tmp_path / "table.md"
+    argv = ["--jko-reports", str(jko), "--em-reports", str(em), "--out", str(out)]
+    assert jko_em_mixtures.main(argv) == 0
+    assert "| 2 | 0 | 0.050 (500 s) |" in out.read_text()
+    assert jko_em_mixtures.main([*argv, "--published-updates", "2"]) == 0
+    assert "| 2 | 0 | 0.030 (2000 s) |" in out.read_text()
