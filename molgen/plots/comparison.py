@@ -120,7 +120,10 @@ def plot_marginal_panels(
     figure, axes = _panel_grid(len(samples), 4.0, 3.2)
     for axis, (label, values) in zip(axes, samples.items(), strict=True):
         values = np.asarray(values, dtype=np.float64).reshape(-1)
-        axis.hist(values, bins, density=True, color=SAMPLE_COLOR, alpha=0.6, label="samples")
+        # Per sample of all n (not density=True, which rescales to the mass inside the
+        # grid), so that samples beyond the grid lower the bars as they lower p_G there.
+        weights = np.full(values.size, 1.0 / (max(values.size, 1) * (bins[1] - bins[0])))
+        axis.hist(values, bins, weights=weights, color=SAMPLE_COLOR, alpha=0.6, label="samples")
         axis.plot(grid, density, color=REFERENCE_COLOR, linewidth=2, label="exact")
         axis.set_title(label, fontsize="medium")
         axis.set_xlabel(name)
@@ -149,14 +152,16 @@ def plot_energy_scatter_panels(
         keep = np.isfinite(u_g) & np.isfinite(u_b)
         u_g, u_b = u_g[keep], u_b[keep]
         axis.scatter(u_g, u_b, s=2, alpha=0.3, color=SAMPLE_COLOR)
+        axis.set_title(label, fontsize="medium")
+        axis.set_xlabel("U_G = −log p_G")
+        axis.set_ylabel("βU_B")
+        if not keep.any():
+            continue
         x_range = np.percentile(u_g, _KEPT_PERCENTILES)
         y_range = np.percentile(u_b, _KEPT_PERCENTILES)
         offset = np.median(u_b - u_g)
         axis.plot(x_range, x_range + offset, color="black", linewidth=1, label="slope 1")
         axis.set_xlim(*x_range)
         axis.set_ylim(*y_range)
-        axis.set_title(label, fontsize="medium")
-        axis.set_xlabel("U_G = −log p_G")
-        axis.set_ylabel("βU_B")
     axes[0].legend(fontsize="small")
     return save_figure(figure, path)

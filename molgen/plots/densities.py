@@ -118,7 +118,9 @@ def plot_marginal_density(
         else np.asarray(reference_values, dtype=np.float64).reshape(-1)
     )
     pooled = values if reference is None else np.concatenate([values, reference])
-    bins = np.linspace(pooled.min(), pooled.max() + 1e-9, 80)
+    pooled = pooled[np.isfinite(pooled)]
+    low, high = (pooled.min(), pooled.max()) if pooled.size else (0.0, 1.0)
+    bins = np.linspace(low, high + 1e-9, 80)
     return _plot_histogram(path, values, bins, log_w, reference, (name, "density"))
 
 

@@ -45,7 +45,7 @@ def plot_energy_histogram(
     energy = None if reduced_energy is None else np.asarray(reduced_energy, np.float64).reshape(-1)
     weights = None if energy is None else normalized_weights(as_log_weights(log_w, energy.size))
     pooled = np.concatenate([_finite(energy), _finite(reference_energy)])
-    low, high = np.percentile(pooled, [0.5, 99.5])
+    low, high = np.percentile(pooled, [0.5, 99.5]) if pooled.size else (0.0, 1.0)
     bins = np.linspace(low, high + 1e-9, 60)
     figure, (axis,) = new_figure()
     reference = None if reference_energy is None else _finite(reference_energy)

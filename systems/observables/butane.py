@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import torch
 
-from systems.observables._arrays import ArrayLike, like, to_torch
+from systems.observables._arrays import ArrayLike, like, to_torch, wrap_angle
 from systems.observables.geometry import dihedral
 
 __all__ = ["BUTANE_MODES", "BUTANE_MODE_BOUNDARIES", "butane_dihedral", "butane_modes"]
@@ -37,8 +37,10 @@ def butane_modes(angle: ArrayLike) -> ArrayLike:
     - 0, gauche+: 0° ≤ dihedral < 120°
     - 1, trans: 120° ≤ dihedral ≤ 240°, i.e. |angle| ≥ 120°
     - 2, gauche-: 240° < dihedral < 360°, i.e. -120° < angle < 0°
+
+    Angles outside (-π, π] (e.g. on [0, 2π)) are wrapped first.
     """
-    values = to_torch(angle)
+    values = wrap_angle(to_torch(angle))
     trans = values.abs() >= _TRANS_MIN
     labels = torch.where(trans, 1, torch.where(values >= 0, 0, 2))
     return like(labels.to(torch.int64), angle)

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import torch
 
-from systems.observables._arrays import ArrayLike, like, to_torch
+from systems.observables._arrays import ArrayLike, like, to_torch, wrap_angle
 from systems.observables.geometry import dihedral
 
 __all__ = [
@@ -61,8 +61,10 @@ def dialanine_states(phi: ArrayLike, psi: ArrayLike) -> ArrayLike:
       beyond the φ = ±180° seam; see the module docstring)
     - 1, αR: φ ≤ 0 and -100° ≤ ψ ≤ 50°
     - 0, C7eq/β: every other point (φ ≤ 0, ψ > 50° or ψ < -100°)
+
+    Angles outside (-π, π] (e.g. on [0, 2π)) are wrapped first.
     """
-    phis, psis = to_torch(phi), to_torch(psi)
+    phis, psis = wrap_angle(to_torch(phi)), wrap_angle(to_torch(psi))
     low, high = ALPHA_R_PSI_RANGE
     alpha_r = (psis >= low) & (psis <= high)
     labels = torch.where(phis > 0, 2, torch.where(alpha_r, 1, 0))
@@ -73,6 +75,6 @@ def minor_mode(phi: ArrayLike) -> ArrayLike:
     """Boolean mask of the thesis's minor mode, φ > 0 (radians), same shape as ``phi``.
 
     Like state 2 of :func:`dialanine_states`, it includes φ in (120°, 180°] (β/C5 across
-    the seam).
+    the seam). Angles outside (-π, π] are wrapped first.
     """
-    return like(to_torch(phi) > 0, phi)
+    return like(wrap_angle(to_torch(phi)) > 0, phi)

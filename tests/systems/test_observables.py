@@ -215,3 +215,21 @@ def test_mode_fractions_bad_input() -> None:
         mode_fractions(labels, 3, np.zeros(3))
     with pytest.raises(ShapeMismatchError):
         mode_fractions(labels, 3, np.ones(4))
+
+
+def test_modes_wrap_angles_given_on_0_to_2pi() -> None:
+    # Thesis eq 29 reads the dihedral on [0°, 360°); such angles must get the same labels
+    # as their (-180°, 180°] equivalents (300° is gauche-, not trans).
+    degrees = np.array([300.0, 420.0, 200.0, 60.0, -60.0, -170.0, 120.0, 240.0])
+    wrapped = np.degrees(np.arctan2(np.sin(np.radians(degrees)), np.cos(np.radians(degrees))))
+    np.testing.assert_array_equal(
+        butane_modes(np.radians(degrees)), butane_modes(np.radians(wrapped))
+    )
+    np.testing.assert_array_equal(butane_modes(np.radians(degrees[:3])), [2, 0, 1])
+    phi = torch.tensor(np.radians([300.0, 200.0, 180.0, 60.0]))
+    psi = torch.tensor(np.radians([0.0, 150.0, 150.0, -60.0]))
+    np.testing.assert_array_equal(dialanine_states(phi, psi).numpy(), [1, 0, 2, 2])
+    np.testing.assert_array_equal(minor_mode(phi).numpy(), [False, False, True, True])
+    # Angles in (-π, π] are used as they are (boundaries unchanged).
+    inside = torch.tensor([math.radians(120.0), -math.radians(120.0), math.pi])
+    np.testing.assert_array_equal(butane_modes(inside).numpy(), [1, 1, 1])
