@@ -82,17 +82,21 @@ def test_debug_reraises_the_stage_error(tmp_path, monkeypatch):
         main(["run", "--quick", "--out", str(tmp_path / "run"), "--debug"])
 
 
+def _status_without_escaping_interrupt(out: str) -> int:
+    """Exit status of ``molgen run --quick --out OUT``; fails if Ctrl-C escapes it."""
+    try:
+        return main(["run", "--quick", "--out", out])
+    except KeyboardInterrupt:
+        pytest.fail("KeyboardInterrupt escaped molgen run")
+
+
 def test_ctrl_c_in_a_stage_exits_130_and_the_next_call_runs_it_again(tmp_path, stages, capsys):
     def interrupted(argv):
         raise KeyboardInterrupt
 
     stages.behaviour["sample"] = interrupted
     out = str(tmp_path / "my run")
-    try:
-        status = main(["run", "--quick", "--out", out])
-    except KeyboardInterrupt:
-        pytest.fail("KeyboardInterrupt escaped molgen run")
-    assert status == 130
+    assert _status_without_escaping_interrupt(out) == 130
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "interrupted" in err and "Traceback" not in err
     del stages.behaviour["sample"]
@@ -108,11 +112,7 @@ def test_train_interrupted_exits_130_and_resumes(tmp_path, stages, capsys):
 
     stages.behaviour["train"] = interrupted
     out = str(tmp_path / "run")
-    try:
-        status = main(["run", "--quick", "--out", out])
-    except KeyboardInterrupt:
-        pytest.fail("KeyboardInterrupt escaped molgen run")
-    assert status == 130
+    assert _status_without_escaping_interrupt(out) == 130
     assert "Traceback" not in capsys.readouterr().err
     del stages.behaviour["train"]
     stages.calls.clear()
