@@ -81,8 +81,12 @@ def _plots(context: SampleContext, reference: ReferenceData, report: dict, out: 
     def add(name: str, draw, missing: str | None = None) -> None:
         if missing:
             skipped[name] = missing
-        else:
+            return
+        try:
             plots[name] = draw(out / f"{name}.png").name
+        except (ValueError, IndexError, FloatingPointError) as error:
+            # data a plot cannot draw (numpy/matplotlib errors) must not cost the report
+            skipped[name] = f"not drawn: {' '.join(str(error).split())}"
 
     phi, psi = _observable(context, "phi"), _observable(context, "psi")
     if phi is not None and psi is not None:

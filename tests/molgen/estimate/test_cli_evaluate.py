@@ -182,3 +182,24 @@ def test_dialanine_report_counts_c7ax_samples_across_the_phi_seam(tmp_path):
     assert abs(report["populations"]["C7ax"]["mean"] - 0.3) < 1e-12
     assert abs(report["phi_above_120_fraction_reweighted"]["mean"] - 0.2) < 1e-12
     assert report["reference_phi_above_120_fraction"] == 0.25
+
+
+def test_a_plot_that_cannot_be_drawn_is_recorded_and_the_report_kept(
+    toy_samples, tmp_path, monkeypatch
+):
+    import molgen.plots.evaluation
+
+    def undrawable(*args, **kwargs):
+        raise ValueError("autodetected range of [nan, nan] is not finite")
+
+    monkeypatch.setattr(molgen.plots.evaluation, "plot_log_weights", undrawable)
+    reference = _double_well_reference(tmp_path / "reference")
+    out = tmp_path / "evaluation"
+    assert (
+        main(["evaluate", str(toy_samples), "--reference", str(reference), "--out", str(out)]) == 0
+    )
+    report = json.loads((out / "report.json").read_text())
+    assert "log_weights" not in report["plots"] and "x0" in report["plots"]
+    assert report["skipped_plots"]["log_weights"] == (
+        "not drawn: autodetected range of [nan, nan] is not finite"
+    )
