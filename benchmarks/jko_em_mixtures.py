@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.jko_mixture_seeds import RESULTS, SeedResult, from_benchmark_report
+from cli.arguments import positive_int
 from forcefields.atomic_files import write_text_atomic
 from forcefields.errors import InputFileError
 
@@ -69,16 +70,6 @@ def jko_runs(
                 if settings.get(result.dim, PUBLISHED_SETTINGS) == (iterations, cloud):
                     found[(result.dim, result.seed)] = result
     return found
-
-
-def _published_updates(text: str) -> int:
-    try:
-        dim = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a dimension, got {text!r}") from None
-    if dim < 1:
-        raise argparse.ArgumentTypeError(f"expected a dimension >= 1, got {dim}")
-    return dim
 
 
 def compare(jko: dict[tuple[int, int], SeedResult], particles: list[ParticleRun]) -> list[dict]:
@@ -151,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--published-updates",
         nargs="*",
-        type=_published_updates,
+        type=positive_int,
         default=[],
         metavar="D",
         help="dimensions whose JKO-ICNN runs to take with the published 1000 updates per "

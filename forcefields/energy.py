@@ -125,11 +125,11 @@ class Energy(nn.Module):
         Mixing them would otherwise fail deep inside a term with an untyped
         ``RuntimeError`` (or, for some operations, silently upcast).
         """
-        parameter = self.term_modules["bond"].k
-        if x.dtype != parameter.dtype or x.device != parameter.device:
+        dtype, device = self.dtype, self.device
+        if x.dtype != dtype or x.device != device:
             raise ShapeMismatchError(
                 f"coordinates: {x.dtype} on {x.device}, but the energy of "
-                f"{self.parameters_source} is {parameter.dtype} on {parameter.device} "
+                f"{self.parameters_source} is {dtype} on {device} "
                 "(convert the coordinates with .to(), or load the energy with that dtype/device)"
             )
 

@@ -37,6 +37,7 @@ from forcefields.errors import (
     TooFewSamplesError,
     UnknownNameError,
 )
+from molgen.estimate.samples import system_temperature
 from molgen.sampling.generator import latent_points, load_run
 from molgen.training.config import FlowConfig
 from molgen.training.model import build_flow, fit_standardization
@@ -207,7 +208,7 @@ class Generator(nn.Module):
         payload = {
             "format": _FORMAT,
             "system": self.system.name,
-            "temperature": _load_temperature(self.system),
+            "temperature": system_temperature(self.system),
             "config": asdict(self.config),
             "dtype": str(self.context_dtype).removeprefix("torch."),
             "state": self.flow.state_dict(),
@@ -339,9 +340,3 @@ def _saved_config(path: Path, options: Any) -> FlowConfig:
 def _reason(error: Exception) -> str:
     """``error``'s message on one line, at most 200 characters."""
     return " ".join(str(error).split())[:200]
-
-
-def _load_temperature(system: System) -> float:
-    """``system``'s temperature as ``systems.load`` takes it: K for a molecule, the
-    temperature factor ``1/β`` for a toy."""
-    return float(system.temperature) if system.kind == "molecule" else 1.0 / system.beta

@@ -68,12 +68,9 @@ def write_trajectory_atomic(path: Path, xyz: np.ndarray, topology) -> list[Path]
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     trajectory = mdtraj.Trajectory(np.asarray(xyz, dtype=np.float32), topology)
-    written = [path]
-    targets = [(path, trajectory)]
-    if path.suffix in _NEEDS_TOPOLOGY:
-        written.append(path.with_suffix(".pdb"))
-        targets.append((path.with_suffix(".pdb"), trajectory[0]))
-    for target, frames in targets:
+    written = trajectory_files(path)
+    for target in written:
+        frames = trajectory if target == path else trajectory[0]  # the topology: one frame
         with atomic_path(target, mode=0o644) as temporary:
             temporary.unlink()
             frames.save(str(temporary))
