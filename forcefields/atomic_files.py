@@ -70,15 +70,16 @@ def atomic_path(path: Path | str, *, mode: int | None = None) -> Iterator[Path]:
 _TEMPORARY = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}(?P<suffix>(\.[^.]+)?)$")
 
 
-def remove_stale_temporaries(folder: Path | str) -> list[Path]:
-    """Delete the temporary files a killed :func:`atomic_path` writer left in ``folder``.
+def remove_stale_temporaries(*folders: Path | str) -> list[Path]:
+    """Delete the temporary files a killed :func:`atomic_path` writer left in ``folders``.
 
     Only names of the form ``.<name>.<8 random characters><suffix of name>`` are removed,
-    and only directly in ``folder``. Call it only on a folder no other process is writing
-    to (e.g. a run being resumed). Returns the removed paths.
+    and only directly in each folder; a folder that does not exist has none. Call it only
+    on folders no other process is writing to (e.g. a run being resumed). Returns the
+    removed paths.
     """
     removed = []
-    for path in Path(folder).glob(".*"):
+    for path in (path for folder in folders for path in Path(folder).glob(".*")):
         match = _TEMPORARY.match(path.name)
         if path.is_file() and match and match["suffix"] == Path(match["name"]).suffix:
             path.unlink(missing_ok=True)

@@ -251,9 +251,7 @@ def run_experiment(
     elif resume and not (out / "config.yaml").is_file():
         raise JKOCheckpointError(f"{checkpoint}: no checkpoint to resume from")
     with seeded_problem(config) as problem:
-        for folder in (out, out / "checkpoints", out / "plots"):
-            if folder.is_dir():
-                remove_stale_temporaries(folder)
+        remove_stale_temporaries(out, out / "checkpoints", out / "plots")
         write_text_atomic(
             out / "config.yaml", yaml.safe_dump(config_to_dict(config), sort_keys=False)
         )

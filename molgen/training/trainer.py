@@ -205,9 +205,7 @@ class _Trainer:
                 f"{self.run_dir}: already holds a run; pass --resume or a new --out"
             )
         if self.processes.is_main:
-            for folder in (self.run_dir, self.checkpoints):
-                if folder.is_dir():
-                    remove_stale_temporaries(folder)
+            remove_stale_temporaries(self.run_dir, self.checkpoints)
             self.checkpoints.mkdir(parents=True, exist_ok=True)
             (self.run_dir / "plots").mkdir(exist_ok=True)
         if checkpoint is None:
