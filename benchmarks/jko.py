@@ -59,6 +59,7 @@ def benchmark_config(preset: str, dim: int, seed: int, args: argparse.Namespace)
         "seed": seed,
         "device": args.device,
         "evaluation_samples": settings["evaluation_samples"],
+        **({"problem": {"mixture_key": args.mixture_key}} if args.mixture_key else {}),
         "network": {
             **settings.get("network", {}),
             **({"hidden": args.hidden} if args.hidden else {}),
@@ -89,6 +90,8 @@ def benchmark(preset: str, dim: int, seed: int, args: argparse.Namespace) -> lis
         rows = _method_rows(config, problem, args)
     for row in rows:
         row.update(preset=preset, dim=dim, seed=seed)
+        if preset == "mixture" and args.mixture_key:
+            row["mixture_key"] = args.mixture_key
     return rows
 
 
@@ -258,6 +261,12 @@ def main(argv: list[str] | None = None) -> int:
         "--no-anneal",
         action="store_true",
         help="constant learning rate within each JKO step instead of the cosine decay to zero",
+    )
+    parser.add_argument(
+        "--mixture-key",
+        default="",
+        help="draw the mixtures from this random key as the large-scale WGF experiments did "
+        "(published: their key for each D, so seeds 0-4 are their five mixtures)",
     )
     parser.add_argument("--em-particles", nargs="*", type=int, default=[1000, 10000, 50000])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])

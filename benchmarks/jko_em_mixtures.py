@@ -5,7 +5,9 @@ reports with Euler–Maruyama runs of ``benchmarks.jko --skip-jko SECONDS`` on t
 problem. Euler–Maruyama's SymKL is that of its particles' Gaussian kernel density
 (Scott's bandwidth, KL(kde‖target) on draws from the KDE, as in the published large-scale
 WGF protocol). A mixture counts for JKO-ICNN when its SymKL is below that of every
-Euler–Maruyama run that finished within JKO-ICNN's seconds.
+Euler–Maruyama run that finished within JKO-ICNN's seconds. ``--mixture-key`` joins the
+runs on mixtures drawn from that key (``benchmarks.jko --mixture-key``, e.g. the published
+experiments' own mixtures) instead of those drawn from the seed alone.
 
     python -m benchmarks.jko_em_mixtures --out benchmarks/results/jko_em_mixtures.md
 """
@@ -22,6 +24,7 @@ from benchmarks.jko_mixture_seeds import RESULTS, SeedResult, from_benchmark_rep
 from cli.arguments import positive_int
 from forcefields.atomic_files import write_text_atomic
 from forcefields.errors import InputFileError
+from molgen.jko.presets import MIXTURE_TABLE
 
 PUBLISHED_SETTINGS = (1000, 262144)
 """Updates per JKO step (as published) and cloud size of the JKO-ICNN runs compared."""
@@ -29,6 +32,9 @@ JKO_SETTINGS = {2: (200, 262144), 4: (200, 262144), 6: (200, 262144)}
 """Dimensions whose JKO-ICNN runs used other settings (200 updates per step on the CPU)."""
 DEFAULT_JKO_REPORTS = "jko_mixture_d*_cloud262144*.json"
 DEFAULT_EM_RUNS = "em_mixture_kde_draws/*.json"
+DEFAULT_KEYED_JKO_REPORTS = "jko_published_mixture_d*.json"
+DEFAULT_KEYED_EM_RUNS = "em_published_mixture/*.json"
+"""Defaults with ``--mixture-key``."""
 
 
 @dataclass
@@ -42,8 +48,9 @@ class ParticleRun:
     seconds: float
 
 
-def euler_maruyama_runs(path: Path) -> list[ParticleRun]:
-    """The Euler–Maruyama rows of a ``benchmarks.jko --skip-jko`` JSON report."""
+def euler_maruyama_runs(path: Path, mixture_key: str = "") -> list[ParticleRun]:
+    """The Euler–Maruyama rows of a ``benchmarks.jko --skip-jko`` JSON report, on mixtures
+    drawn from ``mixture_key``."""
     try:
         report = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as error:
@@ -52,21 +59,26 @@ def euler_maruyama_runs(path: Path) -> list[ParticleRun]:
     for row in report["runs"]:
         if row["preset"] != "mixture" or not row["method"].startswith("Euler-Maruyama ("):
             continue
+        if row.get("mixture_key", "") != mixture_key:
+            continue
         particles = int(row["method"].removeprefix("Euler-Maruyama (").split()[0])
         runs.append(ParticleRun(row["dim"], row["seed"], particles, row["symkl"], row["seconds"]))
     return runs
 
 
 def jko_runs(
-    paths: list[Path], settings: dict[int, tuple[int, int]] | None = None
+    paths: list[Path],
+    settings: dict[int, tuple[int, int]] | None = None,
+    mixture_key: str = "",
 ) -> dict[tuple[int, int], SeedResult]:
     """JKO-ICNN result by (dimension, seed), with the settings of :data:`JKO_SETTINGS`
-    (``settings``: other (updates, cloud) by dimension)."""
+    (``settings``: other (updates, cloud) by dimension), on mixtures drawn from
+    ``mixture_key``."""
     settings = {**JKO_SETTINGS, **(settings or {})}
     found: dict[tuple[int, int], SeedResult] = {}
     for path in paths:
         for iterations, cloud in {*settings.values(), PUBLISHED_SETTINGS}:
-            for result in from_benchmark_report(path, iterations, cloud):
+            for result in from_benchmark_report(path, iterations, cloud, mixture_key):
                 if settings.get(result.dim, PUBLISHED_SETTINGS) == (iterations, cloud):
                     found[(result.dim, result.seed)] = result
     return found
@@ -131,13 +143,15 @@ def main(argv: list[str] | None = None) -> int:
         "--jko-reports",
         nargs="*",
         type=Path,
-        help=f"benchmarks.jko JSON reports (default: {RESULTS}/{DEFAULT_JKO_REPORTS})",
+        help=f"benchmarks.jko JSON reports (default: {RESULTS}/{DEFAULT_JKO_REPORTS}, "
+        f"with --mixture-key {RESULTS}/{DEFAULT_KEYED_JKO_REPORTS})",
     )
     parser.add_argument(
         "--em-reports",
         nargs="*",
         type=Path,
-        help=f"benchmarks.jko --skip-jko JSON reports (default: {RESULTS}/{DEFAULT_EM_RUNS})",
+        help=f"benchmarks.jko --skip-jko JSON reports (default: {RESULTS}/{DEFAULT_EM_RUNS}, "
+        f"with --mixture-key {RESULTS}/{DEFAULT_KEYED_EM_RUNS})",
     )
     parser.add_argument(
         "--published-updates",
@@ -148,13 +162,28 @@ def main(argv: list[str] | None = None) -> int:
         help="dimensions whose JKO-ICNN runs to take with the published 1000 updates per "
         f"step instead of {JKO_SETTINGS[2][0]} (D = 2, 4, 6)",
     )
+    parser.add_argument(
+        "--updates",
+        type=positive_int,
+        help="updates per step of the JKO-ICNN runs in every dimension (overrides the above)",
+    )
+    parser.add_argument(
+        "--mixture-key",
+        default="",
+        help="join the runs on mixtures drawn from this key (benchmarks.jko --mixture-key)",
+    )
     parser.add_argument("--out", required=True, help="markdown file to write")
     args = parser.parse_args(argv)
-    jko_paths = args.jko_reports or sorted(RESULTS.glob(DEFAULT_JKO_REPORTS))
-    em_paths = args.em_reports or sorted(RESULTS.glob(DEFAULT_EM_RUNS))
-    particles = [run for path in em_paths for run in euler_maruyama_runs(path)]
-    published = dict.fromkeys(args.published_updates, PUBLISHED_SETTINGS)
-    rows = compare(jko_runs(jko_paths, published), particles)
+    keyed = bool(args.mixture_key)
+    jko_glob = DEFAULT_KEYED_JKO_REPORTS if keyed else DEFAULT_JKO_REPORTS
+    em_glob = DEFAULT_KEYED_EM_RUNS if keyed else DEFAULT_EM_RUNS
+    jko_paths = args.jko_reports or sorted(RESULTS.glob(jko_glob))
+    em_paths = args.em_reports or sorted(RESULTS.glob(em_glob))
+    particles = [run for path in em_paths for run in euler_maruyama_runs(path, args.mixture_key)]
+    settings = dict.fromkeys(args.published_updates, PUBLISHED_SETTINGS)
+    if args.updates:
+        settings = dict.fromkeys(MIXTURE_TABLE, (args.updates, PUBLISHED_SETTINGS[1]))
+    rows = compare(jko_runs(jko_paths, settings, args.mixture_key), particles)
     if not rows:
         raise InputFileError("no mixture has both a JKO-ICNN and an Euler–Maruyama run")
     command = "python -m benchmarks.jko_em_mixtures " + shlex.join(argv or [])

@@ -4,7 +4,10 @@ Gathers the JKO-ICNN rows of ``python -m benchmarks.jko`` reports (``--json`` fi
 ``metrics.json`` of ``molgen jko`` runs (e.g. from ``benchmarks/jko_mixture_gpu.sh``), keeps
 those with the given updates per step and cloud size, and writes one row per dimension:
 the seeds' values, their mean ± standard deviation and standard error, and the published
-large-scale WGF value (mean of 5 repeats, §4.2).
+large-scale WGF value (mean of 5 repeats, §4.2). With ``--mixture-key published`` it takes
+the runs on the published experiments' own five mixtures (``benchmarks.jko --mixture-key
+published``) and sets each beside the published value on the same mixture, with the mean
+paired difference and its standard error.
 
     python -m benchmarks.jko_mixture_seeds --out benchmarks/results/jko_mixture_seeds.md
 """
@@ -24,15 +27,29 @@ from forcefields.atomic_files import write_text_atomic
 from forcefields.errors import InputFileError
 
 PUBLISHED = {2: 0.062, 4: 0.176, 6: 0.301, 8: 0.396, 10: 0.329, 12: 0.509}
+PUBLISHED_BY_MIXTURE = {
+    2: (0.1028, 0.0144, 0.1193, 0.0558, 0.0152),
+    4: (0.0979, 0.2459, 0.1445, 0.3021, 0.0871),
+    6: (0.3620, 0.3424, 0.1709, 0.2225, 0.4082),
+    8: (0.4058, 0.3852, 0.4157, 0.4357, 0.3387),
+    10: (0.2967, 0.3522, 0.4104, 0.2885, 0.2971),
+    12: (0.5881, 0.4525, 0.4886, 0.5986, 0.4151),
+}
+"""Dimension -> JKO-ICNN SymKL (kl_train + kl_target) on mixtures 0-4 of the published
+experiments (PetrMokrov/Large-Scale-Wasserstein-Gradient-Flows,
+``results/conv_comp_dim_D/conv_comp_dim_D-ICNN_jko-dim=D-n_exp=N.json``); their means are
+:data:`PUBLISHED`."""
 FINAL_TIME = "4"
 RESULTS = Path("benchmarks/results")
 DEFAULT_REPORTS = "jko_mixture_d*_it{iterations}_cloud{cloud}*.json"
+DEFAULT_PUBLISHED_MIXTURE_REPORTS = "jko_published_mixture_d*_it{iterations}_*.json"
 DEFAULT_RUNS = "jko_mixture_h100/d*_s*"
 
 
 @dataclass
 class SeedResult:
-    """One mixture run: its dimension, seed, SymKL at t = 4, seconds, hardware and file."""
+    """One mixture run: its dimension, seed, SymKL at t = 4, seconds, hardware and file, and
+    the random key its mixture was drawn from ("": from the seed alone)."""
 
     dim: int
     seed: int
@@ -40,17 +57,25 @@ class SeedResult:
     seconds: float
     hardware: str
     source: str
+    mixture_key: str = ""
 
 
-def from_benchmark_report(path: Path, iterations: int, cloud: int) -> list[SeedResult]:
-    """The JKO-ICNN rows of a ``benchmarks.jko`` JSON report with these settings."""
+def from_benchmark_report(
+    path: Path, iterations: int, cloud: int, mixture_key: str = ""
+) -> list[SeedResult]:
+    """The JKO-ICNN rows of a ``benchmarks.jko`` JSON report with these settings, on
+    mixtures drawn from ``mixture_key``."""
     report = _read_json(path)
     label = f"JKO-ICNN ({iterations} it/step, {cloud} particles, width 128x128)"
     hardware = report.get("hardware") or _threads_from_command(report["command"])
     return [
-        SeedResult(row["dim"], row["seed"], row["symkl"], row["seconds"], hardware, str(path))
+        SeedResult(
+            row["dim"], row["seed"], row["symkl"], row["seconds"], hardware, str(path), mixture_key
+        )
         for row in report["runs"]
-        if row["preset"] == "mixture" and row["method"] == label
+        if row["preset"] == "mixture"
+        and row["method"] == label
+        and row.get("mixture_key", "") == mixture_key
     ]
 
 
@@ -62,9 +87,11 @@ def _threads_from_command(command: str) -> str:
     return f"CPU, {prefix.split('=')[1]} torch threads"
 
 
-def from_run_folder(folder: Path, iterations: int, cloud: int) -> list[SeedResult]:
+def from_run_folder(
+    folder: Path, iterations: int, cloud: int, mixture_key: str = ""
+) -> list[SeedResult]:
     """The run in a ``molgen jko`` output folder, if it is a finished mixture run with these
-    settings (none otherwise)."""
+    settings on a mixture drawn from ``mixture_key`` (none otherwise)."""
     metrics_file = folder / "metrics.json"
     if not metrics_file.is_file():
         return []
@@ -79,11 +106,21 @@ def from_run_folder(folder: Path, iterations: int, cloud: int) -> list[SeedResul
         cloud,
     ):
         return []
+    if config.get("problem", {}).get("mixture_key", "") != mixture_key:
+        return []
     metrics = _read_json(metrics_file)
     hardware = metrics.get("hardware", config["device"])
     symkl = metrics["symkl"][FINAL_TIME]
     return [
-        SeedResult(config["dim"], config["seed"], symkl, metrics["seconds"], hardware, str(folder))
+        SeedResult(
+            config["dim"],
+            config["seed"],
+            symkl,
+            metrics["seconds"],
+            hardware,
+            str(folder),
+            mixture_key,
+        )
     ]
 
 
@@ -109,9 +146,27 @@ def summarise(results: list[SeedResult]) -> list[dict]:
                 "sd": sd,
                 "standard_error": sd / len(values) ** 0.5,
                 "published": PUBLISHED.get(dim),
+                **(_paired(dim, group) if group[0].mixture_key == "published" else {}),
             }
         )
     return rows
+
+
+def _paired(dim: int, group: list[SeedResult]) -> dict:
+    """Each run beside the published value on the same mixture, and the mean difference with
+    its standard error (empty where the published experiments have no such mixture)."""
+    published = PUBLISHED_BY_MIXTURE.get(dim, ())
+    pairs = [(r.seed, r.symkl, published[r.seed]) for r in group if r.seed < len(published)]
+    if not pairs:
+        return {}
+    differences = [ours - theirs for _, ours, theirs in pairs]
+    sd = statistics.stdev(differences) if len(differences) > 1 else float("nan")
+    return {
+        "pairs": pairs,
+        "paired_difference": statistics.mean(differences),
+        "paired_standard_error": sd / len(differences) ** 0.5,
+        "published_same_mixtures": statistics.mean(theirs for _, _, theirs in pairs),
+    }
 
 
 def markdown(rows: list[dict], command: str) -> str:
@@ -137,6 +192,28 @@ def markdown(rows: list[dict], command: str) -> str:
             f"{row['sd']:.3f} | {row['standard_error']:.3f} | "
             f"{published if published is not None else 'n/a'} | {gap} |"
         )
+    paired = [row for row in rows if "pairs" in row]
+    if paired:
+        lines += [
+            "",
+            "On the published experiments' own mixtures (their SymKL per mixture from their "
+            "results files):",
+            "",
+            "| D | mixture | SymKL | published | difference |",
+            "|---|---|---|---|---|",
+        ]
+        for row in paired:
+            lines += [
+                f"| {row['dim']} | {seed} | {ours:.3f} | {theirs:.3f} | {ours - theirs:+.3f} |"
+                for seed, ours, theirs in row["pairs"]
+            ]
+        lines.append("")
+        lines += [
+            f"D = {row['dim']}: mean difference {row['paired_difference']:+.3f} ± "
+            f"{row['paired_standard_error']:.3f} (standard error) over {len(row['pairs'])} "
+            f"mixtures; published mean on them {row['published_same_mixtures']:.3f}."
+            for row in paired
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -156,18 +233,29 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help=f"molgen jko run folders (default: {RESULTS}/{DEFAULT_RUNS})",
     )
+    parser.add_argument(
+        "--mixture-key",
+        default="",
+        help="take the runs on mixtures drawn from this key (benchmarks.jko --mixture-key; "
+        "published: beside the published value on each same mixture)",
+    )
     parser.add_argument("--out", required=True, help="markdown file to write")
     args = parser.parse_args(argv)
-    pattern = DEFAULT_REPORTS.format(iterations=args.iterations, cloud=args.cloud_size)
+    reports_pattern = DEFAULT_PUBLISHED_MIXTURE_REPORTS if args.mixture_key else DEFAULT_REPORTS
+    pattern = reports_pattern.format(iterations=args.iterations, cloud=args.cloud_size)
     reports = sorted(RESULTS.glob(pattern)) if args.reports is None else args.reports
     runs = sorted(RESULTS.glob(DEFAULT_RUNS)) if args.runs is None else args.runs
     results = [
         *(
             r
             for path in reports
-            for r in from_benchmark_report(path, args.iterations, args.cloud_size)
+            for r in from_benchmark_report(path, args.iterations, args.cloud_size, args.mixture_key)
         ),
-        *(r for folder in runs for r in from_run_folder(folder, args.iterations, args.cloud_size)),
+        *(
+            r
+            for folder in runs
+            for r in from_run_folder(folder, args.iterations, args.cloud_size, args.mixture_key)
+        ),
     ]
     if not results:
         raise InputFileError("no mixture runs with these settings among the reports and runs")

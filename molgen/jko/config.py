@@ -126,6 +126,9 @@ class ProblemConfig:
         temperature: :math:`\\beta^{-1}` of Fokker-Planck presets.
         components: Mixture components (0: the large-scale WGF table for ``dim``).
         width: Side :math:`l` of the cube holding the mixture means (0: table value).
+        mixture_key: Mixture means drawn as the large-scale WGF experiments drew theirs,
+            from this random key and ``seed`` (``published``: their key for ``dim``, so
+            seeds 0-4 are their five mixtures); "" draws them from ``seed`` alone.
         initial_std: Standard deviation of the Gaussian start (mixture, double well; nm
             around the minimised structure for butane).
         exponent: Porous-medium exponent :math:`m > 1`.
@@ -138,6 +141,7 @@ class ProblemConfig:
     temperature: float = 1.0
     components: int = 0
     width: float = 0.0
+    mixture_key: str = ""
     initial_std: float = 4.0
     exponent: float = 2.0
     time_offset: float = 0.05
@@ -265,6 +269,10 @@ def config_from_dict(data: dict[str, Any]) -> JKOConfig:
     config = _from_dict(JKOConfig, data, "")
     if config.seed >= 2**32:
         raise JKOConfigError(f"seed: must be below 2**32 (numpy's seed range), got {config.seed}")
+    if config.problem.mixture_key and config.preset != "mixture":
+        raise JKOConfigError(
+            f"problem.mixture_key: draws the means of the mixture preset, not {config.preset}"
+        )
     if config.problem.reference and config.preset != "butane":
         raise JKOConfigError(
             f"problem.reference: only the butane preset compares with a reference run, "

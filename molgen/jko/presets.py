@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +31,13 @@ from .porous_oracles import AGGREGATION_STEADY_ENERGY, Barenblatt, aggregation_s
 from .quantile_jko import mass_above, normal_quantiles, quantile_jko_steps
 from .variational_entropy import VariationalEntropy
 
-__all__ = ["Problem", "build_problem", "MIXTURE_TABLE"]
+__all__ = [
+    "Problem",
+    "build_problem",
+    "MIXTURE_TABLE",
+    "PUBLISHED_MIXTURE_KEYS",
+    "keyed_mixture_means",
+]
 
 MIXTURE_TABLE = {
     2: (5, 10.0),
@@ -44,6 +51,11 @@ MIXTURE_TABLE = {
 }
 """Dimension -> (components, side of the cube of means) of the large-scale WGF mixture
 experiment (Table 1); other dimensions use (10, 10)."""
+
+PUBLISHED_MIXTURE_KEYS = {2: "venus", 4: "earth", 6: "mars", 8: "saturn", 10: "jupiter", 12: "uran"}
+"""Dimension -> random key of the large-scale WGF mixture experiments (their
+``configs/convergence_comparison_dim_D.yml``); ``problem.mixture_key: published`` draws their
+five mixtures (seeds 0-4) exactly."""
 
 Metrics = dict[str, Any]
 
@@ -160,10 +172,39 @@ def _ou(config: JKOConfig) -> Problem:
     )
 
 
+def keyed_mixture_means(key: str, components: int, dim: int, width: float, seed: int) -> Tensor:
+    """Mixture means drawn as the large-scale WGF experiments drew mixture ``seed`` of ``dim``.
+
+    Their seed is the CRC-32 of ``"{key}@{dim}@{seed}pytorch"`` and the means are the first
+    float32 draw of torch's CPU generator after seeding, uniform on :math:`[-l/2, l/2]^D`
+    (PetrMokrov/Large-Scale-Wasserstein-Gradient-Flows, ``src/experiments/manual_random.py``
+    and ``_convergence.py``). ``key`` ``"published"`` is the key of their experiment in
+    ``dim``. Returns shape ``(components, dim)`` in the default dtype and device.
+
+    Raises:
+        JKOConfigError: ``published`` for a dimension they did not run.
+    """
+    if key == "published":
+        if dim not in PUBLISHED_MIXTURE_KEYS:
+            raise JKOConfigError(
+                f"problem.mixture_key: the published mixtures exist for dim "
+                f"{sorted(PUBLISHED_MIXTURE_KEYS)}, not {dim}"
+            )
+        key = PUBLISHED_MIXTURE_KEYS[dim]
+    generator = torch.Generator().manual_seed(zlib.crc32(f"{key}@{dim}@{seed}pytorch".encode()))
+    uniforms = torch.rand(components, dim, generator=generator, dtype=torch.float32, device="cpu")
+    return ((uniforms - 0.5) * width).to(torch.get_default_dtype()).to(torch.empty(0).device)
+
+
 def _mixture(config: JKOConfig) -> Problem:
     dim, settings = config.dim, config.problem
     components, width = MIXTURE_TABLE.get(dim, (10, 10.0))
-    target = GaussianMixture.random(settings.components or components, dim, settings.width or width)
+    components, width = settings.components or components, settings.width or width
+    if settings.mixture_key:
+        means = keyed_mixture_means(settings.mixture_key, components, dim, width, config.seed)
+        target = GaussianMixture(means)
+    else:
+        target = GaussianMixture.random(components, dim, width)
     initial = Gaussian(torch.zeros(dim), settings.initial_std**2 * torch.eye(dim))
 
     def evaluate(flow: JKOFlow, n: int) -> Metrics:

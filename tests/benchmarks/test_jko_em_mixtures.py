@@ -79,3 +79,31 @@ def test_published_updates_select_the_1000_update_runs_of_a_low_dimension(tmp_pa
     assert "| 2 | 0 | 0.050 (500 s) |" in out.read_text()
     assert jko_em_mixtures.main([*argv, "--published-updates", "2"]) == 0
     assert "| 2 | 0 | 0.030 (2000 s) |" in out.read_text()
+
+
+def test_mixture_key_joins_only_runs_on_the_keyed_mixtures(tmp_path):
+    label = "JKO-ICNN (500 it/step, 262144 particles, width 128x128)"
+    jko = _report(tmp_path / "jko.json", [(2, 0, label, 0.08, 900.0), (2, 1, label, 0.03, 900.0)])
+    rows = json.loads(jko.read_text())
+    rows["runs"][0]["mixture_key"] = "published"
+    jko.write_text(json.dumps(rows))
+    em = _report(
+        tmp_path / "em.json",
+        [
+            (2, 0, "Euler-Maruyama (300000 particles, dt 1e-3)", 0.11, 500.0),
+            (2, 1, "Euler-Maruyama (300000 particles, dt 1e-3)", 0.01, 500.0),
+        ],
+    )
+    rows = json.loads(em.read_text())
+    rows["runs"][0]["mixture_key"] = "published"
+    em.write_text(json.dumps(rows))
+    out = tmp_path / "table.md"
+    argv = ["--jko-reports", str(jko), "--em-reports", str(em), "--out", str(out)]
+    assert jko_em_mixtures.main([*argv, "--updates", "500", "--mixture-key", "published"]) == 0
+    table = out.read_text()
+    assert "| 2 | 0 | 0.080 (900 s) |" in table and "| 2 | 1 |" not in table
+    assert "JKO-ICNN lower on 1 of 1 mixtures." in table
+    # Without the key only the seed-drawn mixture 1 joins.
+    assert jko_em_mixtures.main([*argv, "--updates", "500"]) == 0
+    table = out.read_text()
+    assert "| 2 | 1 | 0.030 (900 s) |" in table and "| 2 | 0 |" not in table

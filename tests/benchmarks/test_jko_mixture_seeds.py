@@ -97,6 +97,7 @@ def test_gpu_config_is_the_benchmark_configuration_on_cuda():
         late_from_step=21,
         no_anneal=False,
         device="cpu",
+        mixture_key="",
     )
     expected = config_to_dict(benchmark_jko.benchmark_config("mixture", 12, 0, options))
     gpu = yaml.safe_load(open("configs/jko/mixture_gpu.yaml"))
@@ -120,3 +121,26 @@ def test_finished_run_without_its_config_is_named(tmp_path):
     (run / "config.yaml").unlink()
     with pytest.raises(InputFileError, match="config.yaml"):
         main(["--reports", "--runs", str(run), "--out", str(tmp_path / "t.md")])
+
+
+def test_published_mixtures_are_set_beside_the_published_value_on_each(tmp_path):
+    label = "JKO-ICNN (500 it/step, 262144 particles, width 128x128)"
+    rows = [
+        {**jko_row(2, 0, 0.0828, method=label), "mixture_key": "published"},
+        {**jko_row(2, 1, 0.0404, method=label), "mixture_key": "published"},
+        # the same seed on a mixture drawn from the seed alone is another mixture: left out
+        jko_row(2, 2, 9.0, method=label),
+    ]
+    report = write_report(tmp_path / "r.json", rows)
+    out = tmp_path / "table.md"
+    argv = ["--reports", str(report), "--runs", "--iterations", "500", "--out", str(out)]
+    main([*argv, "--mixture-key", "published"])
+    table = out.read_text()
+    # Published SymKL on mixtures 0 and 1 of D = 2 (their results files): 0.1028, 0.0144.
+    assert "| 2 | 0 | 0.083 | 0.103 | -0.020 |" in table
+    assert "| 2 | 1 | 0.040 | 0.014 | +0.026 |" in table
+    # Differences -0.0200 and +0.0260: mean 0.003, sd 0.0325, standard error 0.0230.
+    assert "D = 2: mean difference +0.003 ± 0.023 (standard error) over 2 mixtures" in table
+    assert "published mean on them 0.059." in table
+    with pytest.raises(InputFileError, match="no mixture runs"):
+        main([*argv, "--mixture-key", "venus"])

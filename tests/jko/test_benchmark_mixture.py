@@ -21,6 +21,7 @@ def _benchmark_args(**overrides) -> argparse.Namespace:
         "late_from_step": 21,
         "no_anneal": False,
         "device": "cpu",
+        "mixture_key": "",
     }
     return argparse.Namespace(**{**defaults, **overrides})
 
