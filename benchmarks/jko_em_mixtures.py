@@ -24,7 +24,6 @@ from benchmarks.jko_mixture_seeds import RESULTS, SeedResult, from_benchmark_rep
 from cli.arguments import positive_int
 from forcefields.atomic_files import write_text_atomic
 from forcefields.errors import InputFileError
-from molgen.jko.presets import MIXTURE_TABLE
 
 PUBLISHED_SETTINGS = (1000, 262144)
 """Updates per JKO step (as published) and cloud size of the JKO-ICNN runs compared."""
@@ -70,16 +69,18 @@ def jko_runs(
     paths: list[Path],
     settings: dict[int, tuple[int, int]] | None = None,
     mixture_key: str = "",
+    every_dimension: tuple[int, int] | None = None,
 ) -> dict[tuple[int, int], SeedResult]:
     """JKO-ICNN result by (dimension, seed), with the settings of :data:`JKO_SETTINGS`
-    (``settings``: other (updates, cloud) by dimension), on mixtures drawn from
-    ``mixture_key``."""
-    settings = {**JKO_SETTINGS, **(settings or {})}
+    (``settings``: other (updates, cloud) by dimension; ``every_dimension``: these in every
+    dimension instead), on mixtures drawn from ``mixture_key``."""
+    settings = {} if every_dimension else {**JKO_SETTINGS, **(settings or {})}
+    default = every_dimension or PUBLISHED_SETTINGS
     found: dict[tuple[int, int], SeedResult] = {}
     for path in paths:
-        for iterations, cloud in {*settings.values(), PUBLISHED_SETTINGS}:
+        for iterations, cloud in {*settings.values(), default}:
             for result in from_benchmark_report(path, iterations, cloud, mixture_key):
-                if settings.get(result.dim, PUBLISHED_SETTINGS) == (iterations, cloud):
+                if settings.get(result.dim, default) == (iterations, cloud):
                     found[(result.dim, result.seed)] = result
     return found
 
@@ -181,9 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     em_paths = args.em_reports or sorted(RESULTS.glob(em_glob))
     particles = [run for path in em_paths for run in euler_maruyama_runs(path, args.mixture_key)]
     settings = dict.fromkeys(args.published_updates, PUBLISHED_SETTINGS)
-    if args.updates:
-        settings = dict.fromkeys(MIXTURE_TABLE, (args.updates, PUBLISHED_SETTINGS[1]))
-    rows = compare(jko_runs(jko_paths, settings, args.mixture_key), particles)
+    every_dimension = (args.updates, PUBLISHED_SETTINGS[1]) if args.updates else None
+    rows = compare(jko_runs(jko_paths, settings, args.mixture_key, every_dimension), particles)
     if not rows:
         raise InputFileError("no mixture has both a JKO-ICNN and an Euler–Maruyama run")
     command = "python -m benchmarks.jko_em_mixtures " + shlex.join(argv or [])

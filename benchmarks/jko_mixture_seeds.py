@@ -25,6 +25,7 @@ import yaml
 
 from forcefields.atomic_files import write_text_atomic
 from forcefields.errors import InputFileError
+from molgen.jko.mixture_tables import PUBLISHED_MIXTURE_KEYS
 
 PUBLISHED = {2: 0.062, 4: 0.176, 6: 0.301, 8: 0.396, 10: 0.329, 12: 0.509}
 PUBLISHED_BY_MIXTURE = {
@@ -146,15 +147,32 @@ def summarise(results: list[SeedResult]) -> list[dict]:
                 "sd": sd,
                 "standard_error": sd / len(values) ** 0.5,
                 "published": PUBLISHED.get(dim),
-                **(_paired(dim, group) if group[0].mixture_key == "published" else {}),
+                **(_paired(dim, group) if _is_published(group[0].mixture_key, dim) else {}),
             }
         )
     return rows
 
 
+def _is_published(key: str, dim: int) -> bool:
+    """Whether mixtures drawn from ``key`` in ``dim`` are the published experiments' own."""
+    return key in ("published", PUBLISHED_MIXTURE_KEYS.get(dim))
+
+
 def _paired(dim: int, group: list[SeedResult]) -> dict:
     """Each run beside the published value on the same mixture, and the mean difference with
-    its standard error (empty where the published experiments have no such mixture)."""
+    its standard error (empty where the published experiments have no such mixture).
+
+    Raises:
+        InputFileError: two runs of one mixture (each mixture counts once).
+    """
+    seen: dict[int, str] = {}
+    for result in group:
+        if result.seed in seen:
+            raise InputFileError(
+                f"D = {dim}, mixture {result.seed}: two runs ({seen[result.seed]} and "
+                f"{result.source}); pass --reports/--runs so that each mixture counts once"
+            )
+        seen[result.seed] = result.source
     published = PUBLISHED_BY_MIXTURE.get(dim, ())
     pairs = [(r.seed, r.symkl, published[r.seed]) for r in group if r.seed < len(published)]
     if not pairs:

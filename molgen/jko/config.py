@@ -15,6 +15,8 @@ from forcefields.devices import resolve_device
 from forcefields.errors import ConfigError
 from molgen.yaml_numbers import safe_load
 
+from .mixture_tables import MIXTURE_TABLE, PUBLISHED_MIXTURE_KEYS
+
 __all__ = [
     "JKOConfigError",
     "NetworkConfig",
@@ -263,16 +265,39 @@ def _from_dict(cls: type, data: Any, prefix: str) -> Any:
     return cls(**values)
 
 
+def _check_mixture_key(config: JKOConfig) -> None:
+    """Refuses ``problem.mixture_key`` outside the mixture preset, and ``published`` where
+    the published experiments have no mixture: another dimension, or other components or
+    width than theirs."""
+    problem = config.problem
+    if not problem.mixture_key:
+        return
+    if config.preset != "mixture":
+        raise JKOConfigError(
+            f"problem.mixture_key: draws the means of the mixture preset, not {config.preset}"
+        )
+    if problem.mixture_key != "published":
+        return
+    if config.dim not in PUBLISHED_MIXTURE_KEYS:
+        raise JKOConfigError(
+            f"problem.mixture_key: the published mixtures exist for dim "
+            f"{sorted(PUBLISHED_MIXTURE_KEYS)}, not {config.dim}"
+        )
+    components, width = MIXTURE_TABLE[config.dim]
+    if problem.components not in (0, components) or problem.width not in (0, width):
+        raise JKOConfigError(
+            f"problem.components, problem.width: the published mixtures in dim {config.dim} "
+            f"have {components} components in a cube of side {width:g} (leave both at 0)"
+        )
+
+
 def config_from_dict(data: dict[str, Any]) -> JKOConfig:
     """Builds a :class:`JKOConfig` from a nested mapping, raising :class:`JKOConfigError`
     (every number must be finite and non-negative)."""
     config = _from_dict(JKOConfig, data, "")
     if config.seed >= 2**32:
         raise JKOConfigError(f"seed: must be below 2**32 (numpy's seed range), got {config.seed}")
-    if config.problem.mixture_key and config.preset != "mixture":
-        raise JKOConfigError(
-            f"problem.mixture_key: draws the means of the mixture preset, not {config.preset}"
-        )
+    _check_mixture_key(config)
     if config.problem.reference and config.preset != "butane":
         raise JKOConfigError(
             f"problem.reference: only the butane preset compares with a reference run, "

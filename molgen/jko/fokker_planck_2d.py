@@ -38,7 +38,12 @@ def fokker_planck_2d(
 
     Returns:
         Densities (unit mass, per unit area) at ``times``, shape ``(len(times), n, n)``.
+
+    Raises:
+        ValueError: a negative time, or times out of order.
     """
+    if any(time < 0 for time in times) or any(np.diff(times) < 0):
+        raise ValueError(f"times must be non-negative and increasing, got {list(times)}")
     n, spacing = len(axis), axis[1] - axis[0]
     rate = temperature / spacing**2
     x, y = np.meshgrid(axis, axis, indexing="ij")

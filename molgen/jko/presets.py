@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,36 +25,13 @@ from .metrics import (
     kde_symkl,
     symkl_from_log_densities,
 )
+from .mixture_tables import MIXTURE_TABLE, keyed_mixture_means
 from .ou_oracles import QuadraticPotential, discrete_jko_ou, ou_marginal
 from .porous_oracles import AGGREGATION_STEADY_ENERGY, Barenblatt, aggregation_steady_state
 from .quantile_jko import mass_above, normal_quantiles, quantile_jko_steps
 from .variational_entropy import VariationalEntropy
 
-__all__ = [
-    "Problem",
-    "build_problem",
-    "MIXTURE_TABLE",
-    "PUBLISHED_MIXTURE_KEYS",
-    "keyed_mixture_means",
-]
-
-MIXTURE_TABLE = {
-    2: (5, 10.0),
-    4: (6, 10.0),
-    6: (7, 10.0),
-    8: (8, 10.0),
-    10: (9, 10.0),
-    12: (10, 10.0),
-    13: (10, 10.0),
-    32: (10, 6.0),
-}
-"""Dimension -> (components, side of the cube of means) of the large-scale WGF mixture
-experiment (Table 1); other dimensions use (10, 10)."""
-
-PUBLISHED_MIXTURE_KEYS = {2: "venus", 4: "earth", 6: "mars", 8: "saturn", 10: "jupiter", 12: "uran"}
-"""Dimension -> random key of the large-scale WGF mixture experiments (their
-``configs/convergence_comparison_dim_D.yml``); ``problem.mixture_key: published`` draws their
-five mixtures (seeds 0-4) exactly."""
+__all__ = ["Problem", "build_problem", "MIXTURE_TABLE"]
 
 Metrics = dict[str, Any]
 
@@ -170,30 +146,6 @@ def _ou(config: JKOConfig) -> Problem:
         evaluate_particles=evaluate_particles,
         reference_marginal=lambda time, grid: _gaussian_marginal(exact(time), grid),
     )
-
-
-def keyed_mixture_means(key: str, components: int, dim: int, width: float, seed: int) -> Tensor:
-    """Mixture means drawn as the large-scale WGF experiments drew mixture ``seed`` of ``dim``.
-
-    Their seed is the CRC-32 of ``"{key}@{dim}@{seed}pytorch"`` and the means are the first
-    float32 draw of torch's CPU generator after seeding, uniform on :math:`[-l/2, l/2]^D`
-    (PetrMokrov/Large-Scale-Wasserstein-Gradient-Flows, ``src/experiments/manual_random.py``
-    and ``_convergence.py``). ``key`` ``"published"`` is the key of their experiment in
-    ``dim``. Returns shape ``(components, dim)`` in the default dtype and device.
-
-    Raises:
-        JKOConfigError: ``published`` for a dimension they did not run.
-    """
-    if key == "published":
-        if dim not in PUBLISHED_MIXTURE_KEYS:
-            raise JKOConfigError(
-                f"problem.mixture_key: the published mixtures exist for dim "
-                f"{sorted(PUBLISHED_MIXTURE_KEYS)}, not {dim}"
-            )
-        key = PUBLISHED_MIXTURE_KEYS[dim]
-    generator = torch.Generator().manual_seed(zlib.crc32(f"{key}@{dim}@{seed}pytorch".encode()))
-    uniforms = torch.rand(components, dim, generator=generator, dtype=torch.float32, device="cpu")
-    return ((uniforms - 0.5) * width).to(torch.get_default_dtype()).to(torch.empty(0).device)
 
 
 def _mixture(config: JKOConfig) -> Problem:

@@ -107,3 +107,16 @@ def test_mixture_key_joins_only_runs_on_the_keyed_mixtures(tmp_path):
     assert jko_em_mixtures.main([*argv, "--updates", "500"]) == 0
     table = out.read_text()
     assert "| 2 | 1 | 0.030 (900 s) |" in table and "| 2 | 0 |" not in table
+
+
+def test_updates_applies_in_dimensions_outside_the_table(tmp_path):
+    slow = "JKO-ICNN (1000 it/step, 262144 particles, width 128x128)"
+    fast = "JKO-ICNN (500 it/step, 262144 particles, width 128x128)"
+    jko = _report(tmp_path / "jko.json", [(3, 0, slow, 0.9, 5000.0), (3, 0, fast, 0.2, 900.0)])
+    em = _report(
+        tmp_path / "em.json", [(3, 0, "Euler-Maruyama (1000 particles, dt 1e-3)", 0.5, 9.0)]
+    )
+    out = tmp_path / "table.md"
+    argv = ["--jko-reports", str(jko), "--em-reports", str(em), "--out", str(out)]
+    assert jko_em_mixtures.main([*argv, "--updates", "500"]) == 0
+    assert "| 3 | 0 | 0.200 (900 s) |" in out.read_text()

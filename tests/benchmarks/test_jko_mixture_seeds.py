@@ -144,3 +144,14 @@ def test_published_mixtures_are_set_beside_the_published_value_on_each(tmp_path)
     assert "published mean on them 0.059." in table
     with pytest.raises(InputFileError, match="no mixture runs"):
         main([*argv, "--mixture-key", "venus"])
+
+
+def test_a_published_mixture_run_twice_is_refused_in_the_paired_comparison(tmp_path):
+    label = "JKO-ICNN (500 it/step, 262144 particles, width 128x128)"
+    row = {**jko_row(2, 0, 0.08, method=label), "mixture_key": "venus"}
+    first = write_report(tmp_path / "a.json", [row])
+    second = write_report(tmp_path / "b.json", [{**row, "symkl": 0.09}])
+    argv = ["--reports", str(first), str(second), "--runs", "--iterations", "500"]
+    # "venus" is the published D = 2 key spelled out: the same mixtures as "published".
+    with pytest.raises(InputFileError, match="mixture 0: two runs"):
+        main([*argv, "--mixture-key", "venus", "--out", str(tmp_path / "t.md")])

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from benchmarks.mixture_fokker_planck_floor import floor_for_mixture, grid_symkl
+from benchmarks.mixture_fokker_planck_floor import floor_for_mixture, grid_symkl, mixture_means
+from molgen.jko.config import config_from_dict
+from molgen.jko.run import seeded_problem
 
 
 def test_grid_symkl_of_two_gaussians_is_the_closed_form():
@@ -29,3 +31,16 @@ def test_one_component_floor_is_the_ornstein_uhlenbeck_law():
     # which the SymKL (a - 1)^2 / a turns into about 10 % at a = 1.27 (measured: 11 % low).
     assert floor["2"] == pytest.approx(expected, rel=0.15)
     assert floor["4"] < 1e-3
+
+
+def test_seed_drawn_means_are_those_of_the_mixture_preset():
+    means = mixture_means("", 5, 10.0, seed=3)
+    config = config_from_dict({"preset": "mixture", "dim": 2, "seed": 3})
+    with seeded_problem(config) as problem:
+        # The preset's reference marginal is the mean of unit Gaussians at the means' x_0.
+        grid = torch.linspace(-8, 8, 9)
+        marginal = problem.reference_marginal(4.0, grid)
+    expected = torch.exp(-0.5 * (grid[:, None] - means[:, 0]) ** 2).mean(-1) / math.sqrt(
+        2 * math.pi
+    )
+    torch.testing.assert_close(marginal, expected)

@@ -100,3 +100,14 @@ def test_report_records_the_thread_count_it_ran_with(tmp_path):
     report = out.read_text()
     assert f"OMP_NUM_THREADS={threads} python -m benchmarks.jko" in report
     assert f"Hardware: CPU, {threads} torch threads" in report
+
+
+def test_a_published_key_without_mixtures_is_refused_before_any_run(tmp_path, monkeypatch):
+    def no_run(*args, **kwargs):
+        raise AssertionError("a run started")
+
+    monkeypatch.setattr(benchmark_jko, "benchmark", no_run)
+    argv = ["--presets", "ou", "mixture", "--dims", "2", "3", "--mixture-key", "published"]
+    with pytest.raises(SystemExit) as stop:
+        benchmark_jko.main([*argv, "--out", str(tmp_path / "t.md")])
+    assert stop.value.code == 2

@@ -1,6 +1,7 @@
 """The two-dimensional Fokker-Planck grid solver against the one-dimensional one and OU."""
 
 import numpy as np
+import pytest
 
 from molgen.jko.fokker_planck_1d import fokker_planck_1d
 from molgen.jko.fokker_planck_2d import fokker_planck_2d
@@ -47,3 +48,9 @@ def test_ou_variance_converges_at_second_order_and_mass_is_kept():
     assert 3.0 < errors[0] / errors[1] < 5.0
     # At spacing 0.2 the variance (2.10) is within 1 %.
     assert errors[1] < 0.021
+
+
+def test_times_out_of_order_are_refused():
+    start = np.ones((AXIS.size, AXIS.size))
+    with pytest.raises(ValueError, match="non-negative and increasing"):
+        fokker_planck_2d(lambda p: 0.5 * (p**2).sum(-1), start, AXIS, [1.0, 0.5])

@@ -11,7 +11,7 @@ import yaml
 from cli.main import main
 from molgen.jko.config import JKOConfigError, config_from_dict
 from molgen.jko.distributions import GaussianMixture
-from molgen.jko.presets import keyed_mixture_means
+from molgen.jko.mixture_tables import keyed_mixture_means
 from molgen.jko.run import seeded_problem
 
 
@@ -57,9 +57,19 @@ def test_seeds_are_different_mixtures_and_the_key_matters():
     assert not torch.equal(first, keyed_mixture_means("venus", 7, 6, 10.0, 0))
 
 
-def test_published_key_names_the_dimensions_that_exist():
+def test_published_key_is_refused_where_the_published_experiments_have_no_mixture():
     with pytest.raises(JKOConfigError, match=r"exist for dim \[2, 4, 6, 8, 10, 12\], not 3"):
-        keyed_mixture_means("published", 5, 3, 10.0, 0)
+        config_from_dict({"preset": "mixture", "dim": 3, "problem": {"mixture_key": "published"}})
+    # Their D = 2 mixtures have 5 components in a cube of side 10; others are not theirs.
+    for other in ({"components": 3}, {"width": 4.0}):
+        with pytest.raises(JKOConfigError, match="5 components in a cube of side 10"):
+            config_from_dict(
+                {"preset": "mixture", "dim": 2, "problem": {"mixture_key": "published", **other}}
+            )
+    table = {"components": 5, "width": 10.0}
+    config_from_dict(
+        {"preset": "mixture", "dim": 2, "problem": {"mixture_key": "published", **table}}
+    )
 
 
 def test_mixture_key_is_refused_for_other_presets():
