@@ -21,6 +21,7 @@ SymKL of the Gaussian fitted to the JKO samples to the exact discrete-JKO recurs
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import time as clock
 
@@ -95,8 +96,8 @@ def benchmark(preset: str, dim: int, seed: int, args: argparse.Namespace) -> lis
         rows = _method_rows(config, problem, args)
     for row in rows:
         row.update(preset=preset, dim=dim, seed=seed)
-        if preset == "mixture" and args.mixture_key:
-            row["mixture_key"] = args.mixture_key
+        if config.problem.mixture_key:
+            row["mixture_key"] = config.problem.mixture_key
     return rows
 
 
@@ -286,19 +287,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, help="markdown file to write")
     parser.add_argument("--json", help="also write every seed's numbers and the summary here")
     args = parser.parse_args(argv)
-    for preset in args.presets:
-        for dim in args.dims:
-            for seed in args.seeds:
-                try:
-                    benchmark_config(preset, dim, seed, args)
-                except JKOConfigError as error:
-                    parser.error(f"{preset}, D = {dim}, seed {seed}: {error}")
+    cases = list(itertools.product(args.presets, args.dims, args.seeds))
+    for preset, dim, seed in cases:
+        try:
+            benchmark_config(preset, dim, seed, args)
+        except JKOConfigError as error:
+            parser.error(f"{preset}, D = {dim}, seed {seed}: {error}")
     rows = []
-    for preset in args.presets:
-        for dim in args.dims:
-            for seed in args.seeds:
-                rows.extend(benchmark(preset, dim, seed, args))
-                print(f"done {preset} D={dim} seed={seed}", flush=True)
+    for preset, dim, seed in cases:
+        rows.extend(benchmark(preset, dim, seed, args))
+        print(f"done {preset} D={dim} seed={seed}", flush=True)
     command = rerun_command("benchmarks.jko", argv)
     summary = summarise(rows)
     hardware = hardware_name(args.device)

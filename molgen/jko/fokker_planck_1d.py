@@ -7,7 +7,24 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from scipy.linalg import expm
 
-__all__ = ["fokker_planck_1d"]
+__all__ = ["fokker_planck_1d", "face_rates"]
+
+
+def face_rates(
+    low: np.ndarray, high: np.ndarray, midpoint: np.ndarray, rate: float
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Rates of the symmetric (detailed-balance) finite-volume flux across faces.
+
+    Arguments:
+        low, high: :math:`\beta V` at the node below and above each face, shape ``(f,)``.
+        midpoint: :math:`\beta V` at each face, shape ``(f,)``.
+        rate: :math:`\beta^{-1} / \Delta x^2`.
+
+    Returns:
+        Forward (low to high node) and backward (high to low) rates, each shape ``(f,)``;
+        :math:`e^{-\beta V_{low}}` forward balances :math:`e^{-\beta V_{high}}` backward.
+    """
+    return rate * np.exp(low - midpoint), rate * np.exp(high - midpoint)
 
 
 def fokker_planck_1d(
@@ -48,8 +65,7 @@ def fokker_planck_1d(
     midpoint = potential(0.5 * (grid[1:] + grid[:-1])) / temperature
     rate = temperature / spacing**2
     # Rate of mass moving from node i to i+1 (forward) and from i+1 to i (backward).
-    forward = rate * np.exp(reduced[:-1] - midpoint)
-    backward = rate * np.exp(reduced[1:] - midpoint)
+    forward, backward = face_rates(reduced[:-1], reduced[1:], midpoint, rate)
     generator = np.diag(forward, -1) + np.diag(backward, 1)
     generator -= np.diag(np.r_[forward, 0.0] + np.r_[0.0, backward])
     mass = initial / (initial.sum() * spacing)

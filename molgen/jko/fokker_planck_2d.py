@@ -8,6 +8,8 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.linalg import expm_multiply
 
+from .fokker_planck_1d import face_rates
+
 __all__ = ["fokker_planck_2d"]
 
 
@@ -47,7 +49,7 @@ def fokker_planck_2d(
     n, spacing = len(axis), axis[1] - axis[0]
     rate = temperature / spacing**2
     x, y = np.meshgrid(axis, axis, indexing="ij")
-    reduced = potential(np.stack([x, y], -1)) / temperature
+    reduced = (potential(np.stack([x, y], -1)) / temperature).ravel()
     middle = 0.5 * (axis[1:] + axis[:-1])
     index = np.arange(n * n).reshape(n, n)
     rows, columns, values = [], [], []
@@ -55,11 +57,9 @@ def fokker_planck_2d(
         (np.stack(np.meshgrid(middle, axis, indexing="ij"), -1), index[:-1, :], index[1:, :]),
         (np.stack(np.meshgrid(axis, middle, indexing="ij"), -1), index[:, :-1], index[:, 1:]),
     ):
-        midpoint = potential(faces) / temperature
-        low = reduced.ravel()[source.ravel()]
-        high = reduced.ravel()[target.ravel()]
-        forward = rate * np.exp(low - midpoint.ravel())
-        backward = rate * np.exp(high - midpoint.ravel())
+        midpoint = (potential(faces) / temperature).ravel()
+        low, high = reduced[source.ravel()], reduced[target.ravel()]
+        forward, backward = face_rates(low, high, midpoint, rate)
         rows += [target.ravel(), source.ravel()]
         columns += [source.ravel(), target.ravel()]
         values += [forward, backward]

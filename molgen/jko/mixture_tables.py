@@ -7,7 +7,7 @@ import zlib
 import torch
 from torch import Tensor
 
-__all__ = ["MIXTURE_TABLE", "PUBLISHED_MIXTURE_KEYS", "keyed_mixture_means", "published_key"]
+__all__ = ["MIXTURE_TABLE", "PUBLISHED_MIXTURE_KEYS", "keyed_mixture_means"]
 
 MIXTURE_TABLE = {
     2: (5, 10.0),
@@ -28,15 +28,6 @@ PUBLISHED_MIXTURE_KEYS = {2: "venus", 4: "earth", 6: "mars", 8: "saturn", 10: "j
 five mixtures (seeds 0-4)."""
 
 
-def published_key(key: str, dim: int) -> str:
-    """``key`` with ``"published"`` replaced by the published experiments' key for ``dim``.
-
-    Raises:
-        KeyError: ``published`` for a dimension they did not run.
-    """
-    return PUBLISHED_MIXTURE_KEYS[dim] if key == "published" else key
-
-
 def keyed_mixture_means(key: str, components: int, dim: int, width: float, seed: int) -> Tensor:
     """Mixture means drawn as the large-scale WGF experiments drew mixture ``seed`` of ``dim``.
 
@@ -51,7 +42,8 @@ def keyed_mixture_means(key: str, components: int, dim: int, width: float, seed:
     Raises:
         KeyError: ``published`` for a dimension they did not run.
     """
-    key = published_key(key, dim)
+    if key == "published":
+        key = PUBLISHED_MIXTURE_KEYS[dim]
     generator = torch.Generator().manual_seed(zlib.crc32(f"{key}@{dim}@{seed}pytorch".encode()))
     uniforms = torch.rand(components, dim, generator=generator, dtype=torch.float32, device="cpu")
     return ((uniforms - 0.5) * width).to(torch.get_default_dtype()).to(torch.empty(0).device)
