@@ -3,7 +3,7 @@
 One run directory holds every stage's output::
 
     RUN/reference/      parallel tempering (trajectory, stats.json)
-    RUN/data.npz        reference frames superposed on the minimised structure
+    RUN/data.npz        equilibrated reference frames superposed on the minimised structure
     RUN/train/          the generator's run (config.yaml, checkpoints, metrics.jsonl)
     RUN/samples.dcd     generated conformations (+ samples.pdb, samples.dcd.npz)
     RUN/evaluation/     report.json and plots against the reference
@@ -132,21 +132,30 @@ def training_config(system: str, data: Path, settings: PipelineSettings, seed: i
 
 
 def _superposed_frames(reference_dir: Path, system) -> np.ndarray:
-    """Reference frames ``(M, N, 3)`` nm superposed on the minimised structure.
+    """Equilibrated reference frames ``(M, N, 3)`` nm superposed on the minimised structure.
 
-    Each frame is put in the pose where the pipeline's ``rigid`` alignment penalty
-    vanishes: heavy-atom centre at the origin, Kabsch-rotated (heavy atoms) onto the
-    minimised structure (:meth:`forcefields.rigid_pose.RigidPose.aligned`).
+    Frames before the reference's equilibration (``stats.json``'s
+    ``equilibration_frames``) are dropped, as its statistics drop them. Each kept frame is
+    put in the pose where the pipeline's ``rigid`` alignment penalty vanishes: heavy-atom
+    centre at the origin, Kabsch-rotated (heavy atoms) onto the minimised structure
+    (:meth:`forcefields.rigid_pose.RigidPose.aligned`).
     """
     import mdtraj
     import torch
 
+    from molgen.estimate.reference import read_reference
     from systems.reference.rigid_resampling import rigid_pose
 
     trajectory = mdtraj.load(
         str(reference_dir / "trajectory.dcd"), top=str(reference_dir / "topology.pdb")
     )
-    frames = torch.as_tensor(trajectory.xyz, dtype=torch.float64)
+    keep = read_reference(reference_dir).equilibrated
+    if len(keep) != trajectory.n_frames:
+        raise InputFileError(
+            f"{reference_dir / 'frames.npz'}: {len(keep)} frames, but trajectory.dcd has "
+            f"{trajectory.n_frames}"
+        )
+    frames = torch.as_tensor(trajectory.xyz[keep], dtype=torch.float64)
     return rigid_pose(system, ALIGNMENT).aligned(frames).numpy()
 
 

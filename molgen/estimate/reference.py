@@ -29,7 +29,8 @@ class ReferenceData:
         folder: the run's folder.
         populations: ``{mode: (mean, sem)}``.
         free_energies_kT: ``{"a->b": (F_b − F_a, sem)}`` in units of kT (empty if absent).
-        frames: per-frame arrays of ``frames.npz`` (empty if the file is absent).
+        frames: per-frame arrays of ``frames.npz`` (empty if the file is absent), every
+            recorded frame including those before equilibration.
         stats: the whole ``stats.json``.
     """
 
@@ -38,6 +39,29 @@ class ReferenceData:
     free_energies_kT: dict[str, tuple[float, float]]
     frames: dict[str, np.ndarray] = field(default_factory=dict)
     stats: dict = field(default_factory=dict)
+
+    @property
+    def equilibrated(self) -> np.ndarray:
+        """``(n_frames,)`` bool: the frames the statistics use (after equilibration).
+
+        A frame's ``iteration`` (1-based position in its chain's recorded series) must
+        exceed ``stats.json``'s ``equilibration_frames``, the number of recorded frames
+        each chain drops; every frame counts when either is absent.
+        """
+        start = self.stats.get("equilibration_frames")
+        if "iteration" in self.frames and start is not None:
+            return np.asarray(self.frames["iteration"]).reshape(-1) > start
+        lengths = [len(value) for value in self.frames.values() if np.ndim(value)]
+        return np.ones(lengths[0] if lengths else 0, dtype=bool)
+
+    @property
+    def equilibrated_frames(self) -> dict[str, np.ndarray]:
+        """The per-frame arrays of :attr:`frames` restricted to :attr:`equilibrated`."""
+        keep = self.equilibrated
+        return {
+            key: value[keep] if value.ndim and len(value) == len(keep) else value
+            for key, value in self.frames.items()
+        }
 
 
 def _pair(path: Path, key: str, name: str, entry) -> tuple[float, float]:
@@ -79,7 +103,8 @@ def read_reference(folder: Path | str) -> ReferenceData:
     Raises:
         InputFileError: no folder or ``stats.json``, unreadable JSON, ``populations``
             missing or malformed, a mean, standard error or temperature that is not a
-            number (the message names the key), or an unreadable ``frames.npz``.
+            number (the message names the key), an ``equilibration_frames`` that is not
+            a non-negative integer, or an unreadable ``frames.npz``.
     """
     folder = Path(folder)
     path = folder / "stats.json"
@@ -103,6 +128,11 @@ def read_reference(folder: Path | str) -> ReferenceData:
         for name, entry in stats["free_energy_differences"].items():
             mean, sem = _pair(path, "free_energy_differences", name, entry)
             free_energies[name] = (scale * mean, scale * sem)
+    start = stats.get("equilibration_frames")
+    if start is not None and (isinstance(start, bool) or not isinstance(start, int) or start < 0):
+        raise InputFileError(
+            f"{path}: equilibration_frames must be a non-negative integer, got {start!r}"
+        )
     frames = {}
     if (folder / "frames.npz").is_file():
         try:

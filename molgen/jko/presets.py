@@ -518,11 +518,15 @@ def _butane(config: JKOConfig) -> Problem:
                 metrics["reference_energy_mean"] = reference.stats["energy"]["mean"]
         return metrics
 
+    reference_dihedral = (
+        None if reference is None else reference.equilibrated_frames.get("dihedral")
+    )
+
     def marginal(time: float, grid: Tensor) -> Tensor | None:
-        if reference is None or "dihedral" not in reference.frames:
+        if reference_dihedral is None:
             return None
         density, edges = np.histogram(
-            reference.frames["dihedral"], bins=36, range=(-math.pi, math.pi), density=True
+            reference_dihedral, bins=36, range=(-math.pi, math.pi), density=True
         )
         points = grid.double().cpu().numpy()
         index = np.clip(np.searchsorted(edges, points) - 1, 0, len(density) - 1)

@@ -75,7 +75,7 @@ def _observable(context: SampleContext, name: str) -> np.ndarray | None:
 
 
 def _plots(context: SampleContext, reference: ReferenceData, report: dict, out: Path) -> None:
-    log_w, frames = context.samples.log_w, reference.frames
+    log_w, frames = context.samples.log_w, reference.equilibrated_frames
     plots, skipped = report["plots"], report["skipped_plots"]
 
     def add(name: str, draw, missing: str | None = None) -> None:
@@ -169,7 +169,7 @@ def _seam_section(context: SampleContext, reference: ReferenceData, threshold) -
         "phi_above_120_fraction": float(seam.mean()),
         "phi_above_120_fraction_reweighted": population_entry(reweighted),
     }
-    reference_phi = reference.frames.get("phi")
+    reference_phi = reference.equilibrated_frames.get("phi")
     if reference_phi is not None:
         section["reference_phi_above_120_fraction"] = float(
             np.mean(np.asarray(reference_phi, dtype=np.float64) > SEAM_PHI)

@@ -24,11 +24,12 @@ def plot_reference(folder: Path | str) -> list[Path]:
     """Write the reference plots of the run in ``folder`` as PNGs; returns their paths.
 
     Needs the run's ``stats.json`` and ``frames.npz`` (per-frame observables, energies
-    and modes, as ``molgen reference`` writes them).
+    and modes, as ``molgen reference`` writes them). Densities use the equilibrated
+    frames; the population traces show every recorded frame.
     """
     folder = Path(folder)
     reference = read_reference(folder)
-    frames = reference.frames
+    frames = reference.equilibrated_frames
     written = []
     if "phi" in frames and "psi" in frames:
         written.append(
@@ -53,8 +54,8 @@ def plot_reference(folder: Path | str) -> list[Path]:
         written.append(
             plot_population_traces(
                 folder / "populations_vs_time.png",
-                frames["iteration"],
-                np.asarray(frames["mode"]),
+                reference.frames["iteration"],
+                np.asarray(reference.frames["mode"]),
                 names,
                 reference.populations,
             )

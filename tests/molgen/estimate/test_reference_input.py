@@ -58,3 +58,38 @@ def test_missing_values_are_nan_and_numbers_are_kept(tmp_path):
     assert reference.populations["a"] == (0.5, 0.1)
     assert all(np.isnan(reference.populations["b"]))
     assert reference.free_energies_kT == {"a->b": (2.0, 0.5)}
+
+
+def test_equilibration_frames_must_be_a_non_negative_integer(tmp_path):
+    stats = {"populations": POPULATIONS, "equilibration_frames": 2.5}
+    with pytest.raises(InputFileError, match=r"stats\.json: equilibration_frames must be"):
+        read_reference(_folder(tmp_path, stats))
+
+
+def _frames_bytes(tmp_path, **arrays) -> bytes:
+    np.savez(tmp_path / "frames_source.npz", **arrays)
+    return (tmp_path / "frames_source.npz").read_bytes()
+
+
+def test_equilibrated_frames_drop_each_chains_leading_frames(tmp_path):
+    # two chains of four recorded frames, chain-major as molgen reference writes them
+    frames = _frames_bytes(
+        tmp_path,
+        chain=np.repeat([0, 1], 4),
+        iteration=np.tile([1, 2, 3, 4], 2),
+        x0=np.arange(8.0),
+        energy_unit=np.asarray("reduced"),
+    )
+    stats = {"populations": POPULATIONS, "equilibration_frames": 1}
+    reference = read_reference(_folder(tmp_path, stats, frames))
+    kept = reference.equilibrated_frames
+    np.testing.assert_array_equal(kept["x0"], [1.0, 2.0, 3.0, 5.0, 6.0, 7.0])
+    np.testing.assert_array_equal(kept["chain"], [0, 0, 0, 1, 1, 1])
+    assert str(kept["energy_unit"]) == "reduced"
+    assert len(reference.frames["x0"]) == 8
+
+
+def test_every_frame_counts_without_an_equilibration_record(tmp_path):
+    frames = _frames_bytes(tmp_path, iteration=np.arange(1, 6), x0=np.arange(5.0))
+    reference = read_reference(_folder(tmp_path, {"populations": POPULATIONS}, frames))
+    assert reference.equilibrated.tolist() == [True] * 5
