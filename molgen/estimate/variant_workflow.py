@@ -6,7 +6,7 @@ populations and free energies under other CHARMM parameters by reweighting
 Both energies are evaluated on the stored frames (exact, unclipped, no alignment term):
 ``βU_B`` with the system's own parameters and ``βU_C`` with the variant's psf/prm (the
 variant may use different atom types, hence its own psf, but must have the same atoms in
-the same order). The reweighting itself is :func:`~molgen.estimate.forcefield.predict_variant`;
+the same order: each atom's element and the bonds are checked). The reweighting itself is :func:`~molgen.estimate.forcefield.predict_variant`;
 BAR is :func:`~molgen.estimate.two_sets.two_set_free_energy`.
 """
 
@@ -32,18 +32,42 @@ __all__ = ["bar_to_parameters", "reweight_to_parameters"]
 
 def _energies(context: SampleContext, psf: Path | str, prm: Sequence[Path | str]):
     """``(U_B, U_C)``: the system's float64 energy and the variant's, same atoms."""
-    import forcefields
+    from forcefields.charmm_reader import read_charmm
+    from forcefields.energy import Energy
 
     if context.system is None or context.system.kind != "molecule":
         raise ConfigError("force-field reweighting needs samples of a CHARMM molecule system")
     default = context.system.energy(dtype=torch.float64)
-    variant = forcefields.load(psf, [Path(p) for p in prm], dtype=torch.float64)
-    if variant.n_atoms != default.n_atoms:
+    parameters = read_charmm(psf, [Path(p) for p in prm])
+    _check_same_atoms(psf, parameters, context.system)
+    return default, Energy(parameters).to(dtype=torch.float64)
+
+
+def _check_same_atoms(psf: Path | str, parameters, system) -> None:
+    """Raise :class:`ShapeMismatchError` unless the variant's psf has the system's atoms
+    (elements, in the same order) and bonds; its atom types may differ."""
+    if parameters.n_atoms != system.n_atoms:
         raise ShapeMismatchError(
-            f"{psf}: {variant.n_atoms} atoms, but system {context.system.name} has "
-            f"{default.n_atoms}"
+            f"{psf}: {parameters.n_atoms} atoms, but system {system.name} has {system.n_atoms}"
         )
-    return default, variant
+    atoms = list(system.topology.atoms)
+    for index, (atom, number) in enumerate(zip(atoms, parameters.atomic_numbers, strict=True)):
+        if atom.element.atomic_number != number:
+            raise ShapeMismatchError(
+                f"{psf}: atom {index + 1} ({parameters.atom_names[index]}) has atomic number "
+                f"{number}, but atom {index + 1} of system {system.name} is {atom.element.symbol} "
+                f"({atom.name}): the variant must list the same atoms in the same order"
+            )
+    bonds = {tuple(sorted((bond[0].index, bond[1].index))) for bond in system.topology.bonds}
+    variant_bonds = {tuple(sorted(map(int, pair))) for pair in parameters.bond_indices}
+    differing = sorted(bonds ^ variant_bonds)
+    if differing:
+        first, second = differing[0]
+        where = "only in the variant" if differing[0] in variant_bonds else "missing in the variant"
+        raise ShapeMismatchError(
+            f"{psf}: bond {first + 1}-{second + 1} is {where} ({len(differing)} bonds differ "
+            f"from system {system.name}): the variant must have the same atoms and bonds"
+        )
 
 
 def _frames(context: SampleContext, n_atoms: int) -> np.ndarray:

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import torch
 
-import forcefields
 from forcefields.errors import ConfigError, ShapeMismatchError
 from molgen.estimate import (
     bar_free_energy,
@@ -18,6 +17,7 @@ from molgen.estimate import (
     mbar_free_energies,
     predict_variant,
     systematic_resample,
+    variant_workflow,
 )
 from molgen.estimate.context import SampleContext
 from molgen.estimate.variant_workflow import bar_to_parameters
@@ -121,7 +121,9 @@ def _context(temperature: float, seed: int) -> SampleContext:
 
 
 def test_bar_to_parameters_refuses_sets_at_different_temperatures(monkeypatch):
-    monkeypatch.setattr(forcefields, "load", lambda psf, prm, dtype: _Quadratic(2.0))
+    monkeypatch.setattr(
+        variant_workflow, "_energies", lambda context, psf, prm: (_Quadratic(1.0), _Quadratic(2.0))
+    )
     with pytest.raises(ConfigError, match="temperature 600.*300"):
         bar_to_parameters(_context(300.0, 0), _context(600.0, 1), "v.psf", ["v.prm"])
     # Same temperature: accepted.
