@@ -15,7 +15,6 @@ experiments' own mixtures) instead of those drawn from the seed alone.
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from benchmarks.jko_mixture_seeds import RESULTS, SeedResult, from_benchmark_rep
 from cli.arguments import positive_int
 from forcefields.atomic_files import write_text_atomic
 from forcefields.errors import InputFileError
+from forcefields.json_input import read_json_object
 
 PUBLISHED_SETTINGS = (1000, 262144)
 """Updates per JKO step (as published) and cloud size of the JKO-ICNN runs compared."""
@@ -50,10 +50,7 @@ class ParticleRun:
 def euler_maruyama_runs(path: Path, mixture_key: str = "") -> list[ParticleRun]:
     """The Euler–Maruyama rows of a ``benchmarks.jko --skip-jko`` JSON report, on mixtures
     drawn from ``mixture_key``."""
-    try:
-        report = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as error:
-        raise InputFileError(f"{path}: cannot read JSON ({error})") from error
+    report = read_json_object(path)
     runs = []
     for row in report["runs"]:
         if row["preset"] != "mixture" or not row["method"].startswith("Euler-Maruyama ("):

@@ -15,7 +15,6 @@ paired difference and its standard error.
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import statistics
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ import yaml
 
 from forcefields.atomic_files import write_text_atomic
 from forcefields.errors import InputFileError
+from forcefields.json_input import read_json_object
 from molgen.jko.mixture_tables import PUBLISHED_MIXTURE_KEYS
 
 PUBLISHED = {2: 0.062, 4: 0.176, 6: 0.301, 8: 0.396, 10: 0.329, 12: 0.509}
@@ -66,7 +66,7 @@ def from_benchmark_report(
 ) -> list[SeedResult]:
     """The JKO-ICNN rows of a ``benchmarks.jko`` JSON report with these settings, on
     mixtures drawn from ``mixture_key``."""
-    report = _read_json(path)
+    report = read_json_object(path)
     label = f"JKO-ICNN ({iterations} it/step, {cloud} particles, width 128x128)"
     hardware = report.get("hardware") or _threads_from_command(report["command"])
     return [
@@ -109,7 +109,7 @@ def from_run_folder(
         return []
     if config.get("problem", {}).get("mixture_key", "") != mixture_key:
         return []
-    metrics = _read_json(metrics_file)
+    metrics = read_json_object(metrics_file)
     hardware = metrics.get("hardware", config["device"])
     symkl = metrics["symkl"][FINAL_TIME]
     return [
@@ -123,13 +123,6 @@ def from_run_folder(
             mixture_key,
         )
     ]
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as error:
-        raise InputFileError(f"{path}: cannot read JSON ({error})") from error
 
 
 def summarise(results: list[SeedResult]) -> list[dict]:

@@ -25,7 +25,6 @@ ensemble.
 
 from __future__ import annotations
 
-import json
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +34,7 @@ import yaml
 
 from forcefields.atomic_files import save_npz_atomic, write_json_atomic, write_text_atomic
 from forcefields.errors import ConfigError, InputFileError
+from forcefields.json_input import read_json_object
 
 __all__ = [
     "PipelineOutcome",
@@ -159,17 +159,6 @@ def _superposed_frames(reference_dir: Path, system) -> np.ndarray:
     return rigid_pose(system, ALIGNMENT).aligned(frames).numpy()
 
 
-def _read_json_object(path: Path) -> dict:
-    """The JSON object in ``path``, or an :class:`InputFileError` naming it."""
-    try:
-        content = json.loads(path.read_text())
-    except (OSError, ValueError) as error:
-        raise InputFileError(f"{path}: unreadable ({error})") from error
-    if not isinstance(content, dict):
-        raise InputFileError(f"{path}: expected a JSON object")
-    return content
-
-
 def _stage(run: Path, done: Path, argv: list[str], say, debug: bool = False) -> bool:
     """Run ``molgen ARGV`` unless ``done`` exists; ``False`` when its check failed (exit 1).
 
@@ -182,7 +171,7 @@ def _stage(run: Path, done: Path, argv: list[str], say, debug: bool = False) -> 
     from cli.main import main
 
     record = run / "stages.json"
-    statuses = _read_json_object(record) if record.exists() else {}
+    statuses = read_json_object(record) if record.exists() else {}
     if done.exists():
         say(f"[molgen run] {done.name}: present, skipped")
         return statuses.get(argv[0], 0) == 0
@@ -200,7 +189,7 @@ def _claim(run: Path, description: dict) -> None:
     """Write ``RUN/pipeline.json``, or check that an earlier call described the same run."""
     marker = run / "pipeline.json"
     if marker.exists():
-        earlier = _read_json_object(marker)
+        earlier = read_json_object(marker)
         if earlier != description:
             changed = sorted(k for k in description if earlier.get(k) != description[k])
             raise ConfigError(
@@ -356,7 +345,7 @@ def run_pipeline(
         say,
         debug,
     )
-    free_energy = _read_json_object(free_energy_json) if free_energy_json.exists() else None
+    free_energy = read_json_object(free_energy_json) if free_energy_json.exists() else None
     _write_index(run, system_name, free_energy)
     return PipelineOutcome(
         run / "index.md", [name for name, passed in checks.items() if not passed]

@@ -8,7 +8,6 @@ and observables such as ``dihedral``, ``phi``, ``psi``, ``x0``).
 
 from __future__ import annotations
 
-import json
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from forcefields.errors import InputFileError
+from forcefields.json_input import read_json_object
 from forcefields.units import beta_from_temperature
 
 __all__ = ["ReferenceData", "read_reference"]
@@ -110,12 +110,7 @@ def read_reference(folder: Path | str) -> ReferenceData:
     path = folder / "stats.json"
     if not path.is_file():
         raise InputFileError(f"{path}: reference stats not found")
-    try:
-        stats = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InputFileError(f"{path}: not valid JSON ({error})") from error
-    if not isinstance(stats, dict):
-        raise InputFileError(f"{path}: expected a JSON object, got {type(stats).__name__}")
+    stats = read_json_object(path)
     if not isinstance(stats.get("populations"), dict):
         raise InputFileError(f"{path}: key 'populations' missing (mode populations expected)")
     populations = {

@@ -6,8 +6,9 @@ populations and free energies under other CHARMM parameters by reweighting
 Both energies are evaluated on the stored frames (exact, unclipped, no alignment term):
 ``βU_B`` with the system's own parameters and ``βU_C`` with the variant's psf/prm (the
 variant may use different atom types, hence its own psf, but must have the same atoms in
-the same order: each atom's element and the bonds are checked). The reweighting itself is :func:`~molgen.estimate.forcefield.predict_variant`;
-BAR is :func:`~molgen.estimate.two_sets.two_set_free_energy`.
+the same order: each atom's element and the bonds are checked). The reweighting itself
+is :func:`~molgen.estimate.forcefield.predict_variant`; BAR is
+:func:`~molgen.estimate.two_sets.two_set_free_energy`.
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from forcefields.atomic_files import remove_stale_temporaries
-from forcefields.errors import ConfigError, InputFileError
+from forcefields.errors import ConfigError
+from forcefields.json_input import read_json_object
 from systems.reference.atomic_files import write_json_atomic
 
 __all__ = [
@@ -75,7 +76,7 @@ def prepare_run_directory(out_dir: Path | str, settings: dict[str, Any], resume:
         return False
     if not run_file.is_file():
         raise ConfigError(f"{out_dir}: --resume needs a run started there ({RUN_FILE} missing)")
-    stored = _read_run_file(run_file)
+    stored = read_json_object(run_file, "a JSON object of settings")
     for key in sorted(set(stored) | set(settings)):
         if key in RESUMABLE_KEYS:
             continue
@@ -88,17 +89,6 @@ def prepare_run_directory(out_dir: Path | str, settings: dict[str, Any], resume:
     write_json_atomic(run_file, {**settings, "iterations": iterations})
     remove_stale_temporaries(out_dir)  # half-written files of the killed session
     return True
-
-
-def _read_run_file(run_file: Path) -> dict[str, Any]:
-    """The settings stored in ``run_file``, or an :class:`InputFileError` naming it."""
-    try:
-        stored = json.loads(run_file.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InputFileError(f"{run_file}: not a readable run file ({error})") from error
-    if not isinstance(stored, dict):
-        raise InputFileError(f"{run_file}: not a run file (expected a JSON object of settings)")
-    return stored
 
 
 def _json_round_trip(value: Any) -> Any:

@@ -13,6 +13,7 @@ from forcefields.errors import (
     NonFiniteCoordinatesError,
     ShapeMismatchError,
 )
+from forcefields.json_input import read_json_object
 from systems.files import charmm_files
 
 
@@ -168,3 +169,23 @@ def test_alignment_reference_of_another_molecule_is_refused_at_load(butane):
     dialanine = charmm_files("dialanine")
     with pytest.raises(ShapeMismatchError, match=r"align.reference: 22 atoms, .* has 14"):
         forcefields.load(butane.psf, butane.prm, align={"reference": str(dialanine.pdb)})
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[1, 2]", "expected a JSON object, got list"),
+        ('{"a": ', "not readable as JSON"),
+        (b"\xff\xfe", "not readable as JSON"),
+    ],
+)
+def test_a_json_file_that_is_not_an_object_is_an_input_error(tmp_path, content, message):
+    path = tmp_path / "stats.json"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(InputFileError, match=rf"stats\.json: {message}"):
+        read_json_object(path)
+
+
+def test_a_missing_json_file_is_an_input_error(tmp_path):
+    with pytest.raises(InputFileError, match=r"absent\.json: not readable as JSON"):
+        read_json_object(tmp_path / "absent.json")
