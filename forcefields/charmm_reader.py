@@ -81,7 +81,7 @@ def _check_psf_indices(psf: Path, lines: list[str], section: str, start: int, n_
                 )
 
 
-def _check_psf_layout(psf: Path) -> None:
+def check_psf_layout(psf: Path) -> None:
     """Raise :class:`InputFileError` for a psf that lacks a section the energy needs
     (a truncated file) or whose bonded terms name atoms it does not define."""
     try:
@@ -120,7 +120,7 @@ def _read_psf(psf: Path):
 
     if not psf.is_file():
         raise InputFileError(f"{psf}: psf file not found")
-    _check_psf_layout(psf)
+    check_psf_layout(psf)
     try:
         return parmed.charmm.CharmmPsfFile(str(psf))
     except Exception as error:  # parmed raises many unrelated types on bad input

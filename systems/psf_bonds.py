@@ -34,10 +34,18 @@ def read_psf_bonds(psf: Path, system_name: str) -> PsfBonds:
     """Atom names and bonds of ``psf``, the topology of system ``system_name``.
 
     Raises:
-        InputFileError: parmed cannot read ``psf`` (the message names the system).
+        InputFileError: a truncated psf or one whose bonded terms name undefined atoms
+            (the message names the line), or parmed cannot read ``psf`` (the message
+            names the system).
     """
     import parmed
 
+    from forcefields.charmm_reader import check_psf_layout
+
+    try:
+        check_psf_layout(Path(psf))
+    except InputFileError as error:
+        raise InputFileError(f"{error} (psf of system {system_name!r})") from error
     try:
         structure = parmed.charmm.CharmmPsfFile(str(psf))
     except Exception as error:  # parmed raises many unrelated types on bad input

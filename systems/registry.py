@@ -118,19 +118,35 @@ class System:
 def _molecule(
     name, psf, prm, pdb, topology_file, temperature, mode_names, mode_function, observables
 ):
-    import mdtraj
 
     for path in (psf, *prm, pdb, topology_file):
         if not Path(path).is_file():
             raise InputFileError(f"{path}: file of system {name!r} not found")
     bonds = read_psf_bonds(Path(psf), name)
-    topology = mdtraj.load(str(topology_file)).topology
-    positions = mdtraj.load(str(pdb)).xyz[0].astype(np.float64)
-    for path, count in ((pdb, len(positions)), (topology_file, topology.n_atoms)):
+    structure = _read_pdb(pdb, name, standard_names=False)
+    topology = _read_pdb(topology_file, name).topology
+    positions = structure.xyz[0].astype(np.float64)
+    for path, count in ((pdb, structure.n_atoms), (topology_file, topology.n_atoms)):
         if count != bonds.n_atoms:
             raise InputFileError(
                 f"{path}: {count} atoms, but the psf {psf} of system {name!r} has {bonds.n_atoms}"
             )
+    _check_atom_order(
+        pdb,
+        [atom.name for atom in structure.topology.atoms],
+        [str(atom_name) for atom_name in bonds.atom_names],
+        f"the psf {psf}",
+        name,
+        "name",
+    )
+    _check_atom_order(
+        topology_file,
+        [atom.element.symbol for atom in topology.atoms],
+        [atom.element.symbol for atom in structure.topology.atoms],
+        str(pdb),
+        name,
+        "element",
+    )
     if topology.n_bonds == 0:
         for first, second in bonds.bonds.tolist():
             topology.add_bond(topology.atom(first), topology.atom(second))
@@ -154,6 +170,41 @@ def _molecule(
         mode_function=mode_function,
         observables=observables,
     )
+
+
+def _read_pdb(path: Path, name: str, standard_names: bool = True):
+    """The ``mdtraj.Trajectory`` of pdb ``path`` (first model at least), or an
+    :class:`InputFileError` naming it."""
+    import contextlib
+    import io
+
+    import mdtraj
+
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            structure = mdtraj.load_pdb(str(path), standard_names=standard_names)
+    except Exception as error:  # mdtraj raises many unrelated types on bad input
+        reason = " ".join(str(error).split())[:300] or type(error).__name__
+        raise InputFileError(
+            f"{path}: pdb of system {name!r} cannot be read by mdtraj ({reason})"
+        ) from error
+    if structure.n_frames == 0 or structure.n_atoms == 0:
+        raise InputFileError(f"{path}: pdb of system {name!r} holds no atoms")
+    return structure
+
+
+def _check_atom_order(
+    path: Path, found: list[str], expected: list[str], source: str, name: str, what: str
+) -> None:
+    """Raise :class:`InputFileError` at the first atom of ``path`` whose ``what`` (atom
+    name, element) differs from atom ``i`` of ``source``."""
+    for index, (value, wanted) in enumerate(zip(found, expected, strict=True)):
+        if value != wanted:
+            raise InputFileError(
+                f"{path}: atom {index + 1} has {what} {value!r}, but atom {index + 1} of "
+                f"{source} of system {name!r} has {wanted!r} (same atoms in the same order "
+                "expected)"
+            )
 
 
 def _butane(temperature: float, variant: str = "default") -> System:

@@ -114,7 +114,53 @@ def test_directory_and_registered_systems_have_no_modes(tmp_path):
 def test_an_unreadable_psf_is_named_with_its_system(tmp_path):
     _copy_butane(tmp_path)
     (tmp_path / "butane.psf").write_text("not a psf\n")
-    with pytest.raises(InputFileError, match=f"butane.psf: psf of system '{tmp_path.name}'"):
+    with pytest.raises(
+        InputFileError, match=rf"butane.psf: line 1: .*\(psf of system '{tmp_path.name}'\)"
+    ):
+        systems.load(tmp_path)
+
+
+def test_a_psf_bond_to_an_undefined_atom_is_named_by_line(tmp_path):
+    butane = _copy_butane(tmp_path)
+    lines = butane.psf.read_text().splitlines(keepends=True)
+    bond_line = next(i for i, line in enumerate(lines) if "!NBOND" in line) + 1
+    first_atom = lines[bond_line].split()[0]
+    assert len(first_atom) == 1  # a one-digit index keeps the line's column layout
+    lines[bond_line] = lines[bond_line].replace(f" {first_atom} ", " 0 ", 1)
+    (tmp_path / "butane.psf").write_text("".join(lines))
+    with pytest.raises(InputFileError, match=rf"line {bond_line + 1}: !NBOND atom index 0"):
+        systems.load(tmp_path)
+
+
+def test_pdb_atoms_in_another_order_than_the_psf_are_refused(tmp_path):
+    butane = _copy_butane(tmp_path)
+    lines = butane.pdb.read_text().splitlines(keepends=True)
+    atoms = [i for i, line in enumerate(lines) if line.startswith(("ATOM", "HETATM"))]
+    carbons = [i for i in atoms if lines[i][12:16].strip() in ("C2", "C3")]
+    first, second = (lines[i] for i in carbons)
+    # swap name and coordinates, keep the serial numbers: the psf's C2 is now called C3
+    lines[carbons[0]], lines[carbons[1]] = first[:12] + second[12:], second[:12] + first[12:]
+    (tmp_path / "butane.pdb").write_text("".join(lines))
+    position = atoms.index(carbons[0]) + 1
+    with pytest.raises(
+        InputFileError, match=rf"butane\.pdb: atom {position} has name 'C3'.*has 'C2'"
+    ):
+        systems.load(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("", "cannot be read by mdtraj"),
+        ("ATOM      1  C1  BUT     1       2.1x3   0.0   0.0\n", "cannot be read"),
+    ],
+)
+def test_an_unreadable_pdb_is_an_input_error(tmp_path, content, reason):
+    _copy_butane(tmp_path)
+    (tmp_path / "butane.pdb").write_text(content)
+    with pytest.raises(
+        InputFileError, match=rf"butane\.pdb: pdb of system '{tmp_path.name}' {reason}"
+    ):
         systems.load(tmp_path)
 
 
