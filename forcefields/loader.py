@@ -52,7 +52,13 @@ def _alignment_penalty(options: Mapping[str, Any], parameters: ForceFieldParamet
             raise InputFileError(
                 f"align.reference: {reference}: cannot read it ({reason})"
             ) from error
-    reference = torch.as_tensor(np.asarray(reference, dtype=np.float64))
+    try:
+        reference = torch.as_tensor(np.asarray(reference, dtype=np.float64))
+    except (TypeError, ValueError) as error:
+        raise ConfigError(
+            f"align.reference: expected (N, 3) coordinates in nm or a structure file, got "
+            f"{_short(reference)}"
+        ) from error
     if reference.ndim == 2 and reference.shape[0] != parameters.n_atoms:
         raise ShapeMismatchError(
             f"align.reference: {reference.shape[0]} atoms, but {parameters.source} has "
@@ -65,9 +71,28 @@ def _alignment_penalty(options: Mapping[str, Any], parameters: ForceFieldParamet
         atoms = torch.as_tensor(parameters.heavy_atoms)
     else:
         atoms = torch.as_tensor(_atom_indices(atoms))
-    masses = torch.as_tensor(parameters.masses) if options.get("mass_weighted", False) else None
-    keywords = {key: options[key] for key in ("mode", "weight", "max_angle") if key in options}
+    mass_weighted = options.get("mass_weighted", False)
+    if not isinstance(mass_weighted, bool):
+        raise ConfigError(f"align.mass_weighted: expected true or false, got {mass_weighted!r}")
+    masses = torch.as_tensor(parameters.masses) if mass_weighted else None
+    keywords = {key: _number(options, key) for key in ("weight", "max_angle") if key in options}
+    if "mode" in options:
+        keywords["mode"] = options["mode"]
     return AlignmentPenalty(reference, atoms=atoms, masses=masses, **keywords)
+
+
+def _number(options: Mapping[str, Any], key: str) -> float:
+    """``options[key]`` as a float, or a :class:`ConfigError` naming ``align.key``."""
+    value = options[key]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"align.{key}: expected a number, got {value!r}")
+    return float(value)
+
+
+def _short(value: Any) -> str:
+    """``repr(value)``, cut to 80 characters for an error message."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def load(

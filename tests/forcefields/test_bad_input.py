@@ -145,6 +145,24 @@ def test_non_integer_alignment_atoms_name_the_field(butane, atoms):
 
 
 @pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ({"mass_weighted": "no"}, r"align.mass_weighted: expected true or false, got 'no'"),
+        ({"mass_weighted": 1}, r"align.mass_weighted: expected true or false, got 1"),
+        ({"weight": "1e3"}, r"align.weight: expected a number, got '1e3'"),
+        ({"weight": None}, r"align.weight: expected a number, got None"),
+        ({"max_angle": True}, r"align.max_angle: expected a number, got True"),
+        ({"reference": [["a", "b", "c"]] * 14}, r"align.reference: expected \(N, 3\) coordinates"),
+    ],
+)
+def test_alignment_options_of_the_wrong_type_name_the_field(butane, option, message):
+    # "no" used to switch mass weighting on (a truthy string); a string weight was a TypeError
+    align = {"reference": np.zeros((14, 3)), "mode": "rigid", **option}
+    with pytest.raises(ConfigError, match=message):
+        forcefields.load(butane.psf, butane.prm, align=align)
+
+
+@pytest.mark.parametrize(
     ("energy_dtype", "x_dtype"),
     [(torch.float64, torch.float32), (torch.float32, torch.float64), (torch.float64, torch.int64)],
 )
