@@ -54,7 +54,9 @@ def sample_statistics(
     ``mean_log_ratio``, the mean of the finite :math:`r = U_G - \beta U_B`
     (:math:`= \log \mathcal Z_B - KL(p_G \| p_B)`, the :math:`K` of thesis §7.2, in nats);
     ``finite_fraction``; ``ess_fraction`` (Kish, from :math:`\log w = -\beta U_B - \log p_G`);
-    ``mode_fractions`` ``{mode name: fraction}`` when the system has modes.
+    ``mode_fractions`` ``{mode name: fraction of the n samples}`` when the system has
+    modes; a sample with a non-finite coordinate lies in no mode, so the fractions sum
+    to less than 1 when there are such samples.
     """
     x, log_p_g = flow.sample(n, generator=generator)
     reduced = beta_u_b(x).to(torch.float64)
@@ -69,7 +71,8 @@ def sample_statistics(
     }
     labels = mode_labels(system, x)
     if labels is not None:
-        counts = torch.bincount(labels.cpu(), minlength=len(system.mode_names))
+        finite_coordinates = torch.isfinite(x.reshape(n, -1)).all(dim=1)
+        counts = torch.bincount(labels[finite_coordinates].cpu(), minlength=len(system.mode_names))
         statistics["mode_fractions"] = {
             name: float(count) / n
             for name, count in zip(system.mode_names, counts.tolist(), strict=False)

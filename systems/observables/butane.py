@@ -38,7 +38,8 @@ def butane_modes(angle: ArrayLike) -> ArrayLike:
     - 1, trans: 120° ≤ dihedral ≤ 240°, i.e. |angle| ≥ 120°
     - 2, gauche-: 240° < dihedral < 360°, i.e. -120° < angle < 0°
 
-    Angles outside (-π, π] (e.g. on [0, 2π)) are wrapped first.
+    Angles outside (-π, π] (e.g. on [0, 2π)) are wrapped first. A NaN or infinite
+    angle still gets a label (the last branch); callers mask non-finite input.
     """
     values = wrap_angle(to_torch(angle))
     trans = values.abs() >= _TRANS_MIN

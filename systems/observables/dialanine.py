@@ -62,7 +62,8 @@ def dialanine_states(phi: ArrayLike, psi: ArrayLike) -> ArrayLike:
     - 1, αR: φ ≤ 0 and -100° ≤ ψ ≤ 50°
     - 0, C7eq/β: every other point (φ ≤ 0, ψ > 50° or ψ < -100°)
 
-    Angles outside (-π, π] (e.g. on [0, 2π)) are wrapped first.
+    Angles outside (-π, π] (e.g. on [0, 2π)) are wrapped first. A NaN or infinite
+    angle still gets a label (the last branch); callers mask non-finite input.
     """
     phis, psis = wrap_angle(to_torch(phi)), wrap_angle(to_torch(psi))
     low, high = ALPHA_R_PSI_RANGE

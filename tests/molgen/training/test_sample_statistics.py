@@ -33,3 +33,27 @@ def test_reverse_kl_and_ess_of_a_wide_gaussian_against_a_narrow_one():
     # population Kish fraction is (sqrt(7) / 4)^2 = 0.4375; w <= 1 keeps its sampling error
     # near 0.004 at n = 20000.
     assert statistics["ess_fraction"] == pytest.approx(7 / 16, abs=0.02)
+
+
+class _HalfNaN(torch.nn.Module):
+    """A transform that sends every second sample to NaN (an exploded flow)."""
+
+    def forward(self, z, context=None):
+        x = z.clone()
+        x[1::2] = math.nan
+        return x, torch.zeros(z.shape[0])
+
+    def inverse(self, x, context=None):
+        return x, torch.zeros(x.shape[0])
+
+
+def test_samples_with_non_finite_coordinates_lie_in_no_mode():
+    # NaN coordinates used to be labelled (x0 > 0 is False for NaN: the "left" mode), so an
+    # exploded half of the batch counted as left-mode samples.
+    system = systems.load("double_well_2d")
+    flow = Flow(_HalfNaN(), dim=2)
+    statistics = sample_statistics(
+        flow, lambda x: (x**2).sum(1), system, 1000, generator=torch.Generator().manual_seed(0)
+    )
+    assert statistics["finite_fraction"] == pytest.approx(0.5)
+    assert sum(statistics["mode_fractions"].values()) == pytest.approx(0.5)
