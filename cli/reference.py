@@ -117,6 +117,7 @@ def register(subparsers) -> None:
         "--start",
         type=Path,
         help="structures the ladders start from in turn (the frames of a file mdtraj reads; "
+        "a dcd, such as an earlier run's trajectory.dcd, with the system's pdb as topology; "
         "default the system's minimised positions): starting from several states tests "
         "convergence",
     )
@@ -239,13 +240,14 @@ def _run_langevin(args: argparse.Namespace) -> dict:
 
 
 def _start_structures(path: Path, system: System) -> np.ndarray:
-    """The frames of ``path`` ``(S, N, 3)`` nm, checked against ``system``'s atom count."""
+    """The frames of ``path`` ``(S, N, 3)`` nm (a format without its own topology, such as
+    dcd, is read with the system's pdb as topology), checked against ``system``'s atom count."""
     from forcefields.errors import ConfigError, ShapeMismatchError
-    from systems.trajectories import read_frames
+    from systems.trajectories import carries_topology, read_frames
 
     if system.kind != "molecule":
         raise ConfigError(f"engine langevin: {system.name} is not a CHARMM molecule")
-    frames = read_frames(path, None)
+    frames = read_frames(path, None if carries_topology(path) else system.pdb)
     if frames.shape[1:] != system.positions.shape:
         raise ShapeMismatchError(
             f"{path}: {frames.shape[1]} atoms, but {system.name} has {len(system.positions)}"

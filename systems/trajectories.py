@@ -10,10 +10,21 @@ import numpy as np
 
 from forcefields.errors import InputFileError, NonFiniteCoordinatesError, ShapeMismatchError
 
-__all__ = ["read_frames"]
+__all__ = ["read_frames", "carries_topology"]
 
 MAX_REASON_LENGTH = 300
 """Longest excerpt of a reader's own error message quoted in ours."""
+
+_SELF_DESCRIBING = (
+    ".pdb", ".pdb.gz", ".pdbx", ".pdbx.gz", ".cif", ".cif.gz", ".mmcif", ".mmcif.gz",
+    ".h5", ".hdf5", ".lh5", ".mol2", ".gro", ".arc", ".hoomdxml", ".gsd",
+)  # fmt: skip
+
+
+def carries_topology(path: Path | str) -> bool:
+    """Whether mdtraj reads ``path`` without a separate topology (pdb, mmCIF, HDF5, mol2,
+    gro, ...); dcd, xtc, trr, nc and the like need one."""
+    return str(path).lower().endswith(_SELF_DESCRIBING)
 
 
 def read_frames(trajectory: Path, topology: Path | None) -> np.ndarray:

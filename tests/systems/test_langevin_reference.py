@@ -193,15 +193,17 @@ def test_cli_run_extends_with_resume(tmp_path, capsys):
     np.testing.assert_array_equal(frames["iteration"], np.tile(np.arange(1, 10), 3))
 
 
-def test_cli_start_structures_are_where_the_ladders_begin_in_turn(tmp_path, butane):
+@pytest.mark.parametrize("suffix", ["pdb", "dcd"])
+def test_cli_start_structures_are_where_the_ladders_begin_in_turn(tmp_path, butane, suffix):
+    # a dcd (no topology of its own, as an earlier run's trajectory.dcd) is read with the
+    # system's pdb as topology
     rotation = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
     starts = np.stack([butane.positions @ rotation.T + 0.5, butane.positions])
-    mdtraj.Trajectory(starts.astype(np.float32), butane.topology).save_pdb(
-        str(tmp_path / "starts.pdb")
-    )
+    start_file = tmp_path / f"starts.{suffix}"
+    mdtraj.Trajectory(starts.astype(np.float32), butane.topology).save(str(start_file))
     out = tmp_path / "run"
     arguments = ["reference", "butane", "--engine", "langevin", "--out", str(out)]
-    arguments += ["--start", str(tmp_path / "starts.pdb"), "--no-progress", "--ladders", "3"]
+    arguments += ["--start", str(start_file), "--no-progress", "--ladders", "3"]
     arguments += ["--replicas", "2", "--steps-per-iteration", "1", "--burn-in", "0"]
     arguments += ["--iterations", "1", "--save-every", "1", "--threads", "1"]
     assert main(arguments) == 0
