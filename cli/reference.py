@@ -300,7 +300,8 @@ def _summary(stats: dict, out_dir: Path) -> str:
     )
     lines = [
         f"{stats['system']} at {stats['temperature']:g}: {stats['n_frames']} frames, "
-        f"equilibration {stats['equilibration_frames']}, "
+        f"{stats['n_chains']} chains, first {stats['equilibration_frames']} frames of each dropped "
+        "(equilibration), "
         f"g = {stats['statistical_inefficiency']:.1f}, n_eff = {stats['n_effective']:.0f}",
     ]
     mbar = stats.get("mbar")
