@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
     )
     print(f"wrote {', '.join(str(path) for path in result.files)} (from {result.checkpoint})")
-    if args.out.suffix in LOSSY_SUFFIXES:
+    if args.out.suffix in LOSSY_SUFFIXES and args.out in result.files:
         print(
             f"note: {args.out} stores coordinates to {LOSSY_SUFFIXES[args.out.suffix]} nm; "
             f"energies recomputed from it differ from those in {args.out}.npz",

@@ -79,6 +79,8 @@ def sample_run(
         raise ConfigError(f"-n: must be positive, got {n}")
     if batch <= 0:
         raise ConfigError(f"--batch: must be positive, got {batch}")
+    if seed < 0:
+        raise ConfigError(f"--seed: must be non-negative, got {seed}")
     run = load_run(run_dir, checkpoint, device)
     out = Path(out)
     molecule = run.system.kind == "molecule"

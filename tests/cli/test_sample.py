@@ -141,3 +141,29 @@ def test_an_unrelated_pdb_beside_a_dcd_output_is_kept(butane_run, tmp_path, caps
     assert f"--out: {structure} exists" in capsys.readouterr().err
     assert structure.read_text().startswith("REMARK   a structure of the user's")
     assert not (tmp_path / "s.dcd").exists()
+
+
+def test_a_negative_seed_is_refused_before_anything_is_written(butane_run, tmp_path, capsys):
+    # used to fail inside numpy's SeedSequence with a traceback, leaving a chunk folder
+    assert _sample(butane_run, tmp_path / "s.dcd", "--seed", "-1") == 2
+    assert "--seed: must be non-negative, got -1" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_toy_run_notes_no_rounding_for_a_trajectory_it_does_not_write(tmp_path, capsys):
+    import yaml
+
+    from tests.molgen.training.tiny import tiny_config
+
+    config = tiny_config()
+    config["phases"] = config["phases"][:1]
+    config["phases"][0]["steps"] = 2
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(config))
+    run = tmp_path / "run"
+    assert main(["train", str(tmp_path / "tiny.yaml"), "--out", str(run), "--no-progress"]) == 0
+    capsys.readouterr()
+    assert _sample(run, tmp_path / "s.xtc") == 0
+    captured = capsys.readouterr()
+    # a toy writes only s.xtc.npz: there is no s.xtc whose rounding could be noted
+    assert "s.xtc.npz" in captured.out and "stores coordinates" not in captured.err
+    assert not (tmp_path / "s.xtc").exists()
