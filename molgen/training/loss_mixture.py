@@ -14,6 +14,7 @@ Every other option is passed to the loss unchanged and checked by ``get_loss``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -99,20 +100,41 @@ def _objects(
         state["cache"] = cache
     if name == "kl_x_reweighted":
         scheme = options.pop("scheme", None)
-        if scheme == "fixed":
-            weights = FixedModeWeights(options.pop("weights"))
-        elif scheme == "ratio":
-            weights = RatioModeWeights(options.pop("target"))
-        elif scheme == "adaptive":
-            weights = AdaptiveModeWeights(options.pop("target"), float(options.pop("factor", 1.01)))
-            state["mode_weights"] = weights
-        else:
+        if scheme not in ("fixed", "ratio", "adaptive"):
             raise ConfigError(f"{path}.scheme: expected fixed, ratio or adaptive, got {scheme!r}")
         if system.mode_function is None:
             raise ConfigError(f"{path}: system {system.name!r} has no modes to reweight")
+        if scheme == "fixed":
+            weights = FixedModeWeights(_per_mode(options, "weights", system, path))
+        elif scheme == "ratio":
+            weights = RatioModeWeights(_per_mode(options, "target", system, path))
+        else:
+            target = _per_mode(options, "target", system, path)
+            weights = AdaptiveModeWeights(target, float(options.pop("factor", 1.01)))
+            state["mode_weights"] = weights
         options["mode_weights"] = weights
         options["mode_of"] = lambda x: mode_labels(system, x).to(x.device)
     return options, state
+
+
+def _per_mode(options: dict[str, Any], key: str, system: System, path: str) -> list[float]:
+    """``options[key]`` (removed from ``options``): one non-negative number per mode of
+    ``system``, or a :class:`ConfigError` naming ``path.key``."""
+    if key not in options:
+        raise ConfigError(f"{path}.{key}: required, one value per mode {list(system.mode_names)}")
+    values = options.pop(key)
+    if not isinstance(values, list | tuple) or any(
+        isinstance(value, bool) or not isinstance(value, int | float) for value in values
+    ):
+        raise ConfigError(f"{path}.{key}: expected a list of numbers, got {values!r}")
+    if len(values) != len(system.mode_names):
+        raise ConfigError(
+            f"{path}.{key}: {len(values)} values, but system {system.name!r} has "
+            f"{len(system.mode_names)} modes {list(system.mode_names)}"
+        )
+    if not all(math.isfinite(value) and value >= 0 for value in values):
+        raise ConfigError(f"{path}.{key}: values must be finite and >= 0, got {values!r}")
+    return [float(value) for value in values]
 
 
 class Objective(torch.nn.Module):

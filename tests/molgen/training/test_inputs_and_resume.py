@@ -89,6 +89,41 @@ def test_a_non_finite_loss_of_weight_zero_is_logged_without_skipping_the_step(tm
             },
             r"phases\[1\]\.data\.mode_weights: unknown mode",
         ),
+        (
+            {"losses": {"kl_x_reweighted": 1.0}, "loss_options": {"kl_x_reweighted": {}}},
+            r"kl_x_reweighted\.scheme: expected fixed, ratio or adaptive, got None",
+        ),
+        (
+            # used to be a KeyError traceback
+            {
+                "losses": {"kl_x_reweighted": 1.0},
+                "loss_options": {"kl_x_reweighted": {"scheme": "adaptive"}},
+            },
+            r"kl_x_reweighted\.target: required, one value per mode \['major', 'minor'\]",
+        ),
+        (
+            # used to pass the checks and fail at the first step with an IndexError
+            {
+                "losses": {"kl_x_reweighted": 1.0},
+                "loss_options": {"kl_x_reweighted": {"scheme": "fixed", "weights": [1.0]}},
+            },
+            r"kl_x_reweighted\.weights: 1 values, but system 'double_well_medium' has 2 modes",
+        ),
+        (
+            # used to be accepted silently
+            {
+                "losses": {"kl_x_reweighted": 1.0},
+                "loss_options": {"kl_x_reweighted": {"scheme": "ratio", "target": [0.5, 0.3, 0.2]}},
+            },
+            r"kl_x_reweighted\.target: 3 values",
+        ),
+        (
+            {
+                "losses": {"kl_x_reweighted": 1.0},
+                "loss_options": {"kl_x_reweighted": {"scheme": "ratio", "target": [1.2, -0.2]}},
+            },
+            r"kl_x_reweighted\.target: values must be finite and >= 0",
+        ),
     ],
 )
 def test_phase_options_the_system_cannot_take_fail_before_the_first_phase(change, field, tmp_path):
