@@ -406,9 +406,12 @@ class _Trainer:
             )
         ).cpu()
         all_finite = reduced[0].item() == self.processes.world_size
-        if all_finite:
-            if phase.grad_clip is not None:
-                torch.nn.utils.clip_grad_norm_(self.flow.parameters(), phase.grad_clip)
+        if all_finite and phase.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(self.flow.parameters(), phase.grad_clip)
+        # Adam keeps a running mean of g²: a finite gradient whose square overflows would
+        # freeze its parameter for good (m / inf = 0), so such a step is skipped too. The
+        # gradients are the same on every process (DDP averages them), so all agree.
+        if all_finite and _squares_finite(self.flow.parameters()):
             optimizer.step()
         else:
             objective.load_state_dicts(saved_states)
@@ -513,3 +516,10 @@ def _device(name: str, processes: Processes) -> torch.device:
     if device.type == "cuda" and processes.distributed and device.index is None:
         return torch.device("cuda", torch.cuda.current_device())
     return device
+
+
+def _squares_finite(parameters) -> bool:
+    """Whether every gradient's square is finite in its own dtype (what Adam accumulates)."""
+    return all(
+        bool(torch.isfinite(p.grad.square()).all()) for p in parameters if p.grad is not None
+    )

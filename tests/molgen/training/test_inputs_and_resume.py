@@ -15,7 +15,7 @@ from molgen.training import branch_run, config_from_mapping, train
 from molgen.training.config import DataConfig
 from molgen.training.data import load_data
 from molgen.training.distributed import Processes
-from tests.molgen.training.energies import nan_on_call_system
+from tests.molgen.training.energies import spoiled_on_call_system
 from tests.molgen.training.tiny import tiny_config
 
 
@@ -69,7 +69,7 @@ def test_a_non_finite_loss_of_weight_zero_is_logged_without_skipping_the_step(tm
         data={"source": "file", "path": str(tmp_path / "data.npz")},
     )
     # kl_x is the only energy call of a step: call 3 (step 3) is NaN
-    system = nan_on_call_system(bad_call=3)
+    system = spoiled_on_call_system(bad_call=3)
     result = train(config_from_mapping(mapping), tmp_path / "run", system=system, progress=False)
     assert result.skipped == 0
     step3 = _records(tmp_path / "run")[2]

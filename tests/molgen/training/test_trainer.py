@@ -14,7 +14,7 @@ from molgen.training import CheckpointError, branch_run, config_from_mapping, lo
 from molgen.training.checkpoints import CHECKPOINT_FORMAT
 from molgen.training.model import build_flow
 from systems.double_well import double_well_wide
-from tests.molgen.training.energies import nan_on_call_system
+from tests.molgen.training.energies import spoiled_on_call_system
 from tests.molgen.training.identical import assert_identical_tensors
 from tests.molgen.training.tiny import tiny_config
 
@@ -135,13 +135,34 @@ def test_missing_init_checkpoint_is_refused_before_anything_is_written(tmp_path)
     assert not (tmp_path / "run").exists()
 
 
+def test_a_finite_gradient_whose_square_overflows_is_skipped(tmp_path):
+    # Energy x 1e25 on step 3 (no gradient clipping): the gradient is finite in float32, its
+    # square is not. Adam used to take the step, fill its g² average with inf and freeze
+    # 99 % of the parameters for good (m / inf = 0), without counting a skip.
+    mapping = tiny_config(metrics={"every": 1, "samples": 0}, checkpoints={"every": 1, "keep": 10})
+    mapping["phases"] = [mapping["phases"][1]]
+    mapping["phases"][0].update(steps=6, losses={"kl_x": 1.0}, loss_options={}, grad_clip=None)
+    system = spoiled_on_call_system(bad_call=3, factor=1e25)
+    result = train(config_from_mapping(mapping), tmp_path / "run", system=system, progress=False)
+    assert result.skipped == 1
+    checkpoints = tmp_path / "run" / "checkpoints"
+    saved = {step: load_checkpoint(checkpoints / f"step_{step:09d}.pt") for step in (3, 6)}
+    moments = saved[6]["optimizer"]["state"].values()
+    assert all(torch.isfinite(state["exp_avg_sq"]).all() for state in moments)
+    model_3, model_6 = saved[3]["model"], saved[6]["model"]
+    changed = [not torch.equal(model_3[k], model_6[k]) for k in model_3 if model_3[k].numel()]
+    assert sum(changed) == len(changed)  # every trainable tensor still moves after the skip
+
+
 def test_non_finite_step_is_skipped_counted_and_never_saved(tmp_path):
     mapping = tiny_config(metrics={"every": 1, "samples": 0}, checkpoints={"every": 1, "keep": 10})
     mapping["phases"] = [mapping["phases"][1]]
     mapping["phases"][0].update(steps=6, losses={"l2_plus": 1.0}, loss_options={})
     config = config_from_mapping(mapping)
     # one energy call per step (one loss, no metric samples): step 3 is NaN
-    result = train(config, tmp_path / "run", system=nan_on_call_system(bad_call=3), progress=False)
+    result = train(
+        config, tmp_path / "run", system=spoiled_on_call_system(bad_call=3), progress=False
+    )
     assert result.skipped == 1
     records = _records(tmp_path / "run")
     assert [r["skipped_total"] for r in records] == [0, 0, 1, 1, 1, 1]
