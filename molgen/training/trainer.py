@@ -274,6 +274,12 @@ class _Trainer:
             or saved["phases"][:needed] != self.fingerprint["phases"][:needed]
         ):
             raise ConfigError(f"{path}: phases[0..{position.phase}] differ from the checkpoint's")
+        saved_device = payload.get("device_type", "cpu")
+        if saved_device != self.device.type:
+            raise ConfigError(
+                f"{path}: saved by a run on {saved_device}, resumed on {self.device.type}; "
+                f"resume with --device {saved_device} (the random streams are per device)"
+            )
         self.flow.load_state_dict(payload["model"])
         self.data_generator = torch.Generator()
         self.metrics_generator = torch.Generator(self.device)
@@ -486,6 +492,7 @@ class _Trainer:
             "scheduler": scheduler.state_dict(),
             "per_process": streams,
             "metrics_rng": self.metrics_generator.get_state(),
+            "device_type": self.device.type,
         }
         targets = []
         if periodic:

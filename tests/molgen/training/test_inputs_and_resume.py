@@ -203,3 +203,18 @@ def test_a_branch_killed_while_copying_leaves_no_half_checkpoint(tmp_path, monke
         branch_run(tmp_path / "source", "pretrain", config, tmp_path / "branch")
     checkpoints = tmp_path / "branch" / "checkpoints"
     assert [path.name for path in checkpoints.iterdir()] == []
+
+
+def test_a_run_saved_on_another_device_kind_is_refused_on_resume(tmp_path):
+    # A CUDA run's metrics generator state cannot seed a CPU generator: resuming it on the
+    # CPU used to fail inside torch with a RuntimeError about the state's size.
+    config = config_from_mapping(tiny_config())
+    train(config, tmp_path / "run", stop_at_step=5, progress=False)
+    for checkpoint in (tmp_path / "run" / "checkpoints").glob("*.pt"):
+        payload = torch.load(checkpoint, weights_only=True)
+        payload["device_type"] = "cuda"
+        torch.save(payload, checkpoint)
+    with pytest.raises(
+        ConfigError, match=r"saved by a run on cuda, resumed on cpu; .*--device cuda"
+    ):
+        train(config, tmp_path / "run", resume=True, progress=False)
