@@ -33,7 +33,11 @@ def register(subparsers) -> None:
     parser.add_argument("--out", type=Path, required=True, help="output file")
     parser.add_argument("--batch", type=int, default=4096, help="samples per chunk")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
-    parser.add_argument("--checkpoint", type=Path, help="checkpoint file (default: final)")
+    parser.add_argument(
+        "--checkpoint",
+        type=Path,
+        help="checkpoint file (default: final.pt, or the latest of an unfinished run)",
+    )
     parser.add_argument("--device", default="cpu", help="cpu or cuda[:i]")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(func=run)
