@@ -83,8 +83,9 @@ def bar_free_energy(
         The estimate, untrusted ("BAR did not converge: ...", overlap 0) when pymbar
         fails (its ``ParameterError``, ``BoundsError`` or ``ConvergenceError``, or a
         linear-algebra or floating-point error), when it returns a non-finite ``ΔF`` or
-        standard error (pymbar 4 gives a NaN error bar, without raising, when the works
-        overflow its variance formula), or when the overlap is below ``min_overlap``.
+        standard error, or when the overlap is below ``min_overlap``. Where pymbar 4's
+        BAR error bar overflows (NaN, without raising, once a single work exceeds about
+        700) the error is MBAR's for the same two states, asymptotically the same.
     """
     forward = _reduced_work(forward, "forward")
     reverse = _reduced_work(reverse, "reverse")
@@ -92,7 +93,7 @@ def bar_free_energy(
     pymbar = _pymbar()
     utils = pymbar.utils
     try:
-        with quiet("pymbar"):
+        with quiet("pymbar"), np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             result = pymbar.bar(forward, reverse)
             u_kn = np.zeros((2, forward.size + reverse.size))
             u_kn[1, : forward.size] = forward
@@ -101,6 +102,11 @@ def bar_free_energy(
                 u_kn, [forward.size, reverse.size], initial_f_k=[0.0, result["Delta_f"]]
             )
             overlap = float(np.real(mbar.compute_overlap()["scalar"]))
+            delta_f, stderr = float(result["Delta_f"]), float(result["dDelta_f"])
+            if math.isfinite(delta_f) and not math.isfinite(stderr):
+                # bar's variance formula overflows once one work exceeds ~700; MBAR's
+                # asymptotic error of the same two states does not
+                stderr = float(mbar.compute_free_energy_differences()["dDelta_f"][0, 1])
     except (
         utils.ParameterError,
         utils.BoundsError,
@@ -110,7 +116,6 @@ def bar_free_energy(
     ) as error:
         message = " ".join(str(error).split())
         return BarResult(untrusted(f"BAR did not converge: {message}"), 0.0)
-    delta_f, stderr = float(result["Delta_f"]), float(result["dDelta_f"])
     if not (math.isfinite(delta_f) and math.isfinite(stderr)):
         reason = f"BAR did not converge: pymbar gave ΔF = {delta_f:.4g} ± {stderr:.4g} kT"
         return BarResult(untrusted(reason), overlap)

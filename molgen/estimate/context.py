@@ -185,4 +185,21 @@ def prepare_samples(
     labels = samples.modes
     if labels is None and coordinates is not None and system is not None and system.mode_names:
         labels = np.asarray(system.modes(coordinates), dtype=np.int64).reshape(-1)
-    return SampleContext(samples, system, coordinates, labels)
+    context = SampleContext(samples, system, coordinates, labels)
+    _check_labels(context)
+    return context
+
+
+def _check_labels(context: SampleContext) -> None:
+    """Raise :class:`ShapeMismatchError` naming the sidecar when a stored mode label is
+    not one of the mode names' indices."""
+    names, labels = context.mode_names, context.labels
+    if labels is None or not names or len(labels) == 0:
+        return
+    outside = (labels < 0) | (labels >= len(names))
+    if outside.any():
+        first = int(np.flatnonzero(outside)[0])
+        raise ShapeMismatchError(
+            f"{context.samples.sidecar}: 'modes' holds labels outside [0, {len(names)}) "
+            f"(the modes {list(names)}), e.g. {int(labels[first])} at sample {first}"
+        )

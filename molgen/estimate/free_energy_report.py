@@ -224,9 +224,14 @@ def _bar_lines(bar: dict, kT: float, unit: str) -> list[str]:
     lines.append(f"  samples in BAR: B {_set_text(bar['set_b'])}; C {_set_text(bar['set_c'])}")
     for pair, entry in bar["comparisons"].items():
         if not entry["within_2_sem"]:
+            scale = (
+                "with standard errors of 0"
+                if entry["z"] is None
+                else f"= {entry['z']:+.1f} combined standard errors"
+            )
             lines.append(
                 f"  WARNING: {pair.replace('-', ' and ')} disagree: difference "
-                f"{entry['difference']:+.3f} kT = {entry['z']:+.1f} combined standard errors"
+                f"{entry['difference']:+.3g} kT {scale}"
             )
     if bar["consistent"]:
         lines.append("  the trusted estimates agree within 2 combined standard errors")

@@ -36,14 +36,19 @@ def comparison_entry(value: float, sem: float, reference: float, reference_sem: 
     """``{"difference", "combined_sem", "z", "within_2_sem"}`` of a value against a reference.
 
     ``combined_sem = sqrt(sem² + reference_sem²)``; entries are ``None`` when an input is
-    missing or not finite.
+    missing or not finite, and ``z`` is ``None`` (infinite) for values with standard
+    errors of 0 that differ by more than rounding.
     """
     inputs = (value, sem, reference, reference_sem)
     if any(x is None or not math.isfinite(x) for x in inputs):
         return {"difference": None, "combined_sem": None, "z": None, "within_2_sem": None}
     difference = value - reference
     combined = math.hypot(sem, reference_sem)
-    z = difference / combined if combined > 0 else (0.0 if difference == 0 else math.inf)
+    if combined > 0:
+        z = difference / combined
+    else:  # exact values: equal up to floating-point rounding, or not at all
+        rounding = 1e-12 * max(1.0, abs(value), abs(reference))
+        z = 0.0 if abs(difference) <= rounding else math.inf
     return {
         "difference": difference,
         "combined_sem": combined,

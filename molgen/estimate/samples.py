@@ -208,6 +208,12 @@ def load_samples(path: Path | str) -> SampleSet:
         return arrays[key].astype(dtype).reshape(-1) if key in arrays else None
 
     points = arrays.get("x")
+    if "modes" in arrays and not (
+        _is_numeric(arrays["modes"]) and np.array_equal(arrays["modes"], np.round(arrays["modes"]))
+    ):
+        raise ShapeMismatchError(f"{sidecar}: 'modes' must hold integer mode labels")
+    if "mode_names" in arrays and arrays["mode_names"].ndim != 1:
+        raise InputFileError(f"{sidecar}: 'mode_names' must be a vector of names")
     modes = vector("modes", np.int64)
     if modes is not None and (modes < 0).all():
         modes = None

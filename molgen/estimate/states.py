@@ -86,6 +86,17 @@ class _WeightedStates:
         )
 
 
+def _checked_labels(labels: np.ndarray, n_states: int) -> np.ndarray:
+    """``labels`` as an ``(n,)`` integer array, or a :class:`ConfigError` unless every
+    label lies in ``[0, n_states)``."""
+    labels = np.asarray(labels).reshape(-1)
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise ConfigError(f"state labels: integer labels expected, got {labels.dtype}")
+    if labels.size and (labels.min() < 0 or labels.max() >= n_states):
+        raise ConfigError(f"state labels: values outside [0, {n_states})")
+    return labels
+
+
 def _weighted_states(
     labels: np.ndarray,
     n_states: int,
@@ -93,11 +104,7 @@ def _weighted_states(
     threshold: EssThreshold,
     correlated: bool,
 ) -> _WeightedStates:
-    labels = np.asarray(labels).reshape(-1)
-    if not np.issubdtype(labels.dtype, np.integer):
-        raise ConfigError(f"state labels: integer labels expected, got {labels.dtype}")
-    if labels.size and (labels.min() < 0 or labels.max() >= n_states):
-        raise ConfigError(f"state labels: values outside [0, {n_states})")
+    labels = _checked_labels(labels, n_states)
     log_w = as_log_weights(log_w, labels.size)
     weights = normalized_weights(log_w)
     inside = state_indicators(labels, n_states)
@@ -166,11 +173,11 @@ def state_free_energy(
         ``threshold``, either state holds no weight, or either holds fewer than
         :data:`MIN_STATE_ESS` effective samples.
     """
+    index_from = state_index(state_names, state_from)
+    index_to = state_index(state_names, state_to)
     weighted = _weighted_states(labels, len(state_names), log_w, threshold, correlated)
     if weighted.refusal:
         return untrusted(weighted.refusal)
-    index_from = state_index(state_names, state_from)
-    index_to = state_index(state_names, state_to)
     inside_from, inside_to = weighted.inside[index_from], weighted.inside[index_to]
     weights = weighted.weights
     p_from, p_to = float(np.sum(weights * inside_from)), float(np.sum(weights * inside_to))
@@ -222,6 +229,7 @@ def group_states(
         ``(labels, names)``: new labels ``(n,)`` named by ``names`` = the group names, then
         the states in no group, in their original order.
     """
+    labels = _checked_labels(labels, len(state_names))
     members = [state for group in groups.values() for state in group]
     for state in members:
         state_index(state_names, state)
@@ -235,4 +243,4 @@ def group_states(
     for old_index, old_name in enumerate(state_names):
         group = next((g for g, states in groups.items() if old_name in states), old_name)
         mapping[old_index] = names.index(group)
-    return mapping[np.asarray(labels, dtype=np.int64)], names
+    return mapping[labels], names

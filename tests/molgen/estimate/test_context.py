@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import systems
-from forcefields.errors import ConfigError
+from forcefields.errors import ConfigError, InputFileError, MolgenError
 from molgen.estimate.context import prepare_samples
 from tests.molgen.estimate.conftest import double_well_samples, write_sidecar
 
@@ -78,3 +78,30 @@ def test_a_system_directory_matches_the_name_it_was_recorded_under(tmp_path):
     assert prepare_samples(path, str(folder)).system.name == "butane_copy"
     with pytest.raises(ConfigError, match="holds samples of butane_copy/"):
         prepare_samples(path, "butane")
+
+
+@pytest.mark.parametrize(
+    ("modes", "message"),
+    [
+        (np.r_[np.zeros(49), 2], r"'modes' holds labels outside \[0, 2\) .* e\.g\. 2 at sample 49"),
+        (np.r_[np.zeros(49), -1], r"'modes' holds labels outside \[0, 2\)"),
+        (np.full(50, 0.5), r"'modes' must hold integer mode labels"),
+        (np.array(["major"] * 50), r"'modes' must hold integer mode labels"),
+    ],
+)
+def test_stored_mode_labels_outside_the_modes_name_the_sidecar(tmp_path, modes, message):
+    # an out-of-range label used to reach the estimators as an IndexError or a message
+    # naming neither the file nor the field
+    path = double_well_samples(tmp_path / "s.npz", 50, 0.0, 1.0, seed=0)
+    arrays = dict(np.load(path))
+    write_sidecar(path, **{**arrays, "modes": modes})
+    with pytest.raises(MolgenError, match=r"s\.npz: " + message):
+        prepare_samples(path)
+
+
+def test_mode_names_must_be_a_vector(tmp_path):
+    path = double_well_samples(tmp_path / "s.npz", 50, 0.0, 1.0, seed=0)
+    arrays = {k: v for k, v in np.load(path).items() if k != "system"}
+    write_sidecar(path, **arrays, mode_names=np.array("major"))
+    with pytest.raises(InputFileError, match=r"s\.npz: 'mode_names' must be a vector of names"):
+        prepare_samples(path)

@@ -136,3 +136,19 @@ def test_correlated_equal_weight_frames_count_as_n_over_g():
         )
     delta_f = state_free_energies(labels, ("down", "up"), correlated=True)["down->up"]
     assert not delta_f.trusted
+
+
+def test_grouping_refuses_labels_outside_the_states():
+    # a label of -1 used to land silently in the last state, one of 2 to be an IndexError
+    for bad in (-1, 3):
+        with pytest.raises(ConfigError, match=r"outside \[0, 3\)"):
+            group_states(np.array([0, 1, bad]), ("a", "b", "c"), {"ab": ["a", "b"]})
+
+
+def test_a_misspelt_state_is_named_before_the_overlap_is_judged():
+    # 20 samples are too few for a trusted estimate; the typo used to be reported as that
+    from molgen.estimate.states import state_free_energy
+
+    labels = np.arange(20) % 2
+    with pytest.raises(UnknownNameError, match="state 'typo'"):
+        state_free_energy(labels, ("a", "b"), "a", "typo")

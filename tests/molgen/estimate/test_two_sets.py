@@ -10,6 +10,8 @@ import pytest
 
 from forcefields.errors import TooFewSamplesError
 from molgen.estimate import MIN_BAR_SAMPLES, systematic_resample, two_set_free_energy
+from molgen.estimate.ess import EssThreshold
+from molgen.estimate.free_energy_report import _bar_lines
 from tests.molgen.estimate.gaussians import autoregressive, importance_samples, reduced_energy
 
 SIGMA_B, SIGMA_C = 1.0, 1.2
@@ -136,3 +138,34 @@ def test_systematic_resampling_draws_each_sample_floor_or_ceil_of_m_times_its_we
         counts = np.bincount(systematic_resample(log_w, 10, rng), minlength=5)
         assert counts.sum() == 10 and counts[1] == 0
         assert np.all(np.abs(counts - 10 * weights) < 1)
+
+
+def test_exact_estimates_equal_up_to_rounding_agree():
+    # Constant works (a pure energy offset of 1/3 kT): every estimate is exact, standard
+    # errors are 0, and BAR and FEP differ by 4e-16 kT of rounding. They used to be
+    # flagged as disagreeing, with an infinite z that the report could not format.
+
+    result = two_set_free_energy(
+        np.full(100, 1 / 3), np.full(100, -1 / 3), threshold=EssThreshold(1, 0)
+    )
+    comparisons = result.comparisons()
+    assert all(entry["within_2_sem"] and entry["z"] == 0.0 for entry in comparisons.values())
+    block = {**result.as_dict(), "samples_c": "c.npz"}
+    assert not any("WARNING" in line for line in _bar_lines(block, 1.0, "kT"))
+
+
+def test_exact_estimates_that_differ_are_reported_without_a_z():
+    result = two_set_free_energy(
+        np.full(100, 1 / 3), np.full(100, -1 / 3), threshold=EssThreshold(1, 0)
+    )
+    block = {**result.as_dict(), "samples_c": "c.npz"}
+    block["comparisons"] = {
+        "bar-fep_forward": {
+            "difference": 0.5,
+            "combined_sem": 0.0,
+            "z": None,
+            "within_2_sem": False,
+        }
+    }
+    (warning,) = [line for line in _bar_lines(block, 1.0, "kT") if "WARNING" in line]
+    assert "difference +0.5 kT with standard errors of 0" in warning
