@@ -118,7 +118,6 @@ class System:
 def _molecule(
     name, psf, prm, pdb, topology_file, temperature, mode_names, mode_function, observables
 ):
-
     for path in (psf, *prm, pdb, topology_file):
         if not Path(path).is_file():
             raise InputFileError(f"{path}: file of system {name!r} not found")
