@@ -47,10 +47,9 @@ class VariantPrediction:
 
     @property
     def trusted(self) -> bool:
-        """Whether every variant estimate is given (the perturbed ESS is large enough)."""
-        return self.perturbation.delta_f.trusted and all(
-            estimate.trusted for estimate in self.free_energies_variant.values()
-        )
+        """Whether every variant estimate (ΔF_BC, populations, free energies) is given."""
+        variant = (*self.populations_variant.values(), *self.free_energies_variant.values())
+        return self.perturbation.delta_f.trusted and all(estimate.trusted for estimate in variant)
 
     def as_dict(self) -> dict:
         """JSON-ready form of every field, plus ``trusted``."""

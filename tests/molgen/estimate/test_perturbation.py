@@ -132,3 +132,19 @@ def test_equal_weight_frames_count_the_correlation_of_their_influence_terms():
     assert result.ess == pytest.approx(100 / g, rel=1e-9)
     assert not result.delta_f.trusted
     assert free_energy_perturbation(delta_u).delta_f.trusted  # independent: ESS ≈ 100
+
+
+def test_a_refused_variant_population_makes_the_prediction_untrusted():
+    # Three states, free energies asked between the two populated ones only: the third
+    # holds 5 samples, too few for a population. The prediction used to count as trusted
+    # because only the free energies were looked at.
+    rng = np.random.default_rng(3)
+    x = rng.normal(0.0, 1.0, 5_000)
+    labels = (x > 0).astype(np.int64)
+    labels[:5] = 2
+    prediction = predict_variant(
+        labels, ("a", "b", "rare"), reduced_energy(x, 1.0), x**2 / 2, states=["a", "b"]
+    )
+    assert prediction.free_energies_variant["a->b"].trusted
+    assert not prediction.populations_variant["rare"].trusted
+    assert not prediction.trusted
