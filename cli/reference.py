@@ -30,6 +30,21 @@ DOUBLE_WELL_BURN_IN = 200
 LANGEVIN_BURN_IN = 400
 ENGINES = ("openmm", "langevin")
 MIN_EFFECTIVE_FRAMES = 10
+LANGEVIN_ONLY = {
+    "ladders": 64,
+    "save_every": 10,
+    "dtype": "float32",
+    "compile": False,
+    "threads": None,
+    "device": "cpu",
+}
+"""Options of ``--engine langevin`` (dest → default); the other samplers refuse them."""
+OPENMM_ONLY = {"platform": "Reference", "constraints": "none"}
+"""Options of the openmm engine (dest → default)."""
+MOLECULE_ONLY = {"timestep": None, "friction": 1.0, "variant": "default"}
+"""Options of both molecule engines (dest → default); the double wells refuse them."""
+WELLS_ONLY = {"chains": 32}
+"""Options of the double wells' Metropolis sampler (dest → default)."""
 """Below this effective sample count a population and its error are flagged as unreliable."""
 
 
@@ -90,29 +105,47 @@ def register(subparsers) -> None:
         f"openmm engine, which records every iteration)",
     )
     molecules = parser.add_argument_group("CHARMM molecules")
-    molecules.add_argument("--variant", default="default", help="parameter set (butane: lipid)")
+    molecules.add_argument(
+        "--variant", default=MOLECULE_ONLY["variant"], help="parameter set (butane: lipid)"
+    )
     molecules.add_argument(
         "--engine", choices=ENGINES, default="openmm", help="sampler (default openmm)"
     )
     molecules.add_argument("--timestep", type=float, help="fs (default 1; 2 with hbonds)")
     molecules.add_argument(
-        "--friction", type=positive_float, default=1.0, help="Langevin, 1/ps (default 1)"
+        "--friction",
+        type=positive_float,
+        default=MOLECULE_ONLY["friction"],
+        help="Langevin, 1/ps (default 1)",
     )
     molecules.add_argument(
-        "--platform", choices=["Reference", "CPU"], default="Reference", help="openmm engine"
+        "--platform",
+        choices=["Reference", "CPU"],
+        default=OPENMM_ONLY["platform"],
+        help="openmm engine",
     )
     molecules.add_argument(
-        "--constraints", choices=["none", "hbonds"], default="none", help="openmm engine"
+        "--constraints",
+        choices=["none", "hbonds"],
+        default=OPENMM_ONLY["constraints"],
+        help="openmm engine",
     )
     langevin = parser.add_argument_group("--engine langevin (torch, independent ladders)")
-    langevin.add_argument("--ladders", type=int, default=64, help="independent ladders")
     langevin.add_argument(
-        "--save-every", type=int, default=10, help="recorded iterations per trajectory frame"
+        "--ladders", type=int, default=LANGEVIN_ONLY["ladders"], help="independent ladders"
     )
-    langevin.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    langevin.add_argument(
+        "--save-every",
+        type=int,
+        default=LANGEVIN_ONLY["save_every"],
+        help="recorded iterations per trajectory frame",
+    )
+    langevin.add_argument("--dtype", choices=["float32", "float64"], default=LANGEVIN_ONLY["dtype"])
     langevin.add_argument("--compile", action="store_true", help="torch.compile each step")
     langevin.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
-    langevin.add_argument("--device", default="cpu", help="cpu or cuda[:i] (default cpu)")
+    langevin.add_argument(
+        "--device", default=LANGEVIN_ONLY["device"], help="cpu or cuda[:i] (default cpu)"
+    )
     langevin.add_argument(
         "--start",
         type=Path,
@@ -122,7 +155,9 @@ def register(subparsers) -> None:
         "convergence",
     )
     wells = parser.add_argument_group("double wells (Metropolis-Hastings)")
-    wells.add_argument("--chains", type=int, default=32, help="independent chains")
+    wells.add_argument(
+        "--chains", type=int, default=WELLS_ONLY["chains"], help="independent chains"
+    )
     parser.set_defaults(func=run)
 
 
@@ -132,6 +167,7 @@ def run(args: argparse.Namespace) -> int:
     from systems.reference.targets import MoleculeTarget, reference_target
 
     if args.engine == "langevin":
+        _refuse_unused(args, {**OPENMM_ONLY, **WELLS_ONLY}, "--engine langevin")
         stats = _run_langevin(args)
     else:
         if args.start is not None:
@@ -144,8 +180,12 @@ def run(args: argparse.Namespace) -> int:
                     "the equilibration it detects); --burn-in applies to --engine langevin "
                     "and the double wells"
                 )
+            _refuse_unused(args, {**LANGEVIN_ONLY, **WELLS_ONLY}, "the openmm engine")
             stats = _run_molecule(args, target)
         else:
+            _refuse_unused(
+                args, {**LANGEVIN_ONLY, **OPENMM_ONLY, **MOLECULE_ONLY}, "the double wells"
+            )
             stats = _run_toy(args, target)
     if not is_first_process():
         return 0
@@ -156,6 +196,17 @@ def run(args: argparse.Namespace) -> int:
         written = plot_reference(_out_dir(args))
         print("plots: " + ", ".join(path.name for path in written))
     return 0
+
+
+def _refuse_unused(args: argparse.Namespace, defaults: dict, sampler: str) -> None:
+    """Raise :class:`ConfigError` for an option of ``defaults`` (dest → default) given with
+    another value: ``sampler`` would ignore it."""
+    from forcefields.errors import ConfigError
+
+    given = [name for name, default in defaults.items() if getattr(args, name) != default]
+    if given:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise ConfigError(f"{given[0]}: {flags} not used by {sampler}; leave it out")
 
 
 def _out_dir(args: argparse.Namespace) -> Path:
@@ -205,8 +256,6 @@ def _run_langevin(args: argparse.Namespace) -> dict:
     from systems.reference.ladder import geometric_ladder
     from systems.reference.langevin_reference import LangevinSettings, run_langevin_reference
 
-    if args.constraints != "none":
-        raise ConfigError("constraints: --engine langevin integrates without constraints")
     if args.threads is not None:
         if args.threads < 1:
             raise ConfigError(f"threads: must be positive, got {args.threads}")

@@ -113,11 +113,27 @@ def test_non_finite_temperatures_are_refused(arguments, message, tmp_path, capsy
             ["double_well_2d", "--engine", "langevin", "--start", "x.pdb"],
             "double_well_2d is not a CHARMM molecule",
         ),
+        (["butane", "--chains", "8"], "chains: --chains not used by the openmm engine"),
+        (
+            ["butane", "--ladders", "8", "--dtype", "float64"],
+            "ladders: --ladders, --dtype not used by the openmm engine",
+        ),
+        (
+            ["butane", "--engine", "langevin", "--platform", "CPU"],
+            "platform: --platform not used by --engine langevin",
+        ),
+        (
+            ["butane", "--engine", "langevin", "--constraints", "hbonds"],
+            "constraints: --constraints not used by --engine langevin",
+        ),
+        (["double_well_2d", "--friction", "5"], "friction: --friction not used by the double"),
+        (["double_well_2d", "--device", "cuda"], "device: --device not used by the double wells"),
     ],
 )
 def test_options_an_engine_would_ignore_are_refused(arguments, message, tmp_path, capsys):
-    """--burn-in (openmm) and --start (openmm, double wells) used to be silently ignored;
-    --start with a double well and --engine langevin ended in an AttributeError traceback."""
+    """--burn-in (openmm), --start (openmm, double wells) and every option of another
+    sampler used to be silently ignored; --start with a double well and --engine langevin
+    ended in an AttributeError traceback."""
     out = tmp_path / "run"
     assert_cli_rejects(["reference", *arguments, "--out", out, *QUICK], capsys, [message], [out])
 

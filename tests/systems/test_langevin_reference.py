@@ -161,7 +161,7 @@ def test_settings_are_checked(butane, tmp_path):
         (["butane", "--ladders", "0"], "ladders: must be positive"),
         (["butane", "--replicas", "0"], "replicas: need at least one"),
         (["butane", "--timestep", "0"], "timestep: must be positive"),
-        (["butane", "--constraints", "hbonds"], "without constraints"),
+        (["butane", "--constraints", "hbonds"], "--constraints not used by --engine langevin"),
         (["butane", "--threads", "0"], "threads: must be positive"),
         (["butane", "--device", "gpu0"], "not a device name"),
         (["butane", "--start", "missing.pdb"], "missing.pdb: trajectory file not found"),
