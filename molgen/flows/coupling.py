@@ -41,6 +41,8 @@ class Coupling(Transform):
         super().__init__()
         if transformed not in _HALVES:
             raise ValueError(f"transformed must be one of {_HALVES}, got {transformed!r}")
+        if dim < 2:
+            raise ValueError(f"a coupling layer needs dim >= 2 (one half each side), got {dim}")
         self.dim = dim
         self.transformed = transformed
         first = dim // 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -228,6 +229,8 @@ def _check_value(name: str, kind: Any, value: Any) -> Any:
     if kind is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise JKOConfigError(f"{name}: expected a number, got {value!r}")
+        if isinstance(value, int) and abs(value) > sys.float_info.max:
+            raise JKOConfigError(f"{name}: must be finite, got an integer beyond float range")
         if not math.isfinite(value):
             raise JKOConfigError(f"{name}: must be finite, got {value!r}")
         return float(value)
@@ -354,7 +357,7 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         raise JKOConfigError(f"{path}: cannot read YAML ({error.strerror or error})") from error
     except (UnicodeDecodeError, yaml.YAMLError) as error:
         raise JKOConfigError(f"{path}: cannot read YAML ({error})") from error
-    return data or {}
+    return {} if data is None else data
 
 
 def load_config(path: str | Path) -> JKOConfig:

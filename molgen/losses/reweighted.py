@@ -111,11 +111,14 @@ def kl_x_reweighted(
     ``mode_of`` maps points ``(B, D)`` to integer mode labels ``(B,)``; ``mode_weights``
     (:class:`FixedModeWeights` eq. 27, :class:`RatioModeWeights` eq. 29,
     :class:`AdaptiveModeWeights` eq. 30) maps labels to unnormalised weights, which are
-    rescaled to sum ``n`` and detached. Biased on purpose; see :func:`~molgen.losses.kl.kl_x`
+    rescaled to sum ``n`` and detached (all 0 when the batch lies wholly in modes of
+    weight 0). Biased on purpose; see :func:`~molgen.losses.kl.kl_x`
     for the :math:`\log p_G` form.
     """
     x, log_prob = flow.sample(require_sample_count(batch, "kl_x_reweighted"))
     with torch.no_grad():
         raw = mode_weights(mode_of(x).long()).to(log_prob)
-        w = raw * (raw.shape[0] / raw.sum())
+        # a batch wholly in modes of weight 0 carries no weight: a zero loss, not 0/0
+        total = raw.sum()
+        w = raw * (raw.shape[0] / total) if total > 0 else torch.zeros_like(raw)
     return (w * (beta_u_b(x) + log_prob)).mean()

@@ -113,3 +113,18 @@ def test_every_shipped_config_loads(tmp_path):
     broken.write_text("preset: [unclosed\n")
     with pytest.raises(JKOConfigError, match="broken.yaml"):
         load_config(broken)
+
+
+@pytest.mark.parametrize("content", ["[]\n", "false\n", "0\n"])
+def test_a_yaml_document_that_is_not_a_mapping_is_refused(tmp_path, content):
+    # an empty list or false used to be read as an empty mapping: the default OU run
+    path = tmp_path / "c.yaml"
+    path.write_text(content)
+    with pytest.raises(JKOConfigError, match="config: expected a mapping"):
+        load_config(path)
+
+
+def test_an_integer_beyond_float_range_is_refused_by_name():
+    # used to be an OverflowError traceback
+    with pytest.raises(JKOConfigError, match="flow.step_size: must be finite"):
+        config_from_dict({"flow": {"step_size": 10**400}})

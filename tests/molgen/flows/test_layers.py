@@ -145,3 +145,10 @@ def test_standardize_refuses_one_row_and_non_finite_or_zero_std():
     std = torch.tensor([1.0, float("nan"), 0.0, float("inf"), 2.0])
     with pytest.raises(ValueError, match=r"feature\(s\) \[1, 2, 3\]"):
         Standardize(torch.zeros(DIM), std)
+
+
+@pytest.mark.parametrize("layer", [AdditiveCoupling, MultiplicativeCoupling, SplineCoupling])
+def test_a_coupling_of_one_feature_is_refused_when_built(layer):
+    # used to build, then fail at the first call ("cannot reshape tensor of 0 elements")
+    with pytest.raises(ValueError, match="needs dim >= 2"):
+        layer(1, "first", hidden_features=8)

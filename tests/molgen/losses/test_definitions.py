@@ -194,6 +194,21 @@ def test_kl_x_reweighted_is_the_weighted_kl_x():
     assert loss.item() == pytest.approx(expected.item(), rel=1e-12)
 
 
+def test_kl_x_reweighted_of_a_batch_in_weightless_modes_is_zero_not_nan():
+    # every sample in mode 0, which has weight 0: the weights used to be 0/0 = NaN
+    flow = _mismatched_flow()
+    loss = kl_x_reweighted(
+        flow,
+        target_energy,
+        32,
+        mode_of=lambda x: torch.zeros(x.shape[0], dtype=torch.long),
+        mode_weights=FixedModeWeights([0.0, 1.0]),
+    )
+    loss.backward()
+    assert loss.item() == 0.0
+    assert all(torch.isfinite(p.grad).all() for p in flow.parameters() if p.grad is not None)
+
+
 def test_pl2_cb_keeps_the_most_under_sampled_half():
     flow, cache = _mismatched_flow(), UnderSampledCache(keep=0.5)
     torch.manual_seed(3)
