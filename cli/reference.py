@@ -30,6 +30,7 @@ DOUBLE_WELL_BURN_IN = 200
 LANGEVIN_BURN_IN = 400
 ENGINES = ("openmm", "langevin")
 MIN_EFFECTIVE_FRAMES = 10
+"""Below this effective sample count a population and its error are flagged as unreliable."""
 LANGEVIN_ONLY = {
     "ladders": 64,
     "save_every": 10,
@@ -45,7 +46,6 @@ MOLECULE_ONLY = {"timestep": None, "friction": 1.0, "variant": "default"}
 """Options of both molecule engines (dest → default); the double wells refuse them."""
 WELLS_ONLY = {"chains": 32}
 """Options of the double wells' Metropolis sampler (dest → default)."""
-"""Below this effective sample count a population and its error are flagged as unreliable."""
 
 
 def register(subparsers) -> None:
