@@ -179,11 +179,13 @@ def _read_pdb(path: Path, name: str, standard_names: bool = True):
 
     import mdtraj
 
+    from systems.trajectories import MAX_REASON_LENGTH
+
     try:
         with contextlib.redirect_stderr(io.StringIO()):
             structure = mdtraj.load_pdb(str(path), standard_names=standard_names)
     except Exception as error:  # mdtraj raises many unrelated types on bad input
-        reason = " ".join(str(error).split())[:300] or type(error).__name__
+        reason = " ".join(str(error).split())[:MAX_REASON_LENGTH] or type(error).__name__
         raise InputFileError(
             f"{path}: pdb of system {name!r} cannot be read by mdtraj ({reason})"
         ) from error
