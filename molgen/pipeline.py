@@ -35,6 +35,7 @@ import yaml
 from forcefields.atomic_files import save_npz_atomic, write_json_atomic, write_text_atomic
 from forcefields.errors import ConfigError, InputFileError
 from forcefields.json_input import read_json_object
+from molgen.yaml_numbers import safe_dump
 
 __all__ = [
     "PipelineOutcome",
@@ -279,9 +280,7 @@ def run_pipeline(
     config = run / "train.yaml"
     write_text_atomic(
         config,
-        yaml.safe_dump(
-            training_config(system_name, Path(data.name), settings, seed), sort_keys=False
-        ),
+        safe_dump(training_config(system_name, Path(data.name), settings, seed)),
         mode=0o644,
     )
     train = run / "train"

@@ -1,9 +1,11 @@
-"""YAML reading that takes ``1e-3`` for a number.
+"""YAML reading that takes ``1e-3`` for a number, and writing that reads back the same.
 
 PyYAML follows YAML 1.1, whose float pattern needs a dot in the mantissa, so ``lr: 1e-3``
 comes back as the string ``"1e-3"``; YAML 1.2 (and most users) read it as 0.001. The
 loader here resolves every decimal float spelling, ``1e-3``, ``5E+2``, ``.5``, ``1.0e-3``,
-``-.inf``, ``.nan``, as a float and is otherwise PyYAML's safe loader.
+``-.inf``, ``.nan``, as a float and is otherwise PyYAML's safe loader. The dumper here
+quotes a string with such a spelling (``mixture_key: '1e3'``), which PyYAML's would write
+bare, so that :func:`safe_load` of :func:`safe_dump` gives the data back unchanged.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["safe_load"]
+__all__ = ["safe_dump", "safe_load"]
 
 _FLOAT = re.compile(
     r"""^(?:[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)
@@ -39,3 +41,17 @@ _Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456
 def safe_load(text: str) -> Any:
     """The data in the YAML document ``text`` (``yaml.safe_load`` with ``1e-3`` a float)."""
     return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+
+
+class _Dumper(yaml.SafeDumper):
+    """PyYAML's safe dumper that quotes every string :class:`_Loader` would read as a float."""
+
+
+_Dumper.yaml_implicit_resolvers = {
+    first: list(resolvers) for first, resolvers in _Loader.yaml_implicit_resolvers.items()
+}
+
+
+def safe_dump(data: Any) -> str:
+    """``data`` as a YAML document, keys in their order, that :func:`safe_load` reads back."""
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False)

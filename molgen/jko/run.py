@@ -22,7 +22,7 @@ from forcefields.atomic_files import (
 )
 from forcefields.devices import finish_device_work
 from forcefields.errors import InputFileError
-from molgen.yaml_numbers import safe_load
+from molgen.yaml_numbers import safe_dump, safe_load
 
 from .baselines import euler_maruyama
 from .checkpoint import (
@@ -252,9 +252,7 @@ def run_experiment(
         raise JKOCheckpointError(f"{checkpoint}: no checkpoint to resume from")
     with seeded_problem(config) as problem:
         remove_stale_temporaries(out, out / "checkpoints", out / "plots")
-        write_text_atomic(
-            out / "config.yaml", yaml.safe_dump(config_to_dict(config), sort_keys=False)
-        )
+        write_text_atomic(out / "config.yaml", safe_dump(config_to_dict(config)))
         return _run_and_write(config, problem, out, checkpoint, progress, resume_from_checkpoint)
 
 

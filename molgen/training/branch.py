@@ -12,8 +12,6 @@ import json
 import shutil
 from pathlib import Path
 
-import yaml
-
 from forcefields.atomic_files import atomic_path, write_text_atomic
 from forcefields.errors import InputFileError
 from molgen.training.checkpoints import (
@@ -23,6 +21,7 @@ from molgen.training.checkpoints import (
 )
 from molgen.training.config import TrainConfig, config_to_mapping
 from molgen.training.metrics import MetricsLog
+from molgen.yaml_numbers import safe_dump
 
 __all__ = ["branch_run"]
 
@@ -51,9 +50,7 @@ def branch_run(
         if record["step"] <= step
     ]
     write_text_atomic(run_dir / "metrics.jsonl", "".join(line + "\n" for line in lines))
-    write_text_atomic(
-        run_dir / "config.yaml", yaml.safe_dump(config_to_mapping(config), sort_keys=False)
-    )
+    write_text_atomic(run_dir / "config.yaml", safe_dump(config_to_mapping(config)))
     target = periodic_checkpoint_path(run_dir / "checkpoints", step)
     for copy in (phase_checkpoint_path(run_dir / "checkpoints", phase_name), target):
         with atomic_path(copy) as temporary:

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
@@ -54,6 +53,7 @@ from molgen.training.rng import (
 from molgen.training.run_state import Position, StopRequest, run_fingerprint
 from molgen.training.schedule import make_scheduler
 from molgen.training.target import DTYPES, ReducedEnergy
+from molgen.yaml_numbers import safe_dump
 from systems.registry import System
 
 __all__ = ["TrainResult", "TrainingInterrupted", "train"]
@@ -218,7 +218,7 @@ class _Trainer:
         if self.processes.is_main:
             write_text_atomic(
                 self.run_dir / "config.yaml",
-                yaml.safe_dump(config_to_mapping(self.config), sort_keys=False),
+                safe_dump(config_to_mapping(self.config)),
                 mode=0o644,
             )
 

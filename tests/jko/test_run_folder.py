@@ -134,3 +134,17 @@ def test_reference_curves_are_called_oracle_only_where_they_are_the_law_at_each_
             reference_label=problem.reference_label,
         )
         assert labels == [expected]
+
+
+def test_resume_of_a_mixture_whose_key_looks_like_a_number(tmp_path, monkeypatch):
+    mixture = {
+        **TINY,
+        "preset": "mixture",
+        "dim": 2,
+        "problem": {"components": 2, "width": 2.0, "mixture_key": "1e3"},
+    }
+    out = tmp_path / "run"
+    run_interrupted_at_step(config_from_dict(mixture), out, monkeypatch, step=1)
+    path = write_config(tmp_path, **mixture)
+    assert main(["jko", str(path), "--out", str(out), "--quiet", "--resume"]) == 0
+    assert yaml.safe_load((out / "config.yaml").read_text())["problem"]["mixture_key"] == "1e3"

@@ -1,4 +1,5 @@
-"""Config files read ``1e-3`` as the number YAML 1.2 and users mean, not a string."""
+"""Config files read ``1e-3`` as the number YAML 1.2 and users mean, not a string; written
+configs read back unchanged."""
 
 import math
 
@@ -6,7 +7,7 @@ import pytest
 
 from molgen.jko.config import load_config as load_jko_config
 from molgen.training import load_config
-from molgen.yaml_numbers import safe_load
+from molgen.yaml_numbers import safe_dump, safe_load
 from tests.molgen.training.tiny import tiny_config
 
 
@@ -37,3 +38,9 @@ def test_a_training_config_takes_lr_1e_minus_2(tmp_path):
 def test_a_jko_config_takes_an_exponent_float(tmp_path):
     (tmp_path / "jko.yaml").write_text("preset: ou\ndim: 2\nflow: {learning_rate: 5e-3}\n")
     assert load_jko_config(tmp_path / "jko.yaml").flow.learning_rate == 0.005
+
+
+@pytest.mark.parametrize("text", ["1e3", ".5", "-.inf", "1_0.5", "3", "true", "~"])
+def test_dumped_strings_that_look_like_numbers_read_back_as_strings(text):
+    data = {"key": text, "number": 1e-5}
+    assert safe_load(safe_dump(data)) == data
