@@ -6,7 +6,7 @@ import dataclasses
 import math
 import sys
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -123,10 +123,11 @@ class FlowConfig:
 
 @dataclass
 class ProblemConfig:
-    """Preset parameters (each preset reads the ones it needs).
+    """Preset parameters: each preset reads the ones :data:`PROBLEM_FIELDS` names, and a
+    field set for a preset that does not read it is refused.
 
     Attributes:
-        temperature: :math:`\\beta^{-1}` of Fokker-Planck presets.
+        temperature: :math:`\\beta^{-1}` (OU, double well, butane).
         components: Mixture components (0: the large-scale WGF table for ``dim``).
         width: Side :math:`l` of the cube holding the mixture means (0: table value).
         mixture_key: Mixture means drawn as the large-scale WGF experiments drew theirs,
@@ -268,17 +269,36 @@ def _from_dict(cls: type, data: Any, prefix: str) -> Any:
     return cls(**values)
 
 
+PROBLEM_FIELDS = {
+    "ou": ("temperature",),
+    "mixture": ("components", "width", "mixture_key", "initial_std"),
+    "porous": ("exponent", "time_offset"),
+    "aggregation": (),
+    "double_well": ("temperature", "initial_std", "gaussian_std"),
+    "butane": ("temperature", "initial_std", "reference"),
+}
+"""The ``problem`` fields each preset reads; setting any other away from its default is
+refused (the mixture's stationary law :math:`\\propto p^{1/T}` has no closed-form
+density for its SymKL, so the mixture preset runs at temperature 1 only)."""
+
+
+def _check_problem_fields(config: JKOConfig) -> None:
+    """Refuses a ``problem`` field set for a preset that does not read it."""
+    used = PROBLEM_FIELDS[config.preset]
+    for item in fields(ProblemConfig):
+        value = getattr(config.problem, item.name)
+        if item.name not in used and value != item.default:
+            reads = ", ".join(f"problem.{name}" for name in used) or "no problem fields"
+            raise JKOConfigError(
+                f"problem.{item.name}: the {config.preset} preset does not use it, got "
+                f"{value!r} (it reads {reads})"
+            )
+
+
 def _check_mixture_key(config: JKOConfig) -> None:
-    """Refuses ``problem.mixture_key`` outside the mixture preset, and ``published`` where
-    the published experiments have no mixture: another dimension, or other components or
-    width than theirs."""
+    """Refuses ``problem.mixture_key: published`` where the published experiments have no
+    mixture: another dimension, or other components or width than theirs."""
     problem = config.problem
-    if not problem.mixture_key:
-        return
-    if config.preset != "mixture":
-        raise JKOConfigError(
-            f"problem.mixture_key: draws the means of the mixture preset, not {config.preset}"
-        )
     if problem.mixture_key != "published":
         return
     if config.dim not in PUBLISHED_MIXTURE_KEYS:
@@ -300,11 +320,18 @@ def config_from_dict(data: dict[str, Any]) -> JKOConfig:
     config = _from_dict(JKOConfig, data, "")
     if config.seed >= 2**32:
         raise JKOConfigError(f"seed: must be below 2**32 (numpy's seed range), got {config.seed}")
+    _check_problem_fields(config)
     _check_mixture_key(config)
-    if config.problem.reference and config.preset != "butane":
+    minimum = config.dim + 1
+    if config.evaluation_samples < minimum:
         raise JKOConfigError(
-            f"problem.reference: only the butane preset compares with a reference run, "
-            f"not {config.preset}"
+            f"evaluation_samples: needs at least dim + 1 = {minimum} samples (a fitted "
+            f"covariance), got {config.evaluation_samples}"
+        )
+    if 0 < config.baseline.particles < minimum:
+        raise JKOConfigError(
+            f"baseline.particles: needs 0 (no baseline) or at least dim + 1 = {minimum} "
+            f"particles (their kernel density estimate), got {config.baseline.particles}"
         )
     try:
         resolve_device(config.device)

@@ -128,3 +128,33 @@ def test_an_integer_beyond_float_range_is_refused_by_name():
     # used to be an OverflowError traceback
     with pytest.raises(JKOConfigError, match="flow.step_size: must be finite"):
         config_from_dict({"flow": {"step_size": 10**400}})
+
+
+@pytest.mark.parametrize(
+    "preset, dim, problem",
+    [
+        ("mixture", 2, {"temperature": 2.0}),
+        ("porous", 1, {"temperature": 0.5}),
+        ("aggregation", 1, {"initial_std": 2.0}),
+        ("ou", 2, {"gaussian_std": 2.0}),
+        ("double_well", 2, {"exponent": 3.0}),
+        ("butane", 42, {"components": 4}),
+    ],
+)
+def test_problem_fields_a_preset_ignores_are_refused(preset, dim, problem):
+    (name,) = problem
+    with pytest.raises(JKOConfigError, match=rf"^problem.{name}: the {preset} preset does not"):
+        config_from_dict({"preset": preset, "dim": dim, "problem": problem})
+
+
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"evaluation_samples": 3}, "evaluation_samples"),
+        ({"baseline": {"particles": 3}}, "baseline.particles"),
+    ],
+)
+def test_sample_counts_too_small_for_a_covariance_are_refused(changes, field):
+    with pytest.raises(JKOConfigError, match=rf"^{field}: needs .*dim \+ 1 = 4"):
+        config_from_dict({"preset": "ou", "dim": 3, **changes})
+    config_from_dict({"preset": "ou", "dim": 2, **changes})

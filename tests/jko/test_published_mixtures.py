@@ -73,7 +73,7 @@ def test_published_key_is_refused_where_the_published_experiments_have_no_mixtur
 
 
 def test_mixture_key_is_refused_for_other_presets():
-    with pytest.raises(JKOConfigError, match="problem.mixture_key: draws the means of the mixture"):
+    with pytest.raises(JKOConfigError, match="problem.mixture_key: the ou preset does not use it"):
         config_from_dict({"preset": "ou", "problem": {"mixture_key": "published"}})
 
 
