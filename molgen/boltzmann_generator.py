@@ -39,7 +39,8 @@ from forcefields.errors import (
 )
 from molgen.estimate.samples import system_temperature
 from molgen.sampling.generator import latent_points, load_run
-from molgen.training.config import FlowConfig
+from molgen.training.config import FlowConfig, check_flow_config
+from molgen.training.config_loading import from_mapping
 from molgen.training.model import build_flow, fit_standardization
 from systems.registry import System
 
@@ -308,7 +309,7 @@ def _flow_config(
                 f"Generator: option {given[0]!r} applies to molecules only, "
                 f"not to the {system.kind} system {system.name!r}"
             )
-        return FlowConfig(preset="double_well", standardize=True, **architecture)
+        return _checked_flow_config({"preset": "double_well", **architecture})
     hydrogens = "flow" if hydrogens is None else hydrogens
     if hydrogens not in ("flow", "deterministic"):
         raise ConfigError(f"Generator hydrogens: {hydrogens!r}, expected flow or deterministic")
@@ -318,14 +319,23 @@ def _flow_config(
         raise ConfigError(f"Generator coordinates: {coordinates!r}, expected internal or cartesian")
     if hydrogens == "deterministic" and coordinates != "cartesian":
         raise ConfigError("Generator coordinates: deterministic hydrogens need 'cartesian'")
-    return FlowConfig(
-        preset="molecule",
-        standardize=True,
-        hydrogens=hydrogens,
-        coordinates=coordinates,
-        align=dict(RIGID_ALIGNMENT) if coordinates == "internal" else None,
-        **architecture,
+    return _checked_flow_config(
+        {
+            "preset": "molecule",
+            "hydrogens": hydrogens,
+            "coordinates": coordinates,
+            "align": dict(RIGID_ALIGNMENT) if coordinates == "internal" else None,
+            **architecture,
+        }
     )
+
+
+def _checked_flow_config(options: dict[str, Any]) -> FlowConfig:
+    """A standardising :class:`FlowConfig` of ``options``; a value of the wrong type or
+    out of range is a :class:`ConfigError` naming it (``Generator.width: ...``)."""
+    config = from_mapping(FlowConfig, {**options, "standardize": True}, "Generator")
+    check_flow_config(config, "Generator")
+    return config
 
 
 def _saved_config(path: Path, options: Any) -> FlowConfig:

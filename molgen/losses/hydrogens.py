@@ -22,6 +22,8 @@ def hydrogen_kl(flow, beta_u_b: Energy, batch: int) -> torch.Tensor:
 
     ``flow`` must be a :class:`molgen.generators.MolecularGenerator`.
     """
+    if not hasattr(flow, "hydrogen_stage"):
+        raise ConfigError("hydrogen_kl: needs a generator with a hydrogen stage")
     n = require_sample_count(batch, "hydrogen_kl")
     with torch.no_grad():
         x_heavy, _ = flow.heavy_flow.sample(n)

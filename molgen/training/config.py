@@ -24,6 +24,7 @@ __all__ = [
     "CheckpointConfig",
     "DataConfig",
     "FlowConfig",
+    "check_flow_config",
     "MetricsConfig",
     "PhaseConfig",
     "ScheduleConfig",
@@ -277,7 +278,7 @@ def _check(config: TrainConfig) -> None:
         "must be cpu or cuda[:index]",
     )
     _require(config.seed >= 0, "seed", "must be non-negative")
-    _check_flow(config.flow)
+    check_flow_config(config.flow)
     if config.flow.coordinates == "internal" and config.flow.align is None:
         config.flow.align = next((p.align for p in config.phases if p.align is not None), None)
         _require(
@@ -301,6 +302,11 @@ def _check(config: TrainConfig) -> None:
             f"{path}.losses.hydrogen_energy",
             f"needs flow.hydrogens: deterministic, got {config.flow.hydrogens or 'null'}",
         )
+        _require(
+            "hydrogen_kl" not in phase.losses or config.flow.hydrogens is not None,
+            f"{path}.losses.hydrogen_kl",
+            "needs a hydrogen stage (flow.hydrogens: deterministic or flow), got null",
+        )
         _require(phase.name not in names, f"{path}.name", f"duplicate phase name {phase.name!r}")
         _require(
             phase.name.replace("_", "").replace("-", "").isalnum(),
@@ -311,27 +317,29 @@ def _check(config: TrainConfig) -> None:
         _check_phase(phase, path)
 
 
-def _check_flow(flow: FlowConfig) -> None:
+def check_flow_config(flow: FlowConfig, path: str = "flow") -> None:
+    """Raises :class:`ConfigError` naming the field (``path.width``, ...) of a value
+    ``flow`` cannot be built with."""
     _require(
-        flow.preset in FLOW_PRESETS, "flow.preset", f"must be one of {', '.join(FLOW_PRESETS)}"
+        flow.preset in FLOW_PRESETS, f"{path}.preset", f"must be one of {', '.join(FLOW_PRESETS)}"
     )
-    _require(flow.width is None or flow.width > 0, "flow.width", "must be positive")
-    _require(flow.repeats is None or flow.repeats > 0, "flow.repeats", "must be positive")
+    _require(flow.width is None or flow.width > 0, f"{path}.width", "must be positive")
+    _require(flow.repeats is None or flow.repeats > 0, f"{path}.repeats", "must be positive")
     _require(
         flow.hydrogens in (None, "deterministic", "flow"),
-        "flow.hydrogens",
+        f"{path}.hydrogens",
         "must be null, deterministic or flow",
     )
-    _require(flow.hydrogen_width > 0, "flow.hydrogen_width", "must be positive")
-    _require(flow.hydrogen_repeats > 0, "flow.hydrogen_repeats", "must be positive")
+    _require(flow.hydrogen_width > 0, f"{path}.hydrogen_width", "must be positive")
+    _require(flow.hydrogen_repeats > 0, f"{path}.hydrogen_repeats", "must be positive")
     _require(
         flow.coordinates in COORDINATES,
-        "flow.coordinates",
+        f"{path}.coordinates",
         f"must be one of {', '.join(COORDINATES)}",
     )
     _require(
         flow.coordinates == "cartesian" or flow.hydrogens == "flow",
-        "flow.coordinates",
+        f"{path}.coordinates",
         "internal coordinates need hydrogens: flow",
     )
 

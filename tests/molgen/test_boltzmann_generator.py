@@ -92,6 +92,21 @@ def test_bad_options_and_files_are_refused(tmp_path):
         molgen.Generator.load(tmp_path / "missing.pt")
 
 
+@pytest.mark.parametrize(
+    "system, option, value, message",
+    [
+        ("double_well_wide", "width", 0, "must be positive"),
+        ("double_well_wide", "width", "64", "expected int"),
+        ("double_well_wide", "repeats", 2.5, "expected int"),
+        ("double_well_wide", "width", True, "expected int"),
+        ("butane", "hydrogen_repeats", 0, "must be positive"),
+    ],
+)
+def test_architecture_values_are_type_checked(system, option, value, message):
+    with pytest.raises(ConfigError, match=rf"^Generator\.{option}: {message}"):
+        molgen.Generator(system, **{option: value})
+
+
 def _train_butane(folder: Path, flow: dict, align: dict | None = None) -> Path:
     """A one-step butane run with ``flow`` options on noisy copies of the minimum."""
     return train_butane_run(

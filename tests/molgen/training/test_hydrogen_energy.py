@@ -1,4 +1,5 @@
-"""``hydrogen_energy``: fitting deterministic hydrogens on data heavy atoms in ``molgen train``;
+"""``hydrogen_energy``: fitting deterministic hydrogens on data heavy atoms in ``molgen train``
+(``hydrogen_kl`` needs a hydrogen stage);
 ``data.resample_pose``: data with poses drawn from the rigid alignment penalty."""
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ import numpy as np
 import pytest
 import torch
 
+import molgen
 import systems
 from forcefields.errors import ConfigError
 from molgen.generators import build_generator
-from molgen.losses import hydrogen_energy
+from molgen.losses import hydrogen_energy, hydrogen_kl
 from molgen.training import config_from_mapping, train
 from molgen.training.config import DataConfig
 from molgen.training.data import load_data
@@ -122,3 +124,14 @@ def test_resampled_poses_need_a_rigid_penalty(tmp_path):
         config_from_mapping(mapping)
     mapping["phases"][0]["align"] = RIGID
     config_from_mapping(mapping)
+
+
+def test_hydrogen_kl_without_a_hydrogen_stage_is_refused(butane, tmp_path):
+    mapping = _mapping(tmp_path / "data.npz", None)
+    mapping["phases"][0]["losses"] = {"hydrogen_kl": 1.0}
+    mapping["phases"][0].pop("data")
+    with pytest.raises(ConfigError, match=r"losses\.hydrogen_kl: needs a hydrogen stage"):
+        config_from_mapping(mapping)
+    one_flow = molgen.Generator("double_well_wide", width=8, repeats=1).flow
+    with pytest.raises(ConfigError, match="hydrogen_kl: needs a generator with a hydrogen"):
+        hydrogen_kl(one_flow, lambda x: x.sum(-1), 4)
