@@ -15,9 +15,12 @@ def pl2_gg(flow: Flow, beta_u_b: Energy, batch: int | torch.Tensor) -> torch.Ten
 
     :math:`r = U_G - \beta U_B` on detached generated points; :math:`U_G` of both points is
     differentiated (inverse pass), :math:`U_B` is not. Computed as
-    :math:`2\,\mathrm{Var}(r)`, which equals the double sum.
+    :math:`2\,\mathrm{Var}(r)`, which equals the double sum. A point whose target energy
+    is :math:`+\infty` (:math:`r = -\infty`, where :math:`p_B` vanishes) is left out, as
+    its weight 0 leaves it out of :func:`pl2_bb`; otherwise one such point makes the loss NaN.
     """
     r, _ = log_ratio(flow, beta_u_b, detached_points(flow, batch))
+    r = r[r != -torch.inf]
     return 2.0 * (r - r.mean()).pow(2).mean()
 
 

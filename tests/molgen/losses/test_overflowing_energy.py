@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from molgen.losses import batch_weights, l2_plus, pl2_bb, pl2_gb
+from molgen.losses import batch_weights, l2_plus, pl2_bb, pl2_gb, pl2_gg
 from tests.molgen.losses.gaussian import gaussian_flow, target_energy
 
 
@@ -31,7 +31,8 @@ def batches():
 # With n finite points and one at r = -inf, l2_plus and pl2_gb average over n + 1 points of
 # which one contributes 0 (and the weights of the n are rescaled to sum n + 1), so the
 # loss is n / (n + 1) times the loss without the point; pl2_bb's two sums scale together
-# and it is unchanged. Both sides are the same float64 arithmetic: 1e-12 relative.
+# and it is unchanged, as is pl2_gg, which drops the point. Both sides are the same
+# float64 arithmetic: 1e-12 relative.
 @pytest.mark.parametrize("loss", [l2_plus, pl2_gb])
 def test_a_point_at_infinite_energy_is_left_out(batches, loss):
     flow, finite, with_far = batches
@@ -44,12 +45,13 @@ def test_a_point_at_infinite_energy_is_left_out(batches, loss):
     assert all(torch.isfinite(p.grad).all() for p in flow.parameters())
 
 
-def test_pl2_bb_ignores_a_point_at_infinite_energy(batches):
+@pytest.mark.parametrize("loss", [pl2_bb, pl2_gg])
+def test_pair_variance_ignores_a_point_at_infinite_energy(batches, loss):
     flow, finite, with_far = batches
-    value = pl2_bb(flow, _overflowing_energy, with_far)
-    torch.testing.assert_close(
-        value, pl2_bb(flow, _overflowing_energy, finite), rtol=1e-12, atol=0.0
-    )
+    value = loss(flow, _overflowing_energy, with_far)
+    torch.testing.assert_close(value, loss(flow, _overflowing_energy, finite), rtol=1e-12, atol=0.0)
+    value.backward()
+    assert all(torch.isfinite(p.grad).all() for p in flow.parameters())
 
 
 @pytest.mark.parametrize("scheme", ["softmax", "std", "clamp"])
