@@ -141,22 +141,20 @@ def _superposed_frames(reference_dir: Path, system) -> np.ndarray:
     centre at the origin, Kabsch-rotated (heavy atoms) onto the minimised structure
     (:meth:`forcefields.rigid_pose.RigidPose.aligned`).
     """
-    import mdtraj
     import torch
 
     from molgen.estimate.reference import read_reference
     from systems.reference.rigid_resampling import rigid_pose
+    from systems.trajectories import read_frames
 
-    trajectory = mdtraj.load(
-        str(reference_dir / "trajectory.dcd"), top=str(reference_dir / "topology.pdb")
-    )
+    trajectory = read_frames(reference_dir / "trajectory.dcd", reference_dir / "topology.pdb")
     keep = read_reference(reference_dir).equilibrated
-    if len(keep) != trajectory.n_frames:
+    if len(keep) != len(trajectory):
         raise InputFileError(
             f"{reference_dir / 'frames.npz'}: {len(keep)} frames, but trajectory.dcd has "
-            f"{trajectory.n_frames}"
+            f"{len(trajectory)}"
         )
-    frames = torch.as_tensor(trajectory.xyz[keep], dtype=torch.float64)
+    frames = torch.as_tensor(trajectory[keep], dtype=torch.float64)
     return rigid_pose(system, ALIGNMENT).aligned(frames).numpy()
 
 

@@ -1,4 +1,5 @@
-"""``molgen run`` trains on the reference's equilibrated frames only, superposed."""
+"""``molgen run`` trains on the reference's equilibrated frames only, superposed; an unreadable
+reference trajectory is an input error naming it."""
 
 from __future__ import annotations
 
@@ -53,4 +54,12 @@ def test_a_frame_count_that_disagrees_with_the_trajectory_is_refused(tmp_path):
     _reference(tmp_path, system, n_frames=3, equilibration_frames=0)
     np.savez(tmp_path / "frames.npz", iteration=np.arange(1, 5))
     with pytest.raises(InputFileError, match=r"frames\.npz: 4 frames, but trajectory\.dcd has 6"):
+        _superposed_frames(tmp_path, system)
+
+
+def test_an_unreadable_reference_trajectory_is_an_input_error(tmp_path):
+    system = systems.load("butane")
+    _reference(tmp_path, system, n_frames=3, equilibration_frames=0)
+    (tmp_path / "trajectory.dcd").write_bytes(b"not a dcd file")
+    with pytest.raises(InputFileError, match=r"trajectory\.dcd: mdtraj cannot read it"):
         _superposed_frames(tmp_path, system)
