@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import mdtraj
@@ -73,6 +74,22 @@ def test_reference_langevin_resumes_frame_for_frame(tmp_path):
     assert assert_complete_files(killed) >= 6
 
 
+def _rewritten(path: Path) -> Callable[[], bool]:
+    """A ``ready`` test for :func:`kill_after`: true once ``path`` has been modified after it
+    first appeared (OpenMM's storage has then stored an iteration past its creation, so a
+    kill cannot leave it empty)."""
+    first: list[int] = []
+
+    def ready() -> bool:
+        if not path.is_file():
+            return False
+        modified = path.stat().st_mtime_ns
+        first[:] = first or [modified]
+        return modified != first[0]
+
+    return ready
+
+
 def _butane_killed_and_resumed(tmp_path: Path) -> tuple[np.ndarray, np.ndarray, int]:
     """Frames of an uninterrupted and of a killed-and-resumed butane run, and the number
     of iterations the killed run had stored."""
@@ -82,8 +99,9 @@ def _butane_killed_and_resumed(tmp_path: Path) -> tuple[np.ndarray, np.ndarray, 
     args += ["--seed", "5", "--no-progress"]
     whole, killed = tmp_path / "whole", tmp_path / "killed"
     _run(["reference", *args, "--out", whole])
-    storage = killed / "pt_checkpoint.nc"
-    kill_after(["reference", *args, "--out", killed], killed, storage.is_file, max_delay=0.5)
+    kill_after(
+        ["reference", *args, "--out", killed], killed, _rewritten(killed / "pt.nc"), max_delay=0.5
+    )
     stored = read_tempering(killed / "pt.nc").positions.shape[0]
     _run(["reference", *args, "--out", killed, "--resume"])
     frames = [
