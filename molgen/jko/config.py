@@ -295,6 +295,22 @@ def _check_problem_fields(config: JKOConfig) -> None:
             )
 
 
+def _check_sample_counts(config: JKOConfig) -> None:
+    """Refuses sample counts too small for the OU preset's fitted covariance or for the
+    kernel density estimate of the OU and mixture baselines (both need ``dim + 1``)."""
+    minimum = config.dim + 1
+    if config.preset == "ou" and config.evaluation_samples < minimum:
+        raise JKOConfigError(
+            f"evaluation_samples: needs at least dim + 1 = {minimum} samples (a fitted "
+            f"covariance), got {config.evaluation_samples}"
+        )
+    if config.preset in ("ou", "mixture") and 0 < config.baseline.particles < minimum:
+        raise JKOConfigError(
+            f"baseline.particles: needs 0 (no baseline) or at least dim + 1 = {minimum} "
+            f"particles (their kernel density estimate), got {config.baseline.particles}"
+        )
+
+
 def _check_mixture_key(config: JKOConfig) -> None:
     """Refuses ``problem.mixture_key: published`` where the published experiments have no
     mixture: another dimension, or other components or width than theirs."""
@@ -322,17 +338,7 @@ def config_from_dict(data: dict[str, Any]) -> JKOConfig:
         raise JKOConfigError(f"seed: must be below 2**32 (numpy's seed range), got {config.seed}")
     _check_problem_fields(config)
     _check_mixture_key(config)
-    minimum = config.dim + 1
-    if config.evaluation_samples < minimum:
-        raise JKOConfigError(
-            f"evaluation_samples: needs at least dim + 1 = {minimum} samples (a fitted "
-            f"covariance), got {config.evaluation_samples}"
-        )
-    if 0 < config.baseline.particles < minimum:
-        raise JKOConfigError(
-            f"baseline.particles: needs 0 (no baseline) or at least dim + 1 = {minimum} "
-            f"particles (their kernel density estimate), got {config.baseline.particles}"
-        )
+    _check_sample_counts(config)
     try:
         resolve_device(config.device)
     except ConfigError as error:

@@ -158,3 +158,5 @@ def test_sample_counts_too_small_for_a_covariance_are_refused(changes, field):
     with pytest.raises(JKOConfigError, match=rf"^{field}: needs .*dim \+ 1 = 4"):
         config_from_dict({"preset": "ou", "dim": 3, **changes})
     config_from_dict({"preset": "ou", "dim": 2, **changes})
+    # the double well's baseline and evaluation count mode fractions, no covariance
+    config_from_dict({"preset": "double_well", "dim": 3, **changes})
