@@ -11,8 +11,9 @@ Default thresholds (``DEFAULT_THRESHOLDS``) sit where the exact term is already
 tens to hundreds of k_B T above its minimum at 300 K, so Boltzmann-relevant
 configurations see the exact energy:
 
-* ``bond``, ``urey_bradley``: 2·10⁴ kJ/mol/nm. For the stiffest CHARMM bond
-  (C-H, k ≈ 1.3·10⁵ kJ/mol/nm²) the switch is 0.08 nm from r0, at ≈ 300 k_B T.
+* ``bond``, ``urey_bradley``: 2·10⁴ kJ/mol/nm. For a C-H bond (k ≈ 1.3·10⁵ kJ/mol/nm²)
+  the switch is 0.08 nm from r0, at ≈ 300 k_B T; for dialanine's stiffest, C=O
+  (k ≈ 2.6·10⁵ kJ/mol/nm²), 0.04 nm from r0, at ≈ 155 k_B T.
 * ``angle``, ``improper``: 500 kJ/mol/rad, i.e. > 1 rad from θ0 for typical
   angle constants and ≈ 0.6 rad (≈ 60 k_B T) for stiff impropers.
 * ``lj``, ``coulomb``: 10⁴ kJ/mol/nm, reached only inside the repulsive wall
@@ -32,6 +33,7 @@ import numpy as np
 import torch
 
 from forcefields.errors import ConfigError
+from forcefields.option_values import is_real_number
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -79,11 +81,7 @@ def resolve_thresholds(clip: Mapping[str, float | None] | str | None) -> dict[st
                 f"clip.{name}: unknown term (clippable: {', '.join(CLIPPABLE_TERMS)})"
             )
         if value is not None:
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int | float)
-                or not 0 < value < math.inf
-            ):
+            if not is_real_number(value) or not 0 < value < math.inf:
                 raise ConfigError(
                     f"clip.{name}: threshold must be a finite positive number, got {value!r}"
                 )

@@ -9,7 +9,7 @@ from forcefields.errors import ConfigError
 __all__ = ["resolve_device", "finish_device_work"]
 
 
-def resolve_device(name: str, field: str = "device") -> torch.device:
+def resolve_device(name: str | torch.device, field: str = "device") -> torch.device:
     """``torch.device(name)`` once it is known to be usable here.
 
     Raises:

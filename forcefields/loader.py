@@ -10,8 +10,10 @@ import numpy as np
 import torch
 
 from forcefields.charmm_reader import PathLike, read_charmm
+from forcefields.devices import resolve_device
 from forcefields.energy import Energy
 from forcefields.errors import ConfigError, InputFileError, ShapeMismatchError
+from forcefields.option_values import is_real_number
 from forcefields.parameters import ForceFieldParameters
 
 __all__ = ["load"]
@@ -84,7 +86,7 @@ def _alignment_penalty(options: Mapping[str, Any], parameters: ForceFieldParamet
 def _number(options: Mapping[str, Any], key: str) -> float:
     """``options[key]`` as a float, or a :class:`ConfigError` naming ``align.key``."""
     value = options[key]
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if not is_real_number(value):
         raise ConfigError(f"align.{key}: expected a number, got {value!r}")
     return float(value)
 
@@ -117,7 +119,8 @@ def load(
             ``atoms`` (``"all"``, ``"heavy"`` or a list of indices), ``max_angle``
             (rad), ``mass_weighted`` (bool); see
             :class:`forcefields.alignment.AlignmentPenalty`.
-        device: where the energy lives.
+        device: where the energy lives (``"cpu"``, ``"cuda"``, ``"cuda:1"`` or a
+            :class:`torch.device`).
 
     Returns:
         The :class:`Energy` module.
@@ -128,6 +131,7 @@ def load(
     """
     if dtype not in (torch.float32, torch.float64):
         raise ConfigError(f"dtype: expected torch.float32 or torch.float64, got {dtype}")
+    device = resolve_device(device)
     if clip is not None and not isinstance(clip, str | Mapping):
         raise ConfigError(f"clip: expected a mapping, 'default' or None, got {clip!r}")
     if align is not None and not isinstance(align, Mapping):

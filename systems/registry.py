@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from forcefields.devices import resolve_device
 from forcefields.errors import ConfigError, InputFileError, UnknownNameError
 from forcefields.units import beta_from_temperature
 from systems.psf_bonds import hydrogen_parents, read_psf_bonds
@@ -104,7 +105,7 @@ class System:
         if self.kind == "toy":
             if clip is not None or align is not None or prm is not None:
                 raise UnknownNameError(f"{self.name}: clip, align and prm apply to molecules only")
-            return self.toy_energy.to(device=device, dtype=dtype)
+            return self.toy_energy.to(device=resolve_device(device), dtype=dtype)
         import forcefields
 
         if align is not None and "reference" not in align:

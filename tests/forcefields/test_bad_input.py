@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import forcefields
+import systems
 from cli.main import main
 from forcefields.errors import (
     ConfigError,
@@ -160,6 +161,39 @@ def test_alignment_options_of_the_wrong_type_name_the_field(butane, option, mess
     align = {"reference": np.zeros((14, 3)), "mode": "rigid", **option}
     with pytest.raises(ConfigError, match=message):
         forcefields.load(butane.psf, butane.prm, align=align)
+
+
+@pytest.mark.parametrize(
+    ("device", "message"),
+    [("gpu", r"device: 'gpu' is not a device name"), ("cuda:x", r"device: 'cuda:x' is not")]
+    + ([] if torch.cuda.is_available() else [("cuda", r"device: 'cuda' requested but CUDA")]),
+)
+def test_an_unusable_device_is_a_config_error(butane, device, message):
+    # used to be torch's RuntimeError, or an AssertionError on a build without CUDA
+    with pytest.raises(ConfigError, match=message):
+        forcefields.load(butane.psf, butane.prm, device=device)
+    with pytest.raises(ConfigError, match=message):
+        systems.load("double_well_wide").energy(device=device)
+
+
+def test_numpy_scalars_are_numbers_in_options(butane):
+    # np.float32 and np.int64 used to be refused as "not a finite positive number"
+    positions = torch.as_tensor(systems.load("butane").positions)
+    squeezed = 0.6 * positions[None]  # atoms pressed into their LJ walls: clipping acts
+    shifted = positions[None] + 0.05  # a translation the alignment penalty sees
+    reference = positions.numpy()
+
+    def energies(value):
+        clipped = forcefields.load(butane.psf, butane.prm, clip={"lj": value})
+        aligned = forcefields.load(
+            butane.psf, butane.prm, align={"reference": reference, "weight": value}
+        )
+        return clipped(squeezed), aligned(shifted)
+
+    expected = energies(1e4)
+    assert expected[0] < forcefields.load(butane.psf, butane.prm)(squeezed)
+    for value in (np.float32(1e4), np.int64(10000)):
+        assert energies(value) == expected
 
 
 @pytest.mark.parametrize(
