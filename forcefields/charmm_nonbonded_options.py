@@ -8,7 +8,9 @@ onto (a line ending in ``-``), with ``!`` comments removed::
 
 Keywords are matched on their first four letters, case-insensitively, as CHARMM
 does. CHARMM reads parameter files in order, so the last header that sets an
-option wins.
+option wins. The energy is that of a constant dielectric of 1 (as OpenMM's), so a
+header asking for another (``RDIEL``, or ``EPS`` other than 1) is refused rather than
+ignored.
 """
 
 from __future__ import annotations
@@ -96,12 +98,34 @@ def _nbxmod(path: Path, line: int, text: str) -> int:
     return 5
 
 
+def _check_dielectric(path: Path, line: int, keyword: str, words: list[str], index: int) -> None:
+    """Refuses a distance-dependent dielectric (RDIEL) and a dielectric constant other
+    than 1 (EPS)."""
+    if keyword == "RDIE":
+        raise InputFileError(
+            f"{_where(path, line)}: RDIEL (a distance-dependent dielectric) is not supported; "
+            "the energy has a constant dielectric of 1 (CDIEL)"
+        )
+    if keyword == "EPS":
+        text = _value(path, line, words, index)
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if value != 1.0:
+            raise InputFileError(
+                f"{_where(path, line)}: EPS {text} is not supported; the energy has a "
+                "dielectric constant of 1"
+            )
+
+
 def read_nonbonded_options(prm_files: Sequence[Path]) -> NonbondedOptions:
     """The E14FAC and NBXMOD options of ``prm_files``, read in order (the last setting wins).
 
     Raises:
         InputFileError: a file is unreadable; an option has no value; E14FAC is not a
-            finite number >= 0; NBXMOD is not 5. The message names the file and line.
+            finite number >= 0; NBXMOD is not 5; RDIEL, or EPS other than 1. The message
+            names the file and line.
     """
     options = NonbondedOptions()
     for path in prm_files:
@@ -118,4 +142,6 @@ def read_nonbonded_options(prm_files: Sequence[Path]) -> NonbondedOptions:
                 elif keyword == "NBXM":
                     value = _nbxmod(path, line, _value(path, line, words, index))
                     options = NonbondedOptions(options.e14fac, value)
+                else:
+                    _check_dielectric(path, line, keyword, words, index)
     return options

@@ -1,4 +1,5 @@
-"""E14FAC and NBXMOD come from the NONBONDED headers only; the last file setting them wins."""
+"""E14FAC and NBXMOD come from the NONBONDED headers only; the last file setting them wins;
+another dielectric than a constant 1 is refused."""
 
 import numpy as np
 import pytest
@@ -79,3 +80,24 @@ def test_option_without_value_is_refused(tmp_path):
         InputFileError, match=r"modified.prm: NONBONDED header .*e14fac has no value"
     ):
         forcefields.read_charmm(BUTANE.psf, butane_prm(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("eps 1.0", "eps 4.0", "EPS 4.0 is not supported"),
+        ("eps 1.0", "EPS eighty", "EPS eighty is not supported"),
+        ("cdiel", "rdiel", "RDIEL .* is not supported"),
+    ],
+)
+def test_another_dielectric_is_refused(tmp_path, old, new, message):
+    # used to be ignored: EPS 4.0 gave the Coulomb energy of EPS 1.0
+    text = BUTANE.prm.read_text().replace(old, new)
+    where = r"modified.prm: NONBONDED header at line \d+: "
+    with pytest.raises(InputFileError, match=where + message):
+        forcefields.read_charmm(BUTANE.psf, butane_prm(tmp_path, text))
+
+
+def test_a_dielectric_of_one_is_accepted(tmp_path):
+    text = BUTANE.prm.read_text().replace("eps 1.0", "EPS 1")
+    forcefields.read_charmm(BUTANE.psf, butane_prm(tmp_path, text))
