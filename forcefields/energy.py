@@ -24,6 +24,9 @@ from forcefields.terms import (
 __all__ = ["Energy", "TERM_NAMES"]
 
 TERM_NAMES = ("bond", "angle", "urey_bradley", "dihedral", "improper", "cmap", "lj", "coulomb")
+"""The terms of :meth:`Energy.terms`. ``dihedral`` holds every periodic torsion, proper
+dihedrals and periodic impropers (CHARMM ``IMPROPER`` lines with n > 0, which parmed
+lists among the dihedrals) alike; ``improper`` holds the harmonic impropers (n = 0)."""
 
 
 def _build_terms(p: ForceFieldParameters, thresholds: Mapping[str, float | None]) -> nn.ModuleDict:
