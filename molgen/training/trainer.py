@@ -129,14 +129,17 @@ class _Trainer:
 
     def run(self, resume: bool, stop_at_step: int | None) -> TrainResult:
         self._check_inputs()
-        checkpoint = self._prepare_directory(resume)
+        checkpoint = self._resume_point(resume)
         seed_everything(derive_seed(self.config.seed, "init"))
         self.flow = build_flow(self.config.flow, self.system.dimension, self.dtype, self.system).to(
             self.device
         )
+        if checkpoint is None:
+            # an init file that does not load or fit is refused before anything is written
+            self._initialise_weights()
+        self._prepare_directory(checkpoint)
         position = Position()
         if checkpoint is None:
-            self._initialise_weights()
             self._seed_streams()
         else:
             position = self._restore(checkpoint)
@@ -189,9 +192,9 @@ class _Trainer:
         if self.config.init is not None and not Path(self.config.init).is_file():
             raise InputFileError(f"init: {self.config.init} not found")
 
-    def _prepare_directory(self, resume: bool) -> Path | None:
-        """The checkpoint to resume from (``None``: start at step 0); writes ``config.yaml``
-        when starting at step 0 (a resumed run writes it once its checkpoint is accepted).
+    def _resume_point(self, resume: bool) -> Path | None:
+        """The checkpoint to resume from (``None``: start at step 0), checked against
+        ``resume``; writes nothing.
 
         ``resume`` of a run stopped before its first checkpoint (``config.yaml`` but no
         checkpoint) starts it again from step 0.
@@ -204,6 +207,11 @@ class _Trainer:
             raise InputFileError(
                 f"{self.run_dir}: already holds a run; pass --resume or a new --out"
             )
+        return checkpoint
+
+    def _prepare_directory(self, checkpoint: Path | None) -> None:
+        """Makes the run's folders and, when starting at step 0 (``checkpoint`` ``None``),
+        writes ``config.yaml`` (a resumed run writes it once its checkpoint is accepted)."""
         if self.processes.is_main:
             remove_stale_temporaries(self.run_dir, self.checkpoints)
             self.checkpoints.mkdir(parents=True, exist_ok=True)
@@ -211,7 +219,6 @@ class _Trainer:
         if checkpoint is None:
             self._write_config()
         self.processes.barrier()
-        return checkpoint
 
     def _write_config(self) -> None:
         """Write ``run_dir/config.yaml`` (main process)."""

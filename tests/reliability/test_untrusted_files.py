@@ -75,7 +75,7 @@ def test_molgen_train_refuses_a_crafted_init(crafted, tmp_path, capsys):
     config = tmp_path / "train.yaml"
     config.write_text(yaml.safe_dump(tiny_config()))
     argv = ["train", config, "--out", tmp_path / "run", "--init", checkpoint, "--no-progress"]
-    assert_cli_rejects(argv, capsys, [checkpoint])
+    assert_cli_rejects(argv, capsys, [checkpoint], [tmp_path / "run"])
     assert not marker.exists()
 
 

@@ -218,3 +218,15 @@ def test_a_run_saved_on_another_device_kind_is_refused_on_resume(tmp_path):
         ConfigError, match=r"saved by a run on cuda, resumed on cpu; .*--device cuda"
     ):
         train(config, tmp_path / "run", resume=True, progress=False)
+
+
+def test_an_init_that_does_not_fit_is_refused_before_anything_is_written(tmp_path):
+    # used to leave config.yaml and empty checkpoints/ and plots/ folders behind
+    train(config_from_mapping(tiny_config()), tmp_path / "source", progress=False)
+    wider = tiny_config(
+        flow={"preset": "double_well", "width": 16, "repeats": 1},
+        init=str(tmp_path / "source" / "checkpoints" / "final.pt"),
+    )
+    with pytest.raises(ConfigError, match="init: .*final.pt does not fit this flow"):
+        train(config_from_mapping(wider), tmp_path / "run", progress=False)
+    assert not (tmp_path / "run").exists()
