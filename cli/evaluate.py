@@ -29,7 +29,11 @@ def register(subparsers) -> None:
             "densities, populations, reduced-energy and log-weight histograms, U_B vs U_G."
         ),
     )
-    parser.add_argument("samples", type=Path, help="sidecar .npz, trajectory, or run directory")
+    parser.add_argument(
+        "samples",
+        type=Path,
+        help="sidecar .npz, trajectory, run directory, or molgen reference folder",
+    )
     parser.add_argument(
         "--reference", type=Path, required=True, help="folder of `molgen reference`"
     )

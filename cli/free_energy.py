@@ -39,7 +39,11 @@ def register(subparsers) -> None:
             "--min-ess-fraction * n) are reported as 'overlap too poor' (exit 1)."
         ),
     )
-    parser.add_argument("samples", type=Path, help="sidecar .npz, trajectory, or run directory")
+    parser.add_argument(
+        "samples",
+        type=Path,
+        help="sidecar .npz, trajectory, run directory, or molgen reference folder",
+    )
     parser.add_argument("--system", help="system of the samples (default: the sidecar's)")
     parser.add_argument("--temperature", type=positive_float, help="K (default: the system's, 300)")
     parser.add_argument("--top", type=Path, help="topology for a .dcd/.xtc trajectory")
@@ -59,8 +63,9 @@ def register(subparsers) -> None:
         type=Path,
         metavar="SAMPLES_C",
         help=(
-            "samples of U_C (sidecar, trajectory or run directory; log_w = 0 for MD/PT "
-            "frames): ΔF_BC by BAR, with FEP from each side as a cross-check. Weighted "
+            "samples of U_C (sidecar, trajectory, run directory, or molgen reference "
+            "folder, whose equilibrated frames have log_w = 0): ΔF_BC by BAR, with FEP "
+            "from each side as a cross-check. Weighted "
             "(generator) sets are resampled by weight to their Kish ESS for BAR; with "
             "--correlated both sets are cut to frames one statistical inefficiency apart"
         ),

@@ -125,7 +125,8 @@ def prepare_samples(
     default_system: str | None = None,
     check_system: bool = True,
 ) -> SampleContext:
-    """Load the samples at ``path`` (sidecar, trajectory or run directory) with their system.
+    """Load the samples at ``path`` (sidecar, trajectory, run directory or ``molgen
+    reference`` folder) with their system.
 
     Arguments:
         path: see :func:`molgen.estimate.samples.find_sidecar`.
@@ -166,6 +167,13 @@ def prepare_samples(
         top = topology or (beside if beside.is_file() else None)
         top = top or (None if system is None else system.pdb)
         coordinates = read_frames(samples.trajectory, top)
+        if samples.frame_indices is not None:
+            if len(coordinates) <= samples.frame_indices.max():
+                raise ShapeMismatchError(
+                    f"{samples.trajectory}: {len(coordinates)} frames, but "
+                    f"{samples.sidecar} records {samples.frame_indices.max() + 1}"
+                )
+            coordinates = coordinates[samples.frame_indices]
     if coordinates is not None and len(coordinates) != samples.n:
         raise ShapeMismatchError(
             f"{samples.sidecar}: {samples.n} samples but {len(coordinates)} coordinate frames"

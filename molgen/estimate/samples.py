@@ -26,6 +26,12 @@ taken as 0 when absent: right for runs without an alignment penalty, for which `
 ``βU_B``). This cannot restore the ``−inf`` of samples outside a canonical methyl labelling,
 which only ``log_w`` records; ``molgen sample`` always writes ``log_w``.
 
+A ``molgen reference`` folder (``stats.json`` and ``frames.npz``) is read as samples too:
+its frames after equilibration (:attr:`~molgen.estimate.reference.ReferenceData.equilibrated`),
+each chain's in order, with ``log_w = 0``, the stored ``mode`` labels and observables, the
+``system`` and ``temperature`` of ``stats.json``, and coordinates from its
+``trajectory.dcd`` (molecules) or ``samples.npz`` (toys).
+
 Where the files are: ``FILE.npz`` is read as given; a trajectory ``T`` finds its sidecar
 at ``T.npz`` or with its suffix replaced by ``.npz``; a run directory ``RUN`` holds exactly
 one ``samples*.npz`` (in ``RUN`` or ``RUN/samples``). The trajectory of ``S.npz`` is ``S``
@@ -52,6 +58,7 @@ __all__ = [
     "SampleSet",
     "TRAJECTORY_SUFFIXES",
     "find_sidecar",
+    "is_reference_folder",
     "load_samples",
     "system_temperature",
 ]
@@ -79,6 +86,8 @@ class SampleSet:
             ``None`` (an older sidecar: the system's default temperature).
         mode_names: label names stored in the sidecar (empty if none).
         arrays: every per-sample array of the sidecar by name.
+        frame_indices: ``(n,)`` the frames of ``trajectory`` that are the samples
+            (``None``: all of them; a reference folder's equilibrated frames).
     """
 
     sidecar: Path
@@ -92,6 +101,7 @@ class SampleSet:
     temperature: float | None = None
     mode_names: tuple[str, ...] = ()
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    frame_indices: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -103,6 +113,47 @@ def system_temperature(system: System) -> float:
     """The temperature of a ``systems.System`` as the sidecar's ``temperature`` records it:
     K for a molecule, the temperature factor ``1/β`` for a toy."""
     return float(system.temperature) if system.temperature is not None else 1.0 / system.beta
+
+
+def is_reference_folder(path: Path | str) -> bool:
+    """Whether ``path`` is the folder of a ``molgen reference`` run."""
+    path = Path(path)
+    return (path / "stats.json").is_file() and (path / "frames.npz").is_file()
+
+
+def _reference_samples(folder: Path) -> SampleSet:
+    """The equilibrated frames of the reference run in ``folder`` as equally weighted
+    samples (see the module docstring)."""
+    from molgen.estimate.reference import read_reference
+
+    reference = read_reference(folder)
+    keep = reference.equilibrated
+    frames = reference.equilibrated_frames
+    if not keep.any():
+        raise InputFileError(f"{folder / 'frames.npz'}: no frames after equilibration")
+    points = None
+    if (folder / "samples.npz").is_file():
+        with np.load(folder / "samples.npz", allow_pickle=False) as archive:
+            points = np.asarray(archive["x"], dtype=np.float64) if "x" in archive else None
+        if points is None or len(points) != len(keep):
+            raise InputFileError(
+                f"{folder / 'samples.npz'}: expected 'x' with {len(keep)} frames, as frames.npz"
+            )
+        points = points[keep]
+    trajectory = folder / "trajectory.dcd"
+    temperature = reference.stats.get("temperature")
+    n = int(keep.sum())
+    return SampleSet(
+        sidecar=folder / "frames.npz",
+        log_w=np.zeros(n),
+        modes=frames["mode"].astype(np.int64) if "mode" in frames else None,
+        points=points,
+        trajectory=trajectory if trajectory.is_file() else None,
+        system=reference.stats.get("system"),
+        temperature=None if temperature is None else float(temperature),
+        arrays={key: value for key, value in frames.items() if value.shape[:1] == (n,)},
+        frame_indices=np.flatnonzero(keep),
+    )
 
 
 def find_sidecar(path: Path | str) -> Path:
@@ -177,6 +228,8 @@ def load_samples(path: Path | str) -> SampleSet:
             (``log_w``, ``u_b``, ``log_p_g``, ``log_z_align``, ``modes`` vectors ``(n,)``,
             ``x`` ``(n, ...)``).
     """
+    if is_reference_folder(path):
+        return _reference_samples(Path(path))
     sidecar = find_sidecar(path)
     try:
         with np.load(sidecar, allow_pickle=False) as archive:
