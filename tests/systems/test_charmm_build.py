@@ -1,4 +1,5 @@
-"""``systems.charmm_build.build_molecule``: checks everything before it writes anything."""
+"""``systems.charmm_build.build_molecule``: checks everything before it writes anything;
+``python -m systems.charmm_build --help`` builds nothing."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 
 import pytest
 
+from systems.charmm_build import __main__ as build_command
 from systems.charmm_build import build as build_module
 from systems.charmm_build.molecules import BUILDS, DihedralWindow
 from systems.files import CharmmFiles
@@ -38,3 +40,16 @@ def test_a_build_writes_the_shipped_files(tmp_path, monkeypatch):
     # The shipped PROVENANCE.md gives the same pdb's energy to 4 decimals.
     assert (tmp_path / "PROVENANCE.md").read_text() == f"{energy}\n"
     assert dict(record.dihedrals)
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--bogus"]])
+def test_help_and_unknown_arguments_rebuild_nothing(argv, monkeypatch, capsys):
+    # --help used to rebuild every shipped psf/prm/pdb in place
+    def refuse():
+        raise AssertionError("build_all ran")
+
+    monkeypatch.setattr(build_command, "build_all", refuse)
+    with pytest.raises(SystemExit) as exit_info:
+        build_command.main(argv)
+    assert exit_info.value.code == (0 if argv == ["--help"] else 2)
+    assert "python -m systems.charmm_build" in "".join(capsys.readouterr())
