@@ -36,12 +36,46 @@ def kabsch_rotation(points: Tensor, reference: Tensor, weights: Tensor | None = 
         weights: ``(n,)`` non-negative weights ``w``; ``None`` means all ones.
     """
     weighted = points if weights is None else points * weights[:, None]
-    covariance = weighted.mT @ reference
-    u, _, vh = torch.linalg.svd(covariance)
-    v = vh.mT
-    sign = torch.sign(torch.linalg.det(v) * torch.linalg.det(u))
-    v = torch.cat([v[..., :2], v[..., 2:] * sign[..., None, None]], dim=-1)
-    return v @ u.mT
+    return _SpecialPolarRotation.apply(weighted.mT @ reference)
+
+
+class _SpecialPolarRotation(torch.autograd.Function):
+    r"""``R = V D Uᵀ`` from the SVD ``M = U Σ Vᵀ`` of covariances ``M`` ``(B, 3, 3)``,
+    ``D = diag(1, 1, sign det(V Uᵀ))``: the rotation maximising ``tr(R M)``.
+
+    The gradient is that of the (special) polar factor, not of the SVD. With
+    ``Q = Rᵀ = U D Vᵀ`` and ``S = Qᵀ M = V Σ̃ Vᵀ`` (``Σ̃ = DΣ``), a change ``dM`` turns ``Q``
+    by ``Q V Ω Vᵀ`` with ``Ω_ij = A_ij / (σ̃_i + σ̃_j)``, ``A = Vᵀ(Qᵀ dM − dMᵀ Q)V``. This
+    stays finite when two singular values are equal (a selection with equal principal
+    moments, e.g. an equilateral triangle), where autograd through ``torch.linalg.svd``
+    divides by ``σ_i² − σ_j²`` and returns NaN although ``R`` is smooth there. It is
+    undefined only where the rotation itself is not unique (``σ̃_i + σ̃_j = 0``: collinear
+    atoms, or a reflected cloud with ``σ_2 = σ_3``); those entries get no gradient.
+    """
+
+    @staticmethod
+    def forward(ctx, covariance: Tensor) -> Tensor:
+        u, sigma, vh = torch.linalg.svd(covariance)
+        v = vh.mT
+        sign = torch.sign(torch.linalg.det(v) * torch.linalg.det(u))
+        sign = torch.where(sign == 0, torch.ones_like(sign), sign)
+        v = torch.cat([v[..., :2], v[..., 2:] * sign[..., None, None]], dim=-1)
+        signed_sigma = torch.cat([sigma[..., :2], sigma[..., 2:] * sign[..., None]], dim=-1)
+        rotation = v @ u.mT
+        ctx.save_for_backward(rotation, v, signed_sigma)
+        return rotation
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_rotation: Tensor) -> Tensor:
+        rotation, v, signed_sigma = ctx.saved_tensors
+        q = rotation.mT
+        b = v.mT @ q.mT @ grad_rotation.mT @ v
+        denominator = signed_sigma[..., :, None] + signed_sigma[..., None, :]
+        tolerance = torch.finfo(denominator.dtype).eps * signed_sigma[..., :1, None].abs()
+        unique = denominator.abs() > tolerance
+        scaled = torch.where(unique, (b - b.mT) / torch.where(unique, denominator, 1.0), 0.0)
+        return q @ v @ scaled @ v.mT
 
 
 def rotation_angle(rotation: Tensor) -> Tensor:
