@@ -73,7 +73,10 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--correlated",
         action="store_true",
-        help="samples are a time series (MD / PT frames); applies to --bar's too",
+        help=(
+            "samples are a time series (MD / PT frames); applies to --bar's too (always "
+            "on for a molgen reference folder)"
+        ),
     )
     add_ess_threshold_arguments(parser)
     parser.add_argument(
@@ -124,8 +127,14 @@ def perturbation_files(args: argparse.Namespace) -> tuple[Path, list[Path]] | No
 
 def run(args: argparse.Namespace) -> int:
     from molgen.estimate.free_energy_report import format_report, free_energy_report
+    from molgen.estimate.samples import is_reference_folder
 
     names, groups = parse_states(args.states)
+    correlated = args.correlated or any(
+        path is not None and is_reference_folder(path) for path in (args.samples, args.bar)
+    )
+    if correlated and not args.correlated:
+        print("a molgen reference folder holds correlated frames: analysed as --correlated")
     if args.json is not None:
         check_output_file(args.json, "--json")
     report = free_energy_report(
@@ -137,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
         groups=groups,
         perturbation=perturbation_files(args),
         bar_samples=args.bar,
-        correlated=args.correlated,
+        correlated=correlated,
         min_ess=args.min_ess,
         min_ess_fraction=args.min_ess_fraction,
         batch_size=args.batch_size,

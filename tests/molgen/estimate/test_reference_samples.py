@@ -56,3 +56,14 @@ def test_free_energy_of_a_reference_folder(tmp_path, capsys):
     for index, name in enumerate(names):
         expected = np.mean(labels == index)
         assert report["populations"][name]["mean"] == pytest.approx(expected, abs=1e-12)
+
+
+def test_a_reference_folder_is_analysed_as_correlated_frames(tmp_path, capsys):
+    # without --correlated the error bars of parallel-tempering frames came out as if the
+    # frames were independent
+    _reference(tmp_path, systems.load("butane"))
+    plain, flagged = tmp_path / "plain.json", tmp_path / "flagged.json"
+    assert main(["free-energy", str(tmp_path), "--json", str(plain)]) == 0
+    assert "analysed as --correlated" in capsys.readouterr().out
+    assert main(["free-energy", str(tmp_path), "--correlated", "--json", str(flagged)]) == 0
+    assert json.loads(plain.read_text()) == json.loads(flagged.read_text())
