@@ -68,6 +68,9 @@ def _merged_config(args: argparse.Namespace) -> dict:
             raw = read_config_file(args.config)
         except JKOConfigError as error:
             raise ConfigError(str(error)) from error
+        if args.device is not None and isinstance(raw, dict):
+            # the file is checked on the device it will run on (a GPU config on a CPU)
+            raw = {**raw, "device": args.device}
         try:
             data = config_to_dict(config_from_dict(raw))
         except JKOConfigError as error:

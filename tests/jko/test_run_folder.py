@@ -148,3 +148,11 @@ def test_resume_of_a_mixture_whose_key_looks_like_a_number(tmp_path, monkeypatch
     path = write_config(tmp_path, **mixture)
     assert main(["jko", str(path), "--out", str(out), "--quiet", "--resume"]) == 0
     assert yaml.safe_load((out / "config.yaml").read_text())["problem"]["mixture_key"] == "1e3"
+
+
+def test_device_flag_overrides_a_gpu_config(tmp_path):
+    # a config asking for CUDA was refused on a CPU machine although --device cpu was given
+    config = write_config(tmp_path, device="cuda")
+    out = tmp_path / "run"
+    assert main(["jko", str(config), "--device", "cpu", "--out", str(out), "--quiet"]) == 0
+    assert yaml.safe_load((out / "config.yaml").read_text())["device"] == "cpu"
