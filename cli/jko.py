@@ -48,7 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="continue a killed run from --out/checkpoints/flow.pt (same config and flags)",
     )
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--no-progress", "--quiet", dest="quiet", action="store_true", help="no progress bar"
+    )
     parser.set_defaults(func=run)
 
 

@@ -151,8 +151,9 @@ def test_resume_of_a_mixture_whose_key_looks_like_a_number(tmp_path, monkeypatch
 
 
 def test_device_flag_overrides_a_gpu_config(tmp_path):
-    # a config asking for CUDA was refused on a CPU machine although --device cpu was given
+    # a config asking for CUDA was refused on a CPU machine although --device cpu was given;
+    # --no-progress is the spelling of the other commands
     config = write_config(tmp_path, device="cuda")
     out = tmp_path / "run"
-    assert main(["jko", str(config), "--device", "cpu", "--out", str(out), "--quiet"]) == 0
+    assert main(["jko", str(config), "--device", "cpu", "--out", str(out), "--no-progress"]) == 0
     assert yaml.safe_load((out / "config.yaml").read_text())["device"] == "cpu"
