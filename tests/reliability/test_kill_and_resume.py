@@ -95,7 +95,7 @@ def _butane_killed_and_resumed(tmp_path: Path) -> tuple[np.ndarray, np.ndarray, 
     of iterations the killed run had stored."""
     from systems.reference.openmm_storage import read_tempering
 
-    args = ["butane", "--replicas", "2", "--iterations", "60", "--steps-per-iteration", "50"]
+    args = ["butane", "--replicas", "2", "--iterations", "200", "--steps-per-iteration", "50"]
     args += ["--seed", "5", "--no-progress"]
     whole, killed = tmp_path / "whole", tmp_path / "killed"
     _run(["reference", *args, "--out", whole])
@@ -113,8 +113,8 @@ def _butane_killed_and_resumed(tmp_path: Path) -> tuple[np.ndarray, np.ndarray, 
 
 def test_reference_butane_resume_keeps_stored_frames(tmp_path):
     whole, resumed, stored = _butane_killed_and_resumed(tmp_path)
-    assert whole.shape == resumed.shape == (60, 14, 3)
-    assert 0 < stored < 60
+    assert whole.shape == resumed.shape == (200, 14, 3)
+    assert 0 < stored < 200
     np.testing.assert_array_equal(whole[:stored], resumed[:stored])
 
 
