@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from forcefields.errors import InputFileError, NonFiniteCoordinatesError, ShapeMismatchError
 
-__all__ = ["read_frames", "carries_topology"]
+__all__ = ["read_frames", "carries_topology", "quiet_reader"]
 
 MAX_REASON_LENGTH = 300
 """Longest excerpt of a reader's own error message quoted in ours."""
@@ -27,11 +30,35 @@ def carries_topology(path: Path | str) -> bool:
     return str(path).lower().endswith(_SELF_DESCRIBING)
 
 
+@contextlib.contextmanager
+def quiet_reader() -> Iterator[None]:
+    """Silences what a trajectory reader prints while it runs: Python's ``sys.stderr``
+    (a missing-PyTables banner) and the process's standard output file descriptor, where
+    mdtraj's C DCD plugin writes ``dcdplugin) detected standard 32-bit DCD file ...``
+    past ``sys.stdout``. Output written by this process meanwhile is dropped too."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:
+        saved = None
+    try:
+        if saved is not None:
+            with open(os.devnull, "w") as devnull:
+                os.dup2(devnull.fileno(), 1)
+        with contextlib.redirect_stderr(io.StringIO()):
+            yield
+    finally:
+        if saved is not None:
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
 def read_frames(trajectory: Path, topology: Path | None) -> np.ndarray:
     """Frames ``(B, N, 3)`` in nm from any file mdtraj reads (``.dcd``, ``.h5``, ``.pdb``, ...).
 
-    What mdtraj prints to stderr while reading (such as a missing-PyTables banner) is
-    swallowed, so that a failure is reported as one line.
+    What mdtraj prints while reading (a missing-PyTables banner, the DCD plugin's notes on
+    standard output) is swallowed (:func:`quiet_reader`), so that a failure is reported as
+    one line and printed results stay clean.
 
     Raises:
         InputFileError: a file is missing or mdtraj cannot read it.
@@ -45,7 +72,7 @@ def read_frames(trajectory: Path, topology: Path | None) -> np.ndarray:
     if topology is not None and not Path(topology).is_file():
         raise InputFileError(f"{topology}: topology file not found")
     try:
-        with contextlib.redirect_stderr(io.StringIO()):
+        with quiet_reader():
             if topology is None:
                 frames = mdtraj.load(str(trajectory))
             else:

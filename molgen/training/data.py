@@ -175,11 +175,16 @@ def _file_points(
     if file.suffix in TRAJECTORY_SUFFIXES:
         import mdtraj
 
+        from systems.trajectories import quiet_reader
+
         top = topology or (str(system.pdb) if system.pdb is not None else None)
         try:
-            frames = (
-                mdtraj.load(str(file), top=top) if file.suffix != ".pdb" else mdtraj.load(str(file))
-            )
+            with quiet_reader():
+                frames = (
+                    mdtraj.load(str(file), top=top)
+                    if file.suffix != ".pdb"
+                    else mdtraj.load(str(file))
+                )
         except Exception as error:
             raise InputFileError(
                 f"{file}: mdtraj cannot read it ({' '.join(str(error).split())})"

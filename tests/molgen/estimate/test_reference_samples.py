@@ -67,3 +67,12 @@ def test_a_reference_folder_is_analysed_as_correlated_frames(tmp_path, capsys):
     assert "analysed as --correlated" in capsys.readouterr().out
     assert main(["free-energy", str(tmp_path), "--correlated", "--json", str(flagged)]) == 0
     assert json.loads(plain.read_text()) == json.loads(flagged.read_text())
+
+
+def test_reading_the_dcd_prints_nothing(tmp_path, capfd):
+    # mdtraj's C DCD plugin used to print two "dcdplugin)" lines to standard output
+    _reference(tmp_path, systems.load("butane"))
+    capfd.readouterr()
+    prepare_samples(tmp_path)
+    out, err = capfd.readouterr()
+    assert "dcdplugin" not in out + err
