@@ -1,8 +1,8 @@
 """Molecular Boltzmann generators held against parallel tempering: train, sample, evaluate.
 
 For each config (``configs/molecules/*.yaml``) and one reference directory written by
-``molgen reference``: train the generator (its data phase reads the reference
-trajectory), draw ``--samples`` configurations, evaluate them against the reference
+``molgen reference``: train the generator (its data phases read the reference's
+equilibrated frames), draw ``--samples`` configurations, evaluate them against the reference
 (``molgen evaluate``: Kish ESS, reweighted populations with standard errors, their
 comparison with the reference, D-chirality fraction, plots), and write
 
@@ -37,12 +37,11 @@ __all__ = ["main", "run_config", "summary_row"]
 
 
 def _with_reference(config: dict, reference: Path) -> dict:
-    """``config`` with every file-data phase reading ``reference``'s trajectory."""
+    """``config`` with every reference-data phase reading the run in ``reference``."""
     for phase in config["phases"]:
         data = phase.get("data")
-        if data and data.get("source") == "file":
-            data["path"] = str(reference / "trajectory.dcd")
-            data["topology"] = str(reference / "topology.pdb")
+        if data and data.get("source") == "reference":
+            data["path"] = str(reference)
     return config
 
 

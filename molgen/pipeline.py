@@ -29,12 +29,12 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import yaml
 
 from forcefields.atomic_files import save_npz_atomic, write_json_atomic, write_text_atomic
-from forcefields.errors import ConfigError, InputFileError
+from forcefields.errors import ConfigError
 from forcefields.json_input import read_json_object
+from molgen.training.reference_data import equilibrated_reference_frames
 from molgen.yaml_numbers import safe_dump
 
 __all__ = [
@@ -130,32 +130,6 @@ def training_config(system: str, data: Path, settings: PipelineSettings, seed: i
             },
         ],
     }
-
-
-def _superposed_frames(reference_dir: Path, system) -> np.ndarray:
-    """Equilibrated reference frames ``(M, N, 3)`` nm superposed on the minimised structure.
-
-    Frames before the reference's equilibration (``stats.json``'s
-    ``equilibration_frames``) are dropped, as its statistics drop them. Each kept frame is
-    put in the pose where the pipeline's ``rigid`` alignment penalty vanishes: heavy-atom
-    centre at the origin, Kabsch-rotated (heavy atoms) onto the minimised structure
-    (:meth:`forcefields.rigid_pose.RigidPose.aligned`).
-    """
-    import torch
-
-    from molgen.estimate.reference import read_reference
-    from systems.reference.rigid_resampling import rigid_pose
-    from systems.trajectories import read_frames
-
-    trajectory = read_frames(reference_dir / "trajectory.dcd", reference_dir / "topology.pdb")
-    keep = read_reference(reference_dir).equilibrated
-    if len(keep) != len(trajectory):
-        raise InputFileError(
-            f"{reference_dir / 'frames.npz'}: {len(keep)} frames, but trajectory.dcd has "
-            f"{len(trajectory)}"
-        )
-    frames = torch.as_tensor(trajectory[keep], dtype=torch.float64)
-    return rigid_pose(system, ALIGNMENT).aligned(frames).numpy()
 
 
 def _stage(run: Path, done: Path, argv: list[str], say, debug: bool = False) -> bool:
@@ -274,7 +248,8 @@ def run_pipeline(
     )
     data = run / "data.npz"
     if not data.exists():
-        save_npz_atomic(data, {"x": _superposed_frames(reference, system)}, mode=0o644)
+        frames = equilibrated_reference_frames(reference, system, ALIGNMENT)
+        save_npz_atomic(data, {"x": frames}, mode=0o644)
     config = run / "train.yaml"
     write_text_atomic(
         config,

@@ -8,14 +8,15 @@ and observables such as ``dihedral``, ``phi``, ``psi``, ``x0``).
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from forcefields.errors import InputFileError
 from forcefields.json_input import read_json_object
+from forcefields.npz_input import read_npz
 from forcefields.units import beta_from_temperature
 
 __all__ = ["ReferenceData", "read_reference"]
@@ -40,7 +41,7 @@ class ReferenceData:
     frames: dict[str, np.ndarray] = field(default_factory=dict)
     stats: dict = field(default_factory=dict)
 
-    @property
+    @cached_property
     def equilibrated(self) -> np.ndarray:
         """``(n_frames,)`` bool: the frames the statistics use (after equilibration).
 
@@ -128,13 +129,5 @@ def read_reference(folder: Path | str) -> ReferenceData:
         raise InputFileError(
             f"{path}: equilibration_frames must be a non-negative integer, got {start!r}"
         )
-    frames = {}
-    if (folder / "frames.npz").is_file():
-        try:
-            with np.load(folder / "frames.npz", allow_pickle=False) as archive:
-                frames = {key: np.asarray(archive[key]) for key in archive.files}
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-            raise InputFileError(
-                f"{folder / 'frames.npz'}: not a readable .npz ({error})"
-            ) from error
+    frames = read_npz(folder / "frames.npz") if (folder / "frames.npz").is_file() else {}
     return ReferenceData(folder, populations, free_energies, frames, stats)

@@ -42,7 +42,6 @@ when ``S`` has a trajectory suffix, else the file with the sidecar's stem and on
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -50,6 +49,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from forcefields.errors import InputFileError, ShapeMismatchError
+from forcefields.npz_input import read_npz
 
 if TYPE_CHECKING:
     from systems.registry import System
@@ -128,18 +128,17 @@ def _reference_samples(folder: Path) -> SampleSet:
 
     reference = read_reference(folder)
     keep = reference.equilibrated
-    frames = reference.equilibrated_frames
     if not keep.any():
         raise InputFileError(f"{folder / 'frames.npz'}: no frames after equilibration")
+    frames = reference.equilibrated_frames
     points = None
     if (folder / "samples.npz").is_file():
-        with np.load(folder / "samples.npz", allow_pickle=False) as archive:
-            points = np.asarray(archive["x"], dtype=np.float64) if "x" in archive else None
+        points = read_npz(folder / "samples.npz").get("x")
         if points is None or len(points) != len(keep):
             raise InputFileError(
                 f"{folder / 'samples.npz'}: expected 'x' with {len(keep)} frames, as frames.npz"
             )
-        points = points[keep]
+        points = np.asarray(points, dtype=np.float64)[keep]
     trajectory = folder / "trajectory.dcd"
     temperature = reference.stats.get("temperature")
     n = int(keep.sum())
@@ -231,11 +230,7 @@ def load_samples(path: Path | str) -> SampleSet:
     if is_reference_folder(path):
         return _reference_samples(Path(path))
     sidecar = find_sidecar(path)
-    try:
-        with np.load(sidecar, allow_pickle=False) as archive:
-            arrays = {key: np.asarray(archive[key]) for key in archive.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-        raise InputFileError(f"{sidecar}: not a readable .npz ({error})") from error
+    arrays = read_npz(sidecar)
     if "log_w" not in arrays and ("u_b" not in arrays or "log_p_g" not in arrays):
         raise InputFileError(f"{sidecar}: needs 'log_w' (or 'u_b' and 'log_p_g')")
     for key in _PER_SAMPLE_KEYS:

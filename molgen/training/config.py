@@ -36,7 +36,7 @@ __all__ = [
 
 FLOW_PRESETS = ("double_well", "molecule")
 SCHEDULES = ("constant", "cosine", "exponential")
-DATA_SOURCES = ("exact", "file")
+DATA_SOURCES = ("exact", "file", "reference")
 DTYPES = ("float32", "float64")
 COORDINATES = ("cartesian", "internal")
 
@@ -102,10 +102,14 @@ class DataConfig:
     their points.
 
     Attributes:
-        source: ``exact`` (exact samples of a double well at the phase temperature) or
-            ``file`` (a ``.npz`` array or an mdtraj-readable trajectory).
+        source: ``exact`` (exact samples of a double well at the phase temperature),
+            ``file`` (a ``.npz`` array or an mdtraj-readable trajectory) or ``reference``
+            (the equilibrated frames of a ``molgen reference`` folder, superposed when the
+            phase's ``align`` is ``rigid``;
+            :func:`molgen.training.reference_data.equilibrated_reference_frames`).
         size: number of exact samples drawn once per phase (mini-batches are drawn from them).
-        path: data file for ``file``; relative paths are relative to the config file.
+        path: data file for ``file``, folder for ``reference``; relative paths are relative
+            to the config file.
         key: array name inside a ``.npz`` (points ``(N, D)`` or coordinates ``(N, n, 3)`` nm).
         topology: topology file for trajectories that need one (default: the system's pdb).
         mode_weights: ``{mode name: k}``: every data point in that mode counts ``k`` times
@@ -414,7 +418,9 @@ def _check_data(data: DataConfig, path: str) -> None:
     )
     _require(data.size > 0, f"{path}.size", f"must be positive, got {data.size}")
     _require(
-        data.source != "file" or data.path is not None, f"{path}.path", "required for source 'file'"
+        data.source == "exact" or data.path is not None,
+        f"{path}.path",
+        f"required for source '{data.source}'",
     )
     for mode, count in data.mode_weights.items():
         _require(

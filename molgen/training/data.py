@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import zipfile
-import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -12,7 +10,9 @@ import numpy as np
 import torch
 
 from forcefields.errors import ConfigError, InputFileError, ShapeMismatchError
+from forcefields.npz_input import read_npz
 from molgen.training.config import DataConfig
+from molgen.training.reference_data import equilibrated_reference_frames
 from molgen.training.target import mode_labels
 from systems.registry import System
 
@@ -49,16 +49,21 @@ def load_data(
 
     ``exact``: ``data.size`` exact samples of a double-well system at the phase
     temperature, drawn with a generator seeded by ``seed``. ``file``: a ``.npz`` array
-    ``data.key`` or a trajectory mdtraj reads, flattened to ``(M, D)``. With
+    ``data.key`` or a trajectory mdtraj reads, flattened to ``(M, D)``. ``reference``: the
+    equilibrated frames of a ``molgen reference`` folder, superposed into the pose of a
+    ``rigid`` penalty ``align``. With
     ``data.mode_weights`` the points of each named mode are repeated that many times;
     with ``data.resample_pose`` each point's pose is then redrawn (seeded by ``seed``)
     from the density of the ``rigid`` alignment penalty ``align`` at the phase
     temperature.
     """
+    require_data_file(data, path)
     if data.source == "exact":
         points = _exact_samples(system, data.size, temperature_factor, seed, path)
+    elif data.source == "reference":
+        frames = equilibrated_reference_frames(data.path, system, align)
+        points = torch.from_numpy(frames.reshape(frames.shape[0], -1))
     else:
-        require_data_file(data, path)
         points = _file_points(system, Path(data.path), data.key, data.topology, path)
     if points.ndim != 2 or points.shape[1] != system.dimension:
         raise ShapeMismatchError(
@@ -144,25 +149,24 @@ def check_data_options(system: System, data: DataConfig, path: str) -> None:
 
 
 def require_data_file(data: DataConfig, path: str) -> None:
-    """Raise :class:`InputFileError` naming ``path`` when ``data`` reads a missing file."""
+    """Raise :class:`InputFileError` naming ``path`` when ``data`` reads a missing file or
+    a folder without a reference run's ``stats.json``."""
     if data.source == "file" and not Path(data.path).is_file():
         raise InputFileError(f"{path}.path: {data.path} not found")
+    if data.source == "reference" and not (Path(data.path) / "stats.json").is_file():
+        raise InputFileError(
+            f"{path}.path: {data.path} is not a molgen reference folder (no stats.json)"
+        )
 
 
 def _file_points(
     system: System, file: Path, key: str, topology: str | None, path: str
 ) -> torch.Tensor:
     if file.suffix == ".npz":
-        try:
-            with np.load(file, allow_pickle=False) as archive:
-                if key not in archive.files:
-                    raise InputFileError(
-                        f"{file}: no array {key!r} (has {', '.join(archive.files)})"
-                    )
-                array = archive[key]
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
-            reason = " ".join(str(error).split())[:200]
-            raise InputFileError(f"{file}: not a readable .npz archive ({reason})") from error
+        arrays = read_npz(file)
+        if key not in arrays:
+            raise InputFileError(f"{file}: no array {key!r} (has {', '.join(arrays)})")
+        array = arrays[key]
         if array.dtype.kind not in "iuf":
             raise InputFileError(f"{file}: array {key!r} holds {array.dtype}, not real numbers")
         if array.ndim < 2 or array.shape[0] == 0:

@@ -23,5 +23,6 @@ def test_commented_reference_out_is_where_the_config_reads_data(config_path: Pat
     data = [phase.data for phase in phases if phase.data.path is not None]
     assert data
     for entry in data:
-        assert Path(entry.path) == out / "trajectory.dcd"
-        assert Path(entry.topology) == out / "topology.pdb"
+        # the reference folder, so that training reads only its equilibrated frames
+        assert entry.source == "reference"
+        assert Path(entry.path) == out

@@ -48,7 +48,9 @@ def stages(monkeypatch):
         return 0
 
     monkeypatch.setattr("cli.main.main", fake_main)
-    monkeypatch.setattr(pipeline, "_superposed_frames", lambda folder, system: np.zeros((2, 14, 3)))
+    monkeypatch.setattr(
+        pipeline, "equilibrated_reference_frames", lambda *arguments: np.zeros((2, 14, 3))
+    )
     Stages.calls = []
     Stages.behaviour = {}
     return Stages

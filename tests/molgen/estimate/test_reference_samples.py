@@ -10,6 +10,7 @@ import pytest
 
 import systems
 from cli.main import main
+from forcefields.errors import InputFileError
 from molgen.estimate.context import prepare_samples
 from systems.reference.outputs import write_target_frames
 
@@ -76,3 +77,21 @@ def test_reading_the_dcd_prints_nothing(tmp_path, capfd):
     prepare_samples(tmp_path)
     out, err = capfd.readouterr()
     assert "dcdplugin" not in out + err
+
+
+def test_a_corrupt_toy_reference_sample_file_is_an_input_error(tmp_path):
+    # samples.npz used to be opened with a bare np.load, which raised numpy's own error
+    shape = (4, 1)
+    write_target_frames(
+        tmp_path,
+        np.zeros((*shape, 12)),
+        np.zeros(shape),
+        np.zeros(shape, dtype=int),
+        1.0,
+        "reduced",
+        {},
+    )
+    (tmp_path / "stats.json").write_text(json.dumps({"populations": {}}))
+    (tmp_path / "samples.npz").write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(InputFileError, match=r"samples\.npz: not a readable \.npz"):
+        prepare_samples(tmp_path)

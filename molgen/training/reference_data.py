@@ -1,0 +1,85 @@
+"""Training data from a ``molgen reference`` folder: its equilibrated frames.
+
+A reference run stores every recorded frame, including those before equilibration that
+its statistics drop (``stats.json``'s ``equilibration_frames``). Training on them would
+teach a generator the starting structure, so only the frames the statistics use are
+returned. Molecular frames are further put in the pose where a ``rigid`` alignment
+penalty vanishes: heavy-atom centre at the origin, Kabsch-rotated onto the penalty's
+reference structure (:meth:`forcefields.rigid_pose.RigidPose.aligned`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from forcefields.errors import InputFileError
+from forcefields.npz_input import read_npz
+
+__all__ = ["equilibrated_reference_frames"]
+
+
+def equilibrated_reference_frames(
+    folder: Path | str, system, align: Mapping[str, Any] | None = None
+) -> np.ndarray:
+    """The equilibrated frames of the reference run in ``folder`` (float64).
+
+    Arguments:
+        folder: a ``molgen reference`` output folder of ``system``.
+        system: the :class:`systems.System` the frames are for.
+        align: alignment options of :meth:`systems.System.energy`; in ``rigid`` mode the
+            molecular frames are superposed into the penalty's zero-energy pose.
+
+    Returns:
+        ``(M, N, 3)`` nm for a molecule (``trajectory.dcd`` + ``topology.pdb``), ``(M, D)``
+        for a toy system (``samples.npz``'s ``x``).
+
+    Raises:
+        InputFileError: the folder is not a reference run of ``system``, its files are
+            unreadable or disagree in length, or no frame is left after equilibration.
+    """
+    from molgen.estimate.reference import read_reference
+
+    folder = Path(folder)
+    reference = read_reference(folder)
+    recorded = reference.stats.get("system")
+    if recorded is not None and recorded != system.name:
+        raise InputFileError(
+            f"{folder / 'stats.json'}: a reference run of {recorded!r}, not {system.name!r}"
+        )
+    frames = _recorded_frames(folder, system)
+    keep = reference.equilibrated
+    if len(keep) != len(frames):
+        raise InputFileError(
+            f"{folder / 'frames.npz'}: {len(keep)} frames, but the run's coordinates "
+            f"hold {len(frames)}"
+        )
+    if not keep.any():
+        raise InputFileError(f"{folder / 'frames.npz'}: no frames after equilibration")
+    frames = frames[keep]
+    if system.kind == "molecule" and align is not None and align.get("mode") == "rigid":
+        import torch
+
+        from systems.reference.rigid_resampling import rigid_pose
+
+        tensor = torch.as_tensor(frames, dtype=torch.float64)
+        frames = rigid_pose(system, align).aligned(tensor).numpy()
+    return frames
+
+
+def _recorded_frames(folder: Path, system) -> np.ndarray:
+    """Every recorded frame of the run in ``folder``: ``(B, N, 3)`` or ``(B, D)``."""
+    if system.kind == "molecule":
+        from systems.trajectories import read_frames
+
+        return read_frames(folder / "trajectory.dcd", folder / "topology.pdb")
+    path = folder / "samples.npz"
+    if not path.is_file():
+        raise InputFileError(f"{path}: reference samples not found")
+    points = read_npz(path).get("x")
+    if points is None or points.ndim != 2:
+        raise InputFileError(f"{path}: expected an array 'x' of points (N, D)")
+    return points.astype(np.float64)
