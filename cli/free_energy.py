@@ -36,7 +36,7 @@ def register(subparsers) -> None:
             "one-sided FEP from each side as a cross-check, flagged when they disagree by "
             "more than 2 combined standard errors. "
             "Estimates whose effective sample size is below max(--min-ess, "
-            "--min-ess-fraction * n) are reported as 'overlap too poor' (exit 1)."
+            "--min-ess-fraction * n) are refused as 'too few effective samples' (exit 1)."
         ),
     )
     parser.add_argument(

@@ -11,8 +11,9 @@ differences). The weights alone are not enough: equal weights are a constant ser
 the observable decorrelates. With equal weights the ESS is ``n / g``.
 
 Self-normalised estimates are withheld when it falls below :class:`EssThreshold`, by
-default ``max(50, 1 % of n)``. Fifty effective samples keep the relative error of a
-self-normalised mean of a bounded quantity near ``1/sqrt(50) ≈ 14 %`` and its
+default ``max(50, 1 % of n)``, with the reason "too few effective samples" (poor overlap
+of the weights, autocorrelation of the frames, or both). Fifty effective samples keep the
+relative error of a self-normalised mean of a bounded quantity near ``1/sqrt(50) ≈ 14 %`` and its
 delta-method error bar meaningful; 1 % of ``n`` catches large runs whose weights have
 collapsed onto a small fraction of the samples.
 """
@@ -111,7 +112,9 @@ class EssThreshold:
         needed = self.required(n)
         if ess >= needed:
             return ""
-        return f"overlap too poor: ESS of the {what} {ess:.1f} of {n} samples < {needed:.1f}"
+        return (
+            f"too few effective samples: ESS of the {what} {ess:.1f} of {n} samples < {needed:.1f}"
+        )
 
 
 DEFAULT_THRESHOLD = EssThreshold()

@@ -3,7 +3,7 @@ parameter variant ``U_C``, predicted from samples weighted towards the default `
 
 The samples' weights for ``p_C`` are ``log w_C = log w − β(U_C − U_B)`` (thesis eq 9 with
 eq 51's perturbation factor); every estimate uses them self-normalised, and is refused
-(``trusted=False``, "overlap too poor") when their Kish ESS is below the threshold.
+(``trusted=False``, "too few effective samples") when their Kish ESS is below the threshold.
 """
 
 from __future__ import annotations

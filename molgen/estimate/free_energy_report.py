@@ -40,6 +40,8 @@ from molgen.estimate.variant_workflow import bar_to_parameters, reweight_to_para
 
 __all__ = ["free_energy_report", "format_report"]
 
+REFUSED = "an estimate was withheld: too few effective samples or too little overlap"
+
 
 def _state_labels(
     context: SampleContext, states: Sequence[str] | None, groups: dict[str, Sequence[str]]
@@ -279,5 +281,5 @@ def format_report(report: dict) -> str:
         table("  free energies under U_C:", variant["free_energies_variant"], "value_kT", "sem_kT")
     if "bar" in report:
         lines += _bar_lines(report["bar"], kT, unit)
-    lines.append("result: " + ("trusted" if report["trusted"] else "overlap too poor"))
+    lines.append("result: " + ("trusted" if report["trusted"] else f"refused ({REFUSED})"))
     return "\n".join(lines)

@@ -87,7 +87,7 @@ def test_refusal_when_the_proposal_misses_the_target():
     estimate = importance_expectation(x**2, log_w)
     assert not estimate.trusted
     assert math.isnan(estimate.value)
-    assert "overlap too poor" in estimate.reason
+    assert "too few effective samples" in estimate.reason
     log_z = log_partition_function(log_w)
     assert not log_z.estimate.trusted
     assert log_z.as_dict()["value"] is None

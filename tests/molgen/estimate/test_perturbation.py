@@ -86,7 +86,7 @@ def test_disjoint_distributions_are_refused():
     fep = free_energy_perturbation(shift(x_b, far))
     assert not fep.delta_f.trusted
     assert math.isnan(fep.delta_f.value)
-    assert "overlap too poor" in fep.delta_f.reason
+    assert "too few effective samples" in fep.delta_f.reason
     # One sample carries all the perturbed weight; the estimated overlap is then about
     # that sample's share 1/n = 5e-4, and far below the 0.73 of the σ=1 vs 1.3 case.
     assert fep.ess_perturbed < 2 and fep.overlap < 0.01
