@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from cli.arguments import positive_float
 from systems import SYSTEM_NAMES
+from systems.reference.populations import MIN_EFFECTIVE_FRAMES
 
 if TYPE_CHECKING:
     import numpy as np
@@ -29,7 +30,6 @@ DOUBLE_WELL_STEPS = 10
 DOUBLE_WELL_BURN_IN = 200
 LANGEVIN_BURN_IN = 400
 ENGINES = ("openmm", "langevin")
-MIN_EFFECTIVE_FRAMES = 10
 """Below this effective sample count a population and its error are flagged as unreliable."""
 LANGEVIN_ONLY = {
     "ladders": 64,

@@ -27,6 +27,7 @@ from scipy.special import logsumexp
 
 from forcefields.errors import ShapeMismatchError
 from molgen.estimate.logspace import as_log_weights, normalized_weights
+from systems.reference.populations import MIN_EFFECTIVE_FRAMES
 from systems.reference.timeseries import statistical_inefficiency
 
 __all__ = [
@@ -100,7 +101,7 @@ class EssThreshold:
     The required ESS for ``n`` samples is ``max(min_ess, min_fraction * n)``.
     """
 
-    min_ess: float = 50.0
+    min_ess: float = MIN_EFFECTIVE_FRAMES
     min_fraction: float = 0.01
 
     def required(self, n: int) -> float:

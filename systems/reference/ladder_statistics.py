@@ -33,7 +33,12 @@ from itertools import combinations
 import numpy as np
 
 from systems.reference.ladder_mbar import state_inefficiency
-from systems.reference.populations import population_sems, population_table
+from systems.reference.populations import (
+    population_sems,
+    population_table,
+    resolution_floor,
+    withheld_below_min_frames,
+)
 from systems.reference.timeseries import equilibration_start
 
 __all__ = [
@@ -200,13 +205,18 @@ def independent_ladder_stats(
         "n_effective": float(n_effective),
         "error_method": ERROR_METHOD,
         "energy": {"mean": float(ladder_energies.mean()), "sem": float(energy_sem)},
-        "populations": population_table(populations, np.sqrt(np.diag(covariance)), mode_names),
+        "populations": population_table(
+            populations,
+            np.maximum(np.sqrt(np.diag(covariance)), resolution_floor(populations, n_effective)),
+            mode_names,
+        ),
         "binomial_sem": {
             name: float(sem)
             for name, sem in zip(mode_names, population_sems(populations, n_effective), strict=True)
         },
-        "free_energy_differences": _free_energy_differences(
-            populations, covariance, 1.0 / beta, mode_names
+        "free_energy_differences": withheld_below_min_frames(
+            _free_energy_differences(populations, covariance, 1.0 / beta, mode_names),
+            n_effective,
         ),
         "drift": half_differences(labels, mode_names),
     }

@@ -5,6 +5,13 @@ statistical inefficiency): the decorrelated frames are treated as ``n_eff`` inde
 categorical draws, so ``Cov(p_a, p_b) = (δ_ab p_a − p_a p_b) / n_eff``. Propagating this
 to ``ΔF_{a→b} = F_b − F_a = −kT ln(p_b / p_a)`` gives
 ``sem(ΔF) = kT sqrt((1/p_a + 1/p_b) / n_eff)``.
+
+Two limits keep these honest where the frames say little. A population within one
+effective frame of 0 or 1 (no frame in a mode, say) gets at least the standard error of
+a population of one effective frame, ``sqrt(q (1 − q) / n_eff)`` with ``q = 1/n_eff``,
+rather than the binomial 0 (:func:`resolution_floor`). Free-energy differences are
+withheld (``None``) below :data:`MIN_EFFECTIVE_FRAMES` effective frames, the count below
+which ``molgen free-energy`` refuses the same frames.
 """
 
 from __future__ import annotations
@@ -14,7 +21,17 @@ from itertools import combinations
 
 import numpy as np
 
-__all__ = ["mode_fractions", "population_sems", "population_table", "free_energy_differences"]
+__all__ = [
+    "MIN_EFFECTIVE_FRAMES",
+    "mode_fractions",
+    "population_sems",
+    "population_table",
+    "free_energy_differences",
+    "resolution_floor",
+    "withheld_below_min_frames",
+]
+
+MIN_EFFECTIVE_FRAMES = 50
 
 
 def mode_fractions(labels: np.ndarray, n_modes: int) -> np.ndarray:
@@ -26,9 +43,31 @@ def mode_fractions(labels: np.ndarray, n_modes: int) -> np.ndarray:
 
 
 def population_sems(fractions: np.ndarray, n_effective: float) -> np.ndarray:
-    """Standard errors ``sqrt(p (1 − p) / n_eff)`` ``(n_modes,)`` of the mode fractions."""
+    """Standard errors ``sqrt(p (1 − p) / n_eff)`` ``(n_modes,)`` of the mode fractions,
+    at least :func:`resolution_floor`."""
     fractions = np.asarray(fractions, dtype=np.float64)
-    return np.sqrt(fractions * (1.0 - fractions) / n_effective)
+    binomial = np.sqrt(fractions * (1.0 - fractions) / n_effective)
+    return np.maximum(binomial, resolution_floor(fractions, n_effective))
+
+
+def resolution_floor(fractions: np.ndarray, n_effective: float) -> np.ndarray:
+    """``(n_modes,)``: the standard error of a population of one effective frame,
+    ``sqrt(q (1 − q) / n_eff)`` with ``q = 1/n_eff`` (``q = 1/2`` for ``n_eff ≤ 2``), for
+    fractions within ``1/n_eff`` of 0 or 1; 0 for the others."""
+    fractions = np.asarray(fractions, dtype=np.float64)
+    q = 1.0 / max(float(n_effective), 2.0)
+    unresolved = np.minimum(fractions, 1.0 - fractions) < 1.0 / n_effective
+    return np.where(unresolved, np.sqrt(q * (1.0 - q) / n_effective), 0.0)
+
+
+def withheld_below_min_frames(
+    differences: dict[str, dict[str, float]], n_effective: float
+) -> dict[str, dict[str, float | None]]:
+    """``differences`` with every mean and standard error ``None`` when ``n_effective`` is
+    below :data:`MIN_EFFECTIVE_FRAMES`."""
+    if n_effective >= MIN_EFFECTIVE_FRAMES:
+        return differences
+    return {name: {"mean": None, "sem": None} for name in differences}
 
 
 def population_table(
@@ -52,7 +91,8 @@ def free_energy_differences(
         kT: thermal energy in the unit wanted for ``ΔF`` (kJ/mol, or 1/β for reduced units).
         mode_names: names of the modes, in label order.
 
-    A pair with an empty mode gets an infinite (JSON: ``null``) difference.
+    A pair with an empty mode gets an infinite (JSON: ``null``) difference; every pair
+    is ``None`` below :data:`MIN_EFFECTIVE_FRAMES` effective frames.
     """
     fractions = np.asarray(fractions, dtype=np.float64)
     table = {}
@@ -63,4 +103,4 @@ def free_energy_differences(
             mean = -kT * np.log(p_b / p_a)
             sem = kT * np.sqrt((1.0 / p_a + 1.0 / p_b) / n_effective)
         table[f"{mode_names[a]}->{mode_names[b]}"] = {"mean": float(mean), "sem": float(sem)}
-    return table
+    return withheld_below_min_frames(table, n_effective)
