@@ -54,7 +54,8 @@ def plot_angle_density(
     Arguments:
         path: PNG file to write.
         angle: sample angles in radians ``(n,)``, or ``None`` to plot the reference alone.
-        log_w: unnormalised log importance weights ``(n,)``; ``None`` for equal weights.
+        log_w: unnormalised log importance weights ``(n,)``; ``None`` draws the samples
+            unweighted only.
         reference_angle: reference angles in radians ``(m,)``, or ``None``.
         name: the angle's name, for the axis label.
         start: the axis spans ``[start, start + 360)`` degrees; angles are wrapped into it.
@@ -107,7 +108,8 @@ def plot_marginal_density(
     Arguments:
         path: PNG file to write.
         values: the coordinate of each sample ``(n,)``.
-        log_w: unnormalised log importance weights ``(n,)``; ``None`` for equal weights.
+        log_w: unnormalised log importance weights ``(n,)``; ``None`` draws the samples
+            unweighted only.
         reference_values: the coordinate of reference frames ``(m,)``, or ``None``.
         name: the coordinate's name, for the axis label.
     """
@@ -136,7 +138,11 @@ def _plot_histogram(
 ) -> Path:
     """Step histograms of ``values`` ``(n,)`` (reweighted and unweighted; ``None`` for none)
     and ``reference``, with vertical lines at ``boundaries``."""
-    weights = None if values is None else normalized_weights(as_log_weights(log_w, values.size))
+    weights = (
+        None
+        if values is None or log_w is None
+        else normalized_weights(as_log_weights(log_w, values.size))
+    )
     figure, (axis,) = new_figure()
     step_histograms(axis, values, bins, weights, reference)
     if log_scale:

@@ -39,11 +39,16 @@ def plot_energy_histogram(
         path: PNG file to write.
         reduced_energy: ``βU_B`` of the samples ``(n,)``, or ``None`` to plot the reference
             alone.
-        log_w: their unnormalised log importance weights ``(n,)``, or ``None``.
+        log_w: their unnormalised log importance weights ``(n,)``, or ``None`` to draw
+            them unweighted only.
         reference_energy: ``βU_B`` of reference frames ``(m,)``, or ``None``.
     """
     energy = None if reduced_energy is None else np.asarray(reduced_energy, np.float64).reshape(-1)
-    weights = None if energy is None else normalized_weights(as_log_weights(log_w, energy.size))
+    weights = (
+        None
+        if energy is None or log_w is None
+        else normalized_weights(as_log_weights(log_w, energy.size))
+    )
     pooled = np.concatenate([_finite(energy), _finite(reference_energy)])
     low, high = np.percentile(pooled, [0.5, 99.5]) if pooled.size else (0.0, 1.0)
     bins = np.linspace(low, high + 1e-9, 60)

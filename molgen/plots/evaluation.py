@@ -75,8 +75,17 @@ def _observable(context: SampleContext, name: str) -> np.ndarray | None:
 
 
 def _plots(context: SampleContext, reference: ReferenceData, report: dict, out: Path) -> None:
-    log_w, frames = context.samples.log_w, reference.equilibrated_frames
+    frames = reference.equilibrated_frames
     plots, skipped = report["plots"], report["skipped_plots"]
+    log_w = context.samples.log_w
+    title = "samples (reweighted)"
+    if report["ess"] < report["ess_required"]:
+        # weights whose estimates are refused must not be drawn as the Boltzmann density
+        log_w, title = None, "samples (unweighted)"
+        skipped["reweighted_densities"] = (
+            f"too few effective samples (ESS {report['ess']:.1f} < {report['ess_required']:.1f}):"
+            " the densities show the samples unweighted"
+        )
 
     def add(name: str, draw, missing: str | None = None) -> None:
         if missing:
@@ -93,7 +102,7 @@ def _plots(context: SampleContext, reference: ReferenceData, report: dict, out: 
         add(
             "ramachandran",
             lambda path: plot_ramachandran(
-                path, phi, psi, log_w, frames.get("phi"), frames.get("psi")
+                path, phi, psi, log_w, frames.get("phi"), frames.get("psi"), title
             ),
         )
     dihedral = _observable(context, "dihedral")
@@ -123,7 +132,7 @@ def _plots(context: SampleContext, reference: ReferenceData, report: dict, out: 
         lambda path: plot_energy_histogram(path, u_b, log_w, frames.get("reduced_potential")),
         None if u_b is not None else "the samples have no 'u_b'",
     )
-    add("log_weights", lambda path: plot_log_weights(path, log_w))
+    add("log_weights", lambda path: plot_log_weights(path, context.samples.log_w))
     log_p_g = context.samples.log_p_g
     add(
         "energy_scatter",

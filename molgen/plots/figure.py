@@ -49,7 +49,8 @@ def step_histograms(axis, values, bins, weights, reference=None) -> None:
         axis: the matplotlib axes to draw on.
         values: the samples ``(n,)``, or ``None`` to draw the reference alone.
         bins: bin edges ``(k + 1,)`` in the unit of ``values``, or a bin count.
-        weights: normalised weights of the samples ``(n,)`` (ignored without samples).
+        weights: normalised weights of the samples ``(n,)`` (ignored without samples), or
+            ``None`` to draw the samples unweighted only.
         reference: reference values ``(m,)`` in the same unit, or ``None`` to draw none.
     """
     if values is not None:
@@ -67,7 +68,8 @@ def step_histograms(axis, values, bins, weights, reference=None) -> None:
 
 
 def _sample_histograms(axis, values, bins, weights) -> None:
-    """Unweighted (grey) and reweighted (blue) density step histograms of ``values`` ``(n,)``."""
+    """Unweighted (grey) and, with ``weights``, reweighted (blue) density step histograms
+    of ``values`` ``(n,)``."""
     axis.hist(
         values,
         bins,
@@ -76,6 +78,8 @@ def _sample_histograms(axis, values, bins, weights) -> None:
         color=UNWEIGHTED_COLOR,
         label="samples (unweighted)",
     )
+    if weights is None:
+        return
     axis.hist(
         values,
         bins,

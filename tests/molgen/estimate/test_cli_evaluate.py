@@ -203,3 +203,27 @@ def test_a_plot_that_cannot_be_drawn_is_recorded_and_the_report_kept(
     assert report["skipped_plots"]["log_weights"] == (
         "not drawn: autodetected range of [nan, nan] is not finite"
     )
+
+
+def test_refused_weights_are_not_drawn_as_a_reweighted_density(toy_samples, tmp_path):
+    # the reweighted curves used to be drawn even when every estimate was refused
+    reference = _double_well_reference(tmp_path / "reference")
+    out = tmp_path / "evaluation"
+    argv = ["evaluate", str(toy_samples), "--reference", str(reference), "--out", str(out)]
+    assert main([*argv, "--min-ess", "1e9"]) == 1
+    report = json.loads((out / "report.json").read_text())
+    assert "too few effective samples" in report["skipped_plots"]["reweighted_densities"]
+    assert "x0" in report["plots"]
+
+
+def test_histograms_without_weights_draw_no_reweighted_curve():
+    import matplotlib.pyplot as plt
+
+    from molgen.plots.figure import step_histograms
+
+    figure, axis = plt.subplots()
+    values = np.random.default_rng(0).normal(size=100)
+    step_histograms(axis, values, 10, None, values)
+    labels = [patch.get_label() for patch in axis.patches]
+    assert labels == ["samples (unweighted)", "reference"]
+    plt.close(figure)
