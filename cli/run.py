@@ -32,6 +32,11 @@ def register(subparsers) -> None:
         default=1,
         help="torch CPU threads (default 1: the small batches run fastest on one core)",
     )
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="hide the progress bars of the reference, train and sample stages",
+    )
     parser.set_defaults(func=run)
 
 
@@ -48,7 +53,14 @@ def run(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else Path("runs") / args.system
     settings = QUICK if args.quick else FULL
     try:
-        outcome = run_pipeline(out, args.system, settings, args.seed, debug=args.debug)
+        outcome = run_pipeline(
+            out,
+            args.system,
+            settings,
+            args.seed,
+            debug=args.debug,
+            progress=not args.no_progress,
+        )
     except KeyboardInterrupt:
         if args.debug:
             raise

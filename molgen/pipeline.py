@@ -76,6 +76,7 @@ class PipelineOutcome:
 
 
 ALIGNMENT = {"mode": "rigid", "atoms": "heavy"}
+STAGES_WITH_PROGRESS = ("reference", "train", "sample")
 """The alignment penalty the pipeline trains with (it restrains the rigid-body pose only)."""
 
 FULL = PipelineSettings(3000, 500, 600, 2500, 256, 64, 4, 4, 10_000)
@@ -132,16 +133,22 @@ def training_config(system: str, data: Path, settings: PipelineSettings, seed: i
     }
 
 
-def _stage(run: Path, done: Path, argv: list[str], say, debug: bool = False) -> bool:
+def _stage(
+    run: Path, done: Path, argv: list[str], say, debug: bool = False, progress: bool = True
+) -> bool:
     """Run ``molgen ARGV`` unless ``done`` exists; ``False`` when its check failed (exit 1).
 
     Each stage's exit status is kept in ``RUN/stages.json``, so a stage skipped on a later
     call still reports its failed check. Raises :class:`ConfigError` when the stage failed
     on its input (exit 2) and ``KeyboardInterrupt`` when it was interrupted (exit 130):
     later stages need its output. With ``debug`` the stage runs with ``--debug``, so its
-    error is raised with its traceback.
+    error is raised with its traceback. Without ``progress`` the stages that draw progress
+    bars run with ``--no-progress``.
     """
     from cli.main import main
+
+    if not progress and argv[0] in STAGES_WITH_PROGRESS:
+        argv = [*argv, "--no-progress"]
 
     record = run / "stages.json"
     statuses = read_json_object(record) if record.exists() else {}
@@ -210,10 +217,12 @@ def run_pipeline(
     seed: int = 0,
     say=print,
     debug: bool = False,
+    progress: bool = True,
 ) -> PipelineOutcome:
     """Run every stage into ``run``, continuing an interrupted call with the same arguments.
 
-    ``seed`` goes to every stage; with ``debug`` each stage runs with ``--debug``.
+    ``seed`` goes to every stage; with ``debug`` each stage runs with ``--debug``, without
+    ``progress`` with ``--no-progress`` where it draws progress bars.
     """
     import systems
 
@@ -245,6 +254,7 @@ def run_pipeline(
         ],
         say,
         debug,
+        progress,
     )
     data = run / "data.npz"
     if not data.exists():
@@ -263,6 +273,7 @@ def run_pipeline(
         ["train", str(config), "--out", str(train), *(["--resume"] if train.exists() else [])],
         say,
         debug,
+        progress,
     )
     samples = run / "samples.dcd"
     checks["sample"] = _stage(
@@ -280,6 +291,7 @@ def run_pipeline(
         ],
         say,
         debug,
+        progress,
     )
     checks["evaluate"] = _stage(
         run,
@@ -296,6 +308,7 @@ def run_pipeline(
         ],
         say,
         debug,
+        progress,
     )
     free_energy_json = run / "free_energy.json"
     states = list(system.mode_names[:2])
@@ -316,6 +329,7 @@ def run_pipeline(
         ],
         say,
         debug,
+        progress,
     )
     free_energy = read_json_object(free_energy_json) if free_energy_json.exists() else None
     _write_index(run, system_name, free_energy)

@@ -71,6 +71,17 @@ def test_seed_reaches_every_stage(tmp_path, stages):
             assert _seed_of(argv) == "7", argv
 
 
+def test_no_progress_reaches_the_stages_that_draw_progress_bars(tmp_path, stages):
+    assert main(["run", "--quick", "--out", str(tmp_path / "run"), "--no-progress"]) == 0
+    quiet = {argv[0] for argv in stages.calls if "--no-progress" in argv}
+    assert quiet == {"reference", "train", "sample"}
+
+
+def test_progress_bars_are_shown_by_default(tmp_path, stages):
+    assert main(["run", "--quick", "--out", str(tmp_path / "run")]) == 0
+    assert not any("--no-progress" in argv for argv in stages.calls)
+
+
 def test_debug_reraises_the_stage_error(tmp_path, monkeypatch):
     import cli.reference
 
