@@ -39,6 +39,7 @@ from forcefields.errors import (
 )
 from molgen.estimate.samples import system_temperature
 from molgen.sampling.generator import latent_points, load_run
+from molgen.training.checkpoints import CHECKPOINT_FORMAT
 from molgen.training.config import FlowConfig, check_flow_config
 from molgen.training.config_loading import from_mapping
 from molgen.training.model import build_flow, fit_standardization
@@ -246,6 +247,12 @@ class Generator(nn.Module):
             raise InputFileError(
                 f"{path}: not a weights-only generator file ({_reason(error)})"
             ) from error
+        if isinstance(payload, dict) and payload.get("format") == CHECKPOINT_FORMAT:
+            run = path.parent.parent if path.parent.name == "checkpoints" else "RUN"
+            raise InputFileError(
+                f"{path}: a molgen train checkpoint; read it with "
+                f"Generator.from_run('{run}', checkpoint='{path}')"
+            )
         if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
             raise InputFileError(f"{path}: not a file written by molgen.Generator.save")
         missing = {"system", "config", "dtype", "state"} - set(payload)

@@ -195,6 +195,15 @@ def test_load_names_the_file_when_weights_do_not_fit(tmp_path):
         molgen.Generator.load(tmp_path / "unknown.pt")
 
 
+def test_loading_a_training_checkpoint_points_to_from_run(toy_run):
+    # it used to say only "not a file written by molgen.Generator.save"
+    checkpoint = next((toy_run / "checkpoints").glob("*.pt"))
+    with pytest.raises(InputFileError, match=r"a molgen train checkpoint; .*from_run\("):
+        molgen.Generator.load(checkpoint)
+    generator = molgen.Generator.from_run(toy_run, checkpoint=checkpoint)
+    assert generator.sample(2)[0].shape[0] == 2
+
+
 def test_seeded_samples_are_those_of_molgen_sample(toy_run):
     generator = molgen.Generator.from_run(toy_run, device="cpu")
     x, log_prob = generator.sample(5, seed=11)
