@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,7 +161,8 @@ def run_tempering(
         except SimulationNaNError as error:
             raise NonFiniteCoordinatesError(
                 f"{storage}: OpenMM dynamics became unstable at iteration {sampler.iteration} "
-                f"(NaN); use a smaller timestep than {settings.timestep:g} fs"
+                f"(NaN); use a smaller timestep than {settings.timestep:g} fs (openmmtools "
+                f"saved the failing state in {Path(storage).parent / 'nan-error-logs'})"
             ) from error
     finally:
         reporter.close()
@@ -208,7 +210,9 @@ def _advance(
     if sampler.number_of_iterations < n_iterations:
         sampler.number_of_iterations = n_iterations
     with (
-        quiet("openmmtools"),
+        # a failed move is raised as SimulationNaNError and reported as one typed error;
+        # openmmtools' own ERROR and CRITICAL lines about it would precede that error
+        quiet("openmmtools", level=logging.CRITICAL + 1),
         tqdm(
             total=n_iterations,
             initial=sampler.iteration,

@@ -14,12 +14,13 @@ __all__ = ["quiet"]
 
 
 @contextmanager
-def quiet(*logger_names: str) -> Iterator[None]:
-    """Raise the named loggers to ERROR and swallow stdout for the duration of the block."""
+def quiet(*logger_names: str, level: int = logging.ERROR) -> Iterator[None]:
+    """Raise the named loggers to ``level`` (default ERROR) and swallow stdout for the
+    duration of the block."""
     loggers = [logging.getLogger(name) for name in logger_names]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
-        logger.setLevel(logging.ERROR)
+        logger.setLevel(level)
     try:
         with redirect_stdout(io.StringIO()):
             yield

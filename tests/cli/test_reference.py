@@ -154,11 +154,15 @@ def test_langevin_without_any_saved_frame_is_refused(tmp_path, capsys):
     assert_cli_rejects(argv, capsys, ["save_every: 10 exceeds the 3 iterations"], [out])
 
 
-def test_openmm_dynamics_that_blow_up_end_in_a_typed_error(tmp_path, capsys):
+def test_openmm_dynamics_that_blow_up_end_in_a_typed_error(tmp_path, capfd, caplog):
     """openmmtools' SimulationNaNError used to end the command in a traceback."""
     out = tmp_path / "run"
     argv = ["reference", "butane", "--timestep", "1000", "--out", str(out), *QUICK]
     assert main(argv) == 2
-    error = capsys.readouterr().err
+    error = capfd.readouterr().err
     assert "Traceback" not in error
     assert "OpenMM dynamics became unstable" in error and "smaller timestep than 1000 fs" in error
+    # openmmtools' own ERROR/CRITICAL log lines used to precede the one-line error
+    assert error.count("\n") == 1, error
+    assert not [record for record in caplog.records if record.name.startswith("openmmtools")]
+    assert "nan-error-logs" in error
