@@ -21,11 +21,12 @@ def register(subparsers) -> None:
         description=(
             "Load RUN's final (or --checkpoint) weights and draw N samples in chunks. Toys: "
             "FILE.npz with x, log_p_g, u_b (reduced energy), energy, log_w, modes and the "
-            "observables. Molecules: FILE as a trajectory (.h5/.dcd/.xtc/.pdb; .dcd/.xtc also "
-            "get FILE's .pdb topology) plus FILE.npz with the same per-sample arrays. Same "
-            "seed and batch give identical files; a killed call resumes from its chunks. "
-            "FILE.npz holds the energies and weights of the exact coordinates; .xtc rounds "
-            "coordinates to 0.001 nm and .pdb to 0.0001 nm (.h5 and .dcd keep float32)."
+            "observables (dihedrals in radians). Molecules: FILE as a trajectory "
+            "(.h5/.dcd/.xtc/.pdb; .dcd/.xtc also get FILE's .pdb topology) plus FILE.npz "
+            "with the same per-sample arrays. Same seed and batch give identical files; a "
+            "killed call resumes from its chunks. FILE.npz holds the energies and weights "
+            "of the exact coordinates; .xtc rounds coordinates to 0.001 nm and .pdb to "
+            "0.0001 nm (.h5 and .dcd keep float32)."
         ),
     )
     parser.add_argument("run", type=Path, help="run directory written by molgen train")

@@ -99,12 +99,13 @@ class ValidationReport:
 
     def table(self) -> str:
         """A plain-text table of the discrepancies."""
-        lines = [f"{'term':<14}{'max |Δ|':>14}{'max rel':>14}", "-" * 42]
+        lines = [f"{'term':<14}{'max |Δ|':>14}{'unit':>11}{'max rel':>14}", "-" * 53]
         rows = [*self.terms.items(), ("total", self.total), ("forces", self.forces)]
         for name, d in rows:
             limit = self.force_tolerance if name == "forces" else self.tolerance
+            unit = "kJ/mol/nm" if name == "forces" else "kJ/mol"
             flag = "" if d.max_rel <= limit else "  FAIL"
-            lines.append(f"{name:<14}{d.max_abs:>14.3e}{d.max_rel:>14.3e}{flag}")
+            lines.append(f"{name:<14}{d.max_abs:>14.3e}{unit:>11}{d.max_rel:>14.3e}{flag}")
         lines.append(
             f"{self.frames} frames, {self.dtype}, relative tolerance {self.tolerance:.3g} "
             f"(energies), {self.force_tolerance:.3g} (forces): "

@@ -39,6 +39,7 @@ from systems.reference.populations import (
     resolution_floor,
     withheld_below_min_frames,
 )
+from systems.reference.stats import stats_units
 from systems.reference.timeseries import equilibration_start
 
 __all__ = [
@@ -176,7 +177,8 @@ def independent_ladder_stats(
             than one, the result also holds ``starts`` (:func:`start_differences`).
 
     Returns:
-        ``{system, temperature, energy_unit, n_frames, n_chains, equilibration_frames,
+        ``{system, temperature, energy_unit, units`` (``stats_units``), ``n_frames, n_chains,
+        equilibration_frames,
         statistical_inefficiency, n_effective, error_method, energy {mean, sem},
         populations {mode: {mean, sem}}, binomial_sem {mode: s},
         free_energy_differences {"a->b": {mean, sem}}, drift {mode: {mean, sem}}}``
@@ -198,6 +200,7 @@ def independent_ladder_stats(
         "system": system,
         "temperature": float(temperature),
         "energy_unit": "kJ/mol",
+        "units": stats_units("kJ/mol", mbar=False),
         "n_frames": int(n_frames * n_ladders),
         "n_chains": int(n_ladders),
         "equilibration_frames": int(start),

@@ -39,10 +39,29 @@ ERROR_METHOD = (
 )
 
 
+def stats_units(energy_unit: str, mbar: bool = True) -> dict[str, str]:
+    """The ``units`` entry of a ``stats.json``: the unit of each energy-valued key.
+
+    Free-energy differences are in ``energy_unit`` (kJ/mol for molecules, ``reduced`` for
+    the double wells), like ``energy``; with ``mbar``, MBAR's ``free_energies`` over the
+    ladder are reduced (``f_k − f_0``, dimensionless); populations are fractions.
+    """
+    units = {
+        "energy": energy_unit,
+        "free_energy_differences": energy_unit,
+        "populations": "fraction",
+    }
+    if mbar:
+        units["mbar.free_energies"] = "reduced (f_k - f_0, dimensionless)"
+        units["mbar.free_energy_differences"] = energy_unit
+    return units
+
+
 def reference_stats(record: TemperingRecord, system: str) -> dict:
     """The statistics of ``record`` as a JSON-ready dict.
 
-    Keys: ``system, temperature, energy_unit, n_frames, n_chains, equilibration_frames,
+    Keys: ``system, temperature, energy_unit, units`` (:func:`stats_units`), ``n_frames,
+    n_chains, equilibration_frames,
     statistical_inefficiency, n_effective, error_method, energy {mean, sem},
     populations {mode: {mean, sem}}, free_energy_differences {"a->b": {mean, sem}},
     temperatures, swap_acceptance, mbar`` (``None`` with a single temperature, see above).
@@ -64,6 +83,7 @@ def reference_stats(record: TemperingRecord, system: str) -> dict:
         "system": system,
         "temperature": float(record.temperatures[0]),
         "energy_unit": record.energy_unit,
+        "units": stats_units(record.energy_unit),
         "n_frames": record.n_frames * record.n_chains,
         "n_chains": record.n_chains,
         "equilibration_frames": int(start),

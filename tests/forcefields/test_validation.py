@@ -19,3 +19,11 @@ def test_table_states_the_tolerances_it_applied_without_rounding_them():
     last = report.table().splitlines()[-1]
     assert report.passed
     assert "relative tolerance 1.5e-08 (energies), 0.00025 (forces): passed" in last
+
+
+def test_table_names_the_unit_of_each_absolute_difference():
+    # the "max |Δ|" column used to carry no unit, with energies and forces mixed in it
+    within = Discrepancy(max_abs=1e-9, max_rel=1e-9)
+    report = ValidationReport(3, "float64", {"bond": within}, within, within, 1e-8, 1e-4)
+    rows = {line.split()[0]: line.split()[2] for line in report.table().splitlines()[2:-1]}
+    assert rows == {"bond": "kJ/mol", "total": "kJ/mol", "forces": "kJ/mol/nm"}

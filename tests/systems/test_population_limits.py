@@ -52,3 +52,12 @@ def test_ladders_with_few_effective_frames_withhold_free_energies():
     stats = independent_ladder_stats(np.zeros(labels.shape), labels, NAMES, "toy", 300.0, 0.4)
     assert stats["n_effective"] < MIN_EFFECTIVE_FRAMES
     assert stats["free_energy_differences"]["a->b"] == {"mean": None, "sem": None}
+
+
+def test_ladder_statistics_name_their_units():
+    # stats.json gave free energies in its energy_unit while evaluate reports kT; the units
+    # entry says which unit each energy-valued key is in
+    labels = np.random.default_rng(0).choice(3, size=(100, 8))
+    stats = independent_ladder_stats(np.zeros(labels.shape), labels, NAMES, "toy", 300.0, 0.4)
+    assert stats["units"]["free_energy_differences"] == stats["energy_unit"] == "kJ/mol"
+    assert "mbar.free_energies" not in stats["units"]

@@ -203,5 +203,7 @@ def test_stats_of_a_record_round_trip_through_its_file(tmp_path):
     result = reference_stats(record, "dw")
     assert result["n_frames"] == 500
     assert set(result["populations"]) == {"major", "minor"}
+    assert result["units"]["free_energy_differences"] == "reduced"
+    assert result["units"]["mbar.free_energies"].startswith("reduced")
     # Independent samples: g is 1 up to the estimator's noise at 500 frames (~±20 %).
     assert result["statistical_inefficiency"] < 1.5
