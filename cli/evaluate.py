@@ -80,6 +80,13 @@ def run(args: argparse.Namespace) -> int:
             z = comparisons.get(name, {}).get("z")
             line += "" if z is None else f"   z = {z:+.2f}"
         print(line)
+    compared = [entry for entry in comparisons.values() if entry.get("within_2_sem") is not None]
+    if compared:
+        within = sum(bool(entry["within_2_sem"]) for entry in compared)
+        print(
+            f"{within} of {len(compared)} populations within 2 combined standard errors of "
+            "the reference"
+        )
     print(f"report: {Path(out) / 'report.json'}  plots: {', '.join(report['plots'].values())}")
     trusted = all(entry["trusted"] for entry in report["populations"].values())
     return 0 if trusted else PROBLEM_EXIT

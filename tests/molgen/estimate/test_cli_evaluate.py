@@ -82,6 +82,8 @@ def test_double_well_report_and_plots(toy_samples, tmp_path, capsys):
     for name in report["plots"].values():
         assert (out / name).stat().st_size > 5_000
     assert "z =" in text
+    within = sum(entry["within_2_sem"] for entry in report["population_comparison"].values())
+    assert f"{within} of 2 populations within 2 combined standard errors" in text
 
 
 def test_butane_dihedral_plot_from_a_trajectory(butane_samples, butane_md_frames, tmp_path):
