@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from forcefields.errors import ConfigError, InputFileError, ShapeMismatchError
-from forcefields.npz_input import read_npz
+from forcefields.npz_input import read_npz, read_npz_names
 from molgen.training.config import DataConfig
 from molgen.training.reference_data import equilibrated_reference_frames
 from molgen.training.target import mode_labels
@@ -61,7 +61,7 @@ def load_data(
     if data.source == "exact":
         points = _exact_samples(system, data.size, temperature_factor, seed, path)
     elif data.source == "reference":
-        frames = equilibrated_reference_frames(data.path, system, align)
+        frames = equilibrated_reference_frames(data.path, system, align, temperature_factor)
         points = torch.from_numpy(frames.reshape(frames.shape[0], -1))
     else:
         points = _file_points(system, Path(data.path), data.key, data.topology, path)
@@ -163,9 +163,10 @@ def _file_points(
     system: System, file: Path, key: str, topology: str | None, path: str
 ) -> torch.Tensor:
     if file.suffix == ".npz":
-        arrays = read_npz(file)
+        arrays = read_npz(file, keys=[key])
         if key not in arrays:
-            raise InputFileError(f"{file}: no array {key!r} (has {', '.join(arrays)})")
+            names = ", ".join(read_npz_names(file))
+            raise InputFileError(f"{file}: no array {key!r} (has {names})")
         array = arrays[key]
         if array.dtype.kind not in "iuf":
             raise InputFileError(f"{file}: array {key!r} holds {array.dtype}, not real numbers")

@@ -10,6 +10,7 @@ reference structure (:meth:`forcefields.rigid_pose.RigidPose.aligned`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,10 @@ __all__ = ["equilibrated_reference_frames"]
 
 
 def equilibrated_reference_frames(
-    folder: Path | str, system, align: Mapping[str, Any] | None = None
+    folder: Path | str,
+    system,
+    align: Mapping[str, Any] | None = None,
+    temperature_factor: float = 1.0,
 ) -> np.ndarray:
     """The equilibrated frames of the reference run in ``folder`` (float64).
 
@@ -32,16 +36,20 @@ def equilibrated_reference_frames(
         system: the :class:`systems.System` the frames are for.
         align: alignment options of :meth:`systems.System.energy`; in ``rigid`` mode the
             molecular frames are superposed into the penalty's zero-energy pose.
+        temperature_factor: the frames must have been sampled at ``system``'s temperature
+            times this factor (``stats.json``'s ``temperature``, when recorded).
 
     Returns:
         ``(M, N, 3)`` nm for a molecule (``trajectory.dcd`` + ``topology.pdb``), ``(M, D)``
         for a toy system (``samples.npz``'s ``x``).
 
     Raises:
-        InputFileError: the folder is not a reference run of ``system``, its files are
-            unreadable or disagree in length, or no frame is left after equilibration.
+        InputFileError: the folder is not a reference run of ``system`` at that
+            temperature, it has no ``frames.npz``, its files are unreadable or disagree in
+            length, or no frame is left after equilibration.
     """
     from molgen.estimate.reference import read_reference
+    from molgen.estimate.samples import system_temperature
 
     folder = Path(folder)
     reference = read_reference(folder)
@@ -50,6 +58,15 @@ def equilibrated_reference_frames(
         raise InputFileError(
             f"{folder / 'stats.json'}: a reference run of {recorded!r}, not {system.name!r}"
         )
+    sampled = reference.stats.get("temperature")
+    wanted = system_temperature(system) * temperature_factor
+    if isinstance(sampled, int | float) and not math.isclose(sampled, wanted, rel_tol=1e-6):
+        raise InputFileError(
+            f"{folder / 'stats.json'}: frames sampled at temperature {sampled:g}, but the "
+            f"phase trains at {wanted:g}"
+        )
+    if not (folder / "frames.npz").is_file():
+        raise InputFileError(f"{folder / 'frames.npz'}: not found (needed for equilibration)")
     frames = _recorded_frames(folder, system)
     keep = reference.equilibrated
     if len(keep) != len(frames):

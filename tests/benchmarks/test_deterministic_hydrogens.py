@@ -83,7 +83,7 @@ def _deterministic_butane() -> dict:
                 "batch_size": 16,
                 "lr": 1e-3,
                 "losses": {"hydrogen_energy": 1.0, "kl_z_dd": 1.0},
-                "data": {"source": "file", "path": "replaced.dcd"},
+                "data": {"source": "reference", "path": "replaced"},
             }
         ],
     }

@@ -117,3 +117,31 @@ def test_an_unreadable_reference_trajectory_is_an_input_error(tmp_path):
     (tmp_path / "trajectory.dcd").write_bytes(b"not a dcd file")
     with pytest.raises(InputFileError, match=r"trajectory\.dcd: mdtraj cannot read it"):
         equilibrated_reference_frames(tmp_path, system, ALIGNMENT)
+
+
+def test_frames_sampled_at_another_temperature_are_refused(tmp_path):
+    # such frames used to be accepted, while molgen evaluate refused the same folder
+    system = systems.load("butane")
+    _reference(tmp_path, system, n_frames=3, equilibration_frames=0)
+    stats = json.loads((tmp_path / "stats.json").read_text())
+    (tmp_path / "stats.json").write_text(json.dumps({**stats, "temperature": 600.0}))
+    with pytest.raises(InputFileError, match=r"sampled at temperature 600, but the phase"):
+        equilibrated_reference_frames(tmp_path, system)
+    assert equilibrated_reference_frames(tmp_path, system, temperature_factor=2.0).shape[0] == 6
+
+
+def test_a_reference_without_frames_npz_is_refused_by_name(tmp_path):
+    system = systems.load("butane")
+    _reference(tmp_path, system, n_frames=3, equilibration_frames=0)
+    (tmp_path / "frames.npz").unlink()
+    with pytest.raises(InputFileError, match=r"frames\.npz: not found"):
+        equilibrated_reference_frames(tmp_path, system)
+
+
+def test_an_object_array_beside_the_data_array_does_no_harm(tmp_path):
+    # every array of the archive used to be read, so a pickled metadata array failed
+    system = systems.load("double_well_wide")
+    points = np.zeros((4, system.dimension))
+    np.savez(tmp_path / "data.npz", x=points, meta=np.array({"note": 1}, dtype=object))
+    data = DataConfig(source="file", path=str(tmp_path / "data.npz"))
+    assert load_data(system, data, 1.0, seed=0).shape == (4, system.dimension)
