@@ -29,14 +29,19 @@ def add_charmm_arguments(parser: argparse.ArgumentParser) -> None:
 def add_ess_threshold_arguments(parser: argparse.ArgumentParser) -> None:
     """``--min-ess`` and ``--min-ess-fraction``: the least effective sample size at which an
     estimate is given (:class:`molgen.estimate.ess.EssThreshold`)."""
+    from systems.reference.populations import MIN_EFFECTIVE_FRACTION, MIN_EFFECTIVE_FRAMES
+
     parser.add_argument(
         "--min-ess",
         type=non_negative_float,
-        default=50.0,
-        help="least effective samples (default 50)",
+        default=float(MIN_EFFECTIVE_FRAMES),
+        help=f"least effective samples (default {MIN_EFFECTIVE_FRAMES})",
     )
     parser.add_argument(
-        "--min-ess-fraction", type=fraction, default=0.01, help="least ESS / n (default 0.01)"
+        "--min-ess-fraction",
+        type=fraction,
+        default=MIN_EFFECTIVE_FRACTION,
+        help=f"least ESS / n (default {MIN_EFFECTIVE_FRACTION})",
     )
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from cli.arguments import positive_float
 from systems import SYSTEM_NAMES
-from systems.reference.populations import MIN_EFFECTIVE_FRAMES
+from systems.reference.populations import required_effective_frames
 
 if TYPE_CHECKING:
     import numpy as np
@@ -30,7 +30,6 @@ DOUBLE_WELL_STEPS = 10
 DOUBLE_WELL_BURN_IN = 200
 LANGEVIN_BURN_IN = 400
 ENGINES = ("openmm", "langevin")
-"""Below this effective sample count a population and its error are flagged as unreliable."""
 LANGEVIN_ONLY = {
     "ladders": 64,
     "save_every": 10,
@@ -346,7 +345,7 @@ def _summary(stats: dict, out_dir: Path) -> str:
     n_effective = stats["n_effective"]
     warning = (
         f"   (n_eff {n_effective:.0f}: not enough decorrelated frames)"
-        if n_effective < MIN_EFFECTIVE_FRAMES
+        if n_effective < required_effective_frames(stats["n_frames"])
         else ""
     )
     lines = [

@@ -27,7 +27,7 @@ from scipy.special import logsumexp
 
 from forcefields.errors import ShapeMismatchError
 from molgen.estimate.logspace import as_log_weights, normalized_weights
-from systems.reference.populations import MIN_EFFECTIVE_FRAMES
+from systems.reference.populations import MIN_EFFECTIVE_FRACTION, MIN_EFFECTIVE_FRAMES
 from systems.reference.timeseries import statistical_inefficiency
 
 __all__ = [
@@ -102,7 +102,7 @@ class EssThreshold:
     """
 
     min_ess: float = MIN_EFFECTIVE_FRAMES
-    min_fraction: float = 0.01
+    min_fraction: float = MIN_EFFECTIVE_FRACTION
 
     def required(self, n: int) -> float:
         """The least acceptable ESS for ``n`` samples."""

@@ -220,6 +220,7 @@ def independent_ladder_stats(
         "free_energy_differences": withheld_below_min_frames(
             _free_energy_differences(populations, covariance, 1.0 / beta, mode_names),
             n_effective,
+            labels.size,
         ),
         "drift": half_differences(labels, mode_names),
     }

@@ -10,8 +10,9 @@ Two limits keep these honest where the frames say little. A population within on
 effective frame of 0 or 1 (no frame in a mode, say) gets at least the standard error of
 a population of one effective frame, ``sqrt(q (1 − q) / n_eff)`` with ``q = 1/n_eff``,
 rather than the binomial 0 (:func:`resolution_floor`). Free-energy differences are
-withheld (``None``) below :data:`MIN_EFFECTIVE_FRAMES` effective frames, the count below
-which ``molgen free-energy`` refuses the same frames.
+withheld (``None``) below ``max(MIN_EFFECTIVE_FRAMES, MIN_EFFECTIVE_FRACTION × n)``
+effective frames out of ``n`` (:func:`withheld_below_min_frames`), the count below which
+``molgen free-energy`` refuses the same frames by default.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from itertools import combinations
 import numpy as np
 
 __all__ = [
+    "MIN_EFFECTIVE_FRACTION",
     "MIN_EFFECTIVE_FRAMES",
+    "required_effective_frames",
     "mode_fractions",
     "population_sems",
     "population_table",
@@ -32,6 +35,9 @@ __all__ = [
 ]
 
 MIN_EFFECTIVE_FRAMES = 50
+"""Least effective sample count at which an estimate is given (molgen's ESS threshold)."""
+MIN_EFFECTIVE_FRACTION = 0.01
+"""Least effective sample count as a fraction of the frames (molgen's ESS threshold)."""
 
 
 def mode_fractions(labels: np.ndarray, n_modes: int) -> np.ndarray:
@@ -55,17 +61,24 @@ def resolution_floor(fractions: np.ndarray, n_effective: float) -> np.ndarray:
     ``sqrt(q (1 − q) / n_eff)`` with ``q = 1/n_eff`` (``q = 1/2`` for ``n_eff ≤ 2``), for
     fractions within ``1/n_eff`` of 0 or 1; 0 for the others."""
     fractions = np.asarray(fractions, dtype=np.float64)
+    if not n_effective > 0:
+        return np.full(fractions.shape, np.nan)
     q = 1.0 / max(float(n_effective), 2.0)
-    unresolved = np.minimum(fractions, 1.0 - fractions) < 1.0 / n_effective
+    unresolved = np.minimum(fractions, 1.0 - fractions) * n_effective < 1.0
     return np.where(unresolved, np.sqrt(q * (1.0 - q) / n_effective), 0.0)
 
 
+def required_effective_frames(n_frames: int) -> float:
+    """``max(MIN_EFFECTIVE_FRAMES, MIN_EFFECTIVE_FRACTION × n_frames)``."""
+    return max(MIN_EFFECTIVE_FRAMES, MIN_EFFECTIVE_FRACTION * n_frames)
+
+
 def withheld_below_min_frames(
-    differences: dict[str, dict[str, float]], n_effective: float
+    differences: dict[str, dict[str, float]], n_effective: float, n_frames: int
 ) -> dict[str, dict[str, float | None]]:
-    """``differences`` with every mean and standard error ``None`` when ``n_effective`` is
-    below :data:`MIN_EFFECTIVE_FRAMES`."""
-    if n_effective >= MIN_EFFECTIVE_FRAMES:
+    """``differences`` with every mean and standard error ``None`` when ``n_effective`` of
+    ``n_frames`` frames is below :func:`required_effective_frames`."""
+    if n_effective >= required_effective_frames(n_frames):
         return differences
     return {name: {"mean": None, "sem": None} for name in differences}
 
@@ -91,8 +104,7 @@ def free_energy_differences(
         kT: thermal energy in the unit wanted for ``ΔF`` (kJ/mol, or 1/β for reduced units).
         mode_names: names of the modes, in label order.
 
-    A pair with an empty mode gets an infinite (JSON: ``null``) difference; every pair
-    is ``None`` below :data:`MIN_EFFECTIVE_FRAMES` effective frames.
+    A pair with an empty mode gets an infinite (JSON: ``null``) difference.
     """
     fractions = np.asarray(fractions, dtype=np.float64)
     table = {}
@@ -103,4 +115,4 @@ def free_energy_differences(
             mean = -kT * np.log(p_b / p_a)
             sem = kT * np.sqrt((1.0 / p_a + 1.0 / p_b) / n_effective)
         table[f"{mode_names[a]}->{mode_names[b]}"] = {"mean": float(mean), "sem": float(sem)}
-    return withheld_below_min_frames(table, n_effective)
+    return table

@@ -26,6 +26,7 @@ from systems.reference.populations import (
     mode_fractions,
     population_sems,
     population_table,
+    withheld_below_min_frames,
 )
 from systems.reference.record import TemperingRecord
 from systems.reference.timeseries import equilibration_start
@@ -97,8 +98,10 @@ def reference_stats(record: TemperingRecord, system: str) -> dict:
         "populations": population_table(
             fractions, population_sems(fractions, n_effective), record.mode_names
         ),
-        "free_energy_differences": free_energy_differences(
-            fractions, n_effective, kT, record.mode_names
+        "free_energy_differences": withheld_below_min_frames(
+            free_energy_differences(fractions, n_effective, kT, record.mode_names),
+            n_effective,
+            n_used,
         ),
         "temperatures": [float(t) for t in record.temperatures],
         "swap_acceptance": [float(a) for a in record.swap_acceptance],

@@ -7,11 +7,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from molgen.estimate.ess import DEFAULT_THRESHOLD
 from systems.reference.ladder_statistics import independent_ladder_stats
 from systems.reference.populations import (
     MIN_EFFECTIVE_FRAMES,
     free_energy_differences,
     population_sems,
+    required_effective_frames,
+    withheld_below_min_frames,
 )
 
 NAMES = ("a", "b", "c")
@@ -30,11 +33,18 @@ def test_a_mode_holding_every_frame_is_not_exact_either():
 
 
 def test_free_energies_from_too_few_effective_frames_are_withheld():
-    fractions = np.array([0.5, 0.3, 0.2])
-    few = free_energy_differences(fractions, MIN_EFFECTIVE_FRAMES - 1, 1.0, NAMES)
+    table = free_energy_differences(np.array([0.5, 0.3, 0.2]), 1000.0, 1.0, NAMES)
+    assert table["a->b"]["mean"] == pytest.approx(-np.log(0.3 / 0.5))
+    few = withheld_below_min_frames(table, MIN_EFFECTIVE_FRAMES - 1, n_frames=100)
     assert all(entry == {"mean": None, "sem": None} for entry in few.values())
-    enough = free_energy_differences(fractions, MIN_EFFECTIVE_FRAMES, 1.0, NAMES)
-    assert enough["a->b"]["mean"] == pytest.approx(-np.log(0.3 / 0.5))
+    assert withheld_below_min_frames(table, MIN_EFFECTIVE_FRAMES, n_frames=100) == table
+    # as molgen free-energy: 1 % of 12,000 frames, 120 effective frames, are needed
+    assert withheld_below_min_frames(table, 100.0, n_frames=12_000)["a->b"]["mean"] is None
+    assert required_effective_frames(12_000) == DEFAULT_THRESHOLD.required(12_000)
+
+
+def test_no_effective_frames_give_undefined_errors_not_a_crash():
+    assert np.isnan(population_sems(np.array([0.5, 0.5]), n_effective=0.0)).all()
 
 
 def test_ladders_that_never_visit_a_mode_give_it_a_nonzero_error():
