@@ -76,8 +76,9 @@ class PipelineOutcome:
 
 
 ALIGNMENT = {"mode": "rigid", "atoms": "heavy"}
-STAGES_WITH_PROGRESS = ("reference", "train", "sample")
 """The alignment penalty the pipeline trains with (it restrains the rigid-body pose only)."""
+STAGES_WITH_PROGRESS = ("reference", "train", "sample")
+"""The stages that draw progress bars (and take ``--no-progress``)."""
 
 FULL = PipelineSettings(3000, 500, 600, 2500, 256, 64, 4, 4, 10_000)
 QUICK = PipelineSettings(150, 100, 60, 40, 128, 16, 1, 1, 1_000)
