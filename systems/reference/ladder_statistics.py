@@ -34,6 +34,7 @@ import numpy as np
 
 from systems.reference.ladder_mbar import state_inefficiency
 from systems.reference.populations import (
+    LIMITS_NOTE,
     population_sems,
     population_table,
     resolution_floor,
@@ -54,6 +55,7 @@ ERROR_METHOD = (
     "standard errors from the spread of independent ladders: std over ladders of the "
     "per-ladder mean, divided by sqrt(number of ladders); free-energy differences by "
     "first-order propagation with the between-ladder covariance of the populations"
+    "; " + LIMITS_NOTE
 )
 
 

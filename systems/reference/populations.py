@@ -23,6 +23,7 @@ from itertools import combinations
 import numpy as np
 
 __all__ = [
+    "LIMITS_NOTE",
     "MIN_EFFECTIVE_FRACTION",
     "MIN_EFFECTIVE_FRAMES",
     "required_effective_frames",
@@ -38,6 +39,12 @@ MIN_EFFECTIVE_FRAMES = 50
 """Least effective sample count at which an estimate is given (molgen's ESS threshold)."""
 MIN_EFFECTIVE_FRACTION = 0.01
 """Least effective sample count as a fraction of the frames (molgen's ESS threshold)."""
+LIMITS_NOTE = (
+    "populations within one effective frame of 0 or 1 get at least the error of one "
+    f"effective frame; free-energy differences withheld below max({MIN_EFFECTIVE_FRAMES}, "
+    f"{MIN_EFFECTIVE_FRACTION:.0%} of the frames) effective frames"
+)
+"""How :func:`resolution_floor` and :func:`withheld_below_min_frames` limit the errors."""
 
 
 def mode_fractions(labels: np.ndarray, n_modes: int) -> np.ndarray:

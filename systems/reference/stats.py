@@ -22,6 +22,7 @@ from pymbar.utils import ParameterError
 
 from systems.reference.ladder_mbar import ladder_mbar, state_inefficiency
 from systems.reference.populations import (
+    LIMITS_NOTE,
     free_energy_differences,
     mode_fractions,
     population_sems,
@@ -37,6 +38,7 @@ ERROR_METHOD = (
     "standard errors from the effective sample count n_eff = n/g, g the largest statistical "
     "inefficiency (pymbar.timeseries) of the target energy and the mode indicators; "
     "populations: sqrt(p(1-p)/n_eff); free-energy differences: kT sqrt((1/p_a + 1/p_b)/n_eff)"
+    "; " + LIMITS_NOTE
 )
 
 
