@@ -343,9 +343,11 @@ def _system_label(name: str, variant: str) -> str:
 
 def _summary(stats: dict, out_dir: Path) -> str:
     n_effective = stats["n_effective"]
+    # the frames the statistics use: each chain's leading equilibration frames are dropped
+    used = stats["n_frames"] - stats["equilibration_frames"] * stats["n_chains"]
     warning = (
         f"   (n_eff {n_effective:.0f}: not enough decorrelated frames)"
-        if n_effective < required_effective_frames(stats["n_frames"])
+        if n_effective < required_effective_frames(used)
         else ""
     )
     lines = [

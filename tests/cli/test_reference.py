@@ -166,3 +166,22 @@ def test_openmm_dynamics_that_blow_up_end_in_a_typed_error(tmp_path, capfd, capl
     assert error.count("\n") == 1, error
     assert not [record for record in caplog.records if record.name.startswith("openmmtools")]
     assert "nan-error-logs" in error
+
+
+def test_the_summary_flags_by_the_frames_the_statistics_use(tmp_path):
+    # 12,000 frames less 2 × 2,000 equilibration frames: 8,000 used, 80 effective frames
+    # needed (as for withholding the free energies), not the 120 of all frames
+    from cli.reference import _summary
+
+    stats = {
+        "system": "butane",
+        "temperature": 300.0,
+        "n_frames": 12_000,
+        "n_chains": 2,
+        "equilibration_frames": 2_000,
+        "statistical_inefficiency": 80.0,
+        "n_effective": 100.0,
+        "populations": {"trans": {"mean": 0.6, "sem": 0.05}},
+    }
+    assert "not enough decorrelated frames" not in _summary(stats, tmp_path)
+    assert "not enough decorrelated frames" in _summary({**stats, "n_effective": 79.0}, tmp_path)
