@@ -15,6 +15,7 @@ from molgen.training.config import DataConfig
 from molgen.training.reference_data import equilibrated_reference_frames
 from molgen.training.target import mode_labels
 from systems.registry import System
+from systems.trajectories import read_frames
 
 __all__ = ["DataPool", "check_data_options", "load_data", "require_data_file"]
 
@@ -178,23 +179,8 @@ def _file_points(
         array = array.astype(np.float64)
         return torch.from_numpy(array.reshape(array.shape[0], -1))
     if file.suffix in TRAJECTORY_SUFFIXES:
-        import mdtraj
-
-        from systems.trajectories import quiet_reader
-
-        top = topology or (str(system.pdb) if system.pdb is not None else None)
-        try:
-            with quiet_reader():
-                frames = (
-                    mdtraj.load(str(file), top=top)
-                    if file.suffix != ".pdb"
-                    else mdtraj.load(str(file))
-                )
-        except Exception as error:
-            raise InputFileError(
-                f"{file}: mdtraj cannot read it ({' '.join(str(error).split())})"
-            ) from error
-        xyz = frames.xyz.astype(np.float64)
+        top = None if file.suffix == ".pdb" else (topology or system.pdb)
+        xyz = read_frames(file, None if top is None else Path(top))
         return torch.from_numpy(xyz.reshape(xyz.shape[0], -1))
     raise InputFileError(
         f"{path}.path: {file}: expected .npz or a trajectory ({', '.join(TRAJECTORY_SUFFIXES)})"

@@ -10,7 +10,12 @@ import torch
 
 import molgen.training.trainer as trainer_module
 import systems
-from forcefields.errors import ConfigError, InputFileError, MolgenError
+from forcefields.errors import (
+    ConfigError,
+    InputFileError,
+    MolgenError,
+    NonFiniteCoordinatesError,
+)
 from molgen.training import branch_run, config_from_mapping, train
 from molgen.training.config import DataConfig
 from molgen.training.data import load_data
@@ -230,3 +235,17 @@ def test_an_init_that_does_not_fit_is_refused_before_anything_is_written(tmp_pat
     with pytest.raises(ConfigError, match="init: .*final.pt does not fit this flow"):
         train(config_from_mapping(wider), tmp_path / "run", progress=False)
     assert not (tmp_path / "run").exists()
+
+
+def test_a_trajectory_with_a_non_finite_frame_names_the_frame(tmp_path):
+    import mdtraj
+
+    system = systems.load("butane")
+    frames = mdtraj.load(str(system.pdb))
+    xyz = np.repeat(frames.xyz, 3, axis=0)
+    xyz[2, 0, 0] = np.nan
+    path = tmp_path / "data.dcd"
+    mdtraj.Trajectory(xyz, frames.topology).save_dcd(str(path))
+    with pytest.raises(NonFiniteCoordinatesError, match=r"frame\(s\) \[2\]") as raised:
+        load_data(system, DataConfig(source="file", path=str(path)), 1.0, 0, "phases[0].data")
+    assert str(path) in str(raised.value)
