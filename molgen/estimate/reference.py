@@ -64,6 +64,26 @@ class ReferenceData:
             for key, value in self.frames.items()
         }
 
+    def recorded_points(self) -> np.ndarray | None:
+        """``samples.npz``'s ``x`` ``(n_frames, D)`` (float64): a toy system's points at
+        every recorded frame, or ``None`` when the folder has no ``samples.npz``.
+
+        Raises:
+            InputFileError: ``samples.npz`` is unreadable, or its ``x`` is missing, not
+                points ``(N, D)`` or not one row per frame of ``frames.npz``.
+        """
+        path = self.folder / "samples.npz"
+        if not path.is_file():
+            return None
+        points = read_npz(path, keys=["x"]).get("x")
+        n_frames = len(self.equilibrated)
+        if points is None or points.ndim != 2 or len(points) != n_frames:
+            raise InputFileError(
+                f"{path}: expected an array 'x' of points (N, D) with one row per frame of "
+                f"frames.npz ({n_frames})"
+            )
+        return points.astype(np.float64)
+
 
 def _pair(path: Path, key: str, name: str, entry) -> tuple[float, float]:
     if not isinstance(entry, dict) or "mean" not in entry or "sem" not in entry:

@@ -131,14 +131,9 @@ def _reference_samples(folder: Path) -> SampleSet:
     if not keep.any():
         raise InputFileError(f"{folder / 'frames.npz'}: no frames after equilibration")
     frames = reference.equilibrated_frames
-    points = None
-    if (folder / "samples.npz").is_file():
-        points = read_npz(folder / "samples.npz").get("x")
-        if points is None or len(points) != len(keep):
-            raise InputFileError(
-                f"{folder / 'samples.npz'}: expected 'x' with {len(keep)} frames, as frames.npz"
-            )
-        points = np.asarray(points, dtype=np.float64)[keep]
+    points = reference.recorded_points()
+    if points is not None:
+        points = points[keep]
     trajectory = folder / "trajectory.dcd"
     temperature = reference.stats.get("temperature")
     n = int(keep.sum())

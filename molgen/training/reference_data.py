@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 
 from forcefields.errors import InputFileError
-from forcefields.npz_input import read_npz
 
 __all__ = ["equilibrated_reference_frames"]
 
@@ -67,7 +66,7 @@ def equilibrated_reference_frames(
         )
     if not (folder / "frames.npz").is_file():
         raise InputFileError(f"{folder / 'frames.npz'}: not found (needed for equilibration)")
-    frames = _recorded_frames(folder, system)
+    frames = _recorded_frames(reference, system)
     keep = reference.equilibrated
     if len(keep) != len(frames):
         raise InputFileError(
@@ -87,16 +86,14 @@ def equilibrated_reference_frames(
     return frames
 
 
-def _recorded_frames(folder: Path, system) -> np.ndarray:
-    """Every recorded frame of the run in ``folder``: ``(B, N, 3)`` or ``(B, D)``."""
+def _recorded_frames(reference, system) -> np.ndarray:
+    """Every recorded frame of the run ``reference``: ``(B, N, 3)`` or ``(B, D)``."""
+    folder = reference.folder
     if system.kind == "molecule":
         from systems.trajectories import read_frames
 
         return read_frames(folder / "trajectory.dcd", folder / "topology.pdb")
-    path = folder / "samples.npz"
-    if not path.is_file():
-        raise InputFileError(f"{path}: reference samples not found")
-    points = read_npz(path).get("x")
-    if points is None or points.ndim != 2:
-        raise InputFileError(f"{path}: expected an array 'x' of points (N, D)")
-    return points.astype(np.float64)
+    points = reference.recorded_points()
+    if points is None:
+        raise InputFileError(f"{folder / 'samples.npz'}: reference samples not found")
+    return points

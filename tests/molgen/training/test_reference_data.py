@@ -77,6 +77,19 @@ def test_a_toy_reference_gives_its_equilibrated_samples(tmp_path):
     np.testing.assert_array_equal(points.numpy(), expected)
 
 
+def test_toy_points_of_another_length_are_refused_alike_for_training_and_estimates(tmp_path):
+    from molgen.estimate.samples import load_samples
+
+    system = systems.load("double_well_wide")
+    positions = _reference(tmp_path, system, n_frames=3, equilibration_frames=1)
+    np.savez(tmp_path / "samples.npz", x=positions[:2].reshape(4, -1))
+    message = r"samples\.npz: expected an array 'x' of points \(N, D\) with one row per frame"
+    with pytest.raises(InputFileError, match=message):
+        equilibrated_reference_frames(tmp_path, system)
+    with pytest.raises(InputFileError, match=message):
+        load_samples(tmp_path)
+
+
 def test_a_reference_of_another_system_is_refused(tmp_path):
     _reference(tmp_path, systems.load("butane"), n_frames=3, equilibration_frames=0)
     with pytest.raises(InputFileError, match=r"stats\.json: a reference run of 'butane'"):
