@@ -27,7 +27,11 @@ from scipy.special import logsumexp
 
 from forcefields.errors import ShapeMismatchError
 from molgen.estimate.logspace import as_log_weights, normalized_weights
-from systems.reference.populations import MIN_EFFECTIVE_FRACTION, MIN_EFFECTIVE_FRAMES
+from systems.reference.populations import (
+    MIN_EFFECTIVE_FRACTION,
+    MIN_EFFECTIVE_FRAMES,
+    required_effective_frames,
+)
 from systems.reference.timeseries import statistical_inefficiency
 
 __all__ = [
@@ -106,7 +110,7 @@ class EssThreshold:
 
     def required(self, n: int) -> float:
         """The least acceptable ESS for ``n`` samples."""
-        return max(self.min_ess, self.min_fraction * n)
+        return required_effective_frames(n, self.min_ess, self.min_fraction)
 
     def refusal(self, ess: float, n: int, what: str = "weights") -> str:
         """Why an ESS of ``ess`` out of ``n`` is too poor, or ``""`` when it is enough."""

@@ -75,9 +75,14 @@ def resolution_floor(fractions: np.ndarray, n_effective: float) -> np.ndarray:
     return np.where(unresolved, np.sqrt(q * (1.0 - q) / n_effective), 0.0)
 
 
-def required_effective_frames(n_frames: int) -> float:
-    """``max(MIN_EFFECTIVE_FRAMES, MIN_EFFECTIVE_FRACTION × n_frames)``."""
-    return max(MIN_EFFECTIVE_FRAMES, MIN_EFFECTIVE_FRACTION * n_frames)
+def required_effective_frames(
+    n_frames: int,
+    min_frames: float = MIN_EFFECTIVE_FRAMES,
+    min_fraction: float = MIN_EFFECTIVE_FRACTION,
+) -> float:
+    """The least effective sample size at which ``n_frames`` frames or samples give an
+    estimate: ``max(min_frames, min_fraction × n_frames)``."""
+    return max(min_frames, min_fraction * n_frames)
 
 
 def withheld_below_min_frames(
