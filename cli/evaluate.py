@@ -4,7 +4,8 @@ Writes ``report.json`` (ESS, log Z_B, reweighted mode populations and state free
 with standard errors beside the reference's) and PNG plots; see
 :mod:`molgen.plots.evaluation`. Samples: the sidecar ``.npz`` of ``molgen sample``
 (format: :mod:`molgen.estimate.samples`). Exit status 1 when the effective sample size
-is too small to give the populations.
+is too small to give the populations; with ``--max-z Z``, exit status 3 when a population
+differs from the reference's by more than ``Z`` combined standard errors.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from cli.arguments import positive_float
 from cli.common import add_ess_threshold_arguments
 
 PROBLEM_EXIT = 1
+DISAGREEMENT_EXIT = 3
 
 
 def register(subparsers) -> None:
@@ -44,6 +46,15 @@ def register(subparsers) -> None:
     parser.add_argument("--temperature", type=positive_float, help="K (default: the system's, 300)")
     parser.add_argument("--top", type=Path, help="topology for a .dcd/.xtc trajectory")
     add_ess_threshold_arguments(parser)
+    parser.add_argument(
+        "--max-z",
+        type=positive_float,
+        metavar="Z",
+        help=(
+            "exit status 3 when a population differs from the reference's by more than Z "
+            "combined standard errors (default: no check; the report is written either way)"
+        ),
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the log Z bootstrap")
     parser.set_defaults(func=run)
 
@@ -89,4 +100,20 @@ def run(args: argparse.Namespace) -> int:
         )
     print(f"report: {Path(out) / 'report.json'}  plots: {', '.join(report['plots'].values())}")
     trusted = all(entry["trusted"] for entry in report["populations"].values())
-    return 0 if trusted else PROBLEM_EXIT
+    if not trusted:
+        return PROBLEM_EXIT
+    if args.max_z is not None:
+        beyond = _populations_beyond(comparisons, args.max_z)
+        if beyond:
+            print(f"beyond {args.max_z:g} combined standard errors: {', '.join(beyond)}")
+            return DISAGREEMENT_EXIT
+    return 0
+
+
+def _populations_beyond(comparisons: dict[str, dict], max_z: float) -> list[str]:
+    """Names of the populations whose ``|z|`` against the reference exceeds ``max_z``."""
+    return [
+        name
+        for name, entry in comparisons.items()
+        if entry.get("z") is not None and abs(entry["z"]) > max_z
+    ]

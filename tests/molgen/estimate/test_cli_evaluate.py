@@ -229,3 +229,22 @@ def test_histograms_without_weights_draw_no_reweighted_curve():
     labels = [patch.get_label() for patch in axis.patches]
     assert labels == ["samples (unweighted)", "reference"]
     plt.close(figure)
+
+
+def test_max_z_turns_a_disagreement_into_exit_status_3(toy_samples, tmp_path, capsys):
+    reference = _double_well_reference(tmp_path / "reference")
+    stats = json.loads((reference / "stats.json").read_text())
+    # Shift the reference's minor population by 0.1 with standard error 1e-3: far beyond
+    # any sampling error of 4000 proposal samples (~0.01).
+    p_minor = minor_mode_fraction(1.0) + 0.1
+    stats["populations"] = population_table(
+        np.array([1.0 - p_minor, p_minor]), np.full(2, 1e-3), ("major", "minor")
+    )
+    (reference / "stats.json").write_text(json.dumps(stats))
+    out = tmp_path / "evaluation"
+    command = ["evaluate", str(toy_samples), "--reference", str(reference), "--out", str(out)]
+    assert main(command) == 0
+    assert main([*command, "--max-z", "4"]) == 3
+    assert "beyond 4 combined standard errors: major, minor" in capsys.readouterr().out
+    assert (out / "report.json").is_file()
+    assert main([*command, "--max-z", "1000"]) == 0
