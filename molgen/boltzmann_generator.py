@@ -37,6 +37,7 @@ from forcefields.errors import (
     TooFewSamplesError,
     UnknownNameError,
 )
+from forcefields.torch_input import load_weights_only
 from molgen.estimate.samples import system_temperature
 from molgen.sampling.generator import latent_points, load_run
 from molgen.training.checkpoints import CHECKPOINT_FORMAT
@@ -241,12 +242,7 @@ class Generator(nn.Module):
         path = Path(path)
         if not path.is_file():
             raise InputFileError(f"{path}: generator file not found")
-        try:
-            payload = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as error:
-            raise InputFileError(
-                f"{path}: not a weights-only generator file ({_reason(error)})"
-            ) from error
+        payload = load_weights_only(path, "generator file")
         if isinstance(payload, dict) and payload.get("format") == CHECKPOINT_FORMAT:
             run = path.parent.parent if path.parent.name == "checkpoints" else "RUN"
             raise InputFileError(

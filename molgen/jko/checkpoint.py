@@ -19,6 +19,7 @@ import torch
 
 from forcefields.atomic_files import torch_save_atomic
 from forcefields.errors import InputFileError
+from forcefields.torch_input import load_weights_only
 
 from .config import JKOConfig, config_to_dict
 from .flow import JKOFlow
@@ -95,13 +96,7 @@ def _read_checked(path: Path, config: JKOConfig) -> dict:
     path = Path(path)
     if not path.is_file():
         raise JKOCheckpointError(f"{path}: no checkpoint to resume from")
-    try:
-        payload = torch.load(path, weights_only=True)
-    except Exception as error:
-        reason = " ".join(str(error).split())[:300]
-        raise JKOCheckpointError(
-            f"{path}: refused to load (not a weights-only jko checkpoint: {reason})"
-        ) from error
+    payload = load_weights_only(path, "molgen jko checkpoint", JKOCheckpointError, None)
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise JKOCheckpointError(f"{path}: not a molgen jko checkpoint")
     field = config_difference(payload.get("config"), config)

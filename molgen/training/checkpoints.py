@@ -15,6 +15,7 @@ import torch
 
 from forcefields.atomic_files import torch_save_atomic
 from forcefields.errors import InputFileError
+from forcefields.torch_input import load_weights_only
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -55,13 +56,7 @@ def load_checkpoint(path: Path, device: torch.device | str = "cpu") -> dict[str,
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found")
-    try:
-        payload = torch.load(path, map_location=device, weights_only=True)
-    except Exception as error:
-        reason = " ".join(str(error).split())[:300]
-        raise CheckpointError(
-            f"{path}: refused to load (not a weights-only molgen checkpoint: {reason})"
-        ) from error
+    payload = load_weights_only(path, "molgen checkpoint", CheckpointError, device)
     written = payload.get("format") if isinstance(payload, dict) else None
     molgen_made = isinstance(written, str) and written.startswith(_FORMAT_FAMILY)
     if molgen_made and written != CHECKPOINT_FORMAT:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import torch
 
-from forcefields.errors import ConfigError, InputFileError
+from forcefields.errors import ConfigError
+from forcefields.torch_input import load_weights_only
 
 __all__ = ["check_resumable", "read_sampler_checkpoint", "stack_records"]
 
@@ -24,11 +25,7 @@ def read_sampler_checkpoint(path: Path | str) -> dict:
     Raises:
         InputFileError: the file is missing, corrupt or holds more than tensors and numbers.
     """
-    try:
-        return torch.load(path, weights_only=True, map_location="cpu")
-    except Exception as error:  # torch raises several types for unsafe or corrupt files
-        message = " ".join(str(error).split())[:200]
-        raise InputFileError(f"{path}: not a readable sampler checkpoint ({message})") from error
+    return load_weights_only(path, "sampler checkpoint")
 
 
 def check_resumable(
