@@ -49,7 +49,8 @@ class NetworkConfig:
         hidden: Hidden widths.
         rank: Rank of the DenseICNN quadratic blocks.
         activation: ``softplus`` or ``celu``.
-        strong_convexity: Coefficient of :math:`\\frac s2\\|x\\|^2`.
+        strong_convexity: Coefficient :math:`s > 0` of :math:`\\frac s2\\|x\\|^2`; it keeps
+            every map invertible, which the densities along the flow need.
         quadratic_residual: Add a learnable quadratic and start at the exact identity map.
     """
 
@@ -155,7 +156,8 @@ class ProblemConfig:
 
 @dataclass
 class BaselineConfig:
-    """Euler-Maruyama particle baseline run next to JKO (0 particles: none)."""
+    """Euler-Maruyama particle baseline run next to JKO (0 particles: none); only for the
+    presets with a drift, :data:`BASELINE_PRESETS`."""
 
     particles: int = 0
     time_step: float = 1e-3
@@ -192,6 +194,7 @@ POSITIVE = {
     "dim",
     "evaluation_samples",
     "network.rank",
+    "network.strong_convexity",
     "logdet.probes",
     "logdet.lanczos_steps",
     "logdet.cg_iterations",
@@ -311,6 +314,19 @@ def _check_sample_counts(config: JKOConfig) -> None:
         )
 
 
+BASELINE_PRESETS = ("ou", "mixture", "double_well", "butane")
+"""Presets with a drift :math:`-\\nabla V` for the Euler-Maruyama baseline."""
+
+
+def _check_baseline(config: JKOConfig) -> None:
+    """Refuses a baseline for a preset without a drift (nonlinear diffusion, aggregation)."""
+    if config.baseline.particles and config.preset not in BASELINE_PRESETS:
+        raise JKOConfigError(
+            f"baseline.particles: the {config.preset} preset has no Euler-Maruyama baseline "
+            f"(only {', '.join(BASELINE_PRESETS)}), got {config.baseline.particles}"
+        )
+
+
 def _check_mixture_key(config: JKOConfig) -> None:
     """Refuses ``problem.mixture_key: published`` where the published experiments have no
     mixture: another dimension, or other components or width than theirs."""
@@ -339,6 +355,7 @@ def config_from_dict(data: dict[str, Any]) -> JKOConfig:
     _check_problem_fields(config)
     _check_mixture_key(config)
     _check_sample_counts(config)
+    _check_baseline(config)
     try:
         resolve_device(config.device)
     except ConfigError as error:

@@ -8,9 +8,15 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
+from forcefields.errors import MolgenError
+
 from .derivatives import gradient, gradient_and_hessian
 
-__all__ = ["invert_gradient_map"]
+__all__ = ["NonInvertibleMapError", "invert_gradient_map"]
+
+
+class NonInvertibleMapError(MolgenError):
+    """The Hessian of a transport potential is singular where a point is to be inverted."""
 
 
 def invert_gradient_map(
@@ -40,6 +46,10 @@ def invert_gradient_map(
     Returns:
         The preimages, shape ``(B, D)``.
 
+    Raises:
+        NonInvertibleMapError: a Newton step meets a singular Hessian (the potential is
+            not strictly convex there).
+
     Warns:
         RuntimeWarning: The residual is still above the tolerance (or not finite) after
             ``iterations`` Newton iterations; the last iterate is returned.
@@ -65,7 +75,14 @@ def invert_gradient_map(
         largest = residual.abs().max().item()
         if largest <= threshold or iteration == iterations:
             break
-        newton = torch.linalg.solve(hess, residual)
+        try:
+            newton = torch.linalg.solve(hess, residual)
+        except torch.linalg.LinAlgError as error:
+            raise NonInvertibleMapError(
+                "a transport map is not invertible: its potential's Hessian is singular at "
+                "a point to invert (the potential needs a strictly convex term, "
+                "network.strong_convexity > 0)"
+            ) from error
         current = residual.norm(dim=-1)
         step = torch.ones_like(current)
         for _ in range(30):

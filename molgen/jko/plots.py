@@ -42,6 +42,8 @@ def plot_marginals(
         values = snapshots[time].cpu()
         finite = values[torch.isfinite(values)]  # a diverged flow's inf would break the range
         low, high = (finite.min().item(), finite.max().item()) if len(finite) else (-1.0, 1.0)
+        if reference is not None:
+            low, high = _with_reference_mass(reference, time, low, high)
         margin = 0.2 * (high - low) + 1e-3
         grid = torch.linspace(low - margin, high + margin, 400)
         if len(finite):
@@ -58,3 +60,25 @@ def plot_marginals(
     with atomic_path(path) as temporary:
         figure.savefig(temporary, format=Path(path).suffix[1:])
     plt.close(figure)
+
+
+def _with_reference_mass(
+    reference: Callable[[float, Tensor], Tensor | None], time: float, low: float, high: float
+) -> tuple[float, float]:
+    """``[low, high]`` widened to where the oracle density exceeds 1e-3 of its peak within
+    three widths of the samples' range on either side, so that a mode the samples miss
+    is still drawn."""
+    width = max(high - low, 1.0)
+    probe = torch.linspace(low - 3 * width, high + 3 * width, 2000)
+    curve = reference(time, probe)
+    if curve is None:
+        return low, high
+    curve = curve.detach().cpu()
+    finite = torch.isfinite(curve)
+    if not bool(finite.any()):
+        return low, high
+    visible = finite & (curve > 1e-3 * curve[finite].max())
+    if not bool(visible.any()):
+        return low, high
+    inside = probe[visible]
+    return min(low, inside.min().item()), max(high, inside.max().item())

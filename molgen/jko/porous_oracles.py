@@ -20,7 +20,7 @@ AGGREGATION_STEADY_ENERGY = 3 / 8 + math.log(2) / 4
 
 def _ball_integral(constant: float, k: float, dim: int, power: float) -> float:
     r""":math:`\int (C - k\|z\|^2)_+^p\,dz` over :math:`\mathbb R^d`."""
-    gamma_ratio = math.gamma(power + 1) / math.gamma(power + 1 + dim / 2)
+    gamma_ratio = math.exp(math.lgamma(power + 1) - math.lgamma(power + 1 + dim / 2))
     return constant ** (power + dim / 2) * (math.pi / k) ** (dim / 2) * gamma_ratio
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time as clock
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import replace
@@ -15,14 +16,11 @@ import torch
 import yaml
 from tqdm import tqdm
 
-from forcefields.atomic_files import (
-    remove_stale_temporaries,
-    write_json_atomic,
-    write_text_atomic,
-)
+from forcefields.atomic_files import remove_stale_temporaries, write_text_atomic
 from forcefields.devices import finish_device_work
 from forcefields.errors import InputFileError
 from molgen.yaml_numbers import safe_dump, safe_load
+from systems.reference.atomic_files import write_json_atomic as write_strict_json_atomic
 
 from .baselines import euler_maruyama
 from .checkpoint import (
@@ -169,7 +167,9 @@ def run_flow(
         bar.set_postfix(loss=f"{step_losses[-1]:.4g}")
         if step in evaluation_steps:
             key = f"{flow.time:.6g}"
-            state["metrics"][key] = problem.evaluate(flow, config.evaluation_samples)
+            state["metrics"][key] = _evaluate_noting_warnings(
+                problem, flow, config.evaluation_samples
+            )
             state["snapshots"][key] = problem.observable(
                 flow.particles[: config.evaluation_samples]
             ).cpu()
@@ -177,6 +177,19 @@ def run_flow(
         if checkpoint is not None:
             save_run_state(checkpoint, config, flow, problem.functional, state)
     return {**state, "flow": flow}
+
+
+def _evaluate_noting_warnings(problem: Problem, flow: JKOFlow, samples: int) -> dict[str, Any]:
+    """``problem.evaluate(flow, samples)`` with the distinct messages of the warnings it
+    raised (an inversion that did not converge makes densities, and so SymKL, unreliable)
+    under ``warnings``; each warning is raised again for the caller to see."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        metrics = problem.evaluate(flow, samples)
+    messages = list(dict.fromkeys(str(warning.message) for warning in caught))
+    for warning in caught:
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return {**metrics, "warnings": messages} if messages else metrics
 
 
 def run_baseline(
@@ -234,7 +247,9 @@ def run_experiment(
     Raises:
         JKOConfigError: a value the preset cannot use (before anything is written).
         InputFileError: ``out`` already holds a checkpoint and ``resume`` is off, ``out``
-            holds a run of another configuration (its ``config.yaml`` differs), or the
+            holds files but no ``config.yaml`` (not a run folder) and ``resume`` is off,
+            ``out`` holds a run of
+            another configuration (its ``config.yaml`` differs), or the
             checkpoint cannot be resumed (all checked before anything is written).
 
     ``resume`` of a run stopped before its first checkpoint (``config.yaml`` of the same
@@ -244,6 +259,11 @@ def run_experiment(
     checkpoint = out / "checkpoints" / "flow.pt"
     if not resume and checkpoint.exists():
         raise InputFileError(f"{out}: already holds a run; pass --resume or a new --out")
+    if not resume and out.is_dir() and any(out.iterdir()) and not (out / "config.yaml").is_file():
+        raise InputFileError(
+            f"{out}: holds files that are not a molgen jko run (no config.yaml); "
+            "pass a new or empty --out"
+        )
     _check_saved_config(out / "config.yaml", config)
     resume_from_checkpoint = resume and checkpoint.exists()
     if resume_from_checkpoint:
@@ -312,7 +332,10 @@ def _run_and_write(
         summary["euler_maruyama"] = baseline
     lines = "".join(json.dumps(line) + "\n" for line in result["losses"])
     write_text_atomic(out / "steps.jsonl", lines)
-    write_json_atomic(out / "metrics.json", summary)
+    non_finite = _non_finite_numbers(summary)
+    if non_finite:
+        summary["non_finite"] = non_finite
+    write_strict_json_atomic(out / "metrics.json", summary)
     plot_marginals(
         out / "plots" / "marginals.png",
         {float(time): values for time, values in result["snapshots"].items()},
@@ -322,3 +345,22 @@ def _run_and_write(
         problem.reference_label,
     )
     return summary
+
+
+def _non_finite_numbers(value: Any, path: str = "") -> dict[str, str]:
+    """``{"a/b/c": "inf" | "-inf" | "nan"}`` for every non-finite float in the nested
+    ``value``, keyed by its path of keys and list indices (``metrics.json`` holds them as
+    ``null``, strict JSON)."""
+    if isinstance(value, dict):
+        found: dict[str, str] = {}
+        for key, item in value.items():
+            found.update(_non_finite_numbers(item, f"{path}/{key}" if path else str(key)))
+        return found
+    if isinstance(value, list | tuple):
+        found = {}
+        for index, item in enumerate(value):
+            found.update(_non_finite_numbers(item, f"{path}/{index}"))
+        return found
+    if isinstance(value, float | np.floating) and not np.isfinite(value):
+        return {path: str(value)}
+    return {}

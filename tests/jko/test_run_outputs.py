@@ -1,0 +1,97 @@
+"""What a JKO run leaves behind: strict-JSON metrics, warnings of unreliable densities,
+no clobbered folders, plots that show the oracle's modes; and the numerical edge cases
+that used to end in a traceback."""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from cli.main import main
+from molgen.jko.inversion import NonInvertibleMapError, invert_gradient_map
+from molgen.jko.plots import _with_reference_mass
+from molgen.jko.porous_oracles import Barenblatt
+from molgen.jko.run import _evaluate_noting_warnings
+
+
+def _strict_json(text: str):
+    def refuse(constant: str):
+        raise ValueError(f"non-standard JSON constant {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_an_infinite_symkl_is_null_in_strict_json_and_listed(tmp_path):
+    # One JKO step of a barely trained flow leaves samples beyond the double well's
+    # quadrature grid, where the reference density is 0: SymKL is +inf by definition.
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "preset: double_well\ndim: 1\nflow: {steps: 1, iterations: 2, cloud_size: 64}\n"
+        "evaluation_samples: 50\n"
+    )
+    out = tmp_path / "run"
+    assert main(["jko", str(config), "--quiet", "--out", str(out)]) == 0
+    metrics = _strict_json((out / "metrics.json").read_text())
+    assert metrics["non_finite"] == {"metrics/0.05/symkl": "inf", "symkl/0.05": "inf"}
+    assert metrics["symkl"]["0.05"] is None
+    assert metrics["metrics"]["0.05"]["symkl"] is None
+
+
+def test_a_folder_of_other_files_is_not_written_into(tmp_path, capsys):
+    out = tmp_path / "other"
+    out.mkdir()
+    (out / "metrics.json").write_text('{"important": 1}')
+    command = ["jko", "--quiet", "--preset", "ou", "--dim", "2", "--steps", "1"]
+    assert main([*command, "--iterations", "2", "--out", str(out)]) == 2
+    assert "not a molgen jko run" in capsys.readouterr().err
+    assert (out / "metrics.json").read_text() == '{"important": 1}'
+    assert sorted(path.name for path in out.iterdir()) == ["metrics.json"]
+
+
+def test_a_singular_hessian_is_a_typed_error_not_a_linalg_traceback():
+    def flat_along_one_direction(x):
+        return (x[:, 0] + x[:, 1]).square()
+
+    with pytest.raises(NonInvertibleMapError, match="strong_convexity"):
+        invert_gradient_map(flat_along_one_direction, torch.randn(4, 2))
+
+
+def test_warnings_of_an_evaluation_are_kept_in_its_metrics():
+    def evaluate(flow, samples):
+        warnings.warn("invert_gradient_map: not converged", RuntimeWarning, stacklevel=1)
+        warnings.warn("invert_gradient_map: not converged", RuntimeWarning, stacklevel=1)
+        return {"symkl": 1.0e10}
+
+    problem = SimpleNamespace(evaluate=evaluate)
+    with pytest.warns(RuntimeWarning, match="not converged"):
+        metrics = _evaluate_noting_warnings(problem, None, 10)
+    assert metrics == {"symkl": 1.0e10, "warnings": ["invert_gradient_map: not converged"]}
+
+
+def test_an_exponent_just_above_one_has_a_unit_mass_profile():
+    # 1 / (m - 1) = 1e4: the gamma functions of the mass constant overflow a float.
+    profile = Barenblatt(dim=1, exponent=1.0001, time_offset=0.05)
+    radius = profile.radius(0.0)
+    grid = torch.linspace(-radius, radius, 200_001, dtype=torch.float64)
+    mass = torch.trapezoid(profile.density(grid[:, None], 0.0), grid).item()
+    # trapezoid error on a smooth bump sampled 2e5 times: far below 1e-4
+    assert math.isclose(mass, 1.0, rel_tol=1e-4)
+
+
+def test_the_plot_range_takes_in_a_mode_the_samples_miss():
+    def two_modes(time, grid):
+        return 0.75 * torch.exp(-0.5 * ((grid + 1.4) / 0.3) ** 2) + 0.25 * torch.exp(
+            -0.5 * ((grid - 1.4) / 0.3) ** 2
+        )
+
+    low, high = _with_reference_mass(two_modes, 0.0, -2.0, -0.5)
+    # The density exceeds 1e-3 of its peak 0.75 where 0.75 exp(-z^2/2) > 7.5e-4 about
+    # -1.4 (|z| < 3.72) and 0.25 exp(-z^2/2) > 7.5e-4 about +1.4 (|z| < 3.41); the probe
+    # grid's spacing is 0.015.
+    assert math.isclose(low, -1.4 - 0.3 * 3.717, abs_tol=0.02)
+    assert math.isclose(high, 1.4 + 0.3 * 3.409, abs_tol=0.02)
