@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import math
 
-__all__ = ["fraction", "non_negative_float", "positive_float", "positive_int"]
+__all__ = ["fraction", "non_negative_float", "positive_float", "positive_int", "seed"]
 
 
 def positive_int(text: str) -> int:
@@ -20,6 +20,17 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from error
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def seed(text: str) -> int:
+    """A random seed: an integer in ``[0, 2**32)`` (numpy's legacy seed range)."""
+    try:
+        value = int(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from error
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must satisfy 0 <= seed < 2**32, got {text!r}")
     return value
 
 

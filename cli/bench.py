@@ -7,7 +7,7 @@ import os
 import platform
 from pathlib import Path
 
-from cli.arguments import positive_int
+from cli.arguments import positive_int, seed
 from cli.common import add_charmm_arguments, resolve_charmm_files
 from cli.outputs import check_output_file
 from forcefields.atomic_files import write_json_atomic
@@ -58,7 +58,9 @@ def register(subparsers) -> None:
     energy.add_argument(
         "--threads", type=positive_int, help="torch CPU threads (default: torch's choice)"
     )
-    energy.add_argument("--seed", type=int, default=0, help="seed of the perturbations (default 0)")
+    energy.add_argument(
+        "--seed", type=seed, default=0, help="seed of the perturbations (default 0)"
+    )
     energy.add_argument("--json", type=Path, help="also write the results to this JSON file")
     energy.set_defaults(func=run_energy)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cli.arguments import positive_float
+from cli.arguments import positive_float, seed
 from cli.common import add_ess_threshold_arguments
 
 PROBLEM_EXIT = 1
@@ -55,7 +55,7 @@ def register(subparsers) -> None:
             "combined standard errors (default: no check; the report is written either way)"
         ),
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the log Z bootstrap")
+    parser.add_argument("--seed", type=seed, default=0, help="seed of the log Z bootstrap")
     parser.set_defaults(func=run)
 
 

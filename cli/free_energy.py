@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cli.arguments import positive_float, positive_int
+from cli.arguments import positive_float, positive_int, seed
 from cli.common import add_ess_threshold_arguments
 from cli.outputs import check_output_file
 from forcefields.atomic_files import write_json_atomic
@@ -86,7 +86,7 @@ def register(subparsers) -> None:
         help="frames per energy call (default 4096)",
     )
     parser.add_argument(
-        "--seed", type=int, default=0, help="seed of the log Z bootstrap and BAR resampling"
+        "--seed", type=seed, default=0, help="seed of the log Z bootstrap and BAR resampling"
     )
     parser.add_argument("--json", type=Path, help="write the results to this JSON file")
     parser.set_defaults(func=run)

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 import forcefields
-from cli.arguments import non_negative_float, positive_float, positive_int
+from cli.arguments import non_negative_float, positive_float, positive_int, seed
 from cli.common import add_charmm_arguments, resolve_charmm_files
 from cli.outputs import check_output_file
 from forcefields.atomic_files import write_json_atomic
@@ -63,7 +63,9 @@ def register(subparsers) -> None:
             f"({_defaults(DEFAULT_FORCE_TOLERANCE)})"
         ),
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the perturbations (default 0)")
+    parser.add_argument(
+        "--seed", type=seed, default=0, help="seed of the perturbations (default 0)"
+    )
     parser.add_argument("--json", type=Path, help="write the report as JSON")
     parser.set_defaults(func=run)
 

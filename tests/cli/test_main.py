@@ -59,6 +59,10 @@ def test_no_subcommand_prints_usage_to_stderr_and_exits_2(capsys):
         (["nope"], "molgen: error: argument COMMAND: invalid choice: 'nope'"),
         (["bench"], "molgen bench: error: the following arguments are required: BENCHMARK"),
         (["bench", "energy", "--batch", "0"], "molgen bench energy: error: argument --batch"),
+        (["bench", "energy", "--seed", "-1"], "molgen bench energy: error: argument --seed"),
+        (["validate-ff", "--seed", "-1"], "molgen validate-ff: error: argument --seed"),
+        (["evaluate", "s", "--reference", "r", "--seed", "-1"], "evaluate: error: argument --seed"),
+        (["free-energy", "s", "--seed", "-1"], "molgen free-energy: error: argument --seed"),
     ],
 )
 def test_usage_errors_are_one_line_and_exit_2(argv, message, capsys):
