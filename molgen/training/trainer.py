@@ -58,6 +58,9 @@ from systems.registry import System
 
 __all__ = ["TrainResult", "TrainingInterrupted", "train"]
 
+RUN_ENTRIES = {"config.yaml", "metrics.jsonl", "checkpoints", "plots"}
+"""What a training run writes in its folder before its first checkpoint."""
+
 
 class TrainingInterrupted(Exception):
     """Training stopped on SIGINT/SIGTERM after checkpointing the last completed step."""
@@ -207,7 +210,32 @@ class _Trainer:
             raise InputFileError(
                 f"{self.run_dir}: already holds a run; pass --resume or a new --out"
             )
+        if checkpoint is None:
+            self._refuse_foreign_folder()
         return checkpoint
+
+    def _refuse_foreign_folder(self) -> None:
+        """Refuses to start at step 0 in a folder that holds more than the start of this
+        same run (its own ``config.yaml``, ``metrics.jsonl``, ``checkpoints/``, ``plots/``):
+        starting there would overwrite the files."""
+        if not self.run_dir.is_dir():
+            return
+        config = self.run_dir / "config.yaml"
+        if config.is_file() and config.read_text() != safe_dump(config_to_mapping(self.config)):
+            raise InputFileError(
+                f"{config}: not this run's configuration (another run's, or a file of your "
+                "own); pass a new --out"
+            )
+        foreign = sorted(
+            path.name
+            for path in self.run_dir.iterdir()
+            if path.name not in RUN_ENTRIES and not path.name.startswith(".")
+        )
+        if foreign:
+            raise InputFileError(
+                f"{self.run_dir}: holds files that are not a molgen train run "
+                f"({', '.join(foreign[:5])}); pass a new or empty --out"
+            )
 
     def _prepare_directory(self, checkpoint: Path | None) -> None:
         """Makes the run's folders and, when starting at step 0 (``checkpoint`` ``None``),

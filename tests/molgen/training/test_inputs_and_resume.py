@@ -249,3 +249,24 @@ def test_a_trajectory_with_a_non_finite_frame_names_the_frame(tmp_path):
     with pytest.raises(NonFiniteCoordinatesError, match=r"frame\(s\) \[2\]") as raised:
         load_data(system, DataConfig(source="file", path=str(path)), 1.0, 0, "phases[0].data")
     assert str(path) in str(raised.value)
+
+
+def test_a_config_yaml_that_is_not_this_runs_is_not_overwritten(tmp_path):
+    own = tmp_path / "experiment" / "config.yaml"
+    own.parent.mkdir()
+    own.write_text("# my notes\nsystem: double_well_medium\n")
+    config = config_from_mapping(tiny_config())
+    for resume in (False, True):
+        with pytest.raises(InputFileError, match="not this run's configuration"):
+            train(config, own.parent, resume=resume, progress=False)
+    assert own.read_text() == "# my notes\nsystem: double_well_medium\n"
+    assert sorted(path.name for path in own.parent.iterdir()) == ["config.yaml"]
+
+
+def test_a_folder_of_other_files_is_not_trained_into(tmp_path):
+    folder = tmp_path / "results"
+    folder.mkdir()
+    (folder / "report.json").write_text("{}")
+    with pytest.raises(InputFileError, match=r"not a molgen train run \(report\.json\)"):
+        train(config_from_mapping(tiny_config()), folder, progress=False)
+    assert sorted(path.name for path in folder.iterdir()) == ["report.json"]
