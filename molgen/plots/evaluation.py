@@ -10,6 +10,9 @@ For dialanine it also holds the fraction of D-alanine samples (``d_fraction``,
 ``d_fraction_reweighted``) and the fraction with φ > 120° (``phi_above_120_fraction``,
 ``phi_above_120_fraction_reweighted``, ``reference_phi_above_120_fraction``): these
 count as C7ax (φ > 0) but lie in the β/C5 basin across the φ = ±180° seam.
+
+An output folder that holds the report of other samples or another reference, or plots
+without a report, is refused before anything is written.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from forcefields.errors import ConfigError
+from forcefields.errors import ConfigError, InputFileError
+from forcefields.json_input import read_json_object
 from molgen.estimate.context import SampleContext, prepare_samples
 from molgen.estimate.ess import DEFAULT_THRESHOLD, EssThreshold, kish_ess
 from molgen.estimate.importance import importance_expectation
@@ -35,6 +39,41 @@ from systems.observables.dialanine import SEAM_PHI
 from systems.reference.atomic_files import write_json_atomic
 
 __all__ = ["evaluate_samples"]
+
+
+PLOTS = (
+    "ramachandran",
+    "dihedral",
+    "x0",
+    "populations",
+    "energy_histogram",
+    "log_weights",
+    "energy_scatter",
+)
+"""Every plot an evaluation may draw, each as ``<name>.png``."""
+
+
+def _refuse_other_output(out: Path, samples: Path, reference: Path) -> None:
+    """Refuses ``out`` when its ``report.json`` is not an evaluation of ``samples`` against
+    ``reference`` (a rerun may replace it), or it holds plots without a report."""
+    path = out / "report.json"
+    if path.is_file():
+        report = read_json_object(path)
+        same = [
+            isinstance(report.get(key), str) and Path(report[key]).resolve() == wanted.resolve()
+            for key, wanted in (("samples", samples), ("reference", reference))
+        ]
+        if not all(same):
+            raise InputFileError(
+                f"{path}: holds the evaluation of {report.get('samples')!r} against "
+                f"{report.get('reference')!r}; pass another --out for {samples}"
+            )
+        return
+    plots = [f"{name}.png" for name in PLOTS if (out / f"{name}.png").exists()]
+    if plots:
+        raise InputFileError(
+            f"{out}: holds plots ({', '.join(plots)}) but no report.json; pass another --out"
+        )
 
 
 def _state_section(context: SampleContext, reference: ReferenceData, threshold) -> dict:
@@ -242,6 +281,8 @@ def evaluate_samples(
     Raises:
         ConfigError: the reference is of another system, or was sampled at another
             temperature, than the samples.
+        InputFileError: ``out_dir`` holds the report of other samples or another
+            reference, or plots without a report.
     """
     out = Path(out_dir)
     reference = read_reference(reference_dir)
@@ -250,6 +291,7 @@ def evaluate_samples(
     )
     _check_same_system(context, reference)
     _check_same_temperature(context, reference)
+    _refuse_other_output(out, Path(context.samples.sidecar), reference.folder)
     log_w = context.samples.log_w
     ess = kish_ess(log_w)
     report = {

@@ -248,3 +248,41 @@ def test_max_z_turns_a_disagreement_into_exit_status_3(toy_samples, tmp_path, ca
     assert "beyond 4 combined standard errors: major, minor" in capsys.readouterr().out
     assert (out / "report.json").is_file()
     assert main([*command, "--max-z", "1000"]) == 0
+
+
+def test_a_report_of_other_samples_is_not_overwritten(toy_samples, tmp_path, capsys):
+    reference = _double_well_reference(tmp_path / "reference")
+    out = tmp_path / "evaluation"
+    assert (
+        main(["evaluate", str(toy_samples), "--reference", str(reference), "--out", str(out)]) == 0
+    )
+    first = (out / "report.json").read_text()
+    other = tmp_path / "other" / "samples.npz"
+    other.parent.mkdir()
+    other.write_bytes(toy_samples.read_bytes())
+    status = main(["evaluate", str(other), "--reference", str(reference), "--out", str(out)])
+    assert status == 2
+    assert f"holds the evaluation of '{toy_samples}'" in capsys.readouterr().err
+    assert (out / "report.json").read_text() == first
+
+
+def test_plots_without_a_report_are_not_overwritten(toy_samples, tmp_path, capsys):
+    reference = _double_well_reference(tmp_path / "reference")
+    out = tmp_path / "figures"
+    out.mkdir()
+    (out / "x0.png").write_bytes(b"my own figure")
+    status = main(["evaluate", str(toy_samples), "--reference", str(reference), "--out", str(out)])
+    assert status == 2
+    assert "holds plots (x0.png) but no report.json" in capsys.readouterr().err
+    assert (out / "x0.png").read_bytes() == b"my own figure"
+
+
+def test_every_plot_drawn_is_one_the_output_check_knows(toy_samples, tmp_path):
+    from molgen.plots.evaluation import PLOTS
+
+    reference = _double_well_reference(tmp_path / "reference")
+    out = tmp_path / "evaluation"
+    main(["evaluate", str(toy_samples), "--reference", str(reference), "--out", str(out)])
+    report = json.loads((out / "report.json").read_text())
+    assert set(report["plots"]) <= set(PLOTS)
+    assert {path.stem for path in out.glob("*.png")} <= set(PLOTS)
