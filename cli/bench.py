@@ -9,8 +9,7 @@ from pathlib import Path
 
 from cli.arguments import positive_int, seed
 from cli.common import add_charmm_arguments, resolve_charmm_files
-from cli.outputs import check_output_file
-from forcefields.atomic_files import write_json_atomic
+from cli.outputs import check_json_output, write_json_output
 from forcefields.errors import ConfigError, InputFileError
 from systems.trajectories import read_frames
 
@@ -83,7 +82,7 @@ def run_energy(args: argparse.Namespace) -> int:
             raise ConfigError(f"--dtype: unknown dtype {dtype!r} (float32, float64)")
     device = resolve_device(args.device, "--device")
     if args.json is not None:
-        check_output_file(args.json, "--json")
+        check_json_output(args.json, "--json", "bench energy")
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     processor = platform.processor() or platform.machine()
@@ -110,5 +109,5 @@ def run_energy(args: argparse.Namespace) -> int:
             f"{result['ratio']:.1f}x"
         )
     if args.json is not None:
-        write_json_atomic(args.json, result, mode=0o644)
+        write_json_output(args.json, result, "bench energy")
     return 0

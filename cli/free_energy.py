@@ -15,8 +15,7 @@ from pathlib import Path
 
 from cli.arguments import positive_float, positive_int, seed
 from cli.common import add_ess_threshold_arguments
-from cli.outputs import check_output_file
-from forcefields.atomic_files import write_json_atomic
+from cli.outputs import check_json_output, write_json_output
 from forcefields.errors import ConfigError
 
 PROBLEM_EXIT = 1
@@ -136,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     if correlated and not args.correlated:
         print("a molgen reference folder holds correlated frames: analysed as --correlated")
     if args.json is not None:
-        check_output_file(args.json, "--json")
+        check_json_output(args.json, "--json", "free-energy")
     report = free_energy_report(
         args.samples,
         system_name=args.system,
@@ -154,5 +153,5 @@ def run(args: argparse.Namespace) -> int:
     )
     print(format_report(report))
     if args.json is not None:
-        write_json_atomic(args.json, report, mode=0o644)
+        write_json_output(args.json, report, "free-energy")
     return 0 if report["trusted"] else PROBLEM_EXIT

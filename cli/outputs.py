@@ -1,13 +1,20 @@
-"""Checking an output file's path before the work whose result goes there."""
+"""Checking an output file's path before the work whose result goes there, and writing
+JSON results that a later run of the same command may replace."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
+from forcefields.atomic_files import write_json_atomic
 from forcefields.errors import ConfigError
 
-__all__ = ["check_output_file"]
+__all__ = ["check_json_output", "check_output_file", "write_json_output"]
+
+WRITER_KEY = "written_by"
+"""Key of a JSON result naming the command that wrote it (``"molgen free-energy"``)."""
 
 
 def check_output_file(path: Path, option: str) -> None:
@@ -25,3 +32,26 @@ def check_output_file(path: Path, option: str) -> None:
         raise ConfigError(f"{option}: {path}: {folder} is not a folder")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ConfigError(f"{option}: {path}: no permission to write in {folder}")
+
+
+def check_json_output(path: Path, option: str, command: str) -> None:
+    """:func:`check_output_file`, and refuse an existing ``path`` that ``molgen command``
+    did not write (a JSON object whose :data:`WRITER_KEY` names it), so that no other
+    file is overwritten."""
+    check_output_file(path, option)
+    if not path.exists():
+        return
+    try:
+        existing = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError):
+        existing = None
+    if not isinstance(existing, dict) or existing.get(WRITER_KEY) != f"molgen {command}":
+        raise ConfigError(
+            f"{option}: {path} exists and was not written by molgen {command}; "
+            "remove it or pass another path"
+        )
+
+
+def write_json_output(path: Path, payload: dict[str, Any], command: str) -> None:
+    """Write ``payload`` to ``path`` atomically as JSON, marked as ``molgen command``'s."""
+    write_json_atomic(path, {WRITER_KEY: f"molgen {command}", **payload}, mode=0o644)

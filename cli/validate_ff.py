@@ -11,8 +11,7 @@ import torch
 import forcefields
 from cli.arguments import non_negative_float, positive_float, positive_int, seed
 from cli.common import add_charmm_arguments, resolve_charmm_files
-from cli.outputs import check_output_file
-from forcefields.atomic_files import write_json_atomic
+from cli.outputs import check_json_output, write_json_output
 from forcefields.errors import InputFileError
 from forcefields.openmm_oracle import OpenMMOracle
 from forcefields.validation import (
@@ -90,12 +89,12 @@ def _frames(args: argparse.Namespace, psf, pdb) -> np.ndarray:
 def run(args: argparse.Namespace) -> int:
     psf, prm, pdb = resolve_charmm_files(args)
     if args.json is not None:
-        check_output_file(args.json, "--json")
+        check_json_output(args.json, "--json", "validate-ff")
     energy = forcefields.load(psf, prm, dtype=DTYPES[args.dtype])
     frames = _frames(args, psf, pdb)
     energy.check_coordinates(torch.as_tensor(frames))
     report = compare_with_openmm(energy, OpenMMOracle(psf, prm), frames, tolerance=args.tolerance)
     print(report.table())
     if args.json is not None:
-        write_json_atomic(args.json, report.to_dict(), mode=0o644)
+        write_json_output(args.json, report.to_dict(), "validate-ff")
     return 0 if report.passed else 1

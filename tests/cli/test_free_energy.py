@@ -72,3 +72,21 @@ def test_json_is_strict_when_bootstrap_resamples_hold_only_zero_weights(tmp_path
     log_z = json.loads(out.read_text(), parse_constant=refuse)["log_z"]
     assert log_z["trusted"] and log_z["interval"][0] is None
     assert log_z["interval"][1] < 0
+
+
+def test_json_replaces_its_own_earlier_report_but_no_other_file(samples, tmp_path, capsys):
+    import json
+
+    out = tmp_path / "fe.json"
+    argv = ["free-energy", str(samples), "--states", "major", "minor", "--json", str(out)]
+    assert main(argv) in (0, 1)
+    assert json.loads(out.read_text())["written_by"] == "molgen free-energy"
+    assert main(argv) in (0, 1)
+    capsys.readouterr()
+    notes = tmp_path / "notes.yaml"
+    notes.write_text("system: butane\n")
+    assert main([*argv[:-1], str(notes)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert f"--json: {notes} exists and was not written by molgen free-energy" in captured.err
+    assert notes.read_text() == "system: butane\n"
