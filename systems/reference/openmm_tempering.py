@@ -161,8 +161,9 @@ def run_tempering(
         except SimulationNaNError as error:
             raise NonFiniteCoordinatesError(
                 f"{storage}: OpenMM dynamics became unstable at iteration {sampler.iteration} "
-                f"(NaN); use a smaller timestep than {settings.timestep:g} fs (openmmtools "
-                f"saved the failing state in {Path(storage).parent / 'nan-error-logs'})"
+                f"(NaN); use a smaller timestep than {settings.timestep:g} fs and a new --out "
+                f"(openmmtools saved the failing state in "
+                f"{Path(storage).parent / 'nan-error-logs'})"
             ) from error
     finally:
         reporter.close()

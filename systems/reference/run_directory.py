@@ -61,15 +61,19 @@ def prepare_run_directory(out_dir: Path | str, settings: dict[str, Any], resume:
     Returns:
         ``True`` when an existing run is resumed, ``False`` for a new one.
 
+    A folder that holds only the ``run.json`` of a run stopped before it recorded anything
+    (say, unstable at its first iteration) is started afresh without ``resume``, with the
+    new settings.
+
     Raises:
-        ConfigError: ``out_dir`` exists without ``resume``; ``resume`` without a run in
+        ConfigError: ``out_dir`` holds files without ``resume``; ``resume`` without a run in
             ``out_dir``; or settings that differ from the stored run's.
         InputFileError: a ``run.json`` to resume that is not readable JSON settings.
     """
     out_dir = Path(out_dir)
     run_file = out_dir / RUN_FILE
     if not resume:
-        if out_dir.exists() and any(out_dir.iterdir()):
+        if not _holds_nothing_recorded(out_dir):
             raise ConfigError(f"{out_dir}: the output folder exists; pass --resume to continue it")
         out_dir.mkdir(parents=True, exist_ok=True)
         write_json_atomic(run_file, settings)
@@ -89,6 +93,15 @@ def prepare_run_directory(out_dir: Path | str, settings: dict[str, Any], resume:
     write_json_atomic(run_file, {**settings, "iterations": iterations})
     remove_stale_temporaries(out_dir)  # half-written files of the killed session
     return True
+
+
+def _holds_nothing_recorded(out_dir: Path) -> bool:
+    """Whether ``out_dir`` is missing, empty, or holds only the ``run.json`` of a run that
+    stopped before recording anything (which a new run may replace)."""
+    if not out_dir.exists():
+        return True
+    names = {path.name for path in out_dir.iterdir() if not path.name.startswith(".")}
+    return names <= {RUN_FILE}
 
 
 def _json_round_trip(value: Any) -> Any:

@@ -185,3 +185,19 @@ def test_the_summary_flags_by_the_frames_the_statistics_use(tmp_path):
     }
     assert "not enough decorrelated frames" not in _summary(stats, tmp_path)
     assert "not enough decorrelated frames" in _summary({**stats, "n_effective": 79.0}, tmp_path)
+
+
+def test_a_langevin_run_unstable_before_recording_anything_can_be_started_again(
+    tmp_path, capsys
+):
+    """Its folder holds only run.json; a new run with a sound timestep may replace it."""
+    out = tmp_path / "run"
+    argv = ["reference", "butane", "--engine", "langevin", "--ladders", "2", "--replicas", "2"]
+    argv += ["--iterations", "4", "--steps-per-iteration", "2", "--burn-in", "0"]
+    argv += ["--save-every", "1", "--no-progress", "--out", str(out)]
+    assert main([*argv, "--timestep", "100"]) == 2
+    assert "smaller timestep than 100 fs" in capsys.readouterr().err
+    assert sorted(path.name for path in out.iterdir()) == ["run.json"]
+    assert main(argv) == 0
+    assert json.loads((out / "run.json").read_text())["timestep"] == 1.0
+    assert (out / "stats.json").is_file()
