@@ -31,6 +31,7 @@ from molgen.losses import (
     UnderSampledCache,
     get_loss,
 )
+from molgen.losses.weights import WEIGHT_SCHEMES
 from molgen.training.target import mode_labels
 from systems.registry import System
 
@@ -89,11 +90,9 @@ def _objects(
     name: str, options: dict[str, Any], system: System, path: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     state: dict[str, Any] = {}
+    _check_option_values(name, options, path)
     if "clamp" in options:
-        clamp = options["clamp"]
-        if not (isinstance(clamp, list | tuple) and len(clamp) == 2):
-            raise ConfigError(f"{path}.clamp: expected [low, high]")
-        options["clamp"] = (float(clamp[0]), float(clamp[1]))
+        options["clamp"] = tuple(float(bound) for bound in options["clamp"])
     if name == "pl2_cb":
         cache = UnderSampledCache(float(options.pop("keep", 0.5)))
         options["cache"] = cache
@@ -115,6 +114,44 @@ def _objects(
         options["mode_weights"] = weights
         options["mode_of"] = lambda x: mode_labels(system, x).to(x.device)
     return options, state
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_option_values(name: str, options: dict[str, Any], path: str) -> None:
+    """Refuses option values the loss ``name`` would fail on, or train nothing with, at
+    its first step: each message names ``path.option``."""
+    batch_weights = name != "kl_x_reweighted"  # whose "weights" are per-mode numbers
+    if batch_weights and "weights" in options and options["weights"] not in WEIGHT_SCHEMES:
+        raise ConfigError(
+            f"{path}.weights: expected one of {', '.join(WEIGHT_SCHEMES)}, "
+            f"got {options['weights']!r}"
+        )
+    for key in ("temperature", "epsilon"):
+        if key in options and not (_is_number(options[key]) and options[key] > 0):
+            raise ConfigError(f"{path}.{key}: expected a positive number, got {options[key]!r}")
+    if "iterations" in options:
+        iterations = options["iterations"]
+        if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
+            raise ConfigError(f"{path}.iterations: expected a positive integer, got {iterations!r}")
+    if "factor" in options and not (_is_number(options["factor"]) and options["factor"] > 1):
+        raise ConfigError(
+            f"{path}.factor: expected a number above 1 (the thesis uses 1.01), "
+            f"got {options['factor']!r}"
+        )
+    if "clamp" in options:
+        clamp = options["clamp"]
+        if not (
+            isinstance(clamp, list | tuple)
+            and len(clamp) == 2
+            and all(_is_number(bound) for bound in clamp)
+            and 0 < clamp[0] < clamp[1]
+        ):
+            raise ConfigError(
+                f"{path}.clamp: expected [low, high] with 0 < low < high, got {clamp!r}"
+            )
 
 
 def _per_mode(options: dict[str, Any], key: str, system: System, path: str) -> list[float]:

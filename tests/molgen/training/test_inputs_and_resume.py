@@ -129,6 +129,37 @@ def test_a_non_finite_loss_of_weight_zero_is_logged_without_skipping_the_step(tm
             },
             r"kl_x_reweighted\.target: values must be finite and >= 0",
         ),
+        # the values below used to fail at the phase's first step (after the earlier
+        # phases had trained), or to skip every step of it
+        (
+            {"losses": {"kl_z_df": 1.0}, "loss_options": {"kl_z_df": {"weights": "sofmax"}}},
+            r"kl_z_df\.weights: expected one of softmax, std, clamp, got 'sofmax'",
+        ),
+        (
+            {"losses": {"kl_z_df": 1.0}, "loss_options": {"kl_z_df": {"temperature": -1}}},
+            r"kl_z_df\.temperature: expected a positive number",
+        ),
+        (
+            {"losses": {"pl2_gb": 1.0}, "loss_options": {"pl2_gb": {"clamp": [10, 0.1]}}},
+            r"pl2_gb\.clamp: expected \[low, high\] with 0 < low < high",
+        ),
+        (
+            {"losses": {"sinkhorn_df": 1.0}, "loss_options": {"sinkhorn_df": {"epsilon": -0.1}}},
+            r"sinkhorn_df\.epsilon: expected a positive number",
+        ),
+        (
+            {"losses": {"sinkhorn_df": 1.0}, "loss_options": {"sinkhorn_df": {"iterations": 2.5}}},
+            r"sinkhorn_df\.iterations: expected a positive integer",
+        ),
+        (
+            {
+                "losses": {"kl_x_reweighted": 1.0},
+                "loss_options": {
+                    "kl_x_reweighted": {"scheme": "adaptive", "target": [0.78, 0.22], "factor": 0}
+                },
+            },
+            r"kl_x_reweighted\.factor: expected a number above 1",
+        ),
     ],
 )
 def test_phase_options_the_system_cannot_take_fail_before_the_first_phase(change, field, tmp_path):
