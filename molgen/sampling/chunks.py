@@ -99,6 +99,7 @@ def sample_run(
     sidecar = sidecar_path(out)
     outputs = [*trajectory_files(out), sidecar] if molecule else [sidecar]
     _check_existing(outputs, sidecar, manifest, parts)
+    _check_room(n, run.system.dimension, out)
     reused = _prepare_parts(parts, manifest)
     starts = list(range(0, n, batch))
     for index, start in enumerate(tqdm(starts, disable=not progress, desc="sample", unit="chunk")):
@@ -118,6 +119,42 @@ def sample_run(
     files.append(sidecar)
     shutil.rmtree(parts)
     return SampleOutput(files, sidecar, run.checkpoint, reused)
+
+
+BYTES_PER_SCALAR = 8
+PER_SAMPLE_SCALARS = 32
+"""Generous count of the float64 numbers a sample's sidecar holds besides its
+coordinates (log densities, energies, weights, modes, observables)."""
+
+
+def _check_room(n: int, dimension: int, out: Path) -> None:
+    """Raise :class:`ConfigError` naming ``-n`` when ``n`` samples of ``dimension``
+    coordinates would not fit on the disk of ``out`` (chunks, then the files) or in
+    memory (the chunks are joined there) — before any sample is drawn."""
+    needed = n * (dimension + PER_SAMPLE_SCALARS) * BYTES_PER_SCALAR
+    folder = out.resolve().parent
+    while not folder.exists():
+        folder = folder.parent
+    room = {"disk": shutil.disk_usage(folder).free / 2, "memory": _available_memory()}
+    for where, free in room.items():
+        if free is not None and needed > free:
+            raise ConfigError(
+                f"-n: {n} samples need about {needed / 1e9:.3g} GB, more than the "
+                f"{free / 1e9:.3g} GB this run may use of {where}"
+                + (f" (half the free space in {folder})" if where == "disk" else "")
+            )
+
+
+def _available_memory() -> int | None:
+    """Bytes of memory available to new allocations (Linux's ``MemAvailable``, which
+    counts reclaimable caches), or ``None`` where unknown."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 def _check_existing(outputs: list[Path], sidecar: Path, manifest: dict, parts: Path) -> None:

@@ -283,3 +283,14 @@ def test_samples_outside_the_canonical_labelling_get_zero_weight(tmp_path, monke
     restricted = draw_samples(run, seed=0, start=0, stop=12)
     np.testing.assert_array_equal(restricted["log_w"][::2], plain["log_w"][::2])
     assert np.all(restricted["log_w"][1::2] == -np.inf)
+
+
+def test_more_samples_than_fit_in_memory_or_on_disk_are_refused_before_drawing(
+    toy_run, tmp_path
+):
+    from forcefields.errors import ConfigError
+
+    out = tmp_path / "huge.npz"
+    with pytest.raises(ConfigError, match=r"^-n: 1000000000000 samples need about"):
+        sample_run(toy_run, 10**12, out, progress=False)
+    assert list(tmp_path.iterdir()) == []
