@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from forcefields.errors import ConfigError
+from forcefields.errors import ConfigError, UnknownNameError
 
 __all__ = ["register"]
 
@@ -71,6 +71,12 @@ def run(args: argparse.Namespace) -> int:
             if processes.is_main:
                 print(f"molgen train: {stop}", file=sys.stderr)
             return 130
+        except (ConfigError, UnknownNameError) as error:
+            # the config's values are checked against the system here: name the file
+            message = str(error)
+            if message.startswith(f"{args.config}:"):
+                raise
+            raise type(error)(f"{args.config}: {message}") from error
     if processes.is_main:
         print(
             f"trained {result.step} steps ({result.skipped} skipped); "
