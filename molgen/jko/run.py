@@ -256,6 +256,8 @@ def run_experiment(
     configuration but no checkpoint) starts it again from step 0.
     """
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputFileError(f"{out}: a file, not a folder for the run")
     checkpoint = out / "checkpoints" / "flow.pt"
     if not resume and checkpoint.exists():
         raise InputFileError(f"{out}: already holds a run; pass --resume or a new --out")

@@ -95,3 +95,12 @@ def test_the_plot_range_takes_in_a_mode_the_samples_miss():
     # grid's spacing is 0.015.
     assert math.isclose(low, -1.4 - 0.3 * 3.717, abs_tol=0.02)
     assert math.isclose(high, 1.4 + 0.3 * 3.409, abs_tol=0.02)
+
+
+def test_an_out_that_is_a_file_is_named_as_such(tmp_path, capsys):
+    out = tmp_path / "afile"
+    out.write_text("mine")
+    command = ["jko", "--quiet", "--preset", "ou", "--dim", "2", "--steps", "1"]
+    assert main([*command, "--iterations", "2", "--out", str(out)]) == 2
+    assert f"{out}: a file, not a folder for the run" in capsys.readouterr().err
+    assert out.read_text() == "mine"
