@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from forcefields.errors import ConfigError, InputFileError, ShapeMismatchError
+from forcefields.errors import ConfigError, InputFileError, MolgenError, ShapeMismatchError
 from molgen.estimate.samples import SampleSet, load_samples, system_temperature
 from systems.trajectories import read_frames
 
@@ -108,6 +108,25 @@ def _check_system(samples: SampleSet, system: System) -> None:
     )
 
 
+def _check_same_coordinates(samples: SampleSet, system: System) -> None:
+    """Refuse ``samples`` whose sidecar names a system with other coordinates than
+    ``system``'s (other atoms, or another dimension), even where another parameter set of
+    the same atoms is allowed."""
+    recorded = samples.system
+    if recorded is None:
+        return
+    try:
+        other = _load_system(recorded, None)
+    except MolgenError:  # a directory of CHARMM files no longer there: nothing to compare
+        return
+    shape = (other.kind, other.dimension)
+    if shape != (system.kind, system.dimension):
+        raise ConfigError(
+            f"{samples.sidecar} holds samples of {recorded} ({other.dimension} coordinates), "
+            f"not of {system.name}'s {system.dimension}"
+        )
+
+
 def _load_system(label: str, temperature: float | None):
     """``systems.load`` of a name that may carry a parameter variant, as a reference's
     ``stats.json`` records it (``butane:lipid``)."""
@@ -160,6 +179,8 @@ def prepare_samples(
     if system is not None:
         if check_system:
             _check_system(samples, system)
+        else:
+            _check_same_coordinates(samples, system)
         _check_temperature(samples, name, system)
     coordinates = samples.points
     if coordinates is None and samples.trajectory is not None:

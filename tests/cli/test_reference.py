@@ -187,9 +187,7 @@ def test_the_summary_flags_by_the_frames_the_statistics_use(tmp_path):
     assert "not enough decorrelated frames" in _summary({**stats, "n_effective": 79.0}, tmp_path)
 
 
-def test_a_langevin_run_unstable_before_recording_anything_can_be_started_again(
-    tmp_path, capsys
-):
+def test_a_langevin_run_unstable_before_recording_anything_can_be_started_again(tmp_path, capsys):
     """Its folder holds only run.json; a new run with a sound timestep may replace it."""
     out = tmp_path / "run"
     argv = ["reference", "butane", "--engine", "langevin", "--ladders", "2", "--replicas", "2"]

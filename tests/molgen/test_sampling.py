@@ -285,9 +285,7 @@ def test_samples_outside_the_canonical_labelling_get_zero_weight(tmp_path, monke
     assert np.all(restricted["log_w"][1::2] == -np.inf)
 
 
-def test_more_samples_than_fit_in_memory_or_on_disk_are_refused_before_drawing(
-    toy_run, tmp_path
-):
+def test_more_samples_than_fit_in_memory_or_on_disk_are_refused_before_drawing(toy_run, tmp_path):
     from forcefields.errors import ConfigError
 
     out = tmp_path / "huge.npz"

@@ -141,3 +141,19 @@ def test_bad_bar_input_exits_2_with_one_line(two_sets, tmp_path, capsys):
     status, _, error = _run([*perturb, "--bar", few], capsys)
     assert status == 2 and "5 samples, BAR needs at least 10" in error
     assert "Traceback" not in error
+
+
+def test_bar_samples_of_another_system_are_named_as_such(two_sets, tmp_path, capsys):
+    """Weighted double-well samples used to be refused for their temperature, as if
+    --temperature 300 had been given."""
+    default, _ = two_sets
+    toy = tmp_path / "toy.npz"
+    rng = np.random.default_rng(0)
+    arrays = {"log_w": rng.normal(size=20), "x": rng.normal(size=(20, 2)), "temperature": 1.0}
+    np.savez(toy, **arrays, system="double_well_2d")
+    perturb = ["free-energy", default, "--system", "butane", "--perturb-system", "butane"]
+    perturb += ["--variant", "lipid"]
+    status, _, error = _run([*perturb, "--bar", toy], capsys)
+    assert status == 2
+    assert "holds samples of double_well_2d (2 coordinates), not of butane's 42" in error
+    assert "--temperature" not in error

@@ -197,7 +197,8 @@ def test_crafted_pickle_is_refused(tmp_path):
     marker = tmp_path / "code_ran"
     checkpoint = tmp_path / "run" / "checkpoints" / "step_000000005.pt"
     torch.save({"format": CHECKPOINT_FORMAT, "model": _Payload(marker)}, checkpoint)
-    with pytest.raises(CheckpointError, match="not a readable molgen checkpoint .it holds objects other than tensors"):
+    unsafe = "not a readable molgen checkpoint .it holds objects other than tensors"
+    with pytest.raises(CheckpointError, match=unsafe):
         train(config, tmp_path / "run", resume=True, progress=False)
     assert not marker.exists()
 
