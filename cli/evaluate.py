@@ -47,6 +47,15 @@ def register(subparsers) -> None:
     parser.add_argument("--top", type=Path, help="topology for a .dcd/.xtc trajectory")
     add_ess_threshold_arguments(parser)
     parser.add_argument(
+        "--correlated",
+        action="store_true",
+        help=(
+            "the samples are a time series (MD or parallel-tempering frames): the ESS and "
+            "the errors count their statistical inefficiency (always on for a molgen "
+            "reference folder)"
+        ),
+    )
+    parser.add_argument(
         "--max-z",
         type=positive_float,
         metavar="Z",
@@ -76,9 +85,13 @@ def run(args: argparse.Namespace) -> int:
         topology=args.top,
         threshold=EssThreshold(args.min_ess, args.min_ess_fraction),
         seed=args.seed,
+        correlated=args.correlated,
     )
+    if report["correlated"] and not args.correlated:
+        print("a molgen reference folder holds correlated frames: analysed as --correlated")
     print(f"samples: {report['samples']}  (n = {report['n']})")
-    print(f"Kish ESS: {report['ess']:.1f} ({100 * report['ess_fraction']:.2f} %)")
+    kind = "ESS (Kish / statistical inefficiency)" if report["correlated"] else "Kish ESS"
+    print(f"{kind}: {report['ess']:.1f} ({100 * report['ess_fraction']:.2f} %)")
     comparisons = report.get("population_comparison", {})
     for name, entry in report["populations"].items():
         reference = report["reference_populations"].get(name, {})

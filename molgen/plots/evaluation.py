@@ -25,13 +25,13 @@ import numpy as np
 from forcefields.errors import ConfigError, InputFileError
 from forcefields.json_input import read_json_object
 from molgen.estimate.context import SampleContext, prepare_samples
-from molgen.estimate.ess import DEFAULT_THRESHOLD, EssThreshold, kish_ess
+from molgen.estimate.ess import DEFAULT_THRESHOLD, EssThreshold, effective_sample_size
 from molgen.estimate.importance import importance_expectation
 from molgen.estimate.partition import log_partition_function
 from molgen.estimate.reference import ReferenceData, read_reference
 from molgen.estimate.report import comparison_entry, free_energy_entry, population_entry
-from molgen.estimate.samples import system_temperature
-from molgen.estimate.states import state_free_energies, state_populations
+from molgen.estimate.samples import is_reference_folder, system_temperature
+from molgen.estimate.states import state_free_energies, state_indicators, state_populations
 from molgen.plots.densities import plot_butane_dihedral, plot_marginal_density, plot_ramachandran
 from molgen.plots.energies import plot_energy_histogram, plot_energy_scatter, plot_log_weights
 from molgen.plots.populations import plot_populations
@@ -76,11 +76,21 @@ def _refuse_other_output(out: Path, samples: Path, reference: Path) -> None:
         )
 
 
-def _state_section(context: SampleContext, reference: ReferenceData, threshold) -> dict:
+def _indicators(context: SampleContext) -> np.ndarray | None:
+    """The state indicators ``(k, n)`` of the samples' modes (``None`` without modes): what
+    the populations average, whose correlation a time series' ESS counts."""
+    if context.labels is None or not context.mode_names:
+        return None
+    return state_indicators(context.labels, len(context.mode_names))
+
+
+def _state_section(
+    context: SampleContext, reference: ReferenceData, threshold, correlated: bool
+) -> dict:
     names = context.mode_names
     if context.labels is None or not names:
         return {"populations": {}, "free_energies": {}}
-    options = {"log_w": context.samples.log_w, "threshold": threshold}
+    options = {"log_w": context.samples.log_w, "threshold": threshold, "correlated": correlated}
     populations = state_populations(context.labels, names, **options)
     free_energies = state_free_energies(context.labels, names, 1.0, **options)
     section = {
@@ -264,6 +274,7 @@ def evaluate_samples(
     topology: Path | None = None,
     threshold: EssThreshold = DEFAULT_THRESHOLD,
     seed: int = 0,
+    correlated: bool = False,
 ) -> dict:
     """Compare samples with a reference run; write ``report.json`` and plots to ``out_dir``.
 
@@ -274,6 +285,9 @@ def evaluate_samples(
         system_name, temperature, topology: see :func:`~molgen.estimate.context.prepare_samples`.
         threshold: least ESS at which estimates are given.
         seed: seed of the ``log Z`` bootstrap.
+        correlated: the samples are a time series (MD or parallel-tempering frames): the
+            ESS and the errors count their statistical inefficiency. Always on for a
+            ``molgen reference`` folder.
 
     Returns:
         The report (see the module docstring).
@@ -292,8 +306,10 @@ def evaluate_samples(
     _check_same_system(context, reference)
     _check_same_temperature(context, reference)
     _refuse_other_output(out, Path(context.samples.sidecar), reference.folder)
+    correlated = correlated or is_reference_folder(samples)
     log_w = context.samples.log_w
-    ess = kish_ess(log_w)
+    indicators = _indicators(context)
+    ess = effective_sample_size(log_w, correlated, indicators)
     report = {
         "system": None if context.system is None else context.system.name,
         "samples": str(context.samples.sidecar),
@@ -302,7 +318,10 @@ def evaluate_samples(
         "ess": ess,
         "ess_fraction": ess / context.samples.n,
         "ess_required": threshold.required(context.samples.n),
-        "log_z": log_partition_function(log_w, seed=seed, threshold=threshold).as_dict(),
+        "correlated": correlated,
+        "log_z": log_partition_function(
+            log_w, seed=seed, threshold=threshold, correlated=correlated, series=indicators
+        ).as_dict(),
         "reference_populations": {
             name: {"mean": mean, "sem": sem} for name, (mean, sem) in reference.populations.items()
         },
@@ -310,7 +329,7 @@ def evaluate_samples(
             name: {"value_kT": value, "sem_kT": sem}
             for name, (value, sem) in reference.free_energies_kT.items()
         },
-        **_state_section(context, reference, threshold),
+        **_state_section(context, reference, threshold, correlated),
         **_chirality_section(context, threshold),
         **_seam_section(context, reference, threshold),
         "plots": {},

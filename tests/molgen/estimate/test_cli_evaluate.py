@@ -286,3 +286,18 @@ def test_every_plot_drawn_is_one_the_output_check_knows(toy_samples, tmp_path):
     report = json.loads((out / "report.json").read_text())
     assert set(report["plots"]) <= set(PLOTS)
     assert {path.stem for path in out.glob("*.png")} <= set(PLOTS)
+
+
+def test_a_reference_folder_evaluated_as_samples_counts_its_correlation(tmp_path, capsys):
+    """Frames of a Markov chain are not independent: the ESS is n over the statistical
+    inefficiency, as free-energy's --correlated gives it."""
+    reference = tmp_path / "reference"
+    argv = ["reference", "double_well_2d", "--iterations", "400", "--chains", "2"]
+    assert main([*argv, "--no-progress", "--out", str(reference)]) == 0
+    out = tmp_path / "evaluation"
+    main(["evaluate", str(reference), "--reference", str(reference), "--out", str(out)])
+    assert "analysed as --correlated" in capsys.readouterr().out
+    report = json.loads((out / "report.json").read_text())
+    assert report["correlated"] is True
+    # Metropolis frames of a double well are correlated over many iterations: g > 1.5
+    assert report["ess"] < report["n"] / 1.5
