@@ -60,6 +60,7 @@ def test_two_processes_share_the_replicas_and_write_the_outputs_once(tmp_path):
 def test_a_failure_on_the_first_process_ends_the_job_with_one_message(tmp_path):
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "run.json").write_text("{}")
+    (tmp_path / "taken" / "pt.nc").write_text("iterations recorded")
     failed = _molgen([*RUN, "--iterations", "2", "--out", "taken"], 2, tmp_path)
     assert failed.returncode == 2
     assert failed.stderr.count("molgen reference: error:") == 1
