@@ -104,6 +104,15 @@ def run(args: argparse.Namespace) -> int:
             z = comparisons.get(name, {}).get("z")
             line += "" if z is None else f"   z = {z:+.2f}"
         print(line)
+    energy = report.get("mean_energy")
+    if energy is not None and energy["trusted"]:
+        reference = report["reference_mean_energy"]
+        z = report["mean_energy_comparison"]["z"]
+        print(
+            f"  mean energy: {energy['mean']:.2f} ± {energy['sem']:.2f} kJ/mol   reference "
+            f"{reference['mean']:.2f} ± {reference['sem']:.2f}"
+            + ("" if z is None else f"   z = {z:+.2f}")
+        )
     compared = [entry for entry in comparisons.values() if entry.get("within_2_sem") is not None]
     if compared:
         within = sum(bool(entry["within_2_sem"]) for entry in compared)

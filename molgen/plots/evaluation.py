@@ -9,7 +9,9 @@ free_energies {name: {value_kT, sem_kT}}``, plus ``reference_free_energies``,
 For dialanine it also holds the fraction of D-alanine samples (``d_fraction``,
 ``d_fraction_reweighted``) and the fraction with φ > 120° (``phi_above_120_fraction``,
 ``phi_above_120_fraction_reweighted``, ``reference_phi_above_120_fraction``): these
-count as C7ax (φ > 0) but lie in the β/C5 basin across the φ = ±180° seam.
+count as C7ax (φ > 0) but lie in the β/C5 basin across the φ = ±180° seam. For molecules
+it holds the reweighted mean energy ``mean_energy`` {mean, sem} in kJ/mol beside the
+reference's (``reference_mean_energy``, ``mean_energy_comparison``).
 
 An output folder that holds the report of other samples or another reference, or plots
 without a report, is refused before anything is written.
@@ -82,6 +84,31 @@ def _indicators(context: SampleContext) -> np.ndarray | None:
     if context.labels is None or not context.mode_names:
         return None
     return state_indicators(context.labels, len(context.mode_names))
+
+
+def _energy_section(
+    context: SampleContext, reference: ReferenceData, threshold, correlated: bool
+) -> dict:
+    """The reweighted mean physical energy ⟨U_B⟩ (kJ/mol) of molecular samples beside the
+    reference's (``stats.json``'s ``energy``), when both are known."""
+    energy = context.samples.arrays.get("energy")
+    stats = reference.stats
+    if (
+        getattr(context.system, "kind", None) != "molecule"
+        or energy is None
+        or stats.get("energy_unit") != "kJ/mol"
+        or not isinstance(stats.get("energy"), dict)
+    ):
+        return {}
+    estimate = importance_expectation(
+        np.asarray(energy, dtype=np.float64), context.samples.log_w, threshold, correlated
+    )
+    mean, sem = (_number(stats["energy"].get(key)) for key in ("mean", "sem"))
+    return {
+        "mean_energy": population_entry(estimate),
+        "reference_mean_energy": {"mean": mean, "sem": sem},
+        "mean_energy_comparison": comparison_entry(estimate.value, estimate.stderr, mean, sem),
+    }
 
 
 def _state_section(
@@ -330,6 +357,7 @@ def evaluate_samples(
             for name, (value, sem) in reference.free_energies_kT.items()
         },
         **_state_section(context, reference, threshold, correlated),
+        **_energy_section(context, reference, threshold, correlated),
         **_chirality_section(context, threshold),
         **_seam_section(context, reference, threshold),
         "plots": {},

@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 import systems
@@ -301,3 +302,30 @@ def test_a_reference_folder_evaluated_as_samples_counts_its_correlation(tmp_path
     assert report["correlated"] is True
     # Metropolis frames of a double well are correlated over many iterations: g > 1.5
     assert report["ess"] < report["n"] / 1.5
+
+
+def test_a_molecules_reweighted_mean_energy_is_set_beside_the_references(
+    butane_md_frames, tmp_path, capsys
+):
+    from tests.molgen.estimate.conftest import write_butane_samples
+
+    butane = systems.load("butane")
+    energy = butane.energy()(torch.as_tensor(butane_md_frames)).detach().numpy()
+    log_w = np.random.default_rng(5).normal(scale=0.3, size=len(energy))
+    samples = write_butane_samples(tmp_path / "samples", butane_md_frames, log_w)
+    arrays = dict(np.load(samples))
+    np.savez(samples, **arrays, energy=energy)
+    stats = _molecule_stats(butane, np.full(3, 1 / 3))
+    stats["energy"] = {"mean": 60.0, "sem": 0.5}
+    reference = _write_reference(tmp_path / "reference", stats)
+    out = tmp_path / "evaluation"
+    main(["evaluate", str(samples), "--reference", str(reference), "--out", str(out)])
+    report = json.loads((out / "report.json").read_text())
+    weights = np.exp(log_w - log_w.max())
+    expected = float(np.sum(weights * energy) / np.sum(weights))
+    # the same weighted sum of 450 terms: equal up to rounding
+    assert report["mean_energy"]["mean"] == pytest.approx(expected, rel=1e-12)
+    assert report["reference_mean_energy"] == {"mean": 60.0, "sem": 0.5}
+    combined = math.hypot(report["mean_energy"]["sem"], 0.5)
+    assert report["mean_energy_comparison"]["z"] == pytest.approx((expected - 60.0) / combined)
+    assert "mean energy:" in capsys.readouterr().out
