@@ -8,13 +8,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from forcefields.atomic_files import write_json_atomic
+from forcefields.atomic_files import JSON_WRITER_KEY, write_json_atomic
 from forcefields.errors import ConfigError
 
 __all__ = ["check_json_output", "check_output_file", "write_json_output"]
-
-WRITER_KEY = "written_by"
-"""Key of a JSON result naming the command that wrote it (``"molgen free-energy"``)."""
 
 
 def check_output_file(path: Path, option: str) -> None:
@@ -36,7 +33,7 @@ def check_output_file(path: Path, option: str) -> None:
 
 def check_json_output(path: Path, option: str, command: str) -> None:
     """:func:`check_output_file`, and refuse an existing ``path`` that ``molgen command``
-    did not write (a JSON object whose :data:`WRITER_KEY` names it), so that no other
+    did not write (a JSON object whose :data:`JSON_WRITER_KEY` names it), so that no other
     file is overwritten."""
     check_output_file(path, option)
     if not path.exists():
@@ -45,7 +42,7 @@ def check_json_output(path: Path, option: str, command: str) -> None:
         existing = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, ValueError):
         existing = None
-    if not isinstance(existing, dict) or existing.get(WRITER_KEY) != f"molgen {command}":
+    if not isinstance(existing, dict) or existing.get(JSON_WRITER_KEY) != f"molgen {command}":
         raise ConfigError(
             f"{option}: {path} exists and was not written by molgen {command}; "
             "remove it or pass another path"
@@ -54,4 +51,4 @@ def check_json_output(path: Path, option: str, command: str) -> None:
 
 def write_json_output(path: Path, payload: dict[str, Any], command: str) -> None:
     """Write ``payload`` to ``path`` atomically as JSON, marked as ``molgen command``'s."""
-    write_json_atomic(path, {WRITER_KEY: f"molgen {command}", **payload}, mode=0o644)
+    write_json_atomic(path, {JSON_WRITER_KEY: f"molgen {command}", **payload}, mode=0o644)

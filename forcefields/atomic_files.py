@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "JSON_WRITER_KEY",
     "atomic_path",
     "remove_stale_temporaries",
     "save_npz_atomic",
@@ -110,6 +111,10 @@ def write_text_atomic(
     with atomic_path(path, mode=mode) as temporary:
         with open(temporary, "w", encoding=encoding, newline="\n") as stream:
             stream.write(text)
+
+
+JSON_WRITER_KEY = "written_by"
+"""Key of a JSON result naming the command that wrote it (``"molgen free-energy"``)."""
 
 
 def write_json_atomic(

@@ -31,7 +31,12 @@ from pathlib import Path
 
 import yaml
 
-from forcefields.atomic_files import save_npz_atomic, write_json_atomic, write_text_atomic
+from forcefields.atomic_files import (
+    JSON_WRITER_KEY,
+    save_npz_atomic,
+    write_json_atomic,
+    write_text_atomic,
+)
 from forcefields.errors import ConfigError
 from forcefields.json_input import read_json_object
 from molgen.training.reference_data import equilibrated_reference_frames
@@ -205,7 +210,10 @@ def _write_index(run: Path, system: str, free_energy: dict | None) -> None:
             "## Free energy",
             "",
             "```",
-            yaml.safe_dump(free_energy, sort_keys=False),
+            yaml.safe_dump(
+                {key: value for key, value in free_energy.items() if key != JSON_WRITER_KEY},
+                sort_keys=False,
+            ),
             "```",
         ]
     write_text_atomic(run / "index.md", "\n".join(lines) + "\n", mode=0o644)

@@ -28,6 +28,8 @@ def test_quick_pipeline_runs_every_stage_and_resumes(tmp_path, monkeypatch, caps
         assert (run / output).is_file(), output
     index = (run / "index.md").read_text()
     assert "evaluation/dihedral.png" in index
+    # the free-energy section shows the estimates, not the file's provenance key
+    assert "ess_required:" in index and "written_by" not in index
     report = json.loads((run / "free_energy.json").read_text())
     assert report["n"] == 1000
     assert main(["run", "--quick", "--out", "runs/quick"]) == 1
