@@ -15,6 +15,7 @@ paired difference and its standard error.
 from __future__ import annotations
 
 import argparse
+import math
 import shlex
 import statistics
 from dataclasses import dataclass
@@ -180,6 +181,11 @@ def _paired(dim: int, group: list[SeedResult]) -> dict:
     }
 
 
+def _spread(value: float) -> str:
+    """A standard deviation or error to three decimals; "n/a" for one run (NaN)."""
+    return f"{value:.3f}" if math.isfinite(value) else "n/a"
+
+
 def markdown(rows: list[dict], command: str) -> str:
     lines = [
         "# JKO-ICNN on the Gaussian mixtures, seed by seed",
@@ -200,7 +206,7 @@ def markdown(rows: list[dict], command: str) -> str:
         gap = f"{row['mean'] - published:+.3f}" if published is not None else "n/a"
         lines.append(
             f"| {row['dim']} | {len(row['seeds'])} | {seeds} | {row['mean']:.3f} ± "
-            f"{row['sd']:.3f} | {row['standard_error']:.3f} | "
+            f"{_spread(row['sd'])} | {_spread(row['standard_error'])} | "
             f"{published if published is not None else 'n/a'} | {gap} |"
         )
     paired = [row for row in rows if "pairs" in row]
@@ -221,7 +227,7 @@ def markdown(rows: list[dict], command: str) -> str:
         lines.append("")
         lines += [
             f"D = {row['dim']}: mean difference {row['paired_difference']:+.3f} ± "
-            f"{row['paired_standard_error']:.3f} (standard error) over {len(row['pairs'])} "
+            f"{_spread(row['paired_standard_error'])} (standard error) over {len(row['pairs'])} "
             f"mixtures; published mean on them {row['published_same_mixtures']:.3f}."
             for row in paired
         ]

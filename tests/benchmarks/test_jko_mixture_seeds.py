@@ -155,3 +155,13 @@ def test_a_published_mixture_run_twice_is_refused_in_the_paired_comparison(tmp_p
     # "venus" is the published D = 2 key spelled out: the same mixtures as "published".
     with pytest.raises(InputFileError, match="mixture 0: two runs"):
         main([*argv, "--mixture-key", "venus", "--out", str(tmp_path / "t.md")])
+
+
+def test_a_single_run_has_no_spread_rather_than_nan(tmp_path):
+    report = write_report(tmp_path / "r.json", [jko_row(8, 0, 0.30)])
+    out = tmp_path / "table.md"
+    main(["--reports", str(report), "--runs", "--out", str(out)])
+    row = next(line for line in out.read_text().splitlines() if line.startswith("| 8 |"))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[3] == "0.300 ± n/a" and cells[4] == "n/a"
+    assert "nan" not in out.read_text()
