@@ -71,6 +71,7 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from molgen.estimate.ess import EssThreshold
     from molgen.estimate.samples import find_sidecar
+    from molgen.estimate.tail import tail_warning
     from molgen.plots.evaluation import evaluate_samples
 
     out = args.out
@@ -92,6 +93,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"samples: {report['samples']}  (n = {report['n']})")
     kind = "ESS (Kish / statistical inefficiency)" if report["correlated"] else "Kish ESS"
     print(f"{kind}: {report['ess']:.1f} ({100 * report['ess_fraction']:.2f} %)")
+    warning = tail_warning(report["pareto_k"])
+    if warning:
+        print(f"warning: {warning}")
     comparisons = report.get("population_comparison", {})
     for name, entry in report["populations"].items():
         reference = report["reference_populations"].get(name, {})

@@ -36,6 +36,7 @@ from molgen.estimate.states import (
     state_indicators,
     state_populations,
 )
+from molgen.estimate.tail import pareto_tail_index, tail_warning
 from molgen.estimate.variant_workflow import bar_to_parameters, reweight_to_parameters
 
 __all__ = ["free_energy_report", "format_report"]
@@ -133,6 +134,7 @@ def free_energy_report(
         "kT": 1.0 / context.beta,
         "n": context.samples.n,
         "ess": ess,
+        "pareto_k": pareto_tail_index(log_w),
         "ess_fraction": ess / context.samples.n,
         "ess_required": threshold.required(context.samples.n),
         "log_z": log_z.as_dict(),
@@ -248,6 +250,9 @@ def format_report(report: dict) -> str:
         f"ESS: {report['ess']:.1f} ({100 * report['ess_fraction']:.2f} %), "
         f"required {report['ess_required']:.1f}",
     ]
+    warning = tail_warning(report.get("pareto_k"))
+    if warning:
+        lines.append(f"warning: {warning}")
     log_z = report["log_z"]
     if log_z["trusted"]:
         low, high = (-math.inf if end is None else end for end in log_z["interval"])

@@ -34,6 +34,7 @@ from molgen.estimate.reference import ReferenceData, read_reference
 from molgen.estimate.report import comparison_entry, free_energy_entry, population_entry
 from molgen.estimate.samples import is_reference_folder, system_temperature
 from molgen.estimate.states import state_free_energies, state_indicators, state_populations
+from molgen.estimate.tail import pareto_tail_index
 from molgen.plots.densities import plot_butane_dihedral, plot_marginal_density, plot_ramachandran
 from molgen.plots.energies import plot_energy_histogram, plot_energy_scatter, plot_log_weights
 from molgen.plots.populations import plot_populations
@@ -343,6 +344,7 @@ def evaluate_samples(
         "reference": str(reference.folder),
         "n": context.samples.n,
         "ess": ess,
+        "pareto_k": pareto_tail_index(log_w),
         "ess_fraction": ess / context.samples.n,
         "ess_required": threshold.required(context.samples.n),
         "correlated": correlated,

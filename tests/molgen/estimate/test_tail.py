@@ -1,0 +1,47 @@
+"""Pareto tail index of importance weights: recovers a known tail shape, is None for
+equal weights, and heavy tails are flagged in free-energy's report."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from scipy.stats import genpareto, norm
+
+from cli.main import main
+from molgen.estimate.tail import PARETO_K_LIMIT, pareto_tail_index, tail_warning
+
+
+@pytest.mark.parametrize("shape", [0.3, 0.8])
+def test_the_shape_of_generalised_pareto_weights_is_recovered(shape):
+    weights = genpareto.rvs(shape, size=20_000, random_state=np.random.default_rng(1))
+    # 424 tail weights: the maximum-likelihood shape has a standard error of about
+    # (1 + k) / sqrt(424) <= 0.09; 0.2 is more than two of them
+    assert pareto_tail_index(np.log(weights)) == pytest.approx(shape, abs=0.2)
+
+
+def test_weights_of_a_broader_proposal_have_a_light_tail():
+    x = np.random.default_rng(2).normal(0.5, 1.2, 5000)
+    log_w = -0.5 * x**2 - norm.logpdf(x, 0.5, 1.2)
+    # w is bounded (the proposal is wider than the target): a negative shape
+    assert pareto_tail_index(log_w) < 0.5
+
+
+def test_equal_weights_have_no_tail_index():
+    assert pareto_tail_index(np.zeros(1000)) is None
+    assert tail_warning(None) == ""
+
+
+def test_free_energy_flags_heavy_tailed_weights(tmp_path, capsys):
+    rng = np.random.default_rng(3)
+    x = rng.normal(1.0, 0.6, (5000, 2))
+    # a proposal narrower than the target N(0, 1): weights of infinite variance
+    log_w = (-0.5 * x**2 - norm.logpdf(x, 1.0, 0.6)).sum(axis=1)
+    samples = tmp_path / "samples.npz"
+    np.savez(samples, log_w=log_w, x=x, system="double_well_2d", temperature=1.0)
+    out = tmp_path / "fe.json"
+    main(["free-energy", str(samples), "--min-ess", "1", "--json", str(out)])
+    report = json.loads(out.read_text())
+    assert report["pareto_k"] > PARETO_K_LIMIT
+    assert "warning: Pareto k of the weights" in capsys.readouterr().out
