@@ -26,8 +26,8 @@ import warnings
 import numpy as np
 from scipy.stats import norm
 
+from benchmarks.markdown_report import publish_report
 from benchmarks.rerun_command import rerun_command
-from forcefields.atomic_files import write_text_atomic
 from molgen.estimate.importance import importance_expectation
 from molgen.estimate.partition import log_partition_function
 from molgen.estimate.states import state_populations
@@ -159,8 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         f"(± {chain['mc']:.3f} at nominal) |",
         "",
     ]
-    write_text_atomic(args.out, "\n".join(lines))
-    print("\n".join(lines))
+    publish_report(args.out, lines)
     return 0
 
 

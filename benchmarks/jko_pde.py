@@ -16,8 +16,8 @@ import argparse
 import statistics
 from pathlib import Path
 
+from benchmarks.markdown_report import publish_report
 from benchmarks.rerun_command import rerun_command
-from forcefields.atomic_files import write_text_atomic
 from molgen.jko.config import config_from_dict, read_config_file
 from molgen.jko.run import run_experiment
 
@@ -78,8 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{len(worst)} seeds, worst seed {max(worst):.2%}.",
             "",
         ]
-    write_text_atomic(args.out, "\n".join(lines))
-    print("\n".join(lines))
+    publish_report(args.out, lines)
     return 0
 
 
