@@ -27,8 +27,7 @@ import numpy as np
 
 from forcefields.errors import ConfigError
 from molgen.estimate.context import SampleContext, prepare_samples
-from molgen.estimate.ess import EssThreshold, effective_sample_size
-from molgen.estimate.partition import log_partition_function
+from molgen.estimate.ess import EssThreshold
 from molgen.estimate.report import free_energy_entry, population_entry
 from molgen.estimate.states import (
     group_states,
@@ -36,8 +35,9 @@ from molgen.estimate.states import (
     state_indicators,
     state_populations,
 )
-from molgen.estimate.tail import pareto_tail_index, tail_warning
+from molgen.estimate.tail import tail_warning
 from molgen.estimate.variant_workflow import bar_to_parameters, reweight_to_parameters
+from molgen.estimate.weight_summary import weight_summary
 
 __all__ = ["free_energy_report", "format_report"]
 
@@ -122,10 +122,6 @@ def free_energy_report(
     # For a time series, log Z and the reported ESS count the state indicators'
     # correlation too, as the populations do, so that they are refused together.
     indicators = None if labels is None else state_indicators(labels, len(names))
-    log_z = log_partition_function(
-        log_w, seed=seed, threshold=threshold, correlated=correlated, series=indicators
-    )
-    ess = effective_sample_size(log_w, correlated, indicators)
     report = {
         "samples": str(context.samples.sidecar),
         "system": None if context.system is None else context.system.name,
@@ -133,17 +129,13 @@ def free_energy_report(
         "energy_unit": context.energy_unit,
         "kT": 1.0 / context.beta,
         "n": context.samples.n,
-        "ess": ess,
-        "pareto_k": pareto_tail_index(log_w),
-        "ess_fraction": ess / context.samples.n,
-        "ess_required": threshold.required(context.samples.n),
-        "log_z": log_z.as_dict(),
+        **weight_summary(log_w, threshold, seed, correlated, indicators),
         "populations": populations,
         "free_energies": free_energies,
     }
     requested = [entry["trusted"] for entry in free_energies.values()] if states else []
     if not states and perturbation is None:
-        requested.append(log_z.estimate.trusted)
+        requested.append(report["log_z"]["trusted"])
     if perturbation is not None:
         psf, prm = perturbation
         prediction, energies = reweight_to_parameters(

@@ -27,14 +27,13 @@ import numpy as np
 from forcefields.errors import ConfigError, InputFileError
 from forcefields.json_input import read_json_object
 from molgen.estimate.context import SampleContext, prepare_samples
-from molgen.estimate.ess import DEFAULT_THRESHOLD, EssThreshold, effective_sample_size
+from molgen.estimate.ess import DEFAULT_THRESHOLD, EssThreshold
 from molgen.estimate.importance import importance_expectation
-from molgen.estimate.partition import log_partition_function
 from molgen.estimate.reference import ReferenceData, read_reference
 from molgen.estimate.report import comparison_entry, free_energy_entry, population_entry
 from molgen.estimate.samples import is_reference_folder, system_temperature
 from molgen.estimate.states import state_free_energies, state_indicators, state_populations
-from molgen.estimate.tail import pareto_tail_index
+from molgen.estimate.weight_summary import weight_summary
 from molgen.plots.densities import plot_butane_dihedral, plot_marginal_density, plot_ramachandran
 from molgen.plots.energies import plot_energy_histogram, plot_energy_scatter, plot_log_weights
 from molgen.plots.populations import plot_populations
@@ -336,21 +335,13 @@ def evaluate_samples(
     _refuse_other_output(out, Path(context.samples.sidecar), reference.folder)
     correlated = correlated or is_reference_folder(samples)
     log_w = context.samples.log_w
-    indicators = _indicators(context)
-    ess = effective_sample_size(log_w, correlated, indicators)
     report = {
         "system": None if context.system is None else context.system.name,
         "samples": str(context.samples.sidecar),
         "reference": str(reference.folder),
         "n": context.samples.n,
-        "ess": ess,
-        "pareto_k": pareto_tail_index(log_w),
-        "ess_fraction": ess / context.samples.n,
-        "ess_required": threshold.required(context.samples.n),
+        **weight_summary(log_w, threshold, seed, correlated, _indicators(context)),
         "correlated": correlated,
-        "log_z": log_partition_function(
-            log_w, seed=seed, threshold=threshold, correlated=correlated, series=indicators
-        ).as_dict(),
         "reference_populations": {
             name: {"mean": mean, "sem": sem} for name, (mean, sem) in reference.populations.items()
         },
