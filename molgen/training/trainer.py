@@ -221,7 +221,7 @@ class _Trainer:
         if not self.run_dir.is_dir():
             return
         config = self.run_dir / "config.yaml"
-        if config.is_file() and config.read_text() != safe_dump(config_to_mapping(self.config)):
+        if config.is_file() and config.read_text() != self._config_text():
             raise InputFileError(
                 f"{config}: not this run's configuration (another run's, or a file of your "
                 "own); pass a new --out"
@@ -248,14 +248,14 @@ class _Trainer:
             self._write_config()
         self.processes.barrier()
 
+    def _config_text(self) -> str:
+        """The run's ``config.yaml`` as this configuration writes it."""
+        return safe_dump(config_to_mapping(self.config))
+
     def _write_config(self) -> None:
         """Write ``run_dir/config.yaml`` (main process)."""
         if self.processes.is_main:
-            write_text_atomic(
-                self.run_dir / "config.yaml",
-                safe_dump(config_to_mapping(self.config)),
-                mode=0o644,
-            )
+            write_text_atomic(self.run_dir / "config.yaml", self._config_text(), mode=0o644)
 
     def _initialise_weights(self) -> None:
         if self.config.init is not None:
