@@ -12,12 +12,16 @@ import math
 __all__ = ["fraction", "non_negative_float", "positive_float", "positive_int", "seed"]
 
 
-def positive_int(text: str) -> int:
-    """An integer ``>= 1``."""
+def _integer(text: str) -> int:
     try:
-        value = int(text)
+        return int(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from error
+
+
+def positive_int(text: str) -> int:
+    """An integer ``>= 1``."""
+    value = _integer(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
     return value
@@ -25,10 +29,7 @@ def positive_int(text: str) -> int:
 
 def seed(text: str) -> int:
     """A random seed: an integer in ``[0, 2**32)`` (numpy's legacy seed range)."""
-    try:
-        value = int(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from error
+    value = _integer(text)
     if not 0 <= value < 2**32:
         raise argparse.ArgumentTypeError(f"must satisfy 0 <= seed < 2**32, got {text!r}")
     return value
