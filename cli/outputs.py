@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from forcefields.atomic_files import JSON_WRITER_KEY, write_json_atomic
+from forcefields.atomic_files import JSON_WRITER_KEY, nearest_existing_folder, write_json_atomic
 from forcefields.errors import ConfigError
 
 __all__ = ["check_json_output", "check_output_file", "write_json_output"]
@@ -22,9 +22,7 @@ def check_output_file(path: Path, option: str) -> None:
     """
     if path.is_dir():
         raise ConfigError(f"{option}: {path} is a folder, not a file")
-    folder = path.parent
-    while not folder.exists():
-        folder = folder.parent
+    folder = nearest_existing_folder(path)
     if not folder.is_dir():
         raise ConfigError(f"{option}: {path}: {folder} is not a folder")
     if not os.access(folder, os.W_OK | os.X_OK):

@@ -22,6 +22,7 @@ import numpy as np
 __all__ = [
     "JSON_WRITER_KEY",
     "atomic_path",
+    "nearest_existing_folder",
     "remove_stale_temporaries",
     "save_npz_atomic",
     "torch_save_atomic",
@@ -86,6 +87,16 @@ def remove_stale_temporaries(*folders: Path | str) -> list[Path]:
             path.unlink(missing_ok=True)
             removed.append(path)
     return removed
+
+
+def nearest_existing_folder(path: Path | str) -> Path:
+    """The folder a new file ``path`` would be written under, or its nearest existing
+    ancestor when that folder does not exist yet (what would hold the created folders);
+    it may be a file, which the caller reports."""
+    folder = Path(path).absolute().parent
+    while not folder.exists():
+        folder = folder.parent
+    return folder
 
 
 def _plain_file_mode() -> int:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from forcefields.atomic_files import save_npz_atomic, write_text_atomic
+from forcefields.atomic_files import nearest_existing_folder, save_npz_atomic, write_text_atomic
 from forcefields.errors import ConfigError
 from molgen.estimate.samples import system_temperature
 from molgen.sampling.generator import draw_samples, load_run
@@ -132,9 +132,7 @@ def _check_room(n: int, dimension: int, out: Path) -> None:
     coordinates would not fit on the disk of ``out`` (chunks, then the files) or in
     memory (the chunks are joined there) — before any sample is drawn."""
     needed = n * (dimension + PER_SAMPLE_SCALARS) * BYTES_PER_SCALAR
-    folder = out.resolve().parent
-    while not folder.exists():
-        folder = folder.parent
+    folder = nearest_existing_folder(out.resolve())
     room = {"disk": shutil.disk_usage(folder).free / 2, "memory": _available_memory()}
     for where, free in room.items():
         if free is not None and needed > free:

@@ -90,3 +90,11 @@ def test_an_error_without_a_file_name_gets_the_destination(tmp_path):
     assert raised.value.errno == errno.ENOSPC and raised.value.filename == str(target)
     assert _one_line(raised.value) == f"{target}: No space left on device"
     assert not target.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_the_nearest_existing_folder_of_a_file_in_folders_yet_to_be_made(tmp_path):
+    (tmp_path / "a").mkdir()
+    assert atomic_files.nearest_existing_folder(tmp_path / "a" / "b" / "c" / "f.npz") == (
+        tmp_path / "a"
+    )
+    assert atomic_files.nearest_existing_folder(tmp_path / "a" / "f.npz") == tmp_path / "a"
