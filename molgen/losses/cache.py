@@ -37,10 +37,16 @@ class UnderSampledCache:
         self.points: torch.Tensor | None = None
 
     def update(self, points: torch.Tensor, log_ratio: torch.Tensor) -> None:
-        """Keep the ``keep * n`` points ``(n, D)`` with the highest ``log_ratio`` ``(n,)``."""
+        """Keep the ``keep * n`` points ``(n, D)`` with the highest ``log_ratio`` ``(n,)``.
+
+        Points of non-finite ``log_ratio`` are never kept (fewer are kept when too few are
+        finite): one at :math:`r = +\infty` would stay the highest and make every later
+        batch non-finite.
+        """
         count = int(self.keep * points.shape[0])
-        order = torch.argsort(log_ratio.detach(), descending=True)
-        self.points = points[order[:count]].detach()
+        finite = torch.isfinite(log_ratio.detach())
+        ranked = torch.argsort(log_ratio.detach()[finite], descending=True)
+        self.points = points[finite][ranked[:count]].detach()
 
     def state_dict(self) -> dict[str, torch.Tensor | None]:
         """The cached points, for checkpoints."""

@@ -42,7 +42,7 @@ def pl2_bb(
     expanded form :math:`2(\overline{w r^2} - \overline{w r}^2)` cancels catastrophically.
     """
     r, _, w = weighted_log_ratio(flow, beta_u_b, batch, weights, temperature, clamp)
-    n, weighted = r.shape[0], w > 0
+    n, weighted = r.shape[0], w != 0
     r, w = r[weighted], w[weighted]
     centred = r - (w * r).sum() / n
     return 2.0 * (w * centred.pow(2)).sum() / n
@@ -56,10 +56,11 @@ def masked_pair_loss(
     ``log_ratio_trained`` ``(n,)`` is differentiated; ``log_ratio_reference`` ``(m,)`` and
     ``weights`` ``(m,)`` (summing to ``m``) are detached. A pair counts only when point
     ``i`` is under-sampled relative to reference ``j`` (:math:`r_i > r_j`). References of
-    weight 0 are left out, so one at :math:`r_j = -\infty` does not make the sum NaN.
+    weight 0 are left out, so one at :math:`r_j = -\infty` does not make the sum NaN;
+    NaN weights (see :func:`~molgen.losses.weights.batch_weights`) make it NaN.
     """
     n, m = log_ratio_trained.shape[0], log_ratio_reference.shape[0]
-    weighted = weights > 0
+    weighted = weights != 0
     reference, weights = log_ratio_reference.detach()[weighted], weights.detach()[weighted]
     difference = log_ratio_trained[:, None] - reference[None, :]
     masked = difference.clamp(min=0.0).pow(2)

@@ -26,15 +26,21 @@ def batch_weights(
       ``clamp`` times the uniform weight 1, then rescaled to sum ``n``.
 
     Points with :math:`r = -\infty` (:math:`\beta U_B = +\infty`) get weight 0 in every
-    scheme; the statistics of ``"std"`` and the clamping use the other points.
+    scheme; the statistics of ``"std"`` and the clamping use the other points. A NaN or
+    :math:`+\infty` log-ratio (a NaN energy, :math:`\beta U_B = -\infty` or
+    :math:`U_G = +\infty`) has no meaningful weight: every weight is then NaN, so the loss
+    is NaN and the trainer skips the step.
     """
     if scheme not in WEIGHT_SCHEMES:
         raise ValueError(f"unknown weight scheme {scheme!r}; expected one of {WEIGHT_SCHEMES}")
     r = log_ratio.detach()
     n = r.shape[0]
+    if torch.isnan(r).any() or torch.isposinf(r).any():
+        return torch.full_like(r, torch.nan)
     counted = r > -torch.inf
     weights = torch.zeros_like(r)
-    weights[counted] = _weights_of(r[counted], scheme, temperature, clamp) * (n / counted.sum())
+    rescale = n / int(counted.sum())
+    weights[counted] = _weights_of(r[counted], scheme, temperature, clamp) * rescale
     return weights
 
 

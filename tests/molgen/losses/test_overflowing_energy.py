@@ -10,7 +10,15 @@ from __future__ import annotations
 import pytest
 import torch
 
-from molgen.losses import batch_weights, l2_plus, pl2_bb, pl2_gb, pl2_gg
+from molgen.losses import (
+    UnderSampledCache,
+    batch_weights,
+    kl_z_df,
+    l2_plus,
+    pl2_bb,
+    pl2_gb,
+    pl2_gg,
+)
 from tests.molgen.losses.gaussian import gaussian_flow, target_energy
 
 
@@ -64,3 +72,42 @@ def test_batch_weights_give_an_infinitely_over_sampled_point_no_weight(scheme):
     others = batch_weights(r[[0, 1, 2, 4]], scheme)
     torch.testing.assert_close(weights[[0, 1, 2, 4]], others * 5 / 4, rtol=1e-12, atol=0.0)
     torch.testing.assert_close(weights.sum(), torch.tensor(5.0, dtype=torch.float64))
+
+
+def test_the_weights_of_a_large_float64_batch_sum_to_n_to_round_off():
+    # 999 finite points and one at r = -inf: the rescaling 1000/999 must be float64
+    # (in float32 the sum is off by about 6e-7); 1e-12 is float64 round-off on 1000 terms.
+    r = torch.linspace(-3.0, 3.0, 1000, dtype=torch.float64)
+    r[17] = -torch.inf
+    torch.testing.assert_close(
+        batch_weights(r).sum(), torch.tensor(1000.0, dtype=torch.float64), rtol=1e-12, atol=0.0
+    )
+
+
+@pytest.mark.parametrize("bad", [torch.inf, torch.nan])
+@pytest.mark.parametrize("scheme", ["softmax", "std", "clamp"])
+def test_a_log_ratio_without_a_meaningful_weight_makes_every_weight_nan(scheme, bad):
+    r = torch.tensor([0.3, -1.0, bad, 0.5], dtype=torch.float64)
+    assert torch.isnan(batch_weights(r, scheme)).all()
+
+
+def _energy_minus_infinity_at_first_point(x: torch.Tensor) -> torch.Tensor:
+    energy = target_energy(x).clone()
+    energy[0] = -torch.inf
+    return energy
+
+
+@pytest.mark.parametrize("loss", [pl2_bb, pl2_gb, kl_z_df])
+def test_a_point_at_minus_infinite_energy_makes_the_weighted_loss_nan_not_zero(batches, loss):
+    # r = +inf gives no weights: the loss must be NaN, which the trainer skips, rather than
+    # a finite value built from whatever points survive.
+    flow, finite, _ = batches
+    assert torch.isnan(loss(flow, _energy_minus_infinity_at_first_point, finite))
+
+
+def test_the_cache_never_keeps_a_point_of_non_finite_log_ratio():
+    cache = UnderSampledCache(keep=0.5)
+    points = torch.arange(8.0, dtype=torch.float64)[:, None]
+    r = torch.tensor([torch.inf, 3.0, torch.nan, 1.0, -torch.inf, 2.0, 0.0, -1.0])
+    cache.update(points, r)
+    assert cache.points[:, 0].tolist() == [1.0, 5.0, 3.0, 6.0]
