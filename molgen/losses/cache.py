@@ -37,7 +37,7 @@ class UnderSampledCache:
         self.points: torch.Tensor | None = None
 
     def update(self, points: torch.Tensor, log_ratio: torch.Tensor) -> None:
-        """Keep the ``keep * n`` points ``(n, D)`` with the highest ``log_ratio`` ``(n,)``.
+        r"""Keep the ``keep * n`` points ``(n, D)`` with the highest ``log_ratio`` ``(n,)``.
 
         Points of non-finite ``log_ratio`` are never kept (fewer are kept when too few are
         finite): one at :math:`r = +\infty` would stay the highest and make every later

@@ -72,19 +72,44 @@ def sinkhorn_divergence(
     - \tfrac12 W^\varepsilon(\beta,\beta)`.
 
     Uniform weights when ``log_a`` / ``log_b`` are omitted. With ``exclude_diagonal``
-    (the thesis's choice) the two autocorrelation terms forbid self-coupling, so the
-    divergence is near 0 for two independent samples of one distribution (and negative
-    for two copies of the same cloud); without it, it is exactly 0 for identical clouds.
+    (the thesis's choice) the autocorrelation term of a uniformly weighted cloud forbids
+    self-coupling, so the divergence is near 0 for two independent samples of one
+    distribution (and negative for two copies of the same cloud); without it, it is
+    exactly 0 for identical clouds. A weighted cloud keeps its diagonal: a coupling of
+    its weights with themselves that avoids it exists only when no weight exceeds ½, and
+    importance weights often do (thesis eq. 22), where the iterations would not converge.
+
+    Raises:
+        ValueError: ``exclude_diagonal`` with a uniform cloud of one point.
     """
-    if log_a is None:
-        log_a = torch.full((x.shape[0],), -math.log(x.shape[0]), dtype=x.dtype, device=x.device)
-    if log_b is None:
-        log_b = torch.full((y.shape[0],), -math.log(y.shape[0]), dtype=y.dtype, device=y.device)
     options = {"epsilon": epsilon, "iterations": iterations}
-    cross = entropic_transport(x, y, log_a, log_b, **options)
-    self_x = entropic_transport(x, x, log_a, log_a, exclude_diagonal=exclude_diagonal, **options)
-    self_y = entropic_transport(y, y, log_b, log_b, exclude_diagonal=exclude_diagonal, **options)
+    cross = entropic_transport(
+        x, y, _uniform_if_none(log_a, x), _uniform_if_none(log_b, y), **options
+    )
+    self_x = _self_transport(x, log_a, exclude_diagonal, options)
+    self_y = _self_transport(y, log_b, exclude_diagonal, options)
     return cross - 0.5 * self_x - 0.5 * self_y
+
+
+def _uniform_if_none(log_weights: torch.Tensor | None, points: torch.Tensor) -> torch.Tensor:
+    if log_weights is not None:
+        return log_weights
+    n = points.shape[0]
+    return torch.full((n,), -math.log(n), dtype=points.dtype, device=points.device)
+
+
+def _self_transport(
+    points: torch.Tensor, log_weights: torch.Tensor | None, exclude_diagonal: bool, options: dict
+) -> torch.Tensor:
+    """:math:`W^\varepsilon` of a cloud with itself; the diagonal is excluded only for a
+    uniformly weighted cloud (``log_weights`` is ``None``)."""
+    exclude = exclude_diagonal and log_weights is None
+    if exclude and points.shape[0] < 2:
+        raise ValueError("a Sinkhorn divergence without self-coupling needs at least 2 points")
+    log_weights = _uniform_if_none(log_weights, points)
+    return entropic_transport(
+        points, points, log_weights, log_weights, exclude_diagonal=exclude, **options
+    )
 
 
 def sinkhorn_dd(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from molgen.losses import entropic_transport, sinkhorn_divergence
@@ -50,3 +51,36 @@ def test_gradient_of_the_divergence_pulls_a_shifted_cloud_back():
     (gradient,) = torch.autograd.grad(sinkhorn_divergence(x, y, epsilon=0.1), x)
     # Descent moves x by -gradient; its mean should point from +1 back toward 0.
     assert (gradient.mean(dim=0) > 0).all()
+
+
+def _peaked_log_weights(n: int, largest: float) -> torch.Tensor:
+    """Log weights ``(n,)`` with one weight ``largest`` and the rest equal."""
+    weights = torch.full((n,), (1.0 - largest) / (n - 1), dtype=torch.float64)
+    weights[0] = largest
+    return weights.log()
+
+
+def test_a_weighted_cloud_against_itself_gives_zero_even_with_a_dominant_weight():
+    # Importance weights above 1/2 are common (thesis eq. 22). A weighted cloud keeps its
+    # diagonal, so the three terms are one computation and only round-off remains; with
+    # the diagonal excluded no coupling exists and the iterations drift without bound.
+    y, log_b = _cloud(64, 5), _peaked_log_weights(64, 0.8)
+    value = sinkhorn_divergence(y, y, log_a=log_b, log_b=log_b, epsilon=0.01)
+    assert abs(value.item()) < 1e-12
+
+
+def test_the_divergence_to_a_peaked_weighted_cloud_does_not_drift_with_iterations():
+    x, y, log_b = _cloud(64, 6), _cloud(64, 7), _peaked_log_weights(64, 0.8)
+    short, long = (
+        sinkhorn_divergence(x, y, log_b=log_b, epsilon=0.01, iterations=iterations).item()
+        for iterations in (256, 2000)
+    )
+    # The cross term is still converging at epsilon = 0.01 (4 % between these counts);
+    # the infeasible self term moved the value from about -2 to -16.
+    assert short > 0.0 and long > 0.0
+    assert abs(long - short) < 0.1 * abs(long)
+
+
+def test_a_uniform_cloud_of_one_point_has_no_coupling_without_its_diagonal():
+    with pytest.raises(ValueError, match="at least 2 points"):
+        sinkhorn_divergence(_cloud(1, 0), _cloud(4, 1))
