@@ -10,7 +10,8 @@ pymbar ``overlap``, ``fep_forward`` and ``fep_reverse`` (both ``F_C − F_B``), 
 ``set_c`` (how each set entered BAR), ``comparisons`` and ``consistent``; see
 :mod:`molgen.estimate.two_sets`) and ``trusted`` (false when any requested estimate is
 withheld; with ``bar``, the BAR value and any requested state free energies count, a
-one-sided FEP refusal does not).
+one-sided FEP refusal does not; with nothing requested, log Z, or for equally weighted
+frames, whose log Z is withheld, the populations of the system's modes).
 
 ``ess`` is the Kish ESS of the weights; with ``correlated`` it is divided by the largest
 statistical inefficiency of the weights and the state indicators, and ``log_z`` and the
@@ -28,6 +29,7 @@ import numpy as np
 from forcefields.errors import ConfigError
 from molgen.estimate.context import SampleContext, prepare_samples
 from molgen.estimate.ess import EssThreshold
+from molgen.estimate.partition import EQUAL_WEIGHTS
 from molgen.estimate.report import free_energy_entry, population_entry
 from molgen.estimate.states import (
     group_states,
@@ -135,7 +137,7 @@ def free_energy_report(
     }
     requested = [entry["trusted"] for entry in free_energies.values()] if states else []
     if not states and perturbation is None:
-        requested.append(report["log_z"]["trusted"])
+        requested += _default_result(report)
     if perturbation is not None:
         psf, prm = perturbation
         prediction, energies = reweight_to_parameters(
@@ -178,6 +180,14 @@ def free_energy_report(
                 requested += [e.trusted for e in prediction.free_energies_variant.values()]
     report["trusted"] = all(requested)
     return report
+
+
+def _default_result(report: dict) -> list[bool]:
+    """Which estimates decide ``trusted`` when none was asked for: log Z, or for equally
+    weighted frames (which say nothing of Z) the populations of the system's modes."""
+    if report["log_z"].get("reason") == EQUAL_WEIGHTS:
+        return [entry["trusted"] for entry in report["populations"].values()]
+    return [report["log_z"]["trusted"]]
 
 
 def _estimate_text(entry: dict, kT: float, unit: str, value_key: str, sem_key: str) -> str:

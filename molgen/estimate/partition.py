@@ -27,7 +27,9 @@ What ``Z_B`` is depends on the samples' weights:
   ``exp(−βU(x_C, G^H(x_C)))`` (the thesis's ``p̄``, App. A.2).
 
 A molecule sampled without an alignment penalty has no finite ``Z_B`` (its integral over
-translations diverges): ``log Ẑ_B`` is then not an estimate of anything.
+translations diverges): ``log Ẑ_B`` is then not an estimate of anything. Nor is it for
+equally weighted samples (MD or parallel-tempering frames of ``p_B`` itself, whose
+``log w`` is 0): they carry no information about ``Z_B``, and the estimate is withheld.
 """
 
 from __future__ import annotations
@@ -42,7 +44,12 @@ from molgen.estimate.influence import influence_stderr
 from molgen.estimate.logspace import as_log_weights, log_mean_exp, normalized_weights
 from molgen.estimate.result import Estimate, untrusted
 
-__all__ = ["LogPartitionEstimate", "log_partition_function"]
+__all__ = ["EQUAL_WEIGHTS", "LogPartitionEstimate", "log_partition_function"]
+
+EQUAL_WEIGHTS = (
+    "every weight is equal (samples of the target itself, e.g. MD frames): they carry no "
+    "information about Z_B"
+)
 
 
 @dataclass(frozen=True)
@@ -112,7 +119,7 @@ def log_partition_function(
     n = log_w.size
     g = series_inefficiency(log_w, series) if correlated else 1.0
     ess = kish_ess(log_w) / g
-    refusal = threshold.refusal(ess, n)
+    refusal = EQUAL_WEIGHTS if np.all(log_w == log_w[0]) else threshold.refusal(ess, n)
     if refusal:
         return LogPartitionEstimate(untrusted(refusal), (np.nan, np.nan), confidence, ess)
     value = float(log_mean_exp(log_w))
