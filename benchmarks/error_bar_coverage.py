@@ -11,7 +11,11 @@ the estimates that were not refused. The proposals run from benign to heavy-tail
 weights (``infinite variance``: q narrower than the target, so E_q[w²] = ∞). A last
 section samples the proposal N(0, 1) as an AR(1) chain (lag-one correlation 0.9) and
 checks log Z of the target N(0.5, 1) (``correlated=True``: the error and the block
-bootstrap count the chain's statistical inefficiency)::
+bootstrap count the chain's statistical inefficiency). Each proposal's table also gives
+the share of repetitions whose Pareto tail index k̂ (:func:`molgen.estimate.tail.
+pareto_tail_index`) exceeds 0.5 (infinite weight variance, where the delta-method error
+bars lose their footing) and 0.7, and the 2-sem coverage of the repetitions with
+k̂ ≤ 0.5::
 
     OMP_NUM_THREADS=1 python -m benchmarks.error_bar_coverage --repetitions 800 \
         --out benchmarks/results/error_bar_coverage.md
@@ -31,6 +35,7 @@ from benchmarks.rerun_command import rerun_command
 from molgen.estimate.importance import importance_expectation
 from molgen.estimate.partition import log_partition_function
 from molgen.estimate.states import state_populations
+from molgen.estimate.tail import FINITE_VARIANCE_K, PARETO_K_LIMIT, pareto_tail_index
 
 PROPOSALS = {
     "benign, N(0.5, 1.2²)": (0.5, 1.2),
@@ -42,11 +47,12 @@ STATES = ("left", "middle", "right")
 CUTS = (-0.5, 1.0)
 TRUE_POPULATIONS = np.diff(norm.cdf([-np.inf, *CUTS, np.inf]))
 TRUE_LOG_Z = 0.5 * math.log(2 * math.pi)
+PARETO_K = "Pareto k̂"
 
 
 def _z_scores(x: np.ndarray, mean: float, sd: float, seed: int) -> dict[str, float]:
-    """``(estimate − truth) / sem`` of each quantity (NaN where refused), and whether the
-    log Z bootstrap interval holds the truth (1 or 0)."""
+    """``(estimate − truth) / sem`` of each quantity (NaN where refused), whether the
+    log Z bootstrap interval holds the truth (1 or 0), and the weights' Pareto k̂."""
     log_w = -0.5 * x**2 - norm.logpdf(x, mean, sd)
     labels = np.digitize(x, CUTS).astype(np.int64)
     scores = {}
@@ -60,6 +66,7 @@ def _z_scores(x: np.ndarray, mean: float, sd: float, seed: int) -> dict[str, flo
     scores["log Z, 95 % bootstrap interval"] = (
         float(low <= TRUE_LOG_Z <= high) if log_z.estimate.trusted else math.nan
     )
+    scores[PARETO_K] = pareto_tail_index(log_w)
     return scores
 
 
@@ -71,25 +78,48 @@ def _z(estimate, truth: float) -> float:
 
 def coverage(mean: float, sd: float, n: int, repetitions: int, seed: int) -> dict[str, dict]:
     """Per quantity: estimates given, coverage at 1 and 2 standard errors (or of the
-    interval), and the Monte-Carlo standard error of the 2-sem coverage."""
+    interval), the Monte-Carlo standard error of the 2-sem coverage, and the same among
+    the repetitions with k̂ ≤ 0.5 (``light``); under :data:`PARETO_K`, the median k̂
+    and the shares above 0.5 and :data:`PARETO_K_LIMIT`."""
     rng = np.random.default_rng(seed)
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for repetition in range(repetitions):
             rows.append(_z_scores(rng.normal(mean, sd, n), mean, sd, seed + repetition))
-    table = {}
+    tail = np.array([math.nan if row[PARETO_K] is None else row[PARETO_K] for row in rows])
+    light = tail <= FINITE_VARIANCE_K
+    table = {
+        PARETO_K: {
+            "median": float(np.nanmedian(tail)),
+            "above_half": float(np.mean(tail > FINITE_VARIANCE_K)),
+            "above_limit": float(np.mean(tail > PARETO_K_LIMIT)),
+        }
+    }
     for key in rows[0]:
+        if key == PARETO_K:
+            continue
         values = np.array([row[key] for row in rows])
-        given = values[np.isfinite(values)]
-        if "interval" in key:
-            one, two = math.nan, float(given.mean()) if len(given) else math.nan
-        else:
-            one = float(np.mean(np.abs(given) <= 1)) if len(given) else math.nan
-            two = float(np.mean(np.abs(given) <= 2)) if len(given) else math.nan
-        spread = math.sqrt(two * (1 - two) / len(given)) if len(given) else math.nan
-        table[key] = {"given": len(given), "one": one, "two": two, "mc": spread}
+        table[key] = {
+            **_covered(values, "interval" in key),
+            "light": _covered(values[light], "interval" in key),
+        }
     return table
+
+
+def _covered(values: np.ndarray, interval: bool) -> dict[str, float]:
+    """How many of ``values`` are finite z-scores, their coverage at 1 and 2 sem (of an
+    interval: the mean of its 0/1 hits as the 2-sem entry), and the Monte-Carlo error of
+    the latter."""
+    given = values[np.isfinite(values)]
+    if not len(given):
+        return {"given": 0, "one": math.nan, "two": math.nan, "mc": math.nan}
+    if interval:
+        one, two = math.nan, float(given.mean())
+    else:
+        one, two = float(np.mean(np.abs(given) <= 1)), float(np.mean(np.abs(given) <= 2))
+    spread = math.sqrt(two * (1 - two) / len(given))
+    return {"given": len(given), "one": one, "two": two, "mc": spread}
 
 
 def correlated_log_z_coverage(phi: float, n: int, repetitions: int, seed: int) -> dict[str, float]:
@@ -122,6 +152,10 @@ def correlated_log_z_coverage(phi: float, n: int, repetitions: int, seed: int) -
     }
 
 
+def _cell(value: float) -> str:
+    return "" if math.isnan(value) else f"{value:.3f}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repetitions", type=int, default=800)
@@ -139,15 +173,24 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for label, (mean, sd) in PROPOSALS.items():
         table = coverage(mean, sd, args.samples, args.repetitions, args.seed)
+        tail = table.pop(PARETO_K)
         lines += [
             f"### proposal {label}",
             "",
-            "| quantity | estimates given | within 1 sem | within 2 sem |",
-            "|---|---|---|---|",
+            f"Pareto k̂: median {tail['median']:.2f}; above {FINITE_VARIANCE_K} in "
+            f"{tail['above_half']:.3f} of the repetitions, above {PARETO_K_LIMIT} in "
+            f"{tail['above_limit']:.3f}.",
+            "",
+            "| quantity | estimates given | within 1 sem | within 2 sem "
+            f"| within 2 sem where k̂ ≤ {FINITE_VARIANCE_K} (estimates) |",
+            "|---|---|---|---|---|",
         ]
         for key, row in table.items():
-            one = "" if math.isnan(row["one"]) else f"{row['one']:.3f}"
-            lines.append(f"| {key} | {row['given']} | {one} | {row['two']:.3f} ± {row['mc']:.3f} |")
+            lines.append(
+                f"| {key} | {row['given']} | {_cell(row['one'])} "
+                f"| {row['two']:.3f} ± {row['mc']:.3f} "
+                f"| {_cell(row['light']['two'])} ({row['light']['given']}) |"
+            )
         lines.append("")
     chain = correlated_log_z_coverage(0.9, args.samples, args.repetitions, args.seed)
     lines += [

@@ -5,8 +5,15 @@ finite variance. The largest weights of a heavy-tailed distribution are rarely d
 an ESS computed from the weights in hand can look healthy while the error bars are far
 too small (``benchmarks/error_bar_coverage.py``). Fitting a generalised Pareto
 distribution to the largest weights estimates the tail's shape k̂ (Vehtari et al.,
-"Pareto Smoothed Importance Sampling", 2024): k̂ < 0.5 means finite variance, and above
-:data:`PARETO_K_LIMIT` = 0.7 the estimates and their errors are unreliable.
+"Pareto Smoothed Importance Sampling", 2024): k̂ < 0.5 means finite variance; above
+:data:`FINITE_VARIANCE_K` = 0.5 the central limit theorem behind the error bars fails,
+and above :data:`PARETO_K_LIMIT` = 0.7 the estimates themselves are unreliable.
+
+In that benchmark (800 repetitions of 5,000 samples per proposal) k̂ exceeded 0.5 in none
+of the repetitions with a proposal wider than the target and in 86–99 % of those with
+heavy-tailed weights, whose populations' 2-standard-error intervals covered the truth
+57–93 % of the time. The heavy-tailed repetitions with k̂ ≤ 0.5 are those that missed
+the largest weights, and they cover worst: a low k̂ is no proof of good error bars.
 """
 
 from __future__ import annotations
@@ -16,8 +23,9 @@ import math
 import numpy as np
 from scipy.stats import genpareto
 
-__all__ = ["PARETO_K_LIMIT", "pareto_tail_index", "tail_warning"]
+__all__ = ["FINITE_VARIANCE_K", "PARETO_K_LIMIT", "pareto_tail_index", "tail_warning"]
 
+FINITE_VARIANCE_K = 0.5
 PARETO_K_LIMIT = 0.7
 MIN_TAIL = 5
 
@@ -44,10 +52,15 @@ def pareto_tail_index(log_w: np.ndarray) -> float | None:
 
 
 def tail_warning(pareto_k: float | None) -> str:
-    """Why error bars from weights with tail index ``pareto_k`` are unreliable, or ``""``."""
-    if pareto_k is None or not pareto_k > PARETO_K_LIMIT:
+    """Why estimates from weights with tail index ``pareto_k`` are unreliable, or ``""``."""
+    if pareto_k is None or not pareto_k > FINITE_VARIANCE_K:
         return ""
+    if pareto_k > PARETO_K_LIMIT:
+        return (
+            f"Pareto k of the weights {pareto_k:.2f} > {PARETO_K_LIMIT}: heavy-tailed weights, "
+            "the estimates and their error bars are unreliable"
+        )
     return (
-        f"Pareto k of the weights {pareto_k:.2f} > {PARETO_K_LIMIT}: heavy-tailed weights, "
-        "the error bars are likely too small"
+        f"Pareto k of the weights {pareto_k:.2f} > {FINITE_VARIANCE_K}: weights of infinite "
+        "variance, the error bars are likely too small"
     )

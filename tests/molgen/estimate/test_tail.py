@@ -45,3 +45,9 @@ def test_free_energy_flags_heavy_tailed_weights(tmp_path, capsys):
     report = json.loads(out.read_text())
     assert report["pareto_k"] > PARETO_K_LIMIT
     assert "warning: Pareto k of the weights" in capsys.readouterr().out
+
+
+def test_the_warning_names_infinite_variance_above_one_half_and_unreliability_above_the_limit():
+    assert tail_warning(0.45) == ""
+    assert "infinite variance, the error bars are likely too small" in tail_warning(0.6)
+    assert "the estimates and their error bars are unreliable" in tail_warning(0.8)
