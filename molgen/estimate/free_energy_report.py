@@ -203,7 +203,10 @@ def _set_text(usage: dict) -> str:
     text = f"{usage['n_used']} of {usage['n']}"
     notes = []
     if usage["inefficiency"] > 1.0:
-        notes.append(f"decorrelated, g = {usage['inefficiency']:.1f} frames")
+        notes.append(
+            f"decorrelated, g = {usage['inefficiency']:.1f} frames, "
+            f"{usage['residual_inefficiency']:.2f} left after it"
+        )
     if usage["weighted"]:
         notes.append(f"resampled by weight to the Kish ESS {usage['ess']:.1f}")
     return text + (f" ({'; '.join(notes)})" if notes else "")

@@ -90,6 +90,11 @@ def test_correlated_series_are_subsampled_by_their_statistical_inefficiency():
             == usage.n_decorrelated
             == pytest.approx(20_000 / usage.inefficiency, rel=0.05)
         )
+        # frames g apart of the work keep a lag-one correlation of about ρ^(2g) ≈ 0.13:
+        # g' = (1 + 0.13) / (1 − 0.13) ≈ 1.3
+        assert 1.1 < usage.residual_inefficiency < 1.6
+    lines = _bar_lines({**result.as_dict(), "samples_c": "c.npz"}, 1.0, "kT")
+    assert any("left after it" in line for line in lines)
 
 
 def test_swapping_the_sets_flips_the_sign():
@@ -185,8 +190,8 @@ def _bar_z_scores(replicates: int, draw) -> np.ndarray:
 def test_the_error_of_bar_on_cut_time_series_counts_the_correlation_left():
     # Frames g apart of an AR(1) chain are still correlated (about e^-2 for the work):
     # pymbar's error alone gave z-scores of standard deviation 1.34 over these 100 seeded
-    # replicates (2-sem coverage 0.86); counted, 1.12 (0.93). A spread of 100 z-scores is known to
-    # about 7 %, so 1.2 separates the two.
+    # replicates (2-sem coverage 0.86); counted, 1.12 (0.93). A spread of 100 z-scores is
+    # known to about 7 %, so 1.2 separates the two.
     def draw(rng):
         x_b = autoregressive(rng, 4_000, SIGMA_B, 0.9)
         x_c = autoregressive(rng, 4_000, SIGMA_C, 0.9)
