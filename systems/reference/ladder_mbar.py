@@ -6,6 +6,9 @@ the larger of the energy's and the mode indicators'), pooled, and given to
 temperature ``k`` are ratios of partition functions: the mode ``m`` is a perturbed state
 with ``u_{k,m}(x) = β_k U(x)`` inside the mode and ``+∞`` outside, and
 ``p_{k,m} = exp(−(f_{k,m} − f_k))``, whose uncertainty MBAR's asymptotic covariance gives.
+Frames ``g`` apart are still correlated (about ``e^{-2}`` for an exponential decay), so
+every uncertainty is multiplied by the square root of the largest statistical
+inefficiency left in the kept frames of any temperature (``residual_inefficiency``).
 """
 
 from __future__ import annotations
@@ -52,6 +55,8 @@ def ladder_mbar(
 
     Returns:
         ``{"temperatures", "n_samples" (per temperature after decorrelation),
+        "residual_inefficiency" (the largest left in the kept frames; every "sem" is
+        multiplied by its square root),
         "free_energies" ([{"mean", "sem"}] of the reduced free energy f_k − f_0 = −ln(Z_k/Z_0)),
         "populations" ([{mode: {"mean", "sem"}}] per temperature),
         "free_energy_differences" ({"a->b": {"mean", "sem"}} at the target, unit E)}``.
@@ -60,9 +65,12 @@ def ladder_mbar(
     n_modes = len(mode_names)
     betas = np.asarray(betas, dtype=np.float64)
     sample_energies, sample_labels, counts = [], [], []
+    residual = 1.0
     for k in range(n_states):
         g = state_inefficiency(energies[:, k].T, labels[:, k].T, n_modes)
         frames = decorrelated_indices(n_frames, g)
+        left = state_inefficiency(energies[frames, k].T, labels[frames, k].T, n_modes)
+        residual = max(residual, left)
         sample_energies.append(energies[frames, k].reshape(-1))
         sample_labels.append(labels[frames, k].reshape(-1))
         counts.append(frames.size * energies.shape[2])
@@ -79,7 +87,7 @@ def ladder_mbar(
         perturbed.extend(np.where(modes == m, reduced, np.inf) for m in present)
     with np.errstate(over="ignore", invalid="ignore"):
         result = mbar.compute_perturbed_free_energies(np.array(perturbed))
-    delta, error = result["Delta_f"], result["dDelta_f"]
+    delta, error = result["Delta_f"], result["dDelta_f"] * np.sqrt(residual)
     stride = len(present) + 1
 
     free_energies = [
@@ -107,6 +115,7 @@ def ladder_mbar(
     return {
         "temperatures": [float(t) for t in temperatures],
         "n_samples": [int(n) for n in counts],
+        "residual_inefficiency": float(residual),
         "free_energies": free_energies,
         "populations": populations,
         "free_energy_differences": differences,

@@ -207,3 +207,27 @@ def test_stats_of_a_record_round_trip_through_its_file(tmp_path):
     assert result["units"]["mbar.free_energies"].startswith("reduced")
     # Independent samples: g is 1 up to the estimator's noise at 500 frames (~±20 %).
     assert result["statistical_inefficiency"] < 1.5
+
+
+def test_ladder_mbar_errors_count_the_correlation_left_in_the_kept_frames():
+    # AR(1) chains (ρ = 0.9) of U = x²/2 at three temperatures, population of x > 0.7 at
+    # the target. With frames g apart taken as independent the z-scores of 200 seeded
+    # replicates had a standard deviation of 1.23 (2-sem coverage 0.895); with the
+    # residual inefficiency counted, 0.94 (0.965). 200 z-scores pin it to about 5 %.
+    temperatures = np.array([1.0, 1.5, 2.3])
+    rho, cut, n = 0.9, 0.7, 3000
+    scores = []
+    for seed in range(200):
+        rng = np.random.default_rng(seed)
+        x = np.empty((n, 3))
+        x[0] = rng.normal(0, np.sqrt(temperatures))
+        noise = rng.normal(0, np.sqrt(temperatures * (1 - rho**2)), (n, 3))
+        for t in range(1, n):
+            x[t] = rho * x[t - 1] + noise[t]
+        energies = (x**2 / 2)[:, :, None]
+        labels = (x > cut).astype(np.int64)[:, :, None]
+        result = ladder_mbar(energies, labels, 1 / temperatures, temperatures, ("left", "right"))
+        entry = result["populations"][0]["right"]
+        scores.append((entry["mean"] - stats.norm.sf(cut)) / entry["sem"])
+        assert result["residual_inefficiency"] >= 1.0
+    assert np.std(scores) < 1.1
