@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import torch
+import torch.distributed as dist
 
 from molgen.flows.flow import Flow
 from molgen.losses.batch import Energy, require_sample_count
@@ -13,7 +14,15 @@ __all__ = ["FixedModeWeights", "RatioModeWeights", "AdaptiveModeWeights", "kl_x_
 
 
 def _mode_fractions(labels: torch.Tensor, n_modes: int) -> torch.Tensor:
-    return torch.bincount(labels, minlength=n_modes).to(torch.float64) / labels.shape[0]
+    """Fraction ``(K,)`` of the labels ``(B,)`` in each mode; under
+    DistributedDataParallel, of the batches of every process together, so that the
+    weights (and :class:`AdaptiveModeWeights`' multipliers) are the same on every rank."""
+    counts = torch.bincount(labels, minlength=n_modes).to(torch.float64)
+    if dist.is_available() and dist.is_initialized():
+        counts_and_total = torch.cat([counts, counts.new_tensor([labels.shape[0]])])
+        dist.all_reduce(counts_and_total, op=dist.ReduceOp.SUM)
+        return counts_and_total[:-1] / counts_and_total[-1]
+    return counts / labels.shape[0]
 
 
 class FixedModeWeights:
