@@ -74,7 +74,7 @@ def register(subparsers) -> None:
         action="store_true",
         help=(
             "samples are a time series (MD / PT frames); applies to --bar's too (always "
-            "on for a molgen reference folder)"
+            "on for a set that is a molgen reference folder, and for it alone)"
         ),
     )
     add_ess_threshold_arguments(parser)
@@ -129,11 +129,13 @@ def run(args: argparse.Namespace) -> int:
     from molgen.estimate.samples import is_reference_folder
 
     names, groups = parse_states(args.states)
-    correlated = args.correlated or any(
-        path is not None and is_reference_folder(path) for path in (args.samples, args.bar)
-    )
-    if correlated and not args.correlated:
-        print("a molgen reference folder holds correlated frames: analysed as --correlated")
+    correlated = args.correlated or is_reference_folder(args.samples)
+    bar_correlated = args.correlated or (args.bar is not None and is_reference_folder(args.bar))
+    for path, flag in ((args.samples, correlated), (args.bar, bar_correlated)):
+        if flag and not args.correlated:
+            print(
+                f"{path}: a molgen reference folder holds correlated frames: analysed as --correlated"
+            )
     if args.json is not None:
         check_json_output(args.json, "--json", "free-energy")
     report = free_energy_report(
@@ -146,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
         perturbation=perturbation_files(args),
         bar_samples=args.bar,
         correlated=correlated,
+        bar_correlated=bar_correlated,
         min_ess=args.min_ess,
         min_ess_fraction=args.min_ess_fraction,
         batch_size=args.batch_size,

@@ -88,6 +88,7 @@ def free_energy_report(
     perturbation: tuple[Path, Sequence[Path]] | None = None,
     bar_samples: Path | str | None = None,
     correlated: bool = False,
+    bar_correlated: bool | None = None,
     min_ess: float = 50.0,
     min_ess_fraction: float = 0.01,
     batch_size: int = 4096,
@@ -103,7 +104,8 @@ def free_energy_report(
         perturbation: ``(psf, [prm, ...])`` of ``U_C``, or ``None``.
         bar_samples: samples of ``p_C`` (needs ``perturbation``) for BAR; read like
             ``samples``, with the same system, temperature and topology.
-        correlated: the samples (both sets) are a time series.
+        correlated: the samples are a time series.
+        bar_correlated: ``bar_samples`` are a time series (default: as ``correlated``).
         min_ess, min_ess_fraction: the :class:`~molgen.estimate.ess.EssThreshold`.
         batch_size: frames per energy evaluation.
         seed: seed of the ``log Z`` bootstrap and of the resampling of weighted sets for BAR.
@@ -168,7 +170,15 @@ def free_energy_report(
                 bar_samples, name, temperature, topology, check_system=False
             )
             two_sets = bar_to_parameters(
-                context, context_c, psf, prm, correlated, threshold, batch_size, seed, energies
+                context,
+                context_c,
+                psf,
+                prm,
+                (correlated, correlated if bar_correlated is None else bar_correlated),
+                threshold,
+                batch_size,
+                seed,
+                energies,
             )
             report["bar"] = {
                 "samples_c": str(context_c.samples.sidecar),

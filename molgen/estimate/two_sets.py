@@ -294,7 +294,7 @@ def two_set_free_energy(
     reverse: np.ndarray,
     log_w_b: np.ndarray | None = None,
     log_w_c: np.ndarray | None = None,
-    correlated: bool = False,
+    correlated: bool | tuple[bool, bool] = False,
     kT: float = 1.0,
     threshold: EssThreshold = DEFAULT_THRESHOLD,
     min_overlap: float = DEFAULT_MIN_OVERLAP,
@@ -308,7 +308,8 @@ def two_set_free_energy(
         reverse: ``β(U_B − U_C)`` ``(n_C,)`` on the samples of ``C``.
         log_w_b, log_w_c: unnormalised log importance weights of each set for its own
             distribution; ``None`` for samples of the distribution itself.
-        correlated: both sets are time series (MD / PT frames) to decorrelate.
+        correlated: whether the sets are time series (MD / PT frames) to decorrelate:
+            one flag for both, or ``(B, C)``.
         kT: thermal energy in the unit wanted for ``ΔF`` (1: units of kT).
         threshold: least ESS at which the FEP estimates are given.
         min_overlap: least pymbar overlap scalar at which BAR is given.
@@ -336,11 +337,14 @@ def two_set_free_energy(
     forward, reverse = works
     log_w_b = as_log_weights(log_w_b, forward.size, "log_w of B")
     log_w_c = as_log_weights(log_w_c, reverse.size, "log_w of C")
+    correlated_b, correlated_c = (
+        (correlated, correlated) if isinstance(correlated, bool) else correlated
+    )
     rng = np.random.default_rng(seed)
-    work_b, set_b = _independent_work(forward, log_w_b, correlated, rng, labels[0])
-    work_c, set_c = _independent_work(reverse, log_w_c, correlated, rng, labels[1])
+    work_b, set_b = _independent_work(forward, log_w_b, correlated_b, rng, labels[0])
+    work_c, set_c = _independent_work(reverse, log_w_c, correlated_c, rng, labels[1])
     bar = _bar_with_honest_error((work_b, work_c), (set_b, set_c), kT, min_overlap, rng)
-    options = {"kT": kT, "correlated": correlated, "threshold": threshold}
-    fep_forward = free_energy_perturbation(forward, log_w_b, **options)
-    fep_reverse = free_energy_perturbation(reverse, log_w_c, **options)
+    options = {"kT": kT, "threshold": threshold}
+    fep_forward = free_energy_perturbation(forward, log_w_b, correlated=correlated_b, **options)
+    fep_reverse = free_energy_perturbation(reverse, log_w_c, correlated=correlated_c, **options)
     return TwoSetResult(bar, fep_forward, fep_reverse, set_b.usage, set_c.usage, kT)

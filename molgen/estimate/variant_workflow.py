@@ -134,7 +134,7 @@ def bar_to_parameters(
     context_c: SampleContext,
     psf: Path | str,
     prm: Sequence[Path | str],
-    correlated: bool = False,
+    correlated: bool | tuple[bool, bool] = False,
     threshold: EssThreshold = DEFAULT_THRESHOLD,
     batch_size: int = 4096,
     seed: int = 0,
@@ -150,7 +150,8 @@ def bar_to_parameters(
         context_b: samples of ``p_B`` (the system's own parameters).
         context_c: samples of ``p_C`` (the variant), same atoms in the same order.
         psf, prm: the variant's CHARMM files.
-        correlated: both sets are time series (decorrelated before BAR).
+        correlated: whether the sets are time series (decorrelated before BAR): one flag
+            for both, or ``(B, C)``.
         threshold: least ESS at which the FEP cross-checks are given.
         batch_size: frames per energy evaluation.
         seed: seed of the resampling of weighted sets.

@@ -234,3 +234,18 @@ def test_the_error_of_bar_on_weighted_samples_covers_its_spread():
         }
 
     assert np.std(_bar_z_scores(200, draw)) < 1.15
+
+
+def test_only_the_set_that_is_a_time_series_is_cut():
+    # independent samples of B beside a correlated series of C (a reference folder given
+    # to --bar): cutting B by a statistical inefficiency estimated from noise would drop
+    # independent samples for nothing
+    rng = np.random.default_rng(25)
+    x_b = rng.normal(0, SIGMA_B, 4_000)
+    x_c = autoregressive(rng, 4_000, SIGMA_C, 0.9)
+    result = two_set_free_energy(
+        _work(x_b, SIGMA_B, SIGMA_C), _work(x_c, SIGMA_C, SIGMA_B), correlated=(False, True)
+    )
+    _assert_recovers_exact(result)
+    assert result.set_b.inefficiency == 1.0 and result.set_b.n_used == 4_000
+    assert result.set_c.inefficiency > 5 and result.set_c.n_used < 1_000
