@@ -48,7 +48,10 @@ def kl_z_df(
     Mean of :math:`w_i U_G(x^\ddagger_{G,i})` on detached generated points, with detached
     weights :math:`w \propto \tilde p_B / p_G` summing to ``n`` (see
     :func:`~molgen.losses.weights.batch_weights` for ``weights``, ``temperature`` and
-    ``clamp``). Only :math:`U_G` (inverse pass) is differentiated.
+    ``clamp``). Only :math:`U_G` (inverse pass) is differentiated. Here
+    :math:`U_G = -\log p_G` includes the latent Gaussian's normaliser, so the value is
+    eq. 20's plus :math:`\tfrac D2 \log 2\pi` (the weights average 1), a constant
+    without gradient.
     """
     _, u_g, w = weighted_log_ratio(flow, beta_u_b, batch, weights, temperature, clamp)
     return (w * u_g).mean()

@@ -29,7 +29,10 @@ def entropic_transport(
     r"""Entropic transport cost :math:`W^\varepsilon` (eq. 72) between weighted clouds.
 
     ``x`` ``(n, D)`` with log-weights ``log_a`` ``(n,)``, ``y`` ``(m, D)`` with ``log_b``
-    ``(m,)``; cost :math:`C_{ij} = \|x_i - y_j\|^2` (the thesis leaves the cost open).
+    ``(m,)``; cost :math:`C_{ij} = \|x_i - y_j\|^2` (the thesis leaves the cost open), so
+    ``epsilon`` is in squared coordinate units (nm² for molecules: 0.01 nm² is a blur
+    of 1 Å²). At small ``epsilon`` relative to the spread of the clouds the iterations
+    converge slowly: the value, not only its gradient, depends on ``iterations``.
     Log-domain Sinkhorn iterations run without gradient; the value is the dual objective
     :math:`\sum a_i f_i + \sum b_j g_j` with one last differentiable update of ``f``, whose
     gradient in ``x`` and ``y`` is :math:`\sum_{ij} P_{ij} \nabla C_{ij}` at convergence.
