@@ -1,8 +1,8 @@
 """The report of ``molgen free-energy``: a JSON-ready dict and its text table.
 
-Keys: ``samples, system, temperature, energy_unit, kT`` (energy unit per kT), ``n, ess,
-ess_fraction, ess_required, log_z``, ``populations`` (``{state: {"mean", "sem",
-"trusted"}}``), ``free_energies`` (``{"a->b": {"value_kT", "sem_kT", "trusted"}}``,
+Keys: ``samples, system, temperature`` (K; toys: the temperature factor), ``energy_unit,
+kT`` (energy unit per kT), ``n, ess, ess_fraction, ess_required, log_z``,
+``populations`` (``{state: {"mean", "sem", "trusted"}}``), ``free_energies`` (``{"a->b": {"value_kT", "sem_kT", "trusted"}}``,
 ``F_b − F_a``), ``perturbation`` (when asked: ``psf, prm, delta_f`` = ``F_C − F_B`` in kT,
 ``ess_perturbed, overlap, populations_variant, free_energies_variant``), ``bar`` (with
 samples of ``C`` too: ``samples_c, n_c``, BAR ``delta_f`` = ``F_C − F_B`` in kT with the
@@ -31,6 +31,7 @@ from molgen.estimate.context import SampleContext, prepare_samples
 from molgen.estimate.ess import EssThreshold
 from molgen.estimate.partition import EQUAL_WEIGHTS
 from molgen.estimate.report import free_energy_entry, population_entry
+from molgen.estimate.samples import system_temperature
 from molgen.estimate.states import (
     group_states,
     state_free_energies,
@@ -129,7 +130,7 @@ def free_energy_report(
     report = {
         "samples": str(context.samples.sidecar),
         "system": None if context.system is None else context.system.name,
-        "temperature": None if context.system is None else context.system.temperature,
+        "temperature": None if context.system is None else system_temperature(context.system),
         "energy_unit": context.energy_unit,
         "kT": 1.0 / context.beta,
         "n": context.samples.n,

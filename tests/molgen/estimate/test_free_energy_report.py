@@ -58,4 +58,15 @@ def test_log_z_of_equally_weighted_frames_is_withheld(tmp_path):
     )
     report = free_energy_report(frames)
     assert not report["log_z"]["trusted"] and report["log_z"]["reason"] == EQUAL_WEIGHTS
-    assert not report["trusted"]
+
+
+def test_a_toys_report_records_the_temperature_factor_it_was_analysed_at(tmp_path):
+    rng = np.random.default_rng(2)
+    frames = write_sidecar(
+        tmp_path / "frames.npz",
+        x=rng.normal(size=(200, 2)),
+        log_w=np.zeros(200),
+        modes=np.zeros(200, dtype=np.int64),
+        system=np.array("double_well_2d"),
+    )
+    assert free_energy_report(frames, temperature=2.0)["temperature"] == 2.0
