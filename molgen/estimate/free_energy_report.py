@@ -2,12 +2,14 @@
 
 Keys: ``samples, system, temperature`` (K; toys: the temperature factor), ``energy_unit,
 kT`` (energy unit per kT), ``n, ess, ess_fraction, ess_required, log_z``,
-``populations`` (``{state: {"mean", "sem", "trusted"}}``), ``free_energies`` (``{"a->b": {"value_kT", "sem_kT", "trusted"}}``,
-``F_b − F_a``), ``perturbation`` (when asked: ``psf, prm, delta_f`` = ``F_C − F_B`` in kT,
-``ess_perturbed, overlap, populations_variant, free_energies_variant``), ``bar`` (with
-samples of ``C`` too: ``samples_c, n_c``, BAR ``delta_f`` = ``F_C − F_B`` in kT with the
-pymbar ``overlap``, ``fep_forward`` and ``fep_reverse`` (both ``F_C − F_B``), ``set_b`` and
-``set_c`` (how each set entered BAR), ``comparisons`` and ``consistent``; see
+``populations`` (``{state: {"mean", "sem", "trusted"}}``), ``free_energies``
+(``{"a->b": {"value_kT", "sem_kT", "trusted"}}``, ``F_b − F_a``), ``perturbation`` (when
+asked: ``psf, prm, delta_f`` = ``F_C − F_B`` in kT, ``ess_perturbed,
+pareto_k_perturbed`` (the Pareto k̂ of the weights times ``exp(−Δu)``), ``overlap,
+populations_variant, free_energies_variant``), ``bar`` (with samples of ``C`` too:
+``samples_c, n_c``, BAR ``delta_f`` = ``F_C − F_B`` in kT with the pymbar ``overlap``,
+``fep_forward`` and ``fep_reverse`` (both ``F_C − F_B``), ``set_b`` and ``set_c`` (how
+each set entered BAR), ``comparisons`` and ``consistent``; see
 :mod:`molgen.estimate.two_sets`) and ``trusted`` (false when any requested estimate is
 withheld; with ``bar``, the BAR value and any requested state free energies count, a
 one-sided FEP refusal does not; with nothing requested, log Z, or for equally weighted
@@ -38,7 +40,7 @@ from molgen.estimate.states import (
     state_indicators,
     state_populations,
 )
-from molgen.estimate.tail import tail_warning
+from molgen.estimate.tail import pareto_tail_index, tail_warning
 from molgen.estimate.variant_workflow import bar_to_parameters, reweight_to_parameters
 from molgen.estimate.weight_summary import weight_summary
 
@@ -152,6 +154,9 @@ def free_energy_report(
             "prm": [str(p) for p in prm],
             "delta_f": free_energy_entry(result.delta_f),
             "ess_perturbed": result.ess_perturbed,
+            "pareto_k_perturbed": pareto_tail_index(
+                log_w - (energies["u_variant"] - energies["u_default"])
+            ),
             "overlap": result.overlap,
             "populations_variant": {
                 name: population_entry(value)
@@ -298,6 +303,9 @@ def format_report(report: dict) -> str:
             f"  ESS of the perturbed weights: {variant['ess_perturbed']:.1f}; "
             f"overlap coefficient: {variant['overlap']:.3f}"
         )
+        warning = tail_warning(variant["pareto_k_perturbed"])
+        if warning:
+            lines.append(f"  warning: perturbed weights: {warning}")
         table("  populations under U_C:", variant["populations_variant"], "mean", "sem")
         table("  free energies under U_C:", variant["free_energies_variant"], "value_kT", "sem_kT")
     if "bar" in report:

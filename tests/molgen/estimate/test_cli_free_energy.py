@@ -179,3 +179,6 @@ def test_scaled_dihedrals_are_reported_as_untrustworthy(butane_samples, tmp_path
     assert variant["delta_f"]["value_kT"] is None
     assert variant["free_energies_variant"]["trans->gauche"]["value_kT"] is None
     assert variant["ess_perturbed"] < 50
+    # a few frames carry the perturbed weights: their tail is heavy and named as such
+    assert variant["pareto_k_perturbed"] > 0.5
+    assert "warning: perturbed weights: Pareto k" in text
