@@ -47,7 +47,10 @@ class Flow(torch.nn.Module):
         return -0.5 * (z**2).sum(dim=1) - 0.5 * self.dim * math.log(2.0 * math.pi)
 
     def _reference(self) -> torch.Tensor:
-        return next(iter(self.parameters()), torch.empty(0))
+        """A tensor whose dtype and device the latents take: the first parameter, else the
+        first floating-point buffer (a flow of fixed layers), else float32 on the CPU."""
+        floating = (buffer for buffer in self.buffers() if buffer.is_floating_point())
+        return next(iter(self.parameters()), next(floating, torch.empty(0)))
 
     def sample(
         self,

@@ -60,3 +60,15 @@ def test_presets_have_the_thesis_shapes_and_run():
     assert molecule.layers[0].conditioner.hidden.out_features == 256
     x, log_prob = Flow(molecule, 30).sample(4, context=torch.zeros(4))
     assert torch.isfinite(x).all() and torch.isfinite(log_prob).all()
+
+
+def test_a_flow_without_parameters_draws_latents_in_the_dtype_of_its_buffers():
+    flow = Flow(
+        Standardize(
+            torch.zeros(3, dtype=torch.float64), torch.full((3,), 2.0, dtype=torch.float64)
+        ),
+        3,
+    )
+    assert flow._reference().dtype == torch.float64
+    x, log_prob = flow.sample(4)
+    assert x.dtype == log_prob.dtype == torch.float64
