@@ -60,8 +60,20 @@ class ReducedEnergy:
         self.dtype = DTYPES[dtype]
 
     def physical(self, x: torch.Tensor) -> torch.Tensor:
-        """``U_B(x)`` ``(B,)`` (kJ/mol for molecules, dimensionless for toys) in ``self.dtype``."""
-        return self.energy(to_coordinates(self.system, x.to(self.dtype)))
+        """``U_B(x)`` ``(B,)`` (kJ/mol for molecules, dimensionless for toys) in ``self.dtype``.
+
+        A point with a NaN or infinite coordinate (a generated sample that overflowed)
+        gets a NaN energy, so that the loss is NaN and the trainer skips the step, rather
+        than an error that ends the run.
+        """
+        coordinates = to_coordinates(self.system, x.to(self.dtype))
+        finite = torch.isfinite(coordinates.reshape(coordinates.shape[0], -1)).all(dim=1)
+        if bool(finite.all()):
+            return self.energy(coordinates)
+        energy = torch.full(finite.shape, torch.nan, dtype=self.dtype, device=coordinates.device)
+        if bool(finite.any()):
+            energy = energy.index_put((finite,), self.energy(coordinates[finite]))
+        return energy
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """``beta U_B(x) / f`` ``(B,)`` for flat points ``x`` ``(B, D)``."""
