@@ -33,6 +33,7 @@ __all__ = [
     "improper_table",
     "match_improper",
     "check_impropers",
+    "parameter_type_name",
 ]
 
 Types = tuple[str, str, str, str]
@@ -106,11 +107,12 @@ class CharmmOrderParameterSet(parmed.charmm.CharmmParameterSet):
 
     Arguments:
         filenames: the parameter files, read in order.
+        files: how messages name them (default: ``filenames`` joined by ", ").
     """
 
-    def __init__(self, *filenames: str):
+    def __init__(self, *filenames: str, files: str | None = None):
         super().__init__(*filenames)
-        self.files = ", ".join(filenames)
+        self.files = ", ".join(filenames) if files is None else files
 
     @cached_property
     def charmm_impropers(self) -> dict[Types, object]:
@@ -122,7 +124,7 @@ class CharmmOrderParameterSet(parmed.charmm.CharmmParameterSet):
         return match_improper(self.charmm_impropers, (a1, a2, a3, a4))
 
 
-def _type_name(parameter_set, atom) -> str | None:
+def parameter_type_name(parameter_set, atom) -> str | None:
     """The parameter-file type of a psf atom as parmed resolves it, or ``None`` if unknown."""
     if isinstance(atom.type, int):
         atom_type = parameter_set.atom_types_int.get(atom.type)
@@ -136,7 +138,7 @@ def check_impropers(psf: Path, structure, parameter_set: CharmmOrderParameterSet
     parameter for (impropers with an atom of unknown type are left to parmed to report)."""
     for number, improper in enumerate(structure.impropers, start=1):
         atoms = (improper.atom1, improper.atom2, improper.atom3, improper.atom4)
-        types = tuple(_type_name(parameter_set, atom) for atom in atoms)
+        types = tuple(parameter_type_name(parameter_set, atom) for atom in atoms)
         if None in types or match_improper(parameter_set.charmm_impropers, types) is not None:
             continue
         names = "-".join(

@@ -10,11 +10,17 @@ Keywords are matched on their first four letters, case-insensitively, as CHARMM
 does. CHARMM reads parameter files in order, so the last header that sets an
 option wins. The energy is that of a constant dielectric of 1 (as OpenMM's), so a
 header asking for another (``RDIEL``, or ``EPS`` other than 1) is refused rather than
-ignored.
+ignored; so is ``GEOM`` (the geometric Lennard-Jones combining rule), since the
+energy combines R_min arithmetically (R_i/2 + R_j/2).
+
+This module is the only reader of ``E14FAC``: :func:`without_e14fac` blanks it out
+of the copies of the files parmed reads (parmed divides by it and refuses a later
+file that changes it).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +29,7 @@ import numpy as np
 
 from forcefields.errors import InputFileError
 
-__all__ = ["NonbondedOptions", "read_nonbonded_options"]
+__all__ = ["NonbondedOptions", "read_nonbonded_options", "without_e14fac"]
 
 _SECTION_KEYWORDS = ("NONB", "NBON")
 
@@ -47,8 +53,9 @@ def _code(line: str) -> str:
     return line.split("!", 1)[0].strip()
 
 
-def _headers(lines: Sequence[str]) -> Iterator[tuple[int, list[str]]]:
-    """``(1-based line number, words after the section keyword)`` of each NONBONDED header."""
+def _header_ranges(lines: Sequence[str]) -> Iterator[range]:
+    """The 0-based line indices of each NONBONDED header (its first line and the lines
+    it continues onto)."""
     number = 0
     while number < len(lines):
         start = number
@@ -58,9 +65,48 @@ def _headers(lines: Sequence[str]) -> Iterator[tuple[int, list[str]]]:
         if not words or words[0][:4].upper() not in _SECTION_KEYWORDS:
             continue
         while code.endswith("-") and number < len(lines):
-            code = f"{code[:-1]} {_code(lines[number])}"
+            code = _code(lines[number])
             number += 1
-        yield start + 1, code.removesuffix("-").split()[1:]
+        yield range(start, number)
+
+
+def _headers(lines: Sequence[str]) -> Iterator[tuple[int, list[str]]]:
+    """``(1-based line number, words after the section keyword)`` of each NONBONDED header."""
+    for header in _header_ranges(lines):
+        code = " ".join(_code(lines[index]).removesuffix("-") for index in header)
+        yield header.start + 1, code.split()[1:]
+
+
+def _word_spans(lines: Sequence[str], header: range) -> list[tuple[int, int, int]]:
+    """``(line index, start, stop)`` of each word of a header, in order, without the
+    ``!`` comments and the ``-`` continuation marks (``lines[index][start:stop]``)."""
+    spans = []
+    for index in header:
+        code = lines[index].split("!", 1)[0]
+        for match in re.finditer(r"\S+", code):
+            start, stop = match.span()
+            if index != header[-1] and stop == len(code.rstrip()):
+                stop -= 1  # the continuation mark, alone or glued to the last word
+            if stop > start:
+                spans.append((index, start, stop))
+    return spans
+
+
+def without_e14fac(lines: Sequence[str]) -> list[str]:
+    """``lines`` of a parameter file with each NONBONDED header's ``E14FAC`` keyword and
+    value replaced by blanks (same number of lines, same columns elsewhere)."""
+    edited = list(lines)
+    for header in _header_ranges(lines):
+        spans = _word_spans(lines, header)
+        for position, (index, start, stop) in enumerate(spans):
+            if lines[index][start:stop][:4].upper() != "E14F":
+                continue
+            for blank_index, blank_start, blank_stop in spans[position : position + 2]:
+                line = edited[blank_index]
+                edited[blank_index] = (
+                    line[:blank_start] + " " * (blank_stop - blank_start) + line[blank_stop:]
+                )
+    return edited
 
 
 def _where(path: Path, line: int) -> str:
@@ -98,9 +144,14 @@ def _nbxmod(path: Path, line: int, text: str) -> int:
     return 5
 
 
-def _check_dielectric(path: Path, line: int, keyword: str, words: list[str], index: int) -> None:
-    """Refuses a distance-dependent dielectric (RDIEL) and a dielectric constant other
-    than 1 (EPS)."""
+def _check_unsupported(path: Path, line: int, keyword: str, words: list[str], index: int) -> None:
+    """Refuses a distance-dependent dielectric (RDIEL), a dielectric constant other
+    than 1 (EPS) and the geometric combining rule (GEOM)."""
+    if keyword == "GEOM":
+        raise InputFileError(
+            f"{_where(path, line)}: GEOM (the geometric Lennard-Jones combining rule) is not "
+            "supported; the energy combines R_min arithmetically (R_i/2 + R_j/2)"
+        )
     if keyword == "RDIE":
         raise InputFileError(
             f"{_where(path, line)}: RDIEL (a distance-dependent dielectric) is not supported; "
@@ -124,7 +175,7 @@ def read_nonbonded_options(prm_files: Sequence[Path]) -> NonbondedOptions:
 
     Raises:
         InputFileError: a file is unreadable; an option has no value; E14FAC is not a
-            finite number >= 0; NBXMOD is not 5; RDIEL, or EPS other than 1. The message
+            finite number >= 0; NBXMOD is not 5; RDIEL, EPS other than 1, or GEOM. The message
             names the file and line.
     """
     options = NonbondedOptions()
@@ -143,5 +194,5 @@ def read_nonbonded_options(prm_files: Sequence[Path]) -> NonbondedOptions:
                     value = _nbxmod(path, line, _value(path, line, words, index))
                     options = NonbondedOptions(options.e14fac, value)
                 else:
-                    _check_dielectric(path, line, keyword, words, index)
+                    _check_unsupported(path, line, keyword, words, index)
     return options

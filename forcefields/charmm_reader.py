@@ -13,6 +13,10 @@ them in vacuum without cutoff:
   wildcard forms; see :mod:`forcefields.charmm_impropers`), not parmed's.
 * ``E14FAC`` and ``NBXMOD`` come from the NONBONDED headers
   (:mod:`forcefields.charmm_nonbonded_options`); only ``NBXMOD 5`` is supported.
+  parmed never sees ``E14FAC`` (:mod:`forcefields.charmm_parameter_set`).
+* Dihedrals are periodic, k (1 + cos(n φ - δ)) with n > 0; CHARMM's harmonic
+  dihedral (n = 0) is refused, as is a cross-term listed against its CMAP line's
+  order (:mod:`forcefields.charmm_term_checks`).
 * Lone pairs, Drude particles and other virtual sites (mass 0) are not supported.
 """
 
@@ -21,17 +25,18 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from forcefields.charmm_nonbonded_options import NonbondedOptions, read_nonbonded_options
+from forcefields.charmm_parameter_set import one_line, read_parameter_set
+from forcefields.charmm_term_checks import (
+    check_cmap_directions,
+    check_dihedral_multiplicities,
+    psf_atom_message,
+)
 from forcefields.errors import InputFileError, MissingParameterError
 from forcefields.parameters import CmapParameters, ForceFieldParameters, empty_indices
 from forcefields.units import ANGSTROM_TO_NM, DEG_TO_RAD, KCAL_TO_KJ
-
-if TYPE_CHECKING:
-    from forcefields.charmm_impropers import CharmmOrderParameterSet
 
 __all__ = ["read_charmm", "PathLike"]
 
@@ -88,7 +93,7 @@ def check_psf_layout(psf: Path) -> None:
         lines = psf.read_text().splitlines()
     except (OSError, UnicodeDecodeError) as error:
         raise InputFileError(
-            f"{psf}: not a readable CHARMM psf file ({_one_line(error)})"
+            f"{psf}: not a readable CHARMM psf file ({one_line(error)})"
         ) from error
     if not lines or not lines[0].startswith("PSF"):
         raise InputFileError(f"{psf}: line 1: not a CHARMM psf file (expected 'PSF ...')")
@@ -125,39 +130,8 @@ def _read_psf(psf: Path):
         return parmed.charmm.CharmmPsfFile(str(psf))
     except Exception as error:  # parmed raises many unrelated types on bad input
         raise InputFileError(
-            f"{psf}: not a readable CHARMM psf file ({_one_line(error)})"
+            f"{psf}: not a readable CHARMM psf file ({one_line(error)})"
         ) from error
-
-
-def _check_prm_end(prm: Path) -> None:
-    """Raise :class:`InputFileError` unless ``prm`` has its closing ``END`` line (CHARMM
-    stops reading there; a file without one is truncated)."""
-    with prm.open(errors="replace") as handle:
-        if not any(line.split()[:1] == ["END"] for line in map(str.upper, handle)):
-            raise InputFileError(f"{prm}: no END line (truncated CHARMM parameter file?)")
-
-
-def _read_prm(prm_files: list[Path]) -> tuple[CharmmOrderParameterSet, NonbondedOptions]:
-    """parmed's parameter set of ``prm_files`` and the options of their NONBONDED headers."""
-    from forcefields.charmm_impropers import CharmmOrderParameterSet
-
-    for path in prm_files:
-        if not path.is_file():
-            raise InputFileError(f"{path}: parameter file not found")
-        _check_prm_end(path)
-    options = read_nonbonded_options(prm_files)
-    try:
-        return CharmmOrderParameterSet(*map(str, prm_files)), options
-    except Exception as error:
-        names = ", ".join(map(str, prm_files))
-        raise InputFileError(
-            f"{names}: not a readable CHARMM parameter file ({_one_line(error)})"
-        ) from error
-
-
-def _one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split())
-    return text if text else type(error).__name__
 
 
 def _check_atoms(psf: Path, structure) -> None:
@@ -184,17 +158,16 @@ def _check_lennard_jones_types(source: str, structure) -> None:
     """Raise for an atom type of the psf without finite NONBONDED parameters:
     :class:`MissingParameterError` when they are absent, :class:`InputFileError` when
     one is NaN or infinite."""
-    for atom in structure.atoms:
+    for number, atom in enumerate(structure.atoms, start=1):
         atom_type = atom.atom_type
         values = (atom_type.rmin, atom_type.epsilon, atom_type.rmin_14, atom_type.epsilon_14)
+        where = f"atom type {atom.type} (psf atom {number} {atom.name})"
         if any(value is None for value in values):
             raise MissingParameterError(
-                f"{source}: no NONBONDED (Lennard-Jones) parameters for atom type {atom.type}"
+                f"{source}: no NONBONDED (Lennard-Jones) parameters for {where}"
             )
         if not np.isfinite(np.asarray(values, dtype=np.float64)).all():
-            raise InputFileError(
-                f"{source}: non-finite NONBONDED parameter for atom type {atom.type}"
-            )
+            raise InputFileError(f"{source}: non-finite NONBONDED parameter for {where}")
 
 
 def _check_finite_parameters(parameters: ForceFieldParameters) -> None:
@@ -362,13 +335,17 @@ def read_charmm(psf: PathLike, prm: PathLike | Sequence[PathLike]) -> ForceField
 
     Raises:
         InputFileError: a file is missing or parmed cannot read it; a prm lacks its
-            ``END`` line or the psf a section the energy needs (truncated files); the
-            psf names an atom it does not define, gives a non-finite charge or a mass
-            that is not > 0, or has lone pairs or Drude particles (not supported); a
-            parameter is not finite; a NONBONDED header sets an invalid E14FAC or an
-            NBXMOD other than 5; an IMPROPER line is given twice, differently.
+            ``END`` line or the psf a section the energy needs (truncated files); a
+            parameter-file entry lacks a field or has a non-numeric one (file and
+            line named); the psf names an atom it does not define, gives a
+            non-finite charge or a mass that is not > 0, or has lone pairs or Drude
+            particles (not supported); a parameter is not finite; a NONBONDED header
+            sets an invalid E14FAC, an NBXMOD other than 5, another dielectric or
+            GEOM; an IMPROPER line is given twice, differently; a DIHEDRALS line
+            used by the psf has a multiplicity <= 0 (CHARMM's harmonic form).
         MissingParameterError: a bond, angle, dihedral, improper, CMAP or atom type
-            (Lennard-Jones) of the psf has no parameter.
+            (Lennard-Jones) of the psf has no parameter (atoms named by 1-based psf
+            number), or a cross-term matches its CMAP line only backwards.
     """
     from forcefields.charmm_impropers import check_impropers
 
@@ -380,13 +357,17 @@ def read_charmm(psf: PathLike, prm: PathLike | Sequence[PathLike]) -> ForceField
     if len(structure.atoms) == 0:
         raise InputFileError(f"{psf_path}: the psf defines no atoms")
     _check_atoms(psf_path, structure)
-    parameter_set, options = _read_prm(prm_paths)
-    source = f"{psf_path} + {', '.join(map(str, prm_paths))}"
+    charmm = read_parameter_set(prm_paths)
+    parameter_set, options = charmm.parameter_set, charmm.options
+    source = f"{psf_path} + {parameter_set.files}"
     check_impropers(psf_path, structure, parameter_set)
+    check_cmap_directions(psf_path, structure, parameter_set, charmm.cmap_keys)
     try:
         structure.load_parameters(parameter_set)
     except Exception as error:
-        raise MissingParameterError(f"{source}: {_one_line(error)}") from error
+        message = psf_atom_message(one_line(error), structure)
+        raise MissingParameterError(f"{source}: {message}") from error
+    check_dihedral_multiplicities(structure, parameter_set.files)
     _check_lennard_jones_types(source, structure)
 
     bonds = _indices(structure.bonds, 2)

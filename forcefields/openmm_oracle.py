@@ -60,12 +60,13 @@ def _split_nonbonded(force):
 def _refuse_periodic_impropers(prm_paths: Sequence[PathLike]) -> None:
     """Raise :class:`InputFileError` if the parameter files define a periodic improper,
     which OpenMM would apply as a harmonic one (see the module docstring)."""
-    import parmed
+    from forcefields.charmm_parameter_set import read_parameter_set
 
     try:
-        periodic = parmed.charmm.CharmmParameterSet(*map(str, prm_paths)).improper_periodic_types
-    except Exception:  # unreadable files: OpenMM's own parser reports them below
+        charmm = read_parameter_set([Path(path) for path in prm_paths])
+    except InputFileError:  # unreadable files: OpenMM's own parser reports them below
         return
+    periodic = charmm.parameter_set.improper_periodic_types
     if periodic:
         types = " ".join(next(iter(periodic)))
         raise InputFileError(
@@ -136,6 +137,10 @@ class OpenMMOracle:
     Arguments:
         psf, prm: the CHARMM files.
         platform: ``"Reference"`` (double precision, the default) or ``"CPU"``.
+
+    Raises:
+        InputFileError: OpenMM cannot build a system or a context from the files
+            (see :func:`build_openmm_system`).
     """
 
     def __init__(
@@ -146,7 +151,14 @@ class OpenMMOracle:
         self.system, _ = build_openmm_system(psf, prm)
         self.n_atoms = self.system.getNumParticles()
         integrator = openmm.VerletIntegrator(0.001)
-        self.context = openmm.Context(self.system, integrator, *openmm_platform(platform))
+        try:
+            self.context = openmm.Context(self.system, integrator, *openmm_platform(platform))
+        except openmm.OpenMMException as error:  # e.g. a periodicity 0 from a DIHEDRALS line
+            files = ", ".join(map(str, [prm] if isinstance(prm, str | Path) else prm))
+            raise InputFileError(
+                f"{psf} + {files}: OpenMM cannot build a context for these files "
+                f"({' '.join(str(error).split())})"
+            ) from error
 
     def _check(self, frames: np.ndarray) -> np.ndarray:
         frames = np.asarray(frames, dtype=np.float64)
