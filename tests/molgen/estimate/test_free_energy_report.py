@@ -46,27 +46,23 @@ def test_log_z_and_populations_are_refused_together_for_correlated_frames(correl
     assert report["log_z"]["reason"] == report["populations"]["major"]["reason"]
 
 
-def test_log_z_of_equally_weighted_frames_is_withheld(tmp_path):
-    # Frames of p_B itself all have log w = 0: logmeanexp gives 0 ± 0 whatever Z_B is.
-    rng = np.random.default_rng(1)
-    frames = write_sidecar(
-        tmp_path / "frames.npz",
-        x=rng.normal(size=(200, 2)),
+def _equally_weighted_frames(folder, seed: int):
+    """200 frames of ``double_well_2d`` with ``log w = 0``, as MD frames of the target."""
+    return write_sidecar(
+        folder / "frames.npz",
+        x=np.random.default_rng(seed).normal(size=(200, 2)),
         log_w=np.zeros(200),
         modes=np.zeros(200, dtype=np.int64),
         system=np.array("double_well_2d"),
     )
-    report = free_energy_report(frames)
+
+
+def test_log_z_of_equally_weighted_frames_is_withheld(tmp_path):
+    # Frames of p_B itself all have log w = 0: logmeanexp gives 0 ± 0 whatever Z_B is.
+    report = free_energy_report(_equally_weighted_frames(tmp_path, 1))
     assert not report["log_z"]["trusted"] and report["log_z"]["reason"] == EQUAL_WEIGHTS
 
 
 def test_a_toys_report_records_the_temperature_factor_it_was_analysed_at(tmp_path):
-    rng = np.random.default_rng(2)
-    frames = write_sidecar(
-        tmp_path / "frames.npz",
-        x=rng.normal(size=(200, 2)),
-        log_w=np.zeros(200),
-        modes=np.zeros(200, dtype=np.int64),
-        system=np.array("double_well_2d"),
-    )
+    frames = _equally_weighted_frames(tmp_path, 2)
     assert free_energy_report(frames, temperature=2.0)["temperature"] == 2.0
