@@ -63,14 +63,18 @@ def _check_prm_end(prm: Path) -> None:
 
 def _copy_without_e14fac(path: Path, folder: Path, number: int) -> Path:
     """``path`` itself if no NONBONDED header sets E14FAC, else a copy without it in
-    ``folder/number/`` under the same name."""
-    lines = path.read_text(errors="replace").splitlines(keepends=True)
+    ``folder/number/`` under the same name. Read and written as Latin-1, every other
+    byte of the copy is the original's (parmed refuses bytes that are not UTF-8 in
+    either)."""
+    with path.open(encoding="latin-1", newline="") as handle:
+        lines = handle.read().splitlines(keepends=True)
     edited = without_e14fac(lines)
     if edited == lines:
         return path
     copy = folder / str(number) / path.name
     copy.parent.mkdir()
-    copy.write_text("".join(edited))
+    with copy.open("w", encoding="latin-1", newline="") as handle:
+        handle.write("".join(edited))
     return copy
 
 
