@@ -12,13 +12,18 @@ __all__ = ["learning_rate_factor", "make_scheduler"]
 
 
 def learning_rate_factor(schedule: ScheduleConfig, step: int, total_steps: int) -> float:
-    """Factor on ``lr`` at 0-based ``step`` of a phase of ``total_steps`` steps."""
+    """Factor on ``lr`` at 0-based ``step`` of a phase of ``total_steps`` steps.
+
+    A linear warmup to 1 over ``warmup_steps``; then ``cosine`` decays to
+    ``final_factor`` at the phase's last step (reached even when a single step follows
+    the warmup), ``exponential`` multiplies by ``gamma`` per step.
+    """
     if step < schedule.warmup_steps:
         return (step + 1) / schedule.warmup_steps
     elapsed = step - schedule.warmup_steps
-    span = max(total_steps - schedule.warmup_steps - 1, 1)
+    span = total_steps - schedule.warmup_steps - 1
     if schedule.kind == "cosine":
-        progress = min(elapsed / span, 1.0)
+        progress = 1.0 if span <= 0 else min(elapsed / span, 1.0)
         cosine = 0.5 * (1.0 + math.cos(math.pi * progress))
         return schedule.final_factor + (1.0 - schedule.final_factor) * cosine
     if schedule.kind == "exponential":

@@ -448,7 +448,10 @@ class _Trainer:
         ).cpu()
         all_finite = reduced[0].item() == self.processes.world_size
         if all_finite and phase.grad_clip is not None:
-            torch.nn.utils.clip_grad_norm_(self.flow.parameters(), phase.grad_clip)
+            # a norm that overflows would scale every gradient to 0 and leave Adam to step
+            # on its momentum alone: such a step is skipped like a non-finite one
+            norm = torch.nn.utils.clip_grad_norm_(self.flow.parameters(), phase.grad_clip)
+            all_finite = bool(torch.isfinite(norm))
         # Adam keeps a running mean of g²: a finite gradient whose square overflows would
         # freeze its parameter for good (m / inf = 0), so such a step is skipped too. The
         # gradients are the same on every process (DDP averages them), so all agree.

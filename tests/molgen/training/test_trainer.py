@@ -135,17 +135,21 @@ def test_missing_init_checkpoint_is_refused_before_anything_is_written(tmp_path)
     assert not (tmp_path / "run").exists()
 
 
-def test_a_finite_gradient_whose_square_overflows_is_skipped(tmp_path):
-    # Energy x 1e25 on step 3 (no gradient clipping): the gradient is finite in float32, its
-    # square is not. Adam used to take the step, fill its g² average with inf and freeze
-    # 99 % of the parameters for good (m / inf = 0), without counting a skip.
+@pytest.mark.parametrize("grad_clip", [None, 10.0])
+def test_a_finite_gradient_whose_square_overflows_is_skipped(tmp_path, grad_clip):
+    # Energy x 1e25 on step 3: the gradient is finite in float32, its square is not. Adam
+    # used to take the step, fill its g² average with inf and freeze 99 % of the
+    # parameters for good (m / inf = 0), without counting a skip. With clipping, the norm
+    # overflowed, the clip scaled every gradient to 0 and Adam stepped on its momentum.
     mapping = tiny_config(metrics={"every": 1, "samples": 0}, checkpoints={"every": 1, "keep": 10})
     mapping["phases"] = [mapping["phases"][1]]
-    mapping["phases"][0].update(steps=6, losses={"kl_x": 1.0}, loss_options={}, grad_clip=None)
+    mapping["phases"][0].update(steps=6, losses={"kl_x": 1.0}, loss_options={}, grad_clip=grad_clip)
     system = spoiled_on_call_system(bad_call=3, factor=1e25)
     result = train(config_from_mapping(mapping), tmp_path / "run", system=system, progress=False)
     assert result.skipped == 1
     checkpoints = tmp_path / "run" / "checkpoints"
+    before, at = (load_checkpoint(checkpoints / f"step_{step:09d}.pt") for step in (2, 3))
+    assert all(torch.equal(before["model"][k], at["model"][k]) for k in before["model"])
     saved = {step: load_checkpoint(checkpoints / f"step_{step:09d}.pt") for step in (3, 6)}
     moments = saved[6]["optimizer"]["state"].values()
     assert all(torch.isfinite(state["exp_avg_sq"]).all() for state in moments)
