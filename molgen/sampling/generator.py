@@ -114,8 +114,11 @@ def draw_samples(run: LoadedRun, seed: int, start: int, stop: int) -> dict[str, 
     log_z_align = None
     if alignment is not None:
         coordinates = to_coordinates(run.system, x).to(run.energy.dtype)
-        energy = target - alignment(coordinates).double()
-        log_z_align = _log_z_align(alignment, coordinates, run.energy.beta, seed, start)
+        energy = target - _on_finite_frames(alignment, coordinates)
+        log_z_align = _on_finite_frames(
+            lambda frames: _log_z_align(alignment, frames, run.energy.beta, seed, start),
+            coordinates,
+        )
         log_w = log_w - log_z_align
     is_canonical = getattr(run.flow, "is_canonical", None)
     if is_canonical is not None:
@@ -138,6 +141,19 @@ def draw_samples(run: LoadedRun, seed: int, start: int, stop: int) -> dict[str, 
             raise ValueError(f"observable name {name!r} collides with a per-sample array")
         arrays[name] = torch.as_tensor(observable(coordinates)).double().cpu().numpy()
     return arrays
+
+
+def _on_finite_frames(function, coordinates: torch.Tensor) -> torch.Tensor:
+    """``function(coordinates)`` ``(B,)`` in float64, NaN for the frames of ``coordinates``
+    ``(B, N, 3)`` with a NaN or infinite value (a sample that overflowed), which the
+    alignment penalty refuses. ``function`` must treat each frame on its own."""
+    finite = torch.isfinite(coordinates.reshape(coordinates.shape[0], -1)).all(dim=1)
+    if bool(finite.all()):
+        return function(coordinates).double()
+    values = torch.full(finite.shape, torch.nan, dtype=torch.float64, device=coordinates.device)
+    if bool(finite.any()):
+        values[finite] = function(coordinates[finite]).double()
+    return values
 
 
 def _log_z_align(
