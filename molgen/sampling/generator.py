@@ -92,7 +92,9 @@ def draw_samples(run: LoadedRun, seed: int, start: int, stop: int) -> dict[str, 
     (unnormalised log weights of the physical ensemble, :math:`-u_b - \log p_G - \log
     Z_{align}` with the alignment's rigid-motion integral of DESIGN decision 3; ``-inf``
     for a sample outside the generator's canonical labelling of methyl hydrogens, see
-    :mod:`molgen.generators.internal`), ``log_z_align`` (only with an alignment penalty:
+    :mod:`molgen.generators.internal`, and for a sample whose coordinates overflowed,
+    whose ``energy``, ``u_b`` and ``log_z_align`` are NaN), ``log_z_align`` (only with an
+    alignment penalty:
     :math:`\log Z_{align}` per sample, see :func:`_log_z_align`), ``modes``
     (int labels, -1 if the system has none), one array per system observable under its
     name, and the aliases ``log_prob`` (= ``log_p_g``) and ``log_weight`` (= ``log_w``).
@@ -123,6 +125,8 @@ def draw_samples(run: LoadedRun, seed: int, start: int, stop: int) -> dict[str, 
     is_canonical = getattr(run.flow, "is_canonical", None)
     if is_canonical is not None:
         log_w = torch.where(is_canonical(x), log_w, -torch.inf)
+    overflowed = ~torch.isfinite(x).all(dim=1)
+    log_w = torch.where(overflowed, -torch.inf, log_w)
     labels = mode_labels(run.system, x)
     arrays = {
         "x": x.cpu().numpy(),
