@@ -533,10 +533,12 @@ class _Trainer:
             "device_type": self.device.type,
         }
         targets = []
-        if periodic:
-            targets.append(periodic_checkpoint_path(self.checkpoints, position.step))
+        # The end-of-phase file goes first: a resume starts from a periodic checkpoint,
+        # and one written before a kill at the phase's last step would skip re-creating it.
         if phase_end is not None:
             targets.append(phase_checkpoint_path(self.checkpoints, phase_end))
+        if periodic:
+            targets.append(periodic_checkpoint_path(self.checkpoints, position.step))
         if final:
             targets.append(final_checkpoint(self.checkpoints))
         for target in targets:

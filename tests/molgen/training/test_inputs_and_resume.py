@@ -301,3 +301,28 @@ def test_a_folder_of_other_files_is_not_trained_into(tmp_path):
     with pytest.raises(InputFileError, match=r"not a molgen train run \(report\.json\)"):
         train(config_from_mapping(tiny_config()), folder, progress=False)
     assert sorted(path.name for path in folder.iterdir()) == ["report.json"]
+
+
+class _Killed(BaseException):
+    """Stands for SIGKILL: nothing after it runs."""
+
+
+def test_a_kill_while_saving_a_phase_end_leaves_it_to_the_resumed_run(tmp_path, monkeypatch):
+    # The end-of-phase file used to be written after the periodic one of the same step: a
+    # kill between the two left a periodic checkpoint at the phase's end, the resumed run
+    # went on from it without writing end_pretrain.pt, and branching from it failed.
+    config = config_from_mapping(tiny_config())
+    save = trainer_module.save_checkpoint
+
+    def killed_at_the_phase_end(path, payload):
+        if path.name == "end_pretrain.pt":
+            raise _Killed
+        save(path, payload)
+
+    monkeypatch.setattr(trainer_module, "save_checkpoint", killed_at_the_phase_end)
+    with pytest.raises(_Killed):
+        train(config, tmp_path / "run", progress=False)
+    monkeypatch.setattr(trainer_module, "save_checkpoint", save)
+    assert train(config, tmp_path / "run", resume=True, progress=False).finished
+    assert (tmp_path / "run" / "checkpoints" / "end_pretrain.pt").is_file()
+    branch_run(tmp_path / "run", "pretrain", config, tmp_path / "branch")
