@@ -134,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
     for path, flag in ((args.samples, correlated), (args.bar, bar_correlated)):
         if flag and not args.correlated:
             print(
-                f"{path}: a molgen reference folder holds correlated frames: analysed as --correlated"
+                f"{path}: a molgen reference folder of correlated frames: analysed as --correlated"
             )
     if args.json is not None:
         check_json_output(args.json, "--json", "free-energy")

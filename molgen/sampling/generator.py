@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from molgen.training.checkpoints import CheckpointError, latest_checkpoint, load
 from molgen.training.config import TrainConfig, load_config
 from molgen.training.model import build_flow
 from molgen.training.rng import derive_seed
+from molgen.training.run_state import run_fingerprint
 from molgen.training.target import DTYPES, ReducedEnergy, mode_labels, to_coordinates
 from systems.registry import System
 
@@ -59,6 +61,7 @@ def load_run(
     if path is None:
         raise CheckpointError(f"{run_dir / 'checkpoints'}: no checkpoint")
     payload = load_checkpoint(path, device)
+    _check_same_setup(path, payload, config, run_dir)
     system = systems.load(config.system)
     flow = build_flow(config.flow, system.dimension, DTYPES[config.dtype], system).to(device)
     try:
@@ -69,6 +72,23 @@ def load_run(
     last = config.phases[-1]
     energy = ReducedEnergy(system, 1.0, config.energy_dtype, device, None, last.align, "phases[-1]")
     return LoadedRun(config, system, flow, path, int(payload["step"]), energy)
+
+
+def _check_same_setup(path: Path, payload: dict, config: TrainConfig, run_dir: Path) -> None:
+    """Raise :class:`CheckpointError` when the checkpoint was trained for another system,
+    flow or dtype than ``run_dir``'s config (its weights could load and be weighted
+    against the wrong energy)."""
+    saved = payload.get("fingerprint", {}).get("setup")
+    if saved is None:
+        return
+    saved, current = json.loads(saved), json.loads(run_fingerprint(config)["setup"])
+    differing = [key for key in ("system", "flow", "dtype") if saved.get(key) != current[key]]
+    if differing:
+        raise CheckpointError(
+            f"{path}: trained for another run than {run_dir / 'config.yaml'} (different "
+            f"{', '.join(differing)}; system {saved.get('system')!r} there, "
+            f"{current['system']!r} here)"
+        )
 
 
 def latent_points(seed: int, start: int, stop: int, dim: int, dtype: torch.dtype) -> torch.Tensor:

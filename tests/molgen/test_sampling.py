@@ -20,6 +20,7 @@ from molgen.sampling import load_run, sample_run, write_trajectory_atomic
 from molgen.sampling.chunks import CHUNK_VERSION
 from molgen.sampling.generator import draw_samples
 from molgen.training import config_from_mapping, train
+from molgen.training.checkpoints import CheckpointError
 from tests.molgen.butane_run import train_butane_run
 from tests.molgen.training.tiny import tiny_config
 
@@ -317,3 +318,16 @@ def test_a_sample_that_overflowed_gets_nan_arrays_and_the_others_theirs(tmp_path
     assert spoiled["log_w"][1] == -np.inf
     for key in ("energy", "log_w", "log_z_align"):
         np.testing.assert_array_equal(spoiled[key][[0, 2, 3]], clean[key][[0, 2, 3]])
+
+
+def test_a_checkpoint_trained_for_another_system_is_refused(tmp_path):
+    # its weights fit the flow, so they loaded, and the samples were weighted against the
+    # run's energy, not the one they were trained for
+    runs = {}
+    for system in ("double_well_wide", "double_well_medium"):
+        mapping = tiny_config(system=system, seed=3)
+        train(config_from_mapping(mapping), tmp_path / system, progress=False)
+        runs[system] = tmp_path / system
+    foreign = runs["double_well_wide"] / "checkpoints" / "final.pt"
+    with pytest.raises(CheckpointError, match="trained for another run .*'double_well_wide'"):
+        load_run(runs["double_well_medium"], checkpoint=foreign)
