@@ -156,7 +156,8 @@ def _check_option_values(name: str, options: dict[str, Any], path: str) -> None:
 
 def _per_mode(options: dict[str, Any], key: str, system: System, path: str) -> list[float]:
     """``options[key]`` (removed from ``options``): one non-negative number per mode of
-    ``system``, or a :class:`ConfigError` naming ``path.key``."""
+    ``system``, not all zero (every point would weigh nothing and the phase train
+    nothing), or a :class:`ConfigError` naming ``path.key``."""
     if key not in options:
         raise ConfigError(f"{path}.{key}: required, one value per mode {list(system.mode_names)}")
     values = options.pop(key)
@@ -171,6 +172,8 @@ def _per_mode(options: dict[str, Any], key: str, system: System, path: str) -> l
         )
     if not all(math.isfinite(value) and value >= 0 for value in values):
         raise ConfigError(f"{path}.{key}: values must be finite and >= 0, got {values!r}")
+    if not any(value > 0 for value in values):
+        raise ConfigError(f"{path}.{key}: every value is 0, so no point would carry weight")
     return [float(value) for value in values]
 
 

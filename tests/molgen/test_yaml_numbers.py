@@ -4,6 +4,7 @@ configs read back unchanged."""
 import math
 
 import pytest
+import yaml
 
 from molgen.jko.config import load_config as load_jko_config
 from molgen.training import load_config
@@ -44,3 +45,12 @@ def test_a_jko_config_takes_an_exponent_float(tmp_path):
 def test_dumped_strings_that_look_like_numbers_read_back_as_strings(text):
     data = {"key": text, "number": 1e-5}
     assert safe_load(safe_dump(data)) == data
+
+
+@pytest.mark.parametrize(
+    "text", ["system: a\nseed: 1\nsystem: b\n", "phase:\n  lr: 1\n  lr: 2\n", "{a: 1, a: 2}"]
+)
+def test_a_key_given_twice_is_refused_with_its_lines(text):
+    # PyYAML keeps the last value silently: a config's first `system:` would be ignored
+    with pytest.raises(yaml.YAMLError, match="given twice"):
+        safe_load(text)

@@ -129,6 +129,14 @@ def test_a_non_finite_loss_of_weight_zero_is_logged_without_skipping_the_step(tm
             },
             r"kl_x_reweighted\.target: values must be finite and >= 0",
         ),
+        (
+            # used to train the phase on a loss of 0 at every step
+            {
+                "losses": {"kl_x_reweighted": 1.0},
+                "loss_options": {"kl_x_reweighted": {"scheme": "fixed", "weights": [0, 0]}},
+            },
+            r"kl_x_reweighted\.weights: every value is 0",
+        ),
         # the values below used to fail at the phase's first step (after the earlier
         # phases had trained), or to skip every step of it
         (
