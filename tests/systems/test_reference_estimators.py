@@ -86,6 +86,21 @@ def test_equilibration_start_finds_a_transient():
     assert equilibration_start(stationary) < 300
 
 
+def test_many_stationary_chains_keep_their_frames_and_a_shared_transient_is_cut():
+    # 32 stationary chains: the latest of 32 noisy per-chain starts used to cut 600-1500
+    # of 2000 frames. A transient of every chain, or of one chain alone, is still found.
+    # The detector scans starts in steps of 2000 / 200 = 10 frames.
+    rng = np.random.default_rng(7)
+    for rho in (0.0, 0.9):
+        assert equilibration_start(ar1(rho, 2000, rng, chains=32)) <= 100
+    shared = ar1(0.5, 2000, rng, chains=32)
+    shared[:, :300] += np.linspace(5.0, 0.0, 300)
+    assert 150 <= equilibration_start(shared) <= 400
+    one = ar1(0.5, 2000, rng, chains=32)
+    one[3, :300] += np.linspace(20.0, 0.0, 300)
+    assert 150 <= equilibration_start(one) <= 400
+
+
 def test_decorrelated_indices_are_spaced_by_g():
     indices = decorrelated_indices(1000, 10.0)
     assert len(indices) == 100
