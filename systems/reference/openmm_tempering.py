@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import netCDF4
 import numpy as np
 import openmm
 from openmm import unit
@@ -147,10 +148,11 @@ def run_tempering(
         NonFiniteCoordinatesError: the dynamics produced NaN (timestep too large); the
             iterations completed before stay in ``storage``.
     """
+    resumable = on_first_process(_start_or_resume, Path(storage))
     with quiet("openmmtools"):
         reporter = MultiStateReporter(str(storage), checkpoint_interval=1)
     try:
-        if on_first_process(Path(storage).exists):
+        if resumable:
             with quiet("openmmtools"):
                 sampler = ParallelTemperingSampler.from_storage(reporter)
         else:
@@ -167,6 +169,26 @@ def run_tempering(
             ) from error
     finally:
         reporter.close()
+
+
+def _start_or_resume(storage: Path) -> bool:
+    """Whether ``storage`` holds a completed iteration to continue from. A storage without
+    one (the run was killed while openmmtools created it, before any positions were
+    checkpointed) is removed, with its checkpoint file, so that the run starts afresh:
+    openmmtools would resume it from empty positions and fail with NaN."""
+    checkpoint = storage.with_name(f"{storage.stem}_checkpoint.nc")
+    if not storage.exists():
+        return False
+    try:
+        with netCDF4.Dataset(checkpoint) as data:
+            positions = data.variables.get("positions")
+            completed = positions is not None and positions.shape[0] > 0
+    except OSError:
+        return True  # unreadable: openmmtools names the problem when it opens it
+    if not completed:
+        storage.unlink()
+        checkpoint.unlink()
+    return completed
 
 
 def _create(

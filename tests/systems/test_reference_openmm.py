@@ -213,3 +213,31 @@ def test_hydrogen_bond_constraints(butane):
         assert len({first, second} & hydrogens) == 1
         # C-H bonds: about 0.11 nm.
         assert 0.10 < length.value_in_unit(openmm.unit.nanometer) < 0.12
+
+
+class _Killed(BaseException):
+    """Stands for SIGKILL: nothing after it runs."""
+
+
+def test_a_run_killed_while_openmmtools_creates_its_storage_starts_afresh(
+    butane, tmp_path, monkeypatch
+):
+    # Killed before openmmtools checkpointed any positions, the storage held an empty
+    # positions table: --resume failed with a false "dynamics became unstable (NaN)".
+    from openmmtools.multistate import MultiStateReporter
+
+    def killed(*args, **kwargs):
+        raise _Killed
+
+    out = tmp_path / "run"
+    with monkeypatch.context() as patch:
+        patch.setattr(MultiStateReporter, "write_sampler_states", killed)
+        with pytest.raises(_Killed):
+            _run(butane, out, n_iterations=5)
+    with netCDF4.Dataset(out / "pt_checkpoint.nc") as data:
+        positions = data.variables.get("positions")
+        assert positions is None or positions.shape[0] == 0
+    stats = _run(butane, out, n_iterations=5, resume=True)
+    assert stats["n_frames"] == 5
+    fresh = _run(butane, tmp_path / "fresh", n_iterations=5)
+    assert stats["energy"] == fresh["energy"]
