@@ -8,7 +8,9 @@ share no random numbers and no configurations, so their target-temperature avera
    ``pymbar.timeseries.detect_equilibration``'s start on the ladder-averaged target energy
    are dropped from every ladder (a remaining drift shows up there first).
 2. Populations: per-ladder mode fractions ``f_l``; the estimate is their mean and its
-   standard error ``std_l(f_l) / sqrt(L)`` — no correlation-time model is involved.
+   standard error ``std_l(f_l) / sqrt(L)`` — no correlation-time model is involved. A
+   single ladder has no spread: its errors (populations, their covariance, the energy)
+   come from the effective sample count ``n / g`` of step 4 instead.
 3. Free-energy differences ``ΔF_{a→b} = −kT ln(p_b / p_a)``, error propagated to first
    order with the between-ladder covariance of ``(p_a, p_b)``.
 4. Statistical inefficiency ``g`` as in :mod:`systems.reference.stats` (pymbar, chains
@@ -54,7 +56,8 @@ __all__ = [
 ERROR_METHOD = (
     "standard errors from the spread of independent ladders: std over ladders of the "
     "per-ladder mean, divided by sqrt(number of ladders); free-energy differences by "
-    "first-order propagation with the between-ladder covariance of the populations"
+    "first-order propagation with the between-ladder covariance of the populations (with "
+    "a single ladder: binomial errors from n_eff = n/g instead)"
     "; " + LIMITS_NOTE
 )
 
@@ -197,7 +200,12 @@ def independent_ladder_stats(
     g = state_inefficiency(energies.T, labels.T, n_modes)
     n_effective = energies.size / g
     ladder_energies = energies.mean(axis=0)
-    energy_sem = ladder_energies.std(ddof=1) / np.sqrt(n_ladders) if n_ladders > 1 else np.nan
+    if n_ladders > 1:
+        energy_sem = ladder_energies.std(ddof=1) / np.sqrt(n_ladders)
+    else:
+        # no spread between ladders to measure: the effective sample count's errors
+        covariance = (np.diag(populations) - np.outer(populations, populations)) / n_effective
+        energy_sem = energies.std() / np.sqrt(n_effective)
     stats = {
         "system": system,
         "temperature": float(temperature),

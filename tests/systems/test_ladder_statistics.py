@@ -37,6 +37,21 @@ def test_uncorrelated_frames_give_binomial_errors():
     assert difference["sem"] == pytest.approx(kT * np.sqrt((1 / 0.7 + 1 / 0.2) / n), rel=0.2)
 
 
+def test_a_single_ladder_gets_the_binomial_errors_of_its_effective_frames():
+    # one ladder has no spread to measure: every error bar used to be null
+    labels = np.random.default_rng(2).choice(3, size=(20_000, 1), p=P)
+    stats = _stats(labels)
+    n = labels.size
+    for name, p in zip(NAMES, P, strict=True):
+        # independent draws: g within a few per cent of 1, and the binomial error
+        assert stats["populations"][name]["sem"] == pytest.approx(np.sqrt(p * (1 - p) / n), rel=0.1)
+    kT = 1 / 0.4
+    difference = stats["free_energy_differences"]["a->b"]
+    assert difference["sem"] == pytest.approx(kT * np.sqrt((1 / 0.7 + 1 / 0.2) / n), rel=0.1)
+    # unit-variance normal energies
+    assert stats["energy"]["sem"] == pytest.approx(1 / np.sqrt(n), rel=0.1)
+
+
 def test_frozen_ladders_give_the_error_of_their_number():
     """Each ladder stays in one mode: 10,000 frames carry only as much as 100 ladders."""
     rng = np.random.default_rng(2)
