@@ -279,4 +279,4 @@ class MetropolisTempering:
 
     def load(self, path: Path | str) -> None:
         """Continue from a checkpoint file (see :func:`read_sampler_checkpoint`)."""
-        self.load_state_dict(read_sampler_checkpoint(path))
+        self.load_state_dict(read_sampler_checkpoint(path, self.state_dict()))

@@ -8,24 +8,32 @@ ladder, the state's shape and the settings match the sampler that reads it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import torch
 
-from forcefields.errors import ConfigError
+from forcefields.errors import ConfigError, InputFileError
 from forcefields.torch_input import load_weights_only
 
 __all__ = ["check_resumable", "read_sampler_checkpoint", "stack_records"]
 
 
-def read_sampler_checkpoint(path: Path | str) -> dict:
-    """The state dict in ``path`` (``torch.load(weights_only=True)``, onto the CPU).
+def read_sampler_checkpoint(path: Path | str, entries: Iterable[str]) -> dict:
+    """The state dict in ``path`` (``torch.load(weights_only=True)``, onto the CPU), which
+    must hold every one of ``entries`` (the keys of the reading sampler's state dict).
 
     Raises:
-        InputFileError: the file is missing, corrupt or holds more than tensors and numbers.
+        InputFileError: the file is missing, corrupt, holds more than tensors and numbers,
+            or lacks some of ``entries`` (named).
     """
-    return load_weights_only(path, "sampler checkpoint")
+    state = load_weights_only(path, "sampler checkpoint")
+    missing = sorted(set(entries) - set(state)) if isinstance(state, Mapping) else ["all"]
+    if missing:
+        raise InputFileError(
+            f"{path}: not a checkpoint of this sampler (missing {', '.join(missing)})"
+        )
+    return state
 
 
 def check_resumable(

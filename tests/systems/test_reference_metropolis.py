@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from forcefields.errors import ConfigError
+from forcefields.errors import ConfigError, InputFileError
 from systems.double_well import double_well_medium, minor_mode_fraction
 from systems.reference.ladder import geometric_ladder
 from systems.reference.metropolis_tempering import MetropolisTempering
@@ -140,6 +140,19 @@ def test_checkpoint_with_another_ladder_is_refused(tmp_path):
     )
     with pytest.raises(ConfigError, match="ladder"):
         other.load(tmp_path / "checkpoint.pt")
+
+
+@pytest.mark.parametrize("content", [{"x": torch.zeros(1)}, "drop log_step"])
+def test_a_checkpoint_lacking_entries_is_named_not_a_key_error(tmp_path, content):
+    path = tmp_path / "checkpoint.pt"
+    _sampler().run(5, checkpoint=path)
+    if content == "drop log_step":
+        state = torch.load(path, weights_only=True)
+        del state["log_step"]
+        content = state
+    torch.save(content, path)
+    with pytest.raises(InputFileError, match="not a checkpoint of this sampler .*missing"):
+        _sampler().load(path)
 
 
 def test_molecule_with_alignment_penalty_in_kj_per_mol(tmp_path):
