@@ -169,10 +169,11 @@ class _Trainer:
         )
 
     def _check_inputs(self) -> None:
-        """Refuse bad losses and missing input files before anything is written."""
+        """Refuse bad losses, missing input files and unreadable or misshapen data before
+        anything is written."""
         for index, phase in enumerate(self.config.phases):
             path = f"phases[{index}]"
-            build_terms(phase.losses, phase.loss_options, self.system, path)
+            terms = build_terms(phase.losses, phase.loss_options, self.system, path)
             # clip/align options and data options the system cannot take fail now, not
             # when the phase starts after the earlier ones have trained
             ReducedEnergy(
@@ -192,6 +193,13 @@ class _Trainer:
             if phase.data is not None:
                 require_data_file(phase.data, f"{path}.data")
                 check_data_options(self.system, phase.data, f"{path}.data")
+                if phase.data.source != "exact" and any(t.batch_kind == "data" for t in terms):
+                    # read once now: a wrong array, shape or topology fails before the
+                    # earlier phases have trained
+                    data_path = f"{path}.data"
+                    load_data(
+                        self.system, phase.data, phase.temperature_factor, 0, data_path, phase.align
+                    )
         if self.config.init is not None and not Path(self.config.init).is_file():
             raise InputFileError(f"init: {self.config.init} not found")
 

@@ -15,6 +15,7 @@ from forcefields.errors import (
     InputFileError,
     MolgenError,
     NonFiniteCoordinatesError,
+    ShapeMismatchError,
 )
 from molgen.training import branch_run, config_from_mapping, train
 from molgen.training.config import DataConfig
@@ -174,6 +175,27 @@ def test_phase_options_the_system_cannot_take_fail_before_the_first_phase(change
     mapping = tiny_config()
     mapping["phases"][1].update(change)
     with pytest.raises(ConfigError, match=field):
+        train(config_from_mapping(mapping), tmp_path / "run", progress=False)
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    ("array", "key", "error", "message"),
+    [
+        (np.zeros((10, 5)), "x", ShapeMismatchError, r"phases\[1\]\.data: data of shape"),
+        (np.zeros((10, 12)), "y", InputFileError, "no array 'y'"),
+    ],
+)
+def test_a_later_phases_bad_data_fails_before_the_first_phase(array, key, error, message, tmp_path):
+    # read only when the phase started, after the earlier phases had trained
+    np.savez(tmp_path / "data.npz", x=array)
+    mapping = tiny_config()
+    mapping["phases"][1].update(
+        losses={"kl_z_dd": 1.0},
+        loss_options={},
+        data={"source": "file", "path": str(tmp_path / "data.npz"), "key": key},
+    )
+    with pytest.raises(error, match=message):
         train(config_from_mapping(mapping), tmp_path / "run", progress=False)
     assert not (tmp_path / "run").exists()
 
