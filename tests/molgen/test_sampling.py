@@ -331,3 +331,31 @@ def test_a_checkpoint_trained_for_another_system_is_refused(tmp_path):
     foreign = runs["double_well_wide"] / "checkpoints" / "final.pt"
     with pytest.raises(CheckpointError, match="trained for another run .*'double_well_wide'"):
         load_run(runs["double_well_medium"], checkpoint=foreign)
+
+
+def test_a_checkpoint_is_sampled_with_the_alignment_of_the_phase_it_was_saved_in(tmp_path):
+    # the last phase's alignment was used for every checkpoint: a pre-training checkpoint
+    # with an alignment penalty was weighted as if it had none, and the other way round
+    butane = systems.load("butane")
+    data = butane.positions[None] + 0.003 * np.random.default_rng(6).normal(
+        size=(64, butane.n_atoms, 3)
+    )
+    np.savez(tmp_path / "data.npz", x=data)
+    phase = {
+        "steps": 2,
+        "batch_size": 16,
+        "lr": 1e-4,
+        "losses": {"kl_z_dd": 1.0},
+        "data": {"source": "file", "path": str(tmp_path / "data.npz")},
+    }
+    mapping = {
+        "system": "butane",
+        "flow": {"preset": "molecule", "width": 8, "repeats": 1, "standardize": True},
+        "metrics": {"every": 2, "samples": 0},
+        "phases": [{**phase, "name": "aligned", "align": THESIS}, {**phase, "name": "plain"}],
+    }
+    train(config_from_mapping(mapping), tmp_path / "run", progress=False)
+    checkpoints = tmp_path / "run" / "checkpoints"
+    aligned = load_run(tmp_path / "run", checkpoint=checkpoints / "end_aligned.pt")
+    assert "log_z_align" in draw_samples(aligned, seed=0, start=0, stop=4)
+    assert "log_z_align" not in draw_samples(load_run(tmp_path / "run"), seed=0, start=0, stop=4)
