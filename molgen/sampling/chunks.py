@@ -1,16 +1,17 @@
 """Chunked, resumable sampling of a run into files.
 
 Chunks of ``batch`` samples are written atomically to a hidden ``.<name>.parts/``
-directory next to the output, with a manifest of what they belong to (run, checkpoint,
-seed, n, batch, :data:`CHUNK_VERSION`). A call that finds matching chunks reuses them,
-so a killed call resumes; the final files are assembled from the chunks, written
-atomically, and the chunks removed. The sidecar keeps the manifest (``arguments``): an
-existing output written with other arguments is refused rather than overwritten, one
-written with the same arguments is written again (identically).
+directory next to the output, with a manifest of what they belong to (run, checkpoint
+and its SHA-256, device, seed, n, batch, :data:`CHUNK_VERSION`). A call that finds
+matching chunks reuses them, so a killed call resumes; the final files are assembled
+from the chunks, written atomically, and the chunks removed. The sidecar keeps the
+manifest (``arguments``): an existing output written with other arguments is refused
+rather than overwritten, one written with the same arguments is written again (identically).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import zipfile
@@ -90,6 +91,8 @@ def sample_run(
     manifest = {
         "run": str(Path(run_dir).resolve()),
         "checkpoint": str(run.checkpoint.resolve()),
+        "checkpoint_sha256": _sha256(run.checkpoint),
+        "device": next(run.flow.parameters()).device.type,
         "step": run.step,
         "seed": seed,
         "n": n,
@@ -153,6 +156,16 @@ def _available_memory() -> int | None:
     except (OSError, ValueError, IndexError):
         return None
     return None
+
+
+def _sha256(path: Path) -> str:
+    """Hex SHA-256 of the file ``path``: a retrained checkpoint of the same name and step
+    has other weights, and its chunks must not be mixed with the old ones."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _check_existing(outputs: list[Path], sidecar: Path, manifest: dict, parts: Path) -> None:

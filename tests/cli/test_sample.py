@@ -167,3 +167,45 @@ def test_a_toy_run_notes_no_rounding_for_a_trajectory_it_does_not_write(tmp_path
     # a toy writes only s.xtc.npz: there is no s.xtc whose rounding could be noted
     assert "s.xtc.npz" in captured.out and "stores coordinates" not in captured.err
     assert not (tmp_path / "s.xtc").exists()
+
+
+def test_chunks_of_a_checkpoint_that_was_since_replaced_are_not_reused(tmp_path, monkeypatch):
+    """Retrained to the same step, ``final.pt`` has the same name and step but other
+    weights: the chunks a killed call drew from the old one must be drawn again."""
+    import molgen.sampling.chunks as chunks
+    from molgen.training import load_checkpoint
+    from molgen.training.checkpoints import save_checkpoint
+
+    run = train_butane_run(
+        tmp_path,
+        frames=64,
+        noise=0.005,
+        seed=1,
+        steps=2,
+        batch_size=16,
+        metrics={"every": 2, "samples": 0},
+        flow={"standardize": True},
+    )
+    out = tmp_path / "s.dcd"
+    save = chunks.save_npz_atomic
+    written = []
+
+    def killed_after_one_chunk(path, arrays, **options):
+        if written:
+            raise KeyboardInterrupt
+        written.append(path)
+        return save(path, arrays, **options)
+
+    monkeypatch.setattr(chunks, "save_npz_atomic", killed_after_one_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        chunks.sample_run(run, 16, out, batch=8, seed=3, progress=False)
+    monkeypatch.setattr(chunks, "save_npz_atomic", save)
+    final = run / "checkpoints" / "final.pt"
+    payload = load_checkpoint(final)
+    payload["model"] = {
+        name: value * 1.01 if value.is_floating_point() else value
+        for name, value in payload["model"].items()
+    }
+    save_checkpoint(final, payload)
+    resumed = chunks.sample_run(run, 16, out, batch=8, seed=3, progress=False)
+    assert resumed.reused_chunks == 0
