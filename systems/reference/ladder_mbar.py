@@ -19,6 +19,7 @@ from itertools import combinations
 import numpy as np
 import pymbar
 
+from systems.reference.populations import resolution_floor
 from systems.reference.quiet import quiet
 from systems.reference.timeseries import decorrelated_indices, statistical_inefficiency
 
@@ -96,12 +97,20 @@ def ladder_mbar(
     ]
     populations = []
     for k in range(n_states):
-        row = {name: {"mean": 0.0, "sem": float("nan")} for name in mode_names}
+        means, sems = np.zeros(n_modes), np.zeros(n_modes)
         for offset, m in enumerate(present, start=1):
             column = k * stride + offset
-            p = float(np.exp(-delta[k * stride, column]))
-            row[mode_names[m]] = {"mean": p, "sem": p * float(error[k * stride, column])}
-        populations.append(row)
+            means[m] = np.exp(-delta[k * stride, column])
+            sems[m] = means[m] * error[k * stride, column]
+        # a mode no sample visits, or one holding them all, gets the error of one
+        # effective frame of this temperature's samples rather than none
+        sems = np.fmax(sems, resolution_floor(means, counts[k]))
+        populations.append(
+            {
+                name: {"mean": float(means[m]), "sem": float(sems[m])}
+                for m, name in enumerate(mode_names)
+            }
+        )
 
     kT = 1.0 / betas[0]
     differences = {}

@@ -246,3 +246,18 @@ def test_ladder_mbar_errors_count_the_correlation_left_in_the_kept_frames():
         scores.append((entry["mean"] - stats.norm.sf(cut)) / entry["sem"])
         assert result["residual_inefficiency"] >= 1.0
     assert np.std(scores) < 1.1
+
+
+def test_ladder_mbar_gives_an_unvisited_mode_the_error_of_one_effective_frame():
+    # every sample in mode 0: mode 1's population is 0 and mode 0's 1, each known only to
+    # about one effective frame; MBAR gave 0 ± NaN and 1 ± 0
+    rng = np.random.default_rng(8)
+    temperatures = np.array([1.0, 2.0])
+    energies = rng.normal(size=(400, 2, 1)) ** 2
+    labels = np.zeros((400, 2, 1), dtype=np.int64)
+    result = ladder_mbar(energies, labels, 1 / temperatures, temperatures, ("a", "b"))
+    target = result["populations"][0]
+    n = result["n_samples"][0]
+    floor = math.sqrt((1 / n) * (1 - 1 / n) / n)
+    assert target["b"]["mean"] == 0.0 and target["b"]["sem"] == pytest.approx(floor)
+    assert target["a"]["mean"] == pytest.approx(1.0) and target["a"]["sem"] == pytest.approx(floor)
