@@ -167,6 +167,8 @@ def run(args: argparse.Namespace) -> int:
 
     if not 0 <= args.seed < 2**32:
         raise ConfigError(f"seed: must be in [0, 2**32), got {args.seed}")
+    if args.tmax is not None and args.replicas == 1:
+        raise ConfigError("tmax: a ladder of one replica has no highest temperature to set")
     if args.engine == "langevin":
         _refuse_unused(args, {**OPENMM_ONLY, **WELLS_ONLY}, "--engine langevin")
         stats = _run_langevin(args)
