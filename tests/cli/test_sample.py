@@ -12,11 +12,10 @@ from cli.main import main
 from tests.molgen.butane_run import train_butane_run
 
 
-@pytest.fixture(scope="module")
-def butane_run(tmp_path_factory):
-    """A two-step butane run (seconds)."""
+def _two_step_butane_run(folder):
+    """A two-step butane run (seconds) in ``folder``."""
     return train_butane_run(
-        tmp_path_factory.mktemp("butane"),
+        folder,
         frames=64,
         noise=0.005,
         seed=1,
@@ -25,6 +24,12 @@ def butane_run(tmp_path_factory):
         metrics={"every": 2, "samples": 16},
         flow={"standardize": True},
     )
+
+
+@pytest.fixture(scope="module")
+def butane_run(tmp_path_factory):
+    """A two-step butane run shared by the tests that only read it."""
+    return _two_step_butane_run(tmp_path_factory.mktemp("butane"))
 
 
 def _sample(run, out, *options: str) -> int:
@@ -176,16 +181,7 @@ def test_chunks_of_a_checkpoint_that_was_since_replaced_are_not_reused(tmp_path,
     from molgen.training import load_checkpoint
     from molgen.training.checkpoints import save_checkpoint
 
-    run = train_butane_run(
-        tmp_path,
-        frames=64,
-        noise=0.005,
-        seed=1,
-        steps=2,
-        batch_size=16,
-        metrics={"every": 2, "samples": 0},
-        flow={"standardize": True},
-    )
+    run = _two_step_butane_run(tmp_path)
     out = tmp_path / "s.dcd"
     save = chunks.save_npz_atomic
     written = []
