@@ -34,7 +34,8 @@ def importance_expectation(
             then divided by the statistical inefficiency of the weights and ``values``.
 
     Returns:
-        :class:`Estimate`; untrusted when the ESS is below ``threshold``.
+        :class:`Estimate`; untrusted when the ESS is below ``threshold`` or a sample of
+        non-zero weight has a non-finite value (samples of zero weight are left out).
 
     Example:
         >>> importance_expectation(np.array([1.0, 3.0]), threshold=EssThreshold(1, 0)).value
@@ -42,6 +43,11 @@ def importance_expectation(
     """
     values = np.asarray(values, dtype=np.float64).reshape(-1)
     log_w = as_log_weights(log_w, values.size)
+    # a sample of zero weight contributes nothing, whatever its value (NaN included:
+    # the energy of a sample whose coordinates overflowed)
+    values = np.where(np.isneginf(log_w), 0.0, values)
+    if not np.isfinite(values).all():
+        return untrusted("NaN or infinite values among the samples of non-zero weight")
     ess = effective_sample_size(log_w, correlated, series=values)
     refusal = threshold.refusal(ess, values.size)
     if refusal:

@@ -129,3 +129,16 @@ def test_log_partition_interval_of_mostly_zero_weights_is_not_nan():
     low, high = result.interval
     assert low == -np.inf and np.isfinite(high)
     assert result.as_dict()["interval"] == [None, high]
+
+
+def test_a_sample_of_zero_weight_and_nan_value_is_left_out():
+    # molgen sample gives a sample whose coordinates overflowed log w = -inf and a NaN
+    # energy: 0 x NaN made the mean NaN, reported as a trusted null
+    rng = np.random.default_rng(9)
+    values, log_w = rng.normal(size=200), rng.normal(scale=0.1, size=200)
+    expected = importance_expectation(values[1:], log_w[1:], EssThreshold(1, 0))
+    values[0], log_w[0] = np.nan, -np.inf
+    estimate = importance_expectation(values, log_w, EssThreshold(1, 0))
+    assert estimate.value == pytest.approx(expected.value, rel=1e-12)
+    values[1] = np.nan
+    assert not importance_expectation(values, log_w, EssThreshold(1, 0)).trusted
