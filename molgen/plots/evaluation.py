@@ -203,10 +203,11 @@ def _plots(context: SampleContext, reference: ReferenceData, report: dict, out: 
         ),
     )
     u_b = context.samples.u_b
+    physical = _reduced_physical_energy(context)
     add(
         "energy_histogram",
-        lambda path: plot_energy_histogram(path, u_b, log_w, frames.get("reduced_potential")),
-        None if u_b is not None else "the samples have no 'u_b'",
+        lambda path: plot_energy_histogram(path, physical, log_w, frames.get("reduced_potential")),
+        None if physical is not None else "the samples have no 'u_b' or 'energy'",
     )
     add("log_weights", lambda path: plot_log_weights(path, context.samples.log_w))
     log_p_g = context.samples.log_p_g
@@ -215,6 +216,16 @@ def _plots(context: SampleContext, reference: ReferenceData, report: dict, out: 
         lambda path: plot_energy_scatter(path, u_b, -log_p_g),
         None if u_b is not None and log_p_g is not None else "the samples lack 'u_b' or 'log_p_g'",
     )
+
+
+def _reduced_physical_energy(context: SampleContext) -> np.ndarray | None:
+    """``βU_B`` ``(n,)`` of the samples without any alignment penalty, as the reference's
+    ``reduced_potential``: ``β`` times the sidecar's ``energy``, else its ``u_b`` (which
+    holds the penalty of an aligned run), else ``None``."""
+    energy = context.samples.arrays.get("energy")
+    if energy is not None and context.system is not None:
+        return context.beta * np.asarray(energy, dtype=np.float64)
+    return context.samples.u_b
 
 
 def _chirality_section(context: SampleContext, threshold: EssThreshold) -> dict:

@@ -104,7 +104,7 @@ def test_butane_dihedral_plot_from_a_trajectory(butane_samples, butane_md_frames
     )
     report = json.loads((out / "report.json").read_text())
     assert "dihedral" in report["plots"] and (out / "dihedral.png").stat().st_size > 5_000
-    assert report["skipped_plots"]["energy_histogram"] == "the samples have no 'u_b'"
+    assert report["skipped_plots"]["energy_histogram"] == "the samples have no 'u_b' or 'energy'"
     # Samples and reference are the same frames: populations agree up to the rounding of
     # a weighted sum of 450 terms (~1e-16).
     for comparison in report["population_comparison"].values():
@@ -329,3 +329,26 @@ def test_a_molecules_reweighted_mean_energy_is_set_beside_the_references(
     combined = math.hypot(report["mean_energy"]["sem"], 0.5)
     assert report["mean_energy_comparison"]["z"] == pytest.approx((expected - 60.0) / combined)
     assert "mean energy:" in capsys.readouterr().out
+
+
+def test_the_energy_histogram_shows_the_physical_energy_not_the_aligned_target(tmp_path):
+    # u_b of an aligned run holds beta U_align too: the histogram sat about 3 kT to the
+    # right of the reference's reduced potential, which has no penalty
+    from molgen.estimate.context import prepare_samples
+    from molgen.plots.evaluation import _reduced_physical_energy
+    from tests.molgen.estimate.conftest import write_sidecar
+
+    rng = np.random.default_rng(10)
+    energy = rng.normal(60.0, 5.0, 100)
+    butane = systems.load("butane")
+    sidecar = write_sidecar(
+        tmp_path / "s.npz",
+        log_w=rng.normal(size=100),
+        energy=energy,
+        u_b=butane.beta * energy + 3.0,
+        modes=rng.integers(0, 3, 100),
+        system=np.array("butane"),
+        temperature=np.array(300.0),
+    )
+    reduced = _reduced_physical_energy(prepare_samples(sidecar))
+    np.testing.assert_allclose(reduced, butane.beta * energy, rtol=1e-12)
