@@ -352,3 +352,24 @@ def test_the_energy_histogram_shows_the_physical_energy_not_the_aligned_target(t
     )
     reduced = _reduced_physical_energy(prepare_samples(sidecar))
     np.testing.assert_allclose(reduced, butane.beta * energy, rtol=1e-12)
+
+
+def test_max_z_flags_a_generator_that_lost_a_mode(tmp_path, capsys):
+    # every sample in the major mode: the minor population is withheld (no effective
+    # sample there), and the major one lies far from the reference; exit 1 ("too few
+    # effective samples") hid that disagreement from scripts
+    from tests.molgen.estimate.conftest import write_sidecar
+
+    reference = _double_well_reference(tmp_path / "reference")
+    x = np.random.default_rng(11).normal(-1.0, 0.3, (500, 2))
+    samples = write_sidecar(
+        tmp_path / "s.npz",
+        x=x,
+        log_w=np.zeros(500),
+        modes=np.zeros(500, dtype=np.int64),
+        system=np.array("double_well_2d"),
+    )
+    command = ["evaluate", str(samples), "--reference", str(reference)]
+    assert main([*command, "--out", str(tmp_path / "plain")]) == 1
+    assert main([*command, "--out", str(tmp_path / "checked"), "--max-z", "4"]) == 3
+    assert "beyond 4 combined standard errors: major" in capsys.readouterr().out
