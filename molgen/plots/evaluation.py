@@ -228,7 +228,9 @@ def _reduced_physical_energy(context: SampleContext) -> np.ndarray | None:
     return context.samples.u_b
 
 
-def _chirality_section(context: SampleContext, threshold: EssThreshold) -> dict:
+def _chirality_section(
+    context: SampleContext, threshold: EssThreshold, correlated: bool
+) -> dict:
     """Fraction of D-alanine samples (dialanine only): raw, and reweighted to p_B.
 
     A mirror image has the same force-field energy, so nothing keeps a generator on
@@ -242,14 +244,16 @@ def _chirality_section(context: SampleContext, threshold: EssThreshold) -> dict:
     from molgen.generators.chirality import is_d_residue
 
     d_residue = is_d_residue(torch.as_tensor(context.coordinates)).numpy().astype(np.float64)
-    reweighted = importance_expectation(d_residue, context.samples.log_w, threshold=threshold)
+    reweighted = importance_expectation(d_residue, context.samples.log_w, threshold, correlated)
     return {
         "d_fraction": float(d_residue.mean()),
         "d_fraction_reweighted": population_entry(reweighted),
     }
 
 
-def _seam_section(context: SampleContext, reference: ReferenceData, threshold) -> dict:
+def _seam_section(
+    context: SampleContext, reference: ReferenceData, threshold, correlated: bool
+) -> dict:
     """Fraction of dialanine samples with φ > 120° (raw, reweighted) and of reference frames.
 
     These points are labelled C7ax (φ > 0, the thesis's minor mode) but belong to the
@@ -260,7 +264,7 @@ def _seam_section(context: SampleContext, reference: ReferenceData, threshold) -
     if getattr(context.system, "name", None) != "dialanine" or phi is None:
         return {}
     seam = (phi > SEAM_PHI).astype(np.float64)
-    reweighted = importance_expectation(seam, context.samples.log_w, threshold=threshold)
+    reweighted = importance_expectation(seam, context.samples.log_w, threshold, correlated)
     section = {
         "phi_above_120_fraction": float(seam.mean()),
         "phi_above_120_fraction_reweighted": population_entry(reweighted),
@@ -362,8 +366,8 @@ def evaluate_samples(
         },
         **_state_section(context, reference, threshold, correlated),
         **_energy_section(context, reference, threshold, correlated),
-        **_chirality_section(context, threshold),
-        **_seam_section(context, reference, threshold),
+        **_chirality_section(context, threshold, correlated),
+        **_seam_section(context, reference, threshold, correlated),
         "plots": {},
         "skipped_plots": {},
     }

@@ -373,3 +373,27 @@ def test_max_z_flags_a_generator_that_lost_a_mode(tmp_path, capsys):
     assert main([*command, "--out", str(tmp_path / "plain")]) == 1
     assert main([*command, "--out", str(tmp_path / "checked"), "--max-z", "4"]) == 3
     assert "beyond 4 combined standard errors: major" in capsys.readouterr().out
+
+
+def test_the_d_fraction_of_correlated_frames_counts_their_correlation(tmp_path):
+    # frames 0-99 D, 100-199 L: a series that stays put, whose D fraction is known to far
+    # less than 200 independent samples would give
+    import mdtraj
+
+    from molgen.estimate.context import prepare_samples
+    from molgen.estimate.ess import EssThreshold
+    from molgen.plots.evaluation import _chirality_section
+
+    dialanine = systems.load("dialanine")
+    rng = np.random.default_rng(5)
+    frames = dialanine.positions[None] + rng.normal(scale=0.003, size=(200, 22, 3))
+    frames[:100] *= np.array([-1.0, 1.0, 1.0])
+    trajectory = mdtraj.Trajectory(frames.astype(np.float32), dialanine.topology)
+    trajectory.save_dcd(str(tmp_path / "samples.dcd"))
+    trajectory[0].save_pdb(str(tmp_path / "samples.pdb"))
+    write_sidecar(tmp_path / "samples.dcd.npz", log_w=np.zeros(200), system=np.array("dialanine"))
+    context = prepare_samples(tmp_path / "samples.dcd.npz")
+    loose = EssThreshold(1, 0)
+    independent = _chirality_section(context, loose, correlated=False)["d_fraction_reweighted"]
+    correlated = _chirality_section(context, loose, correlated=True)["d_fraction_reweighted"]
+    assert correlated["sem"] > 3 * independent["sem"]
