@@ -145,7 +145,9 @@ def _stage(
     """Run ``molgen ARGV`` unless ``done`` exists; ``False`` when its check failed (exit 1).
 
     Each stage's exit status is kept in ``RUN/stages.json``, so a stage skipped on a later
-    call still reports its failed check. Raises :class:`ConfigError` when the stage failed
+    call still reports its failed check; it is ``null`` while the stage runs, so a stage
+    that never reported (killed, or ended by an error) runs again even when its output
+    exists. Raises :class:`ConfigError` when the stage failed
     on its input (exit 2) and ``KeyboardInterrupt`` when it was interrupted (exit 130):
     later stages need its output. With ``debug`` the stage runs with ``--debug``, so its
     error is raised with its traceback. Without ``progress`` the stages that draw progress
@@ -158,10 +160,13 @@ def _stage(
 
     record = run / "stages.json"
     statuses = read_json_object(record) if record.exists() else {}
-    if done.exists():
+    # null: the stage started and never reported (killed, or ended by an error after
+    # writing its output): its output is not trusted, and the stage runs again
+    if done.exists() and statuses.get(argv[0], 0) is not None:
         say(f"[molgen run] {done.name}: present, skipped")
         return statuses.get(argv[0], 0) == 0
     say(f"[molgen run] molgen {shlex.join(argv)}")
+    write_json_atomic(record, {**statuses, argv[0]: None}, mode=0o644)
     status = main([*argv, "--debug"] if debug else argv)
     if status == 130:
         raise KeyboardInterrupt(f"stage 'molgen {argv[0]}' interrupted; run again to continue")

@@ -172,3 +172,23 @@ def test_progress_lines_are_commands_a_shell_can_run(tmp_path, stages, capsys):
         if line.startswith("[molgen run] molgen ")
     ]
     assert [shlex.split(line)[1:] for line in lines] == stages.calls
+
+
+def test_a_stage_that_wrote_its_output_but_never_reported_runs_again(tmp_path, stages):
+    # evaluate writes report.json and then dies with an error: the next call counted the
+    # present report as a passed check and exited 0
+    def crashes_after_writing(argv):
+        done = _output(argv)
+        done.parent.mkdir(parents=True, exist_ok=True)
+        done.write_text("{}")
+        raise RuntimeError("ended after writing its output")
+
+    stages.behaviour["evaluate"] = crashes_after_writing
+    out = tmp_path / "run"
+    with pytest.raises(RuntimeError):
+        main(["run", "--quick", "--out", str(out)])
+    assert json.loads((out / "stages.json").read_text())["evaluate"] is None
+    stages.behaviour["evaluate"] = lambda argv: 1  # its check fails this time
+    stages.calls = []
+    assert main(["run", "--quick", "--out", str(out)]) == 1
+    assert [argv[0] for argv in stages.calls] == ["evaluate", "free-energy"]
