@@ -77,8 +77,20 @@ class Flow(torch.nn.Module):
         return x, self._base_log_prob(z) - logabsdet
 
     def log_prob(self, x: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        """``log p_G(x)`` ``(B,)`` by the inverse pass, for ``x`` ``(B, D)``."""
-        z, logabsdet = self.transform.inverse(x, _batched(context, x.shape[0]))
+        """``log p_G(x)`` ``(B,)`` by the inverse pass, for ``x`` ``(B, D)``; NaN for a
+        point (or context) with a NaN or infinite value, which the spline layers'
+        inverse would otherwise refuse for the whole batch."""
+        context = _batched(context, x.shape[0])
+        finite = torch.isfinite(x).all(dim=1)
+        if context is not None:
+            finite = finite & torch.isfinite(context).all(dim=1)
+        if not bool(finite.all()):
+            density = x.new_full((x.shape[0],), torch.nan)
+            if bool(finite.any()):
+                inside = None if context is None else context[finite]
+                density = density.index_put((finite,), self.log_prob(x[finite], inside))
+            return density
+        z, logabsdet = self.transform.inverse(x, context)
         return self._base_log_prob(z) + logabsdet
 
     def energy_of_generation(

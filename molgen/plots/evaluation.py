@@ -228,9 +228,7 @@ def _reduced_physical_energy(context: SampleContext) -> np.ndarray | None:
     return context.samples.u_b
 
 
-def _chirality_section(
-    context: SampleContext, threshold: EssThreshold, correlated: bool
-) -> dict:
+def _chirality_section(context: SampleContext, threshold: EssThreshold, correlated: bool) -> dict:
     """Fraction of D-alanine samples (dialanine only): raw, and reweighted to p_B.
 
     A mirror image has the same force-field energy, so nothing keeps a generator on

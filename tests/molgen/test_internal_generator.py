@@ -12,7 +12,7 @@ import systems
 from forcefields.rigid_pose import RigidPose
 from forcefields.rotations import rotation_vector_to_matrix
 from molgen.generators.chirality import d_fraction
-from molgen.generators.internal import internal_generator
+from molgen.generators.internal import _on_finite_frames, internal_generator
 from molgen.generators.internal_coordinates import log_volume, to_cartesian, to_internal
 
 ALIGN = {"mode": "rigid", "atoms": "heavy"}
@@ -168,3 +168,22 @@ def test_free_torsion_is_cut_in_the_widest_gap_of_the_data():
     # Trained on trans only: the standardised spline keeps samples near 180°, and the cut
     # (opposite, near 0°) is never crossed.
     assert np.all(np.abs(dihedral) > 90.0)
+
+
+def test_a_sample_whose_coordinates_overflow_gets_a_nan_density_not_an_error():
+    # the pose's alignment refuses non-finite frames: one overflowed sample ended the
+    # whole batch (a training step, a sampling call)
+    system, generator = _generator("butane")
+    generator.fit_to_data(_noisy_copies(system, 256, 0.003))
+    z = torch.randn(3, generator.latent_dim, dtype=torch.float64)
+    x, log_prob = generator.sample_from_latent(z)
+    spoiled = x.clone()
+    spoiled[1, 0] = torch.inf
+    density = generator.log_prob(spoiled)
+    assert not torch.isfinite(density[1])
+    torch.testing.assert_close(density[[0, 2]], log_prob[[0, 2]], rtol=1e-9, atol=1e-9)
+    # sampling: the alignment of a shape whose Cartesian coordinates overflowed
+    atoms = generator.to_atoms(spoiled)
+    aligned = _on_finite_frames(generator.pose.aligned, atoms)
+    assert torch.isnan(aligned[1]).all()
+    torch.testing.assert_close(aligned[[0, 2]], generator.pose.aligned(atoms[[0, 2]]))

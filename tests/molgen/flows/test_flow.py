@@ -9,6 +9,7 @@ from molgen.flows import (
     Composite,
     Diagonal,
     Flow,
+    SplineCoupling,
     Standardize,
     double_well_stack,
     molecule_stack,
@@ -72,3 +73,17 @@ def test_a_flow_without_parameters_draws_latents_in_the_dtype_of_its_buffers():
     assert flow._reference().dtype == torch.float64
     x, log_prob = flow.sample(4)
     assert x.dtype == log_prob.dtype == torch.float64
+
+
+def test_the_density_of_a_non_finite_point_is_nan_and_the_others_unchanged():
+    # the spline inverse asserts on a NaN anywhere in the batch, ending a training step
+    torch.manual_seed(0)
+    flow = Flow(
+        Composite(SplineCoupling(4, "first", 8, bins=5, tail_bound=3.0), Bias(4)), 4
+    ).double()
+    x = torch.randn(3, 4, dtype=torch.float64)
+    expected = flow.log_prob(x)
+    x[1, 2] = torch.nan
+    density = flow.log_prob(x)
+    assert torch.isnan(density[1])
+    torch.testing.assert_close(density[[0, 2]], expected[[0, 2]], rtol=0, atol=0)
