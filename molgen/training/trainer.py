@@ -14,6 +14,7 @@ with that smaller batch, whose gradients are then averaged.
 
 from __future__ import annotations
 
+import json
 import time
 import warnings
 from dataclasses import dataclass
@@ -309,7 +310,18 @@ class _Trainer:
         payload = load_checkpoint(path, "cpu")
         saved = payload["fingerprint"]
         if saved["setup"] != self.fingerprint["setup"]:
-            raise ConfigError(f"{path}: system, flow, dtype, seed or init differ from the config")
+            before, now = json.loads(saved["setup"]), json.loads(self.fingerprint["setup"])
+            differing = [
+                f"{key} {before.get(key)!r} there, {now.get(key)!r} here"
+                for key in sorted(set(before) | set(now))
+                if before.get(key) != now.get(key) and key != "flow"
+            ]
+            if before.get("flow") != now.get("flow"):
+                differing.append("flow options")
+            raise ConfigError(
+                f"{path}: the checkpoint's run differs ({'; '.join(differing)}); resume with "
+                "the same config, --seed and --init"
+            )
         position = Position(**payload["position"])
         needed = position.phase + 1
         if (
