@@ -41,7 +41,7 @@ def _worker(rank: int, port: int, out: str) -> None:
 
 def test_every_rank_adapts_its_mode_weights_to_the_fractions_of_all(tmp_path):
     mp.spawn(_worker, args=(_free_port(), str(tmp_path)), nprocs=2)
-    first, second = (torch.load(tmp_path / f"rank{rank}.pt") for rank in (0, 1))
+    first, second = (torch.load(tmp_path / f"rank{rank}.pt", weights_only=True) for rank in (0, 1))
     # 5 major and 3 minor labels over both ranks: the minor mode is under-represented, so
     # its multiplier grows by 1.01 per call and the major one shrinks, on each rank (alone,
     # rank 1 would see the minor mode over-represented and do the opposite)
