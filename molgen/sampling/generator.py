@@ -17,7 +17,13 @@ from molgen.training.config import TrainConfig, load_config
 from molgen.training.model import build_flow
 from molgen.training.rng import derive_seed
 from molgen.training.run_state import run_fingerprint
-from molgen.training.target import DTYPES, ReducedEnergy, mode_labels, to_coordinates
+from molgen.training.target import (
+    DTYPES,
+    ReducedEnergy,
+    mode_labels,
+    on_finite_frames,
+    to_coordinates,
+)
 from systems.registry import System
 
 __all__ = ["LATENT_BLOCK", "LoadedRun", "draw_samples", "latent_points", "load_run"]
@@ -141,11 +147,11 @@ def draw_samples(run: LoadedRun, seed: int, start: int, stop: int) -> dict[str, 
     log_z_align = None
     if alignment is not None:
         coordinates = to_coordinates(run.system, x).to(run.energy.dtype)
-        energy = target - _on_finite_frames(alignment, coordinates)
-        log_z_align = _on_finite_frames(
+        energy = target - on_finite_frames(alignment, coordinates).double()
+        log_z_align = on_finite_frames(
             lambda frames: _log_z_align(alignment, frames, run.energy.beta, seed, start),
             coordinates,
-        )
+        ).double()
         log_w = log_w - log_z_align
     is_canonical = getattr(run.flow, "is_canonical", None)
     if is_canonical is not None:
@@ -170,19 +176,6 @@ def draw_samples(run: LoadedRun, seed: int, start: int, stop: int) -> dict[str, 
             raise ValueError(f"observable name {name!r} collides with a per-sample array")
         arrays[name] = torch.as_tensor(observable(coordinates)).double().cpu().numpy()
     return arrays
-
-
-def _on_finite_frames(function, coordinates: torch.Tensor) -> torch.Tensor:
-    """``function(coordinates)`` ``(B,)`` in float64, NaN for the frames of ``coordinates``
-    ``(B, N, 3)`` with a NaN or infinite value (a sample that overflowed), which the
-    alignment penalty refuses. ``function`` must treat each frame on its own."""
-    finite = torch.isfinite(coordinates.reshape(coordinates.shape[0], -1)).all(dim=1)
-    if bool(finite.all()):
-        return function(coordinates).double()
-    values = torch.full(finite.shape, torch.nan, dtype=torch.float64, device=coordinates.device)
-    if bool(finite.any()):
-        values[finite] = function(coordinates[finite]).double()
-    return values
 
 
 def _log_z_align(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
@@ -10,7 +10,7 @@ import torch
 from forcefields.errors import ConfigError, MolgenError
 from systems.registry import System
 
-__all__ = ["ReducedEnergy", "mode_labels", "to_coordinates"]
+__all__ = ["ReducedEnergy", "mode_labels", "on_finite_frames", "to_coordinates"]
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -21,6 +21,22 @@ def to_coordinates(system: System, x: torch.Tensor) -> torch.Tensor:
     if system.kind == "molecule":
         return x.reshape(x.shape[0], system.n_atoms, 3)
     return x
+
+
+def on_finite_frames(
+    function: Callable[[torch.Tensor], torch.Tensor], coordinates: torch.Tensor
+) -> torch.Tensor:
+    """``function(coordinates)`` ``(B,)`` (in ``function``'s dtype), NaN for the frames of
+    ``coordinates`` ``(B, ...)`` holding a NaN or infinite value (a generated sample that
+    overflowed), which the energy and the alignment penalty refuse. ``function`` sees only
+    the finite frames and must treat each frame on its own; differentiable."""
+    finite = torch.isfinite(coordinates.reshape(coordinates.shape[0], -1)).all(dim=1)
+    if bool(finite.all()):
+        return function(coordinates)
+    if not bool(finite.any()):
+        return coordinates.new_full(finite.shape, torch.nan)
+    inside = function(coordinates[finite])
+    return inside.new_full(finite.shape, torch.nan).index_put((finite,), inside)
 
 
 class ReducedEnergy:
@@ -66,14 +82,7 @@ class ReducedEnergy:
         gets a NaN energy, so that the loss is NaN and the trainer skips the step, rather
         than an error that ends the run.
         """
-        coordinates = to_coordinates(self.system, x.to(self.dtype))
-        finite = torch.isfinite(coordinates.reshape(coordinates.shape[0], -1)).all(dim=1)
-        if bool(finite.all()):
-            return self.energy(coordinates)
-        energy = torch.full(finite.shape, torch.nan, dtype=self.dtype, device=coordinates.device)
-        if bool(finite.any()):
-            energy = energy.index_put((finite,), self.energy(coordinates[finite]))
-        return energy
+        return on_finite_frames(self.energy, to_coordinates(self.system, x.to(self.dtype)))
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """``beta U_B(x) / f`` ``(B,)`` for flat points ``x`` ``(B, D)``."""
