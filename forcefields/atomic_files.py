@@ -21,10 +21,14 @@ import numpy as np
 
 __all__ = [
     "JSON_WRITER_KEY",
+    "NON_FINITE_KEY",
     "atomic_path",
+    "json_ready",
     "nearest_existing_folder",
     "remove_stale_temporaries",
+    "non_finite_entries",
     "save_npz_atomic",
+    "strict_json_text",
     "torch_save_atomic",
     "write_json_atomic",
     "write_text_atomic",
@@ -128,15 +132,65 @@ JSON_WRITER_KEY = "written_by"
 """Key of a JSON result naming the command that wrote it (``"molgen free-energy"``)."""
 
 
-def write_json_atomic(
-    path: Path | str, payload: Any, *, allow_nan: bool = True, mode: int | None = None
-) -> None:
-    """Write ``payload`` as JSON indented by 2, ending in a newline.
+NON_FINITE_KEY = "non_finite"
+"""Key of a JSON object listing the non-finite numbers written as ``null`` in it."""
 
-    With ``allow_nan=False`` a non-finite float raises ``ValueError`` (strict JSON).
+
+def json_ready(value: Any) -> Any:
+    """``value`` with NumPy arrays and scalars as Python lists and numbers, tuples as
+    lists, dict keys as strings, and every non-finite float as ``None``."""
+    if isinstance(value, dict):
+        return {str(key): json_ready(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return json_ready(value.tolist())
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return float(value) if np.isfinite(value) else None
+    return value
+
+
+def non_finite_entries(value: Any, path: str = "") -> dict[str, str]:
+    """``{"a/b/0": "inf" | "-inf" | "nan"}`` for every non-finite float in the nested
+    ``value``, keyed by its path of dict keys and list indices below ``path``."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, dict):
+        found: dict[str, str] = {}
+        for key, item in value.items():
+            found.update(non_finite_entries(item, f"{path}/{key}" if path else str(key)))
+        return found
+    if isinstance(value, list | tuple):
+        found = {}
+        for index, item in enumerate(value):
+            found.update(non_finite_entries(item, f"{path}/{index}" if path else str(index)))
+        return found
+    if isinstance(value, float | np.floating) and not np.isfinite(value):
+        return {path: str(float(value))}
+    return {}
+
+
+def strict_json_text(payload: Any, *, indent: int | None = None) -> str:
+    """``payload`` as strict JSON (RFC 8259: no ``NaN`` or ``Infinity`` tokens).
+
+    Non-finite floats become ``null`` (:func:`json_ready`); a dict ``payload`` that held
+    any also gets :data:`NON_FINITE_KEY`, their :func:`non_finite_entries`, so a reader
+    can tell a diverged value from a missing one.
     """
-    text = json.dumps(payload, indent=2, allow_nan=allow_nan) + "\n"
-    write_text_atomic(path, text, mode=mode)
+    text_ready = json_ready(payload)
+    if isinstance(payload, dict):
+        non_finite = non_finite_entries(payload)
+        if non_finite:
+            text_ready[NON_FINITE_KEY] = non_finite
+    return json.dumps(text_ready, indent=indent, allow_nan=False)
+
+
+def write_json_atomic(path: Path | str, payload: Any, *, mode: int | None = None) -> None:
+    """Write ``payload`` as strict JSON (:func:`strict_json_text`) indented by 2, ending
+    in a newline."""
+    write_text_atomic(path, strict_json_text(payload, indent=2) + "\n", mode=mode)
 
 
 def save_npz_atomic(

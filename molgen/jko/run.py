@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time as clock
 import warnings
 from collections.abc import Callable, Iterator
@@ -16,7 +15,13 @@ import torch
 import yaml
 from tqdm import tqdm
 
-from forcefields.atomic_files import remove_stale_temporaries, write_text_atomic
+from forcefields.atomic_files import (
+    NON_FINITE_KEY,
+    non_finite_entries,
+    remove_stale_temporaries,
+    strict_json_text,
+    write_text_atomic,
+)
 from forcefields.devices import finish_device_work
 from forcefields.errors import InputFileError
 from molgen.yaml_numbers import safe_dump, safe_load
@@ -332,11 +337,11 @@ def _run_and_write(
     baseline = run_baseline(config, problem)
     if baseline is not None:
         summary["euler_maruyama"] = baseline
-    lines = "".join(json.dumps(line) + "\n" for line in result["losses"])
+    lines = "".join(strict_json_text(line) + "\n" for line in result["losses"])
     write_text_atomic(out / "steps.jsonl", lines)
-    non_finite = _non_finite_numbers(summary)
+    non_finite = non_finite_entries(summary)
     if non_finite:
-        summary["non_finite"] = non_finite
+        summary[NON_FINITE_KEY] = non_finite
     write_strict_json_atomic(out / "metrics.json", summary)
     plot_marginals(
         out / "plots" / "marginals.png",
@@ -347,22 +352,3 @@ def _run_and_write(
         problem.reference_label,
     )
     return summary
-
-
-def _non_finite_numbers(value: Any, path: str = "") -> dict[str, str]:
-    """``{"a/b/c": "inf" | "-inf" | "nan"}`` for every non-finite float in the nested
-    ``value``, keyed by its path of keys and list indices (``metrics.json`` holds them as
-    ``null``, strict JSON)."""
-    if isinstance(value, dict):
-        found: dict[str, str] = {}
-        for key, item in value.items():
-            found.update(_non_finite_numbers(item, f"{path}/{key}" if path else str(key)))
-        return found
-    if isinstance(value, list | tuple):
-        found = {}
-        for index, item in enumerate(value):
-            found.update(_non_finite_numbers(item, f"{path}/{index}"))
-        return found
-    if isinstance(value, float | np.floating) and not np.isfinite(value):
-        return {path: str(value)}
-    return {}

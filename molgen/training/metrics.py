@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from forcefields.atomic_files import write_text_atomic
+from forcefields.atomic_files import json_ready, write_text_atomic
 from forcefields.errors import InputFileError
 from molgen.flows.flow import Flow
 from molgen.training.target import mode_labels
@@ -80,14 +80,6 @@ def sample_statistics(
     return statistics
 
 
-def _finite_or_none(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: _finite_or_none(item) for key, item in value.items()}
-    return value
-
-
 class MetricsLog:
     """Append-only JSON-lines log; each line is one record with an integer ``step``.
 
@@ -111,7 +103,7 @@ class MetricsLog:
     def append(self, record: dict[str, Any]) -> None:
         """Write one record as a line and flush it to disk."""
         with self.path.open("a") as handle:
-            handle.write(json.dumps(_finite_or_none(record)) + "\n")
+            handle.write(json.dumps(json_ready(record), allow_nan=False) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
 

@@ -1,13 +1,16 @@
-"""Atomic writes: the new file is flushed to disk before it replaces the old one."""
+"""Atomic writes: the new file is flushed to disk before it replaces the old one; JSON is
+strict."""
 
 from __future__ import annotations
 
+import json
 import os
 
+import numpy as np
 import pytest
 
 from forcefields import atomic_files
-from forcefields.atomic_files import write_text_atomic
+from forcefields.atomic_files import write_json_atomic, write_text_atomic
 
 
 def test_the_file_is_flushed_before_the_rename_and_the_folder_after(tmp_path, monkeypatch):
@@ -98,3 +101,26 @@ def test_the_nearest_existing_folder_of_a_file_in_folders_yet_to_be_made(tmp_pat
         tmp_path / "a"
     )
     assert atomic_files.nearest_existing_folder(tmp_path / "a" / "f.npz") == tmp_path / "a"
+
+
+def test_json_is_strict_and_lists_the_non_finite_numbers_it_wrote_as_null(tmp_path):
+    path = tmp_path / "result.json"
+    payload = {
+        "total": {"max_abs": float("nan"), "passed": False},
+        "rows": [1.0, np.float32("inf"), np.array([2.0, -np.inf])],
+        "count": np.int64(3),
+    }
+    write_json_atomic(path, payload)
+
+    def refuse(constant: str):
+        raise ValueError(f"non-standard JSON constant {constant}")
+
+    written = json.loads(path.read_text(), parse_constant=refuse)
+    assert written["total"] == {"max_abs": None, "passed": False}
+    assert written["rows"] == [1.0, None, [2.0, None]]
+    assert written["count"] == 3
+    assert written["non_finite"] == {
+        "total/max_abs": "nan",
+        "rows/1": "inf",
+        "rows/2/1": "-inf",
+    }

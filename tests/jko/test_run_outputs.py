@@ -26,7 +26,7 @@ def _strict_json(text: str):
     return json.loads(text, parse_constant=refuse)
 
 
-def test_an_infinite_symkl_is_null_in_strict_json_and_listed(tmp_path):
+def test_an_infinite_symkl_is_null_in_strict_json_and_listed(tmp_path, capsys):
     # One JKO step of a barely trained flow leaves samples beyond the double well's
     # quadrature grid, where the reference density is 0: SymKL is +inf by definition.
     config = tmp_path / "config.yaml"
@@ -40,6 +40,30 @@ def test_an_infinite_symkl_is_null_in_strict_json_and_listed(tmp_path):
     assert metrics["non_finite"] == {"metrics/0.05/symkl": "inf", "symkl/0.05": "inf"}
     assert metrics["symkl"]["0.05"] is None
     assert metrics["metrics"]["0.05"]["symkl"] is None
+    printed = _strict_json(capsys.readouterr().out.strip().splitlines()[-1])
+    assert printed["symkl"] == {"0.05": None}
+    assert printed["non_finite"] == {"symkl/0.05": "inf"}
+
+
+def test_a_diverged_fit_leaves_strict_json_lines_naming_the_non_finite_values(tmp_path):
+    # A learning rate of 1e30 makes every restart's fit overflow; the flow records those
+    # restarts' objectives as +inf and the final loss as NaN.
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "preset: double_well\ndim: 1\nevaluation_samples: 50\n"
+        "flow: {steps: 1, iterations: 5, cloud_size: 64, restarts: 2, learning_rate: 1.0e+30}\n"
+    )
+    out = tmp_path / "run"
+    main(["jko", str(config), "--quiet", "--out", str(out)])
+    lines = [_strict_json(line) for line in (out / "steps.jsonl").read_text().splitlines()]
+    assert len(lines) == 1
+    assert lines[0]["non_finite"], lines[0]
+    for path, value in lines[0]["non_finite"].items():
+        assert value in {"nan", "inf", "-inf"}
+        entry = lines[0]
+        for key in path.split("/"):
+            entry = entry[int(key)] if isinstance(entry, list) else entry[key]
+        assert entry is None
 
 
 def test_a_folder_of_other_files_is_not_written_into(tmp_path, capsys):
