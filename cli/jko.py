@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
+from forcefields.atomic_files import strict_json_text
 from forcefields.errors import ConfigError
 
 __all__ = ["register"]
@@ -55,28 +55,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _merged_config(args: argparse.Namespace) -> dict:
-    from molgen.jko.config import (
-        JKOConfigError,
-        config_from_dict,
-        config_to_dict,
-        read_config_file,
-    )
+    """The config file's mapping (its keys and types checked) with the flags applied."""
+    from molgen.jko.config import JKOConfigError, check_config_fields, read_config_file
 
     if args.config is None and args.preset is None:
         raise ConfigError("give CONFIG.yaml or --preset")
     data: dict = {}
     if args.config:
         try:
-            raw = read_config_file(args.config)
+            data = read_config_file(args.config)
+            check_config_fields(data)
         except JKOConfigError as error:
-            raise ConfigError(str(error)) from error
-        if args.device is not None and isinstance(raw, dict):
-            # the file is checked on the device it will run on (a GPU config on a CPU)
-            raw = {**raw, "device": args.device}
-        try:
-            data = config_to_dict(config_from_dict(raw))
-        except JKOConfigError as error:
-            raise ConfigError(f"{args.config}: {error}") from error
+            message = str(error)
+            if not message.startswith(str(args.config)):
+                message = f"{args.config}: {message}"
+            raise ConfigError(message) from error
     for option, keys in OVERRIDES.items():
         value = getattr(args, option)
         if value is None:
@@ -93,21 +86,23 @@ def run(args: argparse.Namespace) -> int:
     from molgen.jko.config import JKOConfigError, config_from_dict
     from molgen.jko.run import run_experiment
 
-    data = _merged_config(args)  # the config file alone is valid past this line
+    data = _merged_config(args)
     given = [option for option in OVERRIDES if getattr(args, option) is not None]
     flags = [f"--{option.replace('_', '-')}" for option in given]
+    source = args.config or f"command line ({', '.join(flags)})"
+    if args.config and flags:
+        source = f"{args.config} with {', '.join(flags)}"
     try:
         config = config_from_dict(data)
     except JKOConfigError as error:
-        raise ConfigError(f"command line ({', '.join(flags)}): {error}") from error
-    source = args.config or "command line"
-    if args.config and flags:
-        source = f"{args.config} with {', '.join(flags)}"
+        raise ConfigError(f"{source}: {error}") from error
     try:
         summary = run_experiment(config, args.out, progress=not args.quiet, resume=args.resume)
     except JKOConfigError as error:
         raise ConfigError(f"{source}: {error}") from error
     print(
-        json.dumps({k: summary[k] for k in ("preset", "dim", "seconds", "symkl") if k in summary})
+        strict_json_text(
+            {k: summary[k] for k in ("preset", "dim", "seconds", "symkl") if k in summary}
+        )
     )
     return 0

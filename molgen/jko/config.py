@@ -346,6 +346,14 @@ def _check_mixture_key(config: JKOConfig) -> None:
         )
 
 
+def check_config_fields(data: Any) -> None:
+    """Refuses unknown keys and values of the wrong type or sign in ``data``, raising
+    :class:`JKOConfigError`; the checks that relate fields to one another (preset and
+    dimension, backend and batch size, ...) are :func:`config_from_dict`'s, on the final
+    mapping."""
+    _from_dict(JKOConfig, data, "")
+
+
 def config_from_dict(data: dict[str, Any]) -> JKOConfig:
     """Builds a :class:`JKOConfig` from a nested mapping, raising :class:`JKOConfigError`
     (every number must be finite and non-negative)."""
@@ -366,6 +374,13 @@ def config_from_dict(data: dict[str, Any]) -> JKOConfig:
     ):
         if not widths or 0 in widths:
             raise JKOConfigError(f"{name}: needs at least one layer of positive width")
+    if config.flow.batch_size == 1 or config.flow.cloud_size < 2:
+        raise JKOConfigError(
+            f"flow.batch_size, flow.cloud_size: every update needs at least 2 particles (an "
+            f"interaction energy pairs them, the variational entropy fits their covariance); "
+            f"got batch_size {config.flow.batch_size} (0: the whole cloud) and cloud_size "
+            f"{config.flow.cloud_size}"
+        )
     if config.flow.affine_lr_scale != 1.0 and not config.network.quadratic_residual:
         raise JKOConfigError(
             "flow.affine_lr_scale: scales the quadratic residual's affine part, which this "

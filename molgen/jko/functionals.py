@@ -87,6 +87,10 @@ class InteractionEnergy:
         self.weight = weight
 
     def __call__(self, batch: StepBatch) -> Tensor:
+        if len(batch.y) < 2:
+            raise ValueError(
+                f"InteractionEnergy: needs at least 2 particles to pair, got {len(batch.y)}"
+            )
         first, second = torch.triu_indices(len(batch.y), len(batch.y), offset=1)
         differences = batch.y[first] - batch.y[second]
         symmetric = 0.5 * (self.kernel(differences) + self.kernel(-differences))

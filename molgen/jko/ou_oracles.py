@@ -68,6 +68,23 @@ def ou_marginal(
     return Gaussian(mean, 0.5 * (covariance + covariance.T))
 
 
+def _check_commuting(matrix: Tensor, covariance: Tensor) -> None:
+    """Raises ``ValueError`` unless ``matrix`` and ``covariance`` ``(D, D)`` commute to
+    round-off (100 machine epsilons of the product of their norms); tensors on the meta
+    device carry no values to check."""
+    if matrix.is_meta or covariance.is_meta:
+        return
+    commutator = matrix @ covariance - covariance @ matrix
+    scale = torch.linalg.matrix_norm(matrix) * torch.linalg.matrix_norm(covariance)
+    tolerance = 100 * torch.finfo(matrix.dtype).eps * scale
+    if torch.linalg.matrix_norm(commutator) > tolerance:
+        raise ValueError(
+            "discrete_jko_ou: the initial covariance must commute with the potential's "
+            f"matrix A (|A S - S A| = {float(torch.linalg.matrix_norm(commutator)):.3g}); "
+            "the per-eigenvalue recursion is exact only then"
+        )
+
+
 def discrete_jko_ou(
     potential: QuadraticPotential,
     initial: Gaussian,
@@ -90,6 +107,7 @@ def discrete_jko_ou(
         steps: Number of JKO steps.
         temperature: :math:`\beta^{-1}`.
     """
+    _check_commuting(potential.matrix, initial.covariance)
     eigenvalues, eigenvectors = torch.linalg.eigh(potential.matrix)
     variances = (eigenvectors.T @ initial.covariance @ eigenvectors).diagonal()
     identity = torch.eye(len(eigenvalues), dtype=eigenvalues.dtype, device=eigenvalues.device)

@@ -138,10 +138,13 @@ def cloud_objective(
         functional: Energy functional of a :class:`StepBatch` (a mean over particles).
         logdet: Log-determinant backend, ``(x, grad) -> (N,)``.
         step_size: :math:`\\tau`.
-        chunk_size: Particles per evaluation.
+        chunk_size: Most particles per evaluation; the cloud is cut into chunks of equal
+            size (within one), so that no chunk is a lone particle.
     """
+    chunks = -(-len(particles) // chunk_size)
     total = 0.0
-    for x, log_rho in zip(particles.split(chunk_size), log_density.split(chunk_size), strict=True):
+    pieces = zip(particles.tensor_split(chunks), log_density.tensor_split(chunks), strict=True)
+    for x, log_rho in pieces:
         value = jko_loss(potential, x, log_rho, functional, logdet, step_size)
         total += value.item() * len(x)
     return total / len(particles)

@@ -58,3 +58,21 @@ def test_butane_preset_needs_all_atoms(tmp_path, capsys):
     # Without configs/jko/butane.yaml the default start (std 4) would be 4 nm wide.
     assert main(["jko", "--preset", "butane", "--dim", "42", "--out", str(out)]) == 2
     assert "problem.initial_std" in capsys.readouterr().err
+
+
+def test_flags_are_applied_before_the_checks_that_relate_fields(tmp_path, capsys):
+    # The file alone (default preset ou) sets a porous-medium field; with --preset porous
+    # the merged configuration is valid and runs.
+    config = tmp_path / "porous_m3.yaml"
+    config.write_text(
+        "problem: {exponent: 3.0}\nevaluation_samples: 200\n"
+        "network: {hidden: [8]}\nflow: {cloud_size: 256, steps: 1, iterations: 2}\n"
+    )
+    command = ["jko", str(config), "--preset", "porous", "--dim", "1", "--quiet"]
+    assert main([*command, "--out", str(tmp_path / "run")]) == 0
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["preset"] == "porous"
+    # A merged configuration that is invalid blames the file together with the flags.
+    assert main(["jko", str(config), "--dim", "1", "--out", str(tmp_path / "bad")]) == 2
+    error = capsys.readouterr().err
+    assert f"{config} with --dim: problem.exponent" in error
+    assert not (tmp_path / "bad").exists()

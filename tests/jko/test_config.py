@@ -49,6 +49,8 @@ def test_defaults_and_nested_values():
         ({"flow": {"late_learning_rate": -2e-3, "late_from_step": 21}}, "flow.late_learning_rate"),
         ({"flow": {"late_learning_rate": 2e-3, "late_from_step": 19}}, "flow.late_from_step"),
         ({"flow": {"iterations": 0}}, "flow.iterations"),
+        ({"flow": {"batch_size": 1}}, "flow.batch_size"),
+        ({"flow": {"batch_size": 0, "cloud_size": 1}}, "flow.batch_size, flow.cloud_size"),
         ({"flow": {"step_size": math.nan}}, "flow.step_size"),
         ({"flow": {"learning_rate": math.inf}}, "flow.learning_rate"),
         ({"network": {"strong_convexity": math.nan}}, "network.strong_convexity"),

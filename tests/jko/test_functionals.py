@@ -81,3 +81,10 @@ def test_entropy_of_a_pushed_gaussian():
     # -H(N(0, scale^2 I)) in 3-D; Monte Carlo over log rho_0 with std sqrt(3/2)/sqrt(2e4) ~ 0.009.
     expected = -1.5 * math.log(2 * math.pi * math.e * scale**2)
     assert value.item() == pytest.approx(expected, abs=0.05)
+
+
+def test_interaction_of_a_single_particle_is_refused_not_nan():
+    energy = InteractionEnergy(lambda d: d.square().sum(-1))
+    lone = torch.zeros(1, 2)
+    with pytest.raises(ValueError, match="at least 2 particles"):
+        energy(StepBatch(x=lone, y=lone, log_density=torch.zeros(1)))

@@ -219,3 +219,17 @@ def test_ou_oracles_follow_the_inputs_device():
         assert law.mean.device == device
         assert law.covariance.device == device
         assert law.covariance.shape == (3, 3)
+
+
+def test_discrete_jko_refuses_a_covariance_that_does_not_commute_with_a():
+    potential = QuadraticPotential(
+        torch.tensor([[2.0, 0.9], [0.9, 1.0]], dtype=torch.float64),
+        torch.zeros(2, dtype=torch.float64),
+    )
+    skewed = Gaussian(
+        torch.zeros(2, dtype=torch.float64), torch.diag(torch.tensor([4.0, 0.25])).double()
+    )
+    with pytest.raises(ValueError, match="commute"):
+        discrete_jko_ou(potential, skewed, 1e-3, 10)
+    aligned = Gaussian(torch.zeros(2, dtype=torch.float64), 3.0 * potential.matrix)
+    assert torch.isfinite(discrete_jko_ou(potential, aligned, 1e-3, 10).covariance).all()

@@ -8,6 +8,7 @@ from molgen.jko import (
     FICNN,
     FreeEnergy,
     Gaussian,
+    InteractionEnergy,
     JKOFlow,
     PotentialEnergy,
     QuadraticResidual,
@@ -38,6 +39,18 @@ def test_cloud_objective_is_the_whole_cloud_loss_in_chunks():
         potential, x, log_density, _free_energy(), ExactLogDet(), 0.5, chunk_size=64
     )
     assert abs(chunked - whole) < 1e-5
+
+
+def test_no_chunk_of_the_cloud_is_a_lone_particle():
+    # 65 particles in chunks of at most 64: two chunks of 33 and 32, not 64 and 1 (a lone
+    # particle has no pair, so its interaction energy is undefined).
+    torch.manual_seed(0)
+    potential = QuadraticResidual(FICNN(2, (8,)), 2)
+    interaction = FreeEnergy([InteractionEnergy(lambda d: d.square().sum(-1)), entropy()])
+    x = torch.randn(65, 2)
+    log_density = Gaussian.standard(2).log_prob(x)
+    value = cloud_objective(potential, x, log_density, interaction, ExactLogDet(), 0.5, 64)
+    assert torch.isfinite(torch.tensor(value))
 
 
 def _restarted_flow(monkeypatch, shifts: list[float], tolerance: float = 0.0) -> JKOFlow:
