@@ -4,7 +4,8 @@ The terms compute their energy and ``∂U/∂x`` in one vectorised pass (see
 :class:`forcefields.terms.base.EnergyTerm`); this function hands the gradient to
 autograd, so ``torch.autograd.grad(U(x).sum(), x)`` and backpropagation into a
 generator that produced ``x`` work without autograd recording every elementary
-operation. First derivatives only: a second backward pass raises.
+operation. First derivatives only: differentiating the gradient again (``create_graph=True``)
+raises :class:`NotImplementedError` instead of silently treating it as a constant.
 """
 
 from __future__ import annotations
@@ -12,16 +13,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from torch.autograd.function import once_differentiable
 
 from forcefields.geometry import component_major, from_component_major
 
-__all__ = ["summed_energy"]
+__all__ = ["refuse_second_derivatives", "summed_energy"]
 
 
 CPU_CHUNK = 512
 """Configurations evaluated together on a CPU: the ``(T, chunk)`` temporaries of a
 term then stay in cache, which is faster than one pass over a large batch."""
+
+
+def refuse_second_derivatives(name: str) -> None:
+    """Raise :class:`NotImplementedError` in the ``backward`` of ``name``, a function
+    differentiable once, when autograd records it (a gradient taken with
+    ``create_graph=True``); torch's ``once_differentiable`` would instead return a
+    gradient that is silently constant."""
+    if torch.is_grad_enabled():
+        raise NotImplementedError(
+            f"{name} is differentiable once: its gradient cannot be differentiated again "
+            "(create_graph=True)"
+        )
 
 
 def _evaluate(x: torch.Tensor, terms: Sequence, with_gradient: bool):
@@ -45,8 +57,8 @@ class _SummedEnergy(torch.autograd.Function):
         return energy
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, grad_energy: torch.Tensor):
+        refuse_second_derivatives("the forcefields energy")
         (gradient,) = ctx.saved_tensors
         return grad_energy[:, None, None] * gradient, None
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from forcefields.analytic import refuse_second_derivatives
+
 __all__ = [
     "kabsch_rotation",
     "rotation_angle",
@@ -66,8 +68,8 @@ class _SpecialPolarRotation(torch.autograd.Function):
         return rotation
 
     @staticmethod
-    @torch.autograd.function.once_differentiable
     def backward(ctx, grad_rotation: Tensor) -> Tensor:
+        refuse_second_derivatives("the alignment rotation")
         rotation, v, signed_sigma = ctx.saved_tensors
         q = rotation.mT
         b = v.mT @ q.mT @ grad_rotation.mT @ v

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from forcefields.energy import TERM_NAMES, Energy
+from forcefields.errors import ShapeMismatchError
 from forcefields.openmm_oracle import OpenMMOracle
 
 __all__ = [
@@ -143,7 +144,12 @@ def compare_with_openmm(
         force_tolerance: accepted relative force error; default from
             ``DEFAULT_FORCE_TOLERANCE``.
         batch_size: frames per torch evaluation.
+
+    Raises:
+        ShapeMismatchError: ``frames`` holds no frame.
     """
+    if len(frames) == 0:
+        raise ShapeMismatchError("compare_with_openmm: no frames to compare (got 0)")
     dtype = energy.dtype
     tolerance = DEFAULT_TOLERANCE[dtype] if tolerance is None else tolerance
     if force_tolerance is None:

@@ -26,6 +26,8 @@ import numpy as np
 import torch
 from scipy import integrate
 
+from forcefields.errors import ShapeMismatchError
+
 __all__ = [
     "QUARTIC_B",
     "QUARTIC_C",
@@ -149,7 +151,16 @@ class DoubleWell(torch.nn.Module):
         self.beta = beta
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Dimensionless energy ``U(x)`` ``(B,)`` of points ``x`` ``(B, D)``."""
+        """Dimensionless energy ``U(x)`` ``(B,)`` of points ``x`` ``(B, D)``.
+
+        Raises:
+            ShapeMismatchError: ``x`` is not ``(B, D)`` with this well's ``D``.
+        """
+        if x.ndim != 2 or x.shape[1] != self.dim:
+            raise ShapeMismatchError(
+                f"double well of dimension {self.dim}: expected points (B, {self.dim}), "
+                f"got shape {tuple(x.shape)}"
+            )
         gaussian = (x[:, 1:] ** 2).sum(dim=1) / (2.0 * self.gaussian_std**2)
         return bimodal_energy(x[:, 0]) + gaussian
 

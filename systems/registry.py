@@ -5,7 +5,11 @@ and ``double_well_medium``, ``double_well_wide``, ``double_well_narrow``,
 ``double_well_2d`` (dimensionless toys, β = 1). A directory holding one ``.psf``,
 one or more ``.prm`` and one ``.pdb`` is a system too (``systems.load(path)``;
 on the command line, pass the path where a system name goes), and
-:func:`register` adds a name for it.
+:func:`register` adds a name for it. A directory's parameter files are read as CHARMM
+reads a toppar list: the ``.prm``/``.par`` files in name order, then the ``.str`` stream
+files in name order; a parameter given twice takes the later file's value (so name an
+override file to sort after the file it overrides, or use :func:`register`, which reads
+its files in the order given).
 """
 
 from __future__ import annotations
@@ -295,18 +299,13 @@ def _double_well(name: str):
     return build
 
 
+TOY_NAMES = ("double_well_medium", "double_well_wide", "double_well_narrow", "double_well_2d")
+"""The built-in toys, whose ``temperature`` is a factor on β = 1 (default: none)."""
+
 _BUILDERS: dict[str, Callable[..., System]] = {
     "butane": _butane,
     "dialanine": _dialanine,
-    **{
-        name: _double_well(name)
-        for name in (
-            "double_well_medium",
-            "double_well_wide",
-            "double_well_narrow",
-            "double_well_2d",
-        )
-    },
+    **{name: _double_well(name) for name in TOY_NAMES},
 }
 
 SYSTEM_NAMES = tuple(_BUILDERS)
@@ -315,7 +314,10 @@ SYSTEM_NAMES = tuple(_BUILDERS)
 def _from_directory(directory: Path, temperature: float, variant: str) -> System:
     _check_default_variant(directory.name, variant)
     psf = sorted(directory.glob("*.psf"))
-    prm = sorted([*directory.glob("*.prm"), *directory.glob("*.par"), *directory.glob("*.str")])
+    prm = [
+        *sorted([*directory.glob("*.prm"), *directory.glob("*.par")]),
+        *sorted(directory.glob("*.str")),
+    ]
     pdb = sorted(directory.glob("*.pdb"))
     if len(psf) != 1 or not prm or len(pdb) != 1:
         raise InputFileError(
@@ -356,7 +358,7 @@ def load(name: str | Path, temperature: float | None = None, variant: str = "def
         temperature = _checked_temperature(str(name), temperature)
     if str(name) in _BUILDERS:
         builder = _BUILDERS[str(name)]
-        if str(name).startswith("double_well"):
+        if str(name) in TOY_NAMES:
             return builder(temperature, variant)
         return builder(DEFAULT_TEMPERATURE if temperature is None else temperature, variant)
     if Path(name).is_dir():

@@ -165,8 +165,18 @@ def test_alignment_options_of_the_wrong_type_name_the_field(butane, option, mess
 
 @pytest.mark.parametrize(
     ("device", "message"),
-    [("gpu", r"device: 'gpu' is not a device name"), ("cuda:x", r"device: 'cuda:x' is not")]
-    + ([] if torch.cuda.is_available() else [("cuda", r"device: 'cuda' requested but CUDA")]),
+    [
+        ("gpu", r"device: 'gpu' is not a device name"),
+        ("cuda:x", r"device: 'cuda:x' is not"),
+        ("mps", r"device: 'mps' is not supported \(molgen runs on cpu and cuda"),
+        ("meta", r"device: 'meta' is not supported"),
+        ("xpu", r"device: 'xpu' is not supported"),
+    ]
+    + (
+        [("cuda:99", r"device: 'cuda:99' requested but this machine has")]
+        if torch.cuda.is_available()
+        else [("cuda", r"device: 'cuda' requested but CUDA")]
+    ),
 )
 def test_an_unusable_device_is_a_config_error(butane, device, message):
     # used to be torch's RuntimeError, or an AssertionError on a build without CUDA

@@ -1,6 +1,14 @@
-"""The validation report states the tolerances it applied."""
+"""The validation report states the tolerances it applied; it needs frames to compare."""
 
-from forcefields.validation import Discrepancy, ValidationReport
+import numpy as np
+import pytest
+import torch
+
+import forcefields
+from forcefields.errors import ShapeMismatchError
+from forcefields.openmm_oracle import OpenMMOracle
+from forcefields.validation import Discrepancy, ValidationReport, compare_with_openmm
+from systems.files import charmm_files
 
 
 def test_table_states_the_tolerances_it_applied_without_rounding_them():
@@ -27,3 +35,11 @@ def test_table_names_the_unit_of_each_absolute_difference():
     report = ValidationReport(3, "float64", {"bond": within}, within, within, 1e-8, 1e-4)
     rows = {line.split()[0]: line.split()[2] for line in report.table().splitlines()[2:-1]}
     assert rows == {"bond": "kJ/mol", "total": "kJ/mol", "forces": "kJ/mol/nm"}
+
+
+def test_no_frames_is_a_shape_error_not_a_concatenate_traceback():
+    files = charmm_files("butane", "default")
+    energy = forcefields.load(files.psf, files.prm, dtype=torch.float64)
+    oracle = OpenMMOracle(files.psf, files.prm)
+    with pytest.raises(ShapeMismatchError, match="no frames"):
+        compare_with_openmm(energy, oracle, np.zeros((0, 14, 3)))

@@ -9,10 +9,12 @@ import pytest
 import torch
 from scipy import integrate, stats
 
+from forcefields.errors import ShapeMismatchError
 from systems.double_well import (
     DOUBLE_WELLS,
     QUARTIC_B,
     QUARTIC_C,
+    DoubleWell,
     double_well_2d,
     double_well_wide,
     is_minor_mode,
@@ -128,3 +130,10 @@ def test_sample_gaussian_coordinates_have_the_tempered_std():
     assert is_minor_mode(x).float().mean().item() == pytest.approx(
         well.minor_mode_fraction(), abs=0.02
     )
+
+
+@pytest.mark.parametrize("shape", [(4, 2), (4, 30), (4,), (2, 4, 12)])
+def test_points_of_another_dimension_are_a_shape_error(shape):
+    well = DoubleWell(dim=12, gaussian_std=10.0)
+    with pytest.raises(ShapeMismatchError, match=r"expected points \(B, 12\)"):
+        well(torch.zeros(shape))

@@ -184,3 +184,26 @@ def test_unknown_variants_are_refused_with_the_known_ones(tmp_path):
         systems.load("renamed_butane", variant="foo")
     with pytest.raises(UnknownNameError, match="known: .*renamed_butane"):
         systems.load("propane")
+
+
+def test_a_registered_molecule_named_like_a_toy_is_a_molecule(tmp_path):
+    butane = systems.load("butane")
+    systems.register("double_well_butane", butane.psf, butane.prm, butane.pdb)
+    registered = systems.load("double_well_butane")
+    assert registered.kind == "molecule" and registered.temperature == 300.0
+    assert registered.beta == pytest.approx(butane.beta)
+
+
+def test_stream_files_of_a_directory_are_read_after_its_parameter_files(tmp_path):
+    # CHARMM's order: parameter files, then stream files; a later value wins. "a_" sorts
+    # before "butane.prm", so a plain name order would let butane.prm undo the override.
+    butane = _copy_butane(tmp_path)
+    (tmp_path / "a_override.str").write_text(
+        "read param card flex append\nBONDS\nCG321  CG321   999.00     1.5300\n\nEND\n"
+    )
+    from_directory = systems.load(tmp_path)
+    assert [path.name for path in from_directory.prm] == ["butane.prm", "a_override.str"]
+    x = torch.as_tensor(butane.positions)[None].double() * 1.05
+    stretched = from_directory.energy(dtype=torch.float64).terms(x)["bond"]
+    original = butane.energy(dtype=torch.float64).terms(x)["bond"]
+    assert float(stretched) > float(original)
