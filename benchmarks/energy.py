@@ -4,7 +4,9 @@ Torch: configurations per second of ``U(x)`` and ``-∂U/∂x`` (autograd) on ba
 of perturbed copies of a structure, per dtype, eagerly and optionally compiled
 with ``torch.compile``. OpenMM: one configuration per ``setPositions`` +
 ``getState(energy, forces)`` call, on the Reference and CPU platforms, from the
-same psf/prm files. Each rate is the median over repeats.
+same psf/prm files. Each rate is the median over repeats. Speed-ups compare the same
+precision on both sides: torch float64 against OpenMM's Reference platform (double
+precision), torch float32 against its CPU platform (single precision).
 
 Run it with ``molgen bench energy --system dialanine``.
 """
@@ -20,7 +22,13 @@ import torch
 
 from forcefields.devices import finish_device_work
 
-__all__ = ["torch_rate", "openmm_rate", "benchmark_energy"]
+__all__ = [
+    "benchmark_energy",
+    "openmm_precision",
+    "openmm_rate",
+    "same_precision_ratios",
+    "torch_rate",
+]
 
 
 def _perturbed(reference: np.ndarray, count: int, seed: int, noise: float = 0.005) -> np.ndarray:
@@ -64,12 +72,15 @@ def torch_rate(
     return statistics.median(rates)
 
 
-def openmm_rate(system, frames: np.ndarray, platform: str, repeats: int = 5) -> float:
-    """Median configurations/s of one-at-a-time OpenMM energy + forces on ``frames``."""
+def openmm_rate(
+    system, frames: np.ndarray, platform: str, repeats: int = 5, threads: int = 1
+) -> float:
+    """Median configurations/s of one-at-a-time OpenMM energy + forces on ``frames``
+    (``threads``: of the CPU platform)."""
     import openmm
     from openmm import unit
 
-    properties = {"Threads": "1"} if platform == "CPU" else {}
+    properties = {"Threads": str(threads)} if platform == "CPU" else {}
     context = openmm.Context(
         system,
         openmm.VerletIntegrator(0.001),
@@ -100,6 +111,7 @@ def benchmark_energy(
     openmm_platforms: Sequence[str] = ("Reference", "CPU"),
     openmm_frames: int = 2000,
     seed: int = 0,
+    threads: int = 1,
     progress=None,
 ) -> dict:
     """Measure torch and OpenMM rates in one run; returns the ``molgen bench energy`` JSON.
@@ -111,6 +123,7 @@ def benchmark_energy(
             (key ``"<dtype>+compile"``; compiling takes tens of seconds per dtype on a CPU).
         device: torch device. openmm_platforms: OpenMM platforms to time.
         openmm_frames: configurations per OpenMM repeat.
+        threads: threads of OpenMM's CPU platform (set torch's with ``torch.set_num_threads``).
         progress: optional callable receiving one line per measurement.
     """
     import forcefields
@@ -137,14 +150,52 @@ def benchmark_energy(
     system, _ = build_openmm_system(psf, prm)
     frames = _perturbed(reference, openmm_frames, seed)
     for platform in openmm_platforms:
-        rate = openmm_rate(system, frames, platform)
+        rate = openmm_rate(system, frames, platform, threads=threads)
         result["openmm"][platform] = rate
         say(f"openmm {platform:<15} one at a time: {rate:>14,.0f} configs/s")
-    largest = str(max(batches))
-    best_openmm = max(result["openmm"].values())
-    float32_rates = [
-        rates[largest] for label, rates in result["torch"].items() if label.startswith("float32")
-    ]
-    if float32_rates:
-        result["ratio"] = max(float32_rates) / best_openmm
+    result["openmm_precision"] = {name: openmm_precision(name) for name in openmm_platforms}
+    result["ratios"] = same_precision_ratios(result, str(max(batches)))
     return result
+
+
+def openmm_precision(platform: str) -> str:
+    """``"double"`` for an OpenMM platform that computes in double precision (Reference),
+    ``"single"`` for one that cannot (CPU; CUDA and OpenCL in their default mode)."""
+    import openmm
+
+    supports_double = openmm.Platform.getPlatformByName(platform).supportsDoublePrecision()
+    return "double" if supports_double and platform == "Reference" else "single"
+
+
+def same_precision_ratios(result: dict, batch: str) -> dict[str, dict]:
+    """Speed-ups of torch over OpenMM with both sides in the same precision.
+
+    For each torch dtype, its fastest variant (eager or compiled) at ``batch`` over the
+    fastest OpenMM platform of that precision (float64 against double, float32 against
+    single); a dtype without such a platform in ``result`` gets no entry.
+
+    Returns ``{dtype: {"torch": label, "openmm": platform, "ratio": r}}``.
+    """
+    precision_of = {"float64": "double", "float32": "single"}
+    ratios = {}
+    for dtype, precision in precision_of.items():
+        torch_rates = {
+            label: rates[batch]
+            for label, rates in result["torch"].items()
+            if label.split("+")[0] == dtype and batch in rates
+        }
+        platforms = {
+            name: rate
+            for name, rate in result["openmm"].items()
+            if result["openmm_precision"][name] == precision
+        }
+        if not torch_rates or not platforms:
+            continue
+        label = max(torch_rates, key=torch_rates.get)
+        platform = max(platforms, key=platforms.get)
+        ratios[dtype] = {
+            "torch": label,
+            "openmm": platform,
+            "ratio": torch_rates[label] / platforms[platform],
+        }
+    return ratios

@@ -110,6 +110,8 @@ def from_run_folder(
         return []
     if config.get("problem", {}).get("mixture_key", "") != mixture_key:
         return []
+    if not _default_network_and_schedule(config):
+        return []
     metrics = read_json_object(metrics_file)
     hardware = metrics.get("hardware", config["device"])
     symkl = metrics["symkl"][FINAL_TIME]
@@ -126,8 +128,38 @@ def from_run_folder(
     ]
 
 
+def _default_network_and_schedule(config: dict) -> bool:
+    """Whether a run's config has the settings the benchmark reports are filtered on: an
+    ICNN of width 128x128 and the default learning-rate schedule (annealed, one rate)."""
+    flow = config["flow"]
+    return (
+        config.get("network", {}).get("hidden", [128, 128]) == [128, 128]
+        and flow.get("anneal", True)
+        and not flow.get("late_learning_rate", 0.0)
+    )
+
+
+def _refuse_repeated_mixtures(results: list[SeedResult]) -> None:
+    """Raise :class:`InputFileError` naming both files when one (dimension, seed, mixture
+    key) appears twice: a repeat is not an independent mixture."""
+    seen: dict[tuple[int, int, str], str] = {}
+    for result in results:
+        key = (result.dim, result.seed, result.mixture_key)
+        if key in seen:
+            raise InputFileError(
+                f"dimension {result.dim}, seed {result.seed}: given twice ({seen[key]} and "
+                f"{result.source}); each mixture counts once"
+            )
+        seen[key] = result.source
+
+
 def summarise(results: list[SeedResult]) -> list[dict]:
-    """One row per dimension: values by seed, mean, sd, standard error, published value."""
+    """One row per dimension: values by seed, mean, sd, standard error, published value.
+
+    Raises:
+        InputFileError: one mixture (dimension, seed, mixture key) given twice.
+    """
+    _refuse_repeated_mixtures(results)
     rows = []
     for dim in sorted({result.dim for result in results}):
         group = sorted((r for r in results if r.dim == dim), key=lambda r: (r.hardware, r.seed))

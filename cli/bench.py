@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shlex
 from pathlib import Path
 
 from cli.arguments import positive_int, seed
@@ -55,7 +56,10 @@ def register(subparsers) -> None:
         help="configurations per OpenMM timing repeat (default 2000)",
     )
     energy.add_argument(
-        "--threads", type=positive_int, help="torch CPU threads (default: torch's choice)"
+        "--threads",
+        type=positive_int,
+        default=1,
+        help="CPU threads of torch and of OpenMM's CPU platform (default 1)",
     )
     energy.add_argument(
         "--seed", type=seed, default=0, help="seed of the perturbations (default 0)"
@@ -67,7 +71,6 @@ def register(subparsers) -> None:
 def run_energy(args: argparse.Namespace) -> int:
     import torch
 
-    from benchmarks.energy import benchmark_energy
     from forcefields.devices import resolve_device
 
     psf, prm, pdb = resolve_charmm_files(args)
@@ -83,8 +86,27 @@ def run_energy(args: argparse.Namespace) -> int:
     device = resolve_device(args.device, "--device")
     if args.json is not None:
         check_json_output(args.json, "--json", "bench energy")
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
+    threads_before = torch.get_num_threads()
+    torch.set_num_threads(args.threads)
+    try:
+        return _measure_energy(args, psf, prm, structure, dtypes, device)
+    finally:
+        torch.set_num_threads(threads_before)
+
+
+def _measure_energy(
+    args: argparse.Namespace,
+    psf: Path,
+    prm: list[Path],
+    structure: Path,
+    dtypes: list[str],
+    device,
+) -> int:
+    """Time the energy, print the rates and same-precision ratios, write ``--json``."""
+    import torch
+
+    from benchmarks.energy import benchmark_energy
+
     processor = platform.processor() or platform.machine()
     machine = f"{processor}, {os.cpu_count()} CPUs, torch {torch.__version__}"
     if device.type == "cuda":
@@ -100,14 +122,40 @@ def run_energy(args: argparse.Namespace) -> int:
         device=str(device),
         openmm_frames=args.openmm_frames,
         seed=args.seed,
+        threads=args.threads,
         progress=print,
     )
-    result = {"system": args.system or str(psf), "machine": machine, **result}
-    if "ratio" in result:
+    result = {
+        "command": _energy_command(args),
+        "system": args.system or str(psf),
+        "machine": machine,
+        "torch_threads": torch.get_num_threads(),
+        "openmm_cpu_threads": args.threads,
+        **result,
+    }
+    for dtype, entry in result["ratios"].items():
         print(
-            f"ratio (float32, batch {max(args.batch)}, vs faster OpenMM platform): "
-            f"{result['ratio']:.1f}x"
+            f"ratio, {dtype} (batch {max(args.batch)}, {entry['torch']} vs OpenMM "
+            f"{entry['openmm']}, {result['openmm_precision'][entry['openmm']]} precision): "
+            f"{entry['ratio']:.1f}x"
         )
     if args.json is not None:
         write_json_output(args.json, result, "bench energy")
     return 0
+
+
+def _energy_command(args: argparse.Namespace) -> str:
+    """The ``molgen bench energy`` command line that repeats this measurement."""
+    words = ["molgen", "bench", "energy"]
+    if args.system is not None:
+        words += ["--system", args.system, "--variant", args.variant]
+    else:
+        words += ["--psf", str(args.psf), "--prm", *map(str, args.prm)]
+    if args.pdb is not None:
+        words += ["--pdb", str(args.pdb)]
+    words += ["--batch", ",".join(map(str, args.batch)), "--dtype", args.dtype]
+    words += ["--compile"] if args.compile else []
+    words += ["--device", args.device, "--openmm-frames", str(args.openmm_frames)]
+    words += ["--threads", str(args.threads), "--seed", str(args.seed)]
+    words += ["--json", str(args.json)] if args.json is not None else []
+    return shlex.join(words)

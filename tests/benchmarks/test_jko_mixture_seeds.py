@@ -32,14 +32,15 @@ def jko_row(dim, seed, symkl, method=LABEL):
     }
 
 
-def write_run(folder, dim, seed, symkl, iterations=1000):
+def write_run(folder, dim, seed, symkl, iterations=1000, hidden=(128, 128), flow=None):
     folder.mkdir(parents=True)
     config = {
         "preset": "mixture",
         "dim": dim,
         "seed": seed,
         "device": "cuda",
-        "flow": {"iterations": iterations, "cloud_size": 262144},
+        "network": {"hidden": list(hidden)},
+        "flow": {"iterations": iterations, "cloud_size": 262144, **(flow or {})},
     }
     (folder / "config.yaml").write_text(yaml.safe_dump(config))
     metrics = {
@@ -153,7 +154,7 @@ def test_a_published_mixture_run_twice_is_refused_in_the_paired_comparison(tmp_p
     second = write_report(tmp_path / "b.json", [{**row, "symkl": 0.09}])
     argv = ["--reports", str(first), str(second), "--runs", "--iterations", "500"]
     # "venus" is the published D = 2 key spelled out: the same mixtures as "published".
-    with pytest.raises(InputFileError, match="mixture 0: two runs"):
+    with pytest.raises(InputFileError, match="seed 0: given twice"):
         main([*argv, "--mixture-key", "venus", "--out", str(tmp_path / "t.md")])
 
 
@@ -165,3 +166,26 @@ def test_a_single_run_has_no_spread_rather_than_nan(tmp_path):
     cells = [cell.strip() for cell in row.strip("|").split("|")]
     assert cells[3] == "0.300 ± n/a" and cells[4] == "n/a"
     assert "nan" not in out.read_text()
+
+
+def test_one_mixture_given_twice_is_refused_not_counted_twice(tmp_path):
+    # Three copies of one run would count as three seeds and shrink the standard error.
+    run = write_run(tmp_path / "d8_s2", 8, 2, 0.40)
+    report = write_report(tmp_path / "r.json", [jko_row(8, 0, 0.30)])
+    argv = ["--reports", str(report), "--runs", str(run), str(run), "--out", str(tmp_path / "t")]
+    with pytest.raises(InputFileError, match="dimension 8, seed 2: given twice"):
+        main(argv)
+
+
+def test_run_folders_of_another_width_or_schedule_are_left_out_like_report_rows(tmp_path):
+    kept = write_run(tmp_path / "kept", 8, 2, 0.40)
+    wide = write_run(tmp_path / "wide", 8, 3, 9.0, hidden=(256, 256))
+    late = write_run(tmp_path / "late", 8, 4, 9.0, flow={"late_learning_rate": 1e-3})
+    constant = write_run(tmp_path / "constant", 8, 5, 9.0, flow={"anneal": False})
+    report = write_report(tmp_path / "r.json", [jko_row(8, 0, 0.30)])
+    out = tmp_path / "table.md"
+    runs = [str(kept), str(wide), str(late), str(constant)]
+    main(["--reports", str(report), "--runs", *runs, "--out", str(out)])
+    row = next(line for line in out.read_text().splitlines() if line.startswith("| 8 |"))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[1] == "2" and cells[3] == "0.350 ± 0.071"

@@ -3,6 +3,8 @@ any timing, and the help of every option."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
@@ -58,3 +60,20 @@ def test_an_empty_dtype_list_is_refused_before_timing(value, capsys):
     # Used to run (OpenMM only) and write results without a single torch number.
     argv = ["bench", "energy", "--system", "butane", "--batch", "1", "--dtype", value]
     assert_cli_rejects(argv, capsys, ["--dtype: no dtype"])
+
+
+def test_ratios_pair_each_torch_dtype_with_openmm_of_the_same_precision(tmp_path):
+    out = tmp_path / "bench.json"
+    argv = ["bench", "energy", "--system", "butane", "--batch", "1,4"]
+    assert main([*argv, "--openmm-frames", "3", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    # OpenMM's Reference platform computes in double precision; its CPU platform cannot.
+    assert result["openmm_precision"] == {"Reference": "double", "CPU": "single"}
+    assert result["torch_threads"] == result["openmm_cpu_threads"] == 1
+    for dtype, platform in (("float64", "Reference"), ("float32", "CPU")):
+        entry = result["ratios"][dtype]
+        assert entry["openmm"] == platform and entry["torch"] == dtype
+        expected = result["torch"][dtype]["4"] / result["openmm"][platform]
+        assert entry["ratio"] == pytest.approx(expected, rel=1e-12)
+    assert "--threads 1" in result["command"] and "--batch 1,4" in result["command"]
+    assert "ratio" not in result
