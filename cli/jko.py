@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from cli.arguments import seed
 from forcefields.atomic_files import strict_json_text
 from forcefields.errors import ConfigError
 
@@ -33,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", required=True, help="output directory")
     parser.add_argument("--preset", help="ou, mixture, porous, aggregation, double_well or butane")
     parser.add_argument("--dim", type=int, help="dimension D")
-    parser.add_argument("--seed", type=int, help="random seed")
+    parser.add_argument("--seed", type=seed, help="random seed")
     parser.add_argument("--device", help="cpu or cuda[:i] (config key: device)")
     parser.add_argument("--steps", type=int, help="number of JKO steps (flow.steps)")
     parser.add_argument("--iterations", type=int, help="updates per step (flow.iterations)")

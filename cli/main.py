@@ -51,12 +51,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
     try:
+        parser = build_parser()
         args = parser.parse_args(argv)
     except UsageError as error:
         print(error, file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("molgen: interrupted", file=sys.stderr)
+        return 130
     if getattr(args, "func", None) is None:
         parser.print_help(sys.stderr)
         return 2
@@ -68,6 +71,15 @@ def main(argv: list[str] | None = None) -> int:
         # what was written is kept: every long command resumes (see its --help)
         print(f"molgen {args.command}: interrupted", file=sys.stderr)
         return 130
+    except (MemoryError, RuntimeError) as error:
+        if args.debug or not _is_out_of_memory(error):
+            raise
+        print(
+            f"molgen {args.command}: error: out of memory ({_one_line(error)}); ask for "
+            "smaller sizes (batch, samples, particles, chains, network width)",
+            file=sys.stderr,
+        )
+        return 2
     except (MolgenError, OSError) as error:
         if args.debug:
             raise
@@ -77,6 +89,14 @@ def main(argv: list[str] | None = None) -> int:
 
             abort_other_processes(2)
         return 2
+
+
+def _is_out_of_memory(error: BaseException) -> bool:
+    """Whether ``error`` is an allocation that failed: Python's or NumPy's ``MemoryError``,
+    torch's CPU allocator or its CUDA ``OutOfMemoryError``."""
+    if isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError":
+        return True
+    return "can't allocate memory" in str(error)
 
 
 def _one_line(error: BaseException) -> str:

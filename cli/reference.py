@@ -13,7 +13,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cli.arguments import positive_float
+from cli.arguments import positive_float, seed
 from systems import SYSTEM_NAMES
 from systems.reference.populations import required_effective_frames
 
@@ -86,7 +86,7 @@ def register(subparsers) -> None:
         help=f"MD / Metropolis steps between swaps (default {MOLECULE_STEPS}; "
         f"--engine langevin {LANGEVIN_STEPS}; double wells {DOUBLE_WELL_STEPS})",
     )
-    parser.add_argument("--seed", type=int, default=0, help="random seed, 0 <= seed < 2**32")
+    parser.add_argument("--seed", type=seed, default=0, help="random seed, 0 <= seed < 2**32")
     parser.add_argument("--out", type=Path, help="output folder (default reference_SYSTEM)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -165,8 +165,6 @@ def run(args: argparse.Namespace) -> int:
     from systems.reference.mpi_ranks import is_first_process
     from systems.reference.targets import MoleculeTarget, reference_target
 
-    if not 0 <= args.seed < 2**32:
-        raise ConfigError(f"seed: must be in [0, 2**32), got {args.seed}")
     if args.tmax is not None and args.replicas == 1:
         raise ConfigError("tmax: a ladder of one replica has no highest temperature to set")
     if args.engine == "langevin":

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from cli.arguments import seed
 from forcefields.errors import ConfigError
 
 
@@ -25,7 +26,7 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--quick", action="store_true", help="tiny sizes (under a minute): a smoke test"
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of every stage (default 0)")
+    parser.add_argument("--seed", type=seed, default=0, help="seed of every stage (default 0)")
     parser.add_argument(
         "--threads",
         type=int,
@@ -47,8 +48,6 @@ def run(args: argparse.Namespace) -> int:
 
     if args.threads < 1:
         raise ConfigError(f"--threads: {args.threads} is smaller than 1")
-    if args.seed < 0:
-        raise ConfigError(f"--seed: {args.seed} is negative")
     torch.set_num_threads(args.threads)
     out = args.out if args.out is not None else Path("runs") / args.system
     settings = QUICK if args.quick else FULL

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from cli.arguments import seed
 from cli.outputs import check_output_file
 
 __all__ = ["LOSSY_SUFFIXES", "register"]
@@ -33,7 +34,7 @@ def register(subparsers) -> None:
     parser.add_argument("-n", type=int, required=True, help="number of samples")
     parser.add_argument("--out", type=Path, required=True, help="output file")
     parser.add_argument("--batch", type=int, default=4096, help="samples per chunk")
-    parser.add_argument("--seed", type=int, default=0, help="random seed")
+    parser.add_argument("--seed", type=seed, default=0, help="random seed")
     parser.add_argument(
         "--checkpoint",
         type=Path,

@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from cli.arguments import seed
 from forcefields.errors import ConfigError, UnknownNameError
 
 __all__ = ["register"]
@@ -33,7 +34,7 @@ def register(subparsers) -> None:
         help="continue from the last checkpoint (a run stopped before its first starts again)",
     )
     parser.add_argument("--device", help="cpu or cuda[:i] (config key: device)")
-    parser.add_argument("--seed", type=int, help="random seed (config key: seed)")
+    parser.add_argument("--seed", type=seed, help="random seed (config key: seed)")
     parser.add_argument("--init", type=Path, help="checkpoint with starting weights (key: init)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(func=run)

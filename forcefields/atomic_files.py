@@ -11,6 +11,7 @@ import errno
 import json
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -22,6 +23,8 @@ import numpy as np
 __all__ = [
     "JSON_WRITER_KEY",
     "NON_FINITE_KEY",
+    "ascii_copy",
+    "ascii_path",
     "atomic_path",
     "json_ready",
     "nearest_existing_folder",
@@ -101,6 +104,38 @@ def nearest_existing_folder(path: Path | str) -> Path:
     while not folder.exists():
         folder = folder.parent
     return folder
+
+
+@contextmanager
+def ascii_path(path: Path | str) -> Iterator[Path]:
+    """Yield a path with an ASCII name to write ``path`` through, for writers that cannot
+    encode other names (mdtraj's DCD and XTC writers).
+
+    An ASCII ``path`` is yielded itself; otherwise a file of the same suffix in a fresh
+    temporary folder, copied onto ``path`` once the block succeeds.
+    """
+    path = Path(path)
+    if str(path).isascii():
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="molgen-") as folder:
+        scratch = Path(folder) / f"file{path.suffix}"
+        yield scratch
+        shutil.copyfile(scratch, path)
+
+
+@contextmanager
+def ascii_copy(path: Path | str) -> Iterator[Path]:
+    """Yield a path with an ASCII name to read ``path`` from, for readers that cannot
+    encode other names: ``path`` itself if ASCII, else a copy in a temporary folder."""
+    path = Path(path)
+    if str(path).isascii():
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="molgen-") as folder:
+        copy = Path(folder) / f"file{path.suffix}"
+        shutil.copyfile(path, copy)
+        yield copy
 
 
 def _plain_file_mode() -> int:

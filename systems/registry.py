@@ -24,7 +24,12 @@ import numpy as np
 import torch
 
 from forcefields.devices import resolve_device
-from forcefields.errors import ConfigError, InputFileError, UnknownNameError
+from forcefields.errors import (
+    ConfigError,
+    InputFileError,
+    NonFiniteCoordinatesError,
+    UnknownNameError,
+)
 from forcefields.units import beta_from_temperature
 from systems.psf_bonds import hydrogen_parents, read_psf_bonds
 
@@ -130,6 +135,11 @@ def _molecule(
     structure = _read_pdb(pdb, name, standard_names=False)
     topology = _read_pdb(topology_file, name).topology
     positions = structure.xyz[0].astype(np.float64)
+    if not np.isfinite(positions).all():
+        atoms = np.flatnonzero(~np.isfinite(positions).all(axis=1)) + 1
+        raise NonFiniteCoordinatesError(
+            f"{pdb}: NaN or infinite coordinates of atom(s) {atoms.tolist()} of system {name!r}"
+        )
     for path, count in ((pdb, structure.n_atoms), (topology_file, topology.n_atoms)):
         if count != bonds.n_atoms:
             raise InputFileError(

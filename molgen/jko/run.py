@@ -113,9 +113,18 @@ def build_flow(config: JKOConfig, problem: Problem) -> JKOFlow:
     )
 
 
-def _evaluation_steps(config: JKOConfig) -> list[int]:
+def _evaluation_steps(config: JKOConfig) -> Iterator[int]:
+    """The steps evaluated, in order: every ``evaluate_every``-th and the last, generated
+    one at a time (a huge ``flow.steps`` must not build a list of them)."""
     every = config.evaluate_every or config.flow.steps
-    return sorted({*range(every, config.flow.steps + 1, every), config.flow.steps})
+    yield from range(every, config.flow.steps, every)
+    yield config.flow.steps
+
+
+def _is_evaluated(step: int, config: JKOConfig) -> bool:
+    """Whether :func:`_evaluation_steps` yields ``step``."""
+    every = config.evaluate_every or config.flow.steps
+    return step % every == 0 or step == config.flow.steps
 
 
 def run_flow(
@@ -150,7 +159,6 @@ def run_flow(
     }
     if resume:
         state = load_run_state(checkpoint, config, flow, problem.functional)
-    evaluation_steps = _evaluation_steps(config)
     bar = tqdm(
         range(state["step"] + 1, config.flow.steps + 1),
         desc="JKO steps",
@@ -170,7 +178,7 @@ def run_flow(
             line["restart_objectives"] = flow.restart_objectives
         state["losses"].append(line)
         bar.set_postfix(loss=f"{step_losses[-1]:.4g}")
-        if step in evaluation_steps:
+        if _is_evaluated(step, config):
             key = f"{flow.time:.6g}"
             state["metrics"][key] = _evaluate_noting_warnings(
                 problem, flow, config.evaluation_samples

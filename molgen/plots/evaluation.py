@@ -369,6 +369,9 @@ def evaluate_samples(
         "plots": {},
         "skipped_plots": {},
     }
+    # The report goes first, without plots, so that a run killed while drawing leaves a
+    # folder its rerun recognises as its own; it is written again with the plots.
+    write_json_atomic(out / "report.json", report)
     _plots(context, reference, report, out)
     write_json_atomic(out / "report.json", report)
     return report

@@ -232,7 +232,24 @@ class Objective(torch.nn.Module):
                 weighted = term.weight * value
                 total = weighted if total is None else total + weighted
             values.append(value.detach())
+        if total is not None and torch.is_grad_enabled() and not total.requires_grad:
+            total = self._disconnected(total)
         return total, torch.stack(values)
+
+    def _disconnected(self, total: torch.Tensor) -> torch.Tensor:
+        """A NaN total tied to the trainable parameters, for a total that does not depend
+        on them (every sample was dropped, e.g. coordinates whose squares overflow): the
+        trainer skips and counts the step like a non-finite one, instead of failing in
+        ``backward`` or letting Adam step on its momentum."""
+        anchor = sum(
+            (
+                parameter.sum() * 0.0
+                for parameter in self.flow.parameters()
+                if parameter.requires_grad
+            ),
+            torch.zeros((), dtype=total.dtype, device=total.device),
+        )
+        return torch.full_like(total, math.nan) + anchor
 
     def state_dicts(self) -> dict[str, dict[str, Any]]:
         """Option-object states by ``"{loss}.{option}"``, tensors cloned."""

@@ -80,3 +80,31 @@ def test_ctrl_c_is_one_line_and_exit_130_unless_debugging(monkeypatch, capsys):
     assert capsys.readouterr().err == "molgen validate-ff: interrupted\n"
     with pytest.raises(KeyboardInterrupt):
         main(["validate-ff", "--system", "butane", "--debug"])
+
+
+def test_ctrl_c_while_the_subcommands_are_imported_is_one_line_too(monkeypatch, capsys):
+    import cli.main
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli.main, "build_parser", interrupted)
+    assert main(["validate-ff", "--system", "butane"]) == 130
+    assert capsys.readouterr().err == "molgen: interrupted\n"
+
+
+def test_sizes_beyond_memory_are_one_line_and_exit_2(capsys):
+    # 10^11 frames of butane: numpy refuses the 30.6 TiB array at once
+    argv = ["validate-ff", "--system", "butane", "--frames", "100000000000"]
+    assert_cli_rejects(argv, capsys, ["validate-ff: error: out of memory", "smaller sizes"])
+
+
+def test_other_runtime_errors_still_show_their_traceback(monkeypatch):
+    import cli.validate_ff
+
+    def broken(args):
+        raise RuntimeError("a defect, not a size")
+
+    monkeypatch.setattr(cli.validate_ff, "run", broken)
+    with pytest.raises(RuntimeError, match="a defect"):
+        main(["validate-ff", "--system", "butane"])

@@ -143,7 +143,7 @@ def test_negative_openmm_seed_is_refused(tmp_path, capsys):
     """OpenMM seeds are derived from |seed|: --seed -1 gave exactly the numbers of --seed 1."""
     out = tmp_path / "run"
     argv = ["reference", "butane", "--seed", "-1", "--out", out, *QUICK]
-    assert_cli_rejects(argv, capsys, ["seed: must be in [0, 2**32)"], [out])
+    assert_cli_rejects(argv, capsys, ["--seed: must satisfy 0 <= seed < 2**32"], [out])
 
 
 def test_langevin_without_any_saved_frame_is_refused(tmp_path, capsys):

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from cli.main import main
 
 
@@ -43,7 +45,26 @@ def test_quick_pipeline_runs_every_stage_and_resumes(tmp_path, monkeypatch, caps
     assert (run / "pipeline.json").read_text() == before
 
 
-def test_bad_seed_is_refused_before_anything_is_written(tmp_path, capsys):
-    assert main(["run", "--quick", "--out", str(tmp_path / "run"), "--seed", "-1"]) == 2
-    assert "--seed" in capsys.readouterr().err
+@pytest.mark.parametrize("value", ["-1", "4294967296"])
+def test_bad_seed_is_refused_before_anything_is_written(tmp_path, capsys, value):
+    # 2**32 used to pass the parser, leave pipeline.json behind at the reference stage and
+    # so block the corrected command
+    assert main(["run", "--quick", "--out", str(tmp_path / "run"), "--seed", value]) == 2
+    assert "--seed: must satisfy 0 <= seed < 2**32" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["sample", "RUN", "-n", "4", "--out", "OUT/s.dcd"],
+        ["train", "CONFIG.yaml", "--out", "OUT"],
+        ["jko", "--preset", "ou", "--out", "OUT"],
+        ["reference", "double_well_2d", "--out", "OUT"],
+    ],
+)
+def test_every_seed_option_takes_numpy_seeds_only(tmp_path, capsys, command):
+    argv = [word.replace("OUT", str(tmp_path / "out")) for word in command]
+    assert main([*argv, "--seed", str(2**32)]) == 2
+    assert "--seed: must satisfy 0 <= seed < 2**32" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -128,3 +128,15 @@ def test_an_out_that_is_a_file_is_named_as_such(tmp_path, capsys):
     assert main([*command, "--iterations", "2", "--out", str(out)]) == 2
     assert f"{out}: a file, not a folder for the run" in capsys.readouterr().err
     assert out.read_text() == "mine"
+
+
+def test_evaluation_steps_are_generated_not_listed():
+    from molgen.jko.config import config_from_dict
+    from molgen.jko.run import _evaluation_steps, _is_evaluated
+
+    config = config_from_dict({"evaluate_every": 3, "flow": {"steps": 10}})
+    assert list(_evaluation_steps(config)) == [3, 6, 9, 10]
+    assert [step for step in range(1, 11) if _is_evaluated(step, config)] == [3, 6, 9, 10]
+    huge = config_from_dict({"evaluate_every": 1, "flow": {"steps": 10**21}})
+    steps = _evaluation_steps(huge)  # a set of 10^21 steps used to exhaust the memory
+    assert [next(steps), next(steps)] == [1, 2]

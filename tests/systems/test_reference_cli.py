@@ -23,9 +23,9 @@ SMALL_WELL = ["--iterations", "40", "--chains", "4", "--burn-in", "10", "--no-pr
         (["butane", "--steps-per-iteration", "0"], "steps_per_iteration: must be positive"),
         (["butane", "--variant", "nope"], "unknown variant 'nope'"),
         # beyond torch's seed range: used to be a traceback after run.json was written
-        (["double_well_medium", "--seed", str(10**23)], "seed: must be in [0, 2**32)"),
-        (["butane", "--engine", "langevin", "--seed", str(2**64)], "seed: must be in"),
-        (["double_well_medium", "--seed", "-1"], "seed: must be in"),
+        (["double_well_medium", "--seed", str(10**23)], "--seed: must satisfy 0 <= seed < 2**32"),
+        (["butane", "--engine", "langevin", "--seed", str(2**64)], "--seed: must satisfy"),
+        (["double_well_medium", "--seed", "-1"], "--seed: must satisfy"),
     ],
 )
 def test_bad_input_exits_2(arguments, message, tmp_path, capsys):

@@ -7,7 +7,12 @@ import pytest
 import torch
 
 import systems
-from forcefields.errors import ConfigError, InputFileError, UnknownNameError
+from forcefields.errors import (
+    ConfigError,
+    InputFileError,
+    NonFiniteCoordinatesError,
+    UnknownNameError,
+)
 from systems.psf_bonds import PsfBonds, hydrogen_parents
 
 
@@ -207,3 +212,15 @@ def test_stream_files_of_a_directory_are_read_after_its_parameter_files(tmp_path
     stretched = from_directory.energy(dtype=torch.float64).terms(x)["bond"]
     original = butane.energy(dtype=torch.float64).terms(x)["bond"]
     assert float(stretched) > float(original)
+
+
+def test_a_structure_with_nan_coordinates_is_named_before_any_sampling(tmp_path):
+    # It used to reach the dynamics, which blamed the timestep.
+    _copy_butane(tmp_path)
+    pdb = next(tmp_path.glob("*.pdb"))
+    lines = pdb.read_text().splitlines(keepends=True)
+    first = next(i for i, line in enumerate(lines) if line.startswith(("ATOM", "HETATM")))
+    lines[first] = lines[first][:30] + f"{'nan':>8}" + lines[first][38:]
+    pdb.write_text("".join(lines))
+    with pytest.raises(NonFiniteCoordinatesError, match=r"coordinates of atom\(s\) \[1\]"):
+        systems.load(tmp_path)

@@ -397,3 +397,30 @@ def test_the_d_fraction_of_correlated_frames_counts_their_correlation(tmp_path):
     independent = _chirality_section(context, loose, correlated=False)["d_fraction_reweighted"]
     correlated = _chirality_section(context, loose, correlated=True)["d_fraction_reweighted"]
     assert correlated["sem"] > 3 * independent["sem"]
+
+
+class _Killed(BaseException):
+    """Stands in for SIGKILL: nothing in the command handles it."""
+
+
+def test_an_evaluation_killed_while_drawing_is_continued_by_its_rerun(
+    toy_samples, tmp_path, monkeypatch
+):
+    import molgen.plots.evaluation as evaluation
+
+    reference = _double_well_reference(tmp_path / "reference")
+    out = tmp_path / "evaluation"
+    argv = ["evaluate", str(toy_samples), "--reference", str(reference), "--out", str(out)]
+    draw = evaluation._plots
+
+    def killed_after_one_plot(context, reference, report, out_dir):
+        (out_dir / "x0.png").write_bytes(b"half of the figures")
+        raise _Killed
+
+    monkeypatch.setattr(evaluation, "_plots", killed_after_one_plot)
+    with pytest.raises(_Killed):
+        main(argv)
+    monkeypatch.setattr(evaluation, "_plots", draw)
+    assert main(argv) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert "x0" in report["plots"] and (out / "x0.png").read_bytes() != b"half of the figures"

@@ -254,3 +254,29 @@ def test_branch_from_a_shared_pretraining_matches_a_full_run(tmp_path):
         other = config_from_mapping(changed)
         branch_run(tmp_path / "whole", "pretrain", other, tmp_path / "bad")
         train(other, tmp_path / "bad", resume=True, progress=False)
+
+
+def test_a_loss_cut_off_from_the_parameters_is_a_skipped_step_not_a_crash(tmp_path, monkeypatch):
+    # Coordinates whose squares overflow drop every sample; a loss built from none of them
+    # no longer depends on the parameters and used to end training in backward().
+    import molgen.training.loss_mixture as loss_mixture
+
+    real = loss_mixture.get_loss
+
+    def cut_off_at_step_3(name, **options):
+        function = real(name, **options)
+        calls = iter(range(1, 10**6))
+
+        def loss(flow, beta_u_b, batch):
+            value = function(flow, beta_u_b, batch)
+            return value.detach() if next(calls) == 3 else value
+
+        return loss
+
+    monkeypatch.setattr(loss_mixture, "get_loss", cut_off_at_step_3)
+    mapping = tiny_config(metrics={"every": 1, "samples": 0})
+    mapping["phases"] = [mapping["phases"][1]]
+    mapping["phases"][0].update(steps=5, losses={"l2_plus": 1.0}, loss_options={})
+    result = train(config_from_mapping(mapping), tmp_path / "run", progress=False)
+    assert result.finished and result.skipped == 1
+    assert [r["skipped_total"] for r in _records(tmp_path / "run")] == [0, 0, 1, 1, 1]
