@@ -23,8 +23,7 @@ import numpy as np
 __all__ = [
     "JSON_WRITER_KEY",
     "NON_FINITE_KEY",
-    "ascii_copy",
-    "ascii_path",
+    "ascii_named",
     "atomic_path",
     "json_ready",
     "nearest_existing_folder",
@@ -107,35 +106,27 @@ def nearest_existing_folder(path: Path | str) -> Path:
 
 
 @contextmanager
-def ascii_path(path: Path | str) -> Iterator[Path]:
-    """Yield a path with an ASCII name to write ``path`` through, for writers that cannot
-    encode other names (mdtraj's DCD and XTC writers).
+def ascii_named(path: Path | str, use: str) -> Iterator[Path]:
+    """Yield a path with an ASCII name that stands for ``path``, for libraries that cannot
+    encode other names (mdtraj's DCD and XTC code).
 
-    An ASCII ``path`` is yielded itself; otherwise a file of the same suffix in a fresh
-    temporary folder, copied onto ``path`` once the block succeeds.
+    An ASCII ``path`` is yielded itself. Otherwise the stand-in is a file of the same
+    suffix in a fresh temporary folder: for ``use="read"`` a copy of ``path``; for
+    ``use="write"`` copied onto ``path`` once the block succeeds.
     """
+    if use not in ("read", "write"):
+        raise ValueError(f"use must be 'read' or 'write', got {use!r}")
     path = Path(path)
     if str(path).isascii():
         yield path
         return
     with tempfile.TemporaryDirectory(prefix="molgen-") as folder:
-        scratch = Path(folder) / f"file{path.suffix}"
-        yield scratch
-        shutil.copyfile(scratch, path)
-
-
-@contextmanager
-def ascii_copy(path: Path | str) -> Iterator[Path]:
-    """Yield a path with an ASCII name to read ``path`` from, for readers that cannot
-    encode other names: ``path`` itself if ASCII, else a copy in a temporary folder."""
-    path = Path(path)
-    if str(path).isascii():
-        yield path
-        return
-    with tempfile.TemporaryDirectory(prefix="molgen-") as folder:
-        copy = Path(folder) / f"file{path.suffix}"
-        shutil.copyfile(path, copy)
-        yield copy
+        stand_in = Path(folder) / f"file{path.suffix}"
+        if use == "read":
+            shutil.copyfile(path, stand_in)
+        yield stand_in
+        if use == "write":
+            shutil.copyfile(stand_in, path)
 
 
 def _plain_file_mode() -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from forcefields.atomic_files import ascii_copy
+from forcefields.atomic_files import ascii_named
 from forcefields.errors import InputFileError, NonFiniteCoordinatesError, ShapeMismatchError
 
 __all__ = ["read_frames", "carries_topology", "quiet_reader"]
@@ -73,11 +73,11 @@ def read_frames(trajectory: Path, topology: Path | None) -> np.ndarray:
     if topology is not None and not Path(topology).is_file():
         raise InputFileError(f"{topology}: topology file not found")
     try:
-        with quiet_reader(), ascii_copy(trajectory) as readable:
+        with quiet_reader(), ascii_named(trajectory, "read") as readable:
             if topology is None:
                 frames = mdtraj.load(str(readable))
             else:
-                with ascii_copy(topology) as readable_topology:
+                with ascii_named(topology, "read") as readable_topology:
                     frames = mdtraj.load(str(readable), top=str(readable_topology))
     except Exception as error:
         message = " ".join(str(error).split())[:MAX_REASON_LENGTH]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from forcefields.atomic_files import ascii_path, atomic_path
+from forcefields.atomic_files import ascii_named, atomic_path
 from forcefields.errors import ConfigError
 
 __all__ = [
@@ -71,7 +71,8 @@ def write_trajectory_atomic(path: Path, xyz: np.ndarray, topology) -> list[Path]
     written = trajectory_files(path)
     for target in written:
         frames = trajectory if target == path else trajectory[0]  # the topology: one frame
-        with atomic_path(target, mode=0o644) as temporary, ascii_path(temporary) as writable:
-            writable.unlink(missing_ok=True)
-            frames.save(str(writable))
+        with atomic_path(target, mode=0o644) as temporary:
+            with ascii_named(temporary, "write") as writable:
+                writable.unlink(missing_ok=True)
+                frames.save(str(writable))
     return written

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from forcefields.atomic_files import ascii_path, atomic_path
+from forcefields.atomic_files import ascii_named, atomic_path
 from forcefields.atomic_files import write_json_atomic as _write_json
 
 __all__ = ["write_json_atomic", "save_trajectory_atomic"]
@@ -27,5 +27,5 @@ def save_trajectory_atomic(path: Path | str, trajectory) -> None:
     savers = {".dcd": trajectory.save_dcd, ".pdb": trajectory.save_pdb}
     if path.suffix not in savers:
         raise ValueError(f"{path}: expected a .dcd or .pdb file name")
-    with atomic_path(path, mode=0o644) as temporary, ascii_path(temporary) as writable:
+    with atomic_path(path, mode=0o644) as temporary, ascii_named(temporary, "write") as writable:
         savers[path.suffix](str(writable), force_overwrite=True)
