@@ -1,9 +1,13 @@
 """Batched, differentiable CHARMM energies read from .psf + .prm files.
 
->>> import forcefields, torch
->>> energy = forcefields.load("dialanine.psf", "dialanine.prm", dtype=torch.float32)
->>> energy(x)          # x: (B, N, 3) nm  ->  (B,) kJ/mol
->>> energy.terms(x)    # {"bond": (B,), "angle": ..., "coulomb": ...}
+>>> import forcefields, systems, torch
+>>> dialanine = systems.load("dialanine")
+>>> energy = forcefields.load(dialanine.psf, dialanine.prm, dtype=torch.float32)
+>>> x = torch.as_tensor(dialanine.positions, dtype=torch.float32)[None]  # (B, N, 3) nm
+>>> energy(x).shape  # (B,) kJ/mol
+torch.Size([1])
+>>> sorted(energy.terms(x))
+['angle', 'bond', 'cmap', 'coulomb', 'dihedral', 'improper', 'lj', 'urey_bradley']
 """
 
 from forcefields.charmm_reader import read_charmm

@@ -70,8 +70,10 @@ class Energy(nn.Module):
     returns ``-∂U/∂x`` in kJ/mol/nm, ``(B, N, 3)``.
 
     Example:
-        >>> energy = forcefields.load("butane.psf", "butane.prm")
-        >>> energy(torch.as_tensor(positions)[None]).shape
+        >>> import forcefields, systems, torch
+        >>> butane = systems.load("butane")
+        >>> energy = forcefields.load(butane.psf, butane.prm)
+        >>> energy(torch.as_tensor(butane.positions)[None]).shape
         torch.Size([1])
     """
 
@@ -122,7 +124,7 @@ class Energy(nn.Module):
                 f"coordinates: NaN or infinite values in frame(s) {bad[:10].tolist()}"
             )
 
-    def _check_dtype_and_device(self, x: torch.Tensor) -> None:
+    def check_dtype_and_device(self, x: torch.Tensor) -> None:
         """Raise a typed error unless ``x`` has the parameters' dtype and device.
 
         Mixing them would otherwise fail deep inside a term with an untyped
@@ -139,7 +141,7 @@ class Energy(nn.Module):
     def terms(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """Energy of each term, ``dict[str, Tensor(B,)]`` in kJ/mol, each differentiable."""
         self.check_coordinates(x)
-        self._check_dtype_and_device(x)
+        self.check_dtype_and_device(x)
         values = {name: summed_energy(x, [module]) for name, module in self.term_modules.items()}
         if self.alignment is not None:
             values["align"] = self.alignment(x)
@@ -148,7 +150,7 @@ class Energy(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Total energy ``(B,)`` in kJ/mol for ``x`` ``(B, N, 3)`` nm (of the energy's dtype)."""
         self.check_coordinates(x)
-        self._check_dtype_and_device(x)
+        self.check_dtype_and_device(x)
         energy = summed_energy(x, list(self.term_modules.values()))
         if self.alignment is not None:
             energy = energy + self.alignment(x)
@@ -157,7 +159,7 @@ class Energy(nn.Module):
     def forces(self, x: torch.Tensor) -> torch.Tensor:
         """Forces ``-∂U/∂x``, ``(B, N, 3)`` kJ/mol/nm (detached)."""
         self.check_coordinates(x)
-        self._check_dtype_and_device(x)
+        self.check_dtype_and_device(x)
         with torch.enable_grad():
             x = x.detach().requires_grad_(True)
             (gradient,) = torch.autograd.grad(self(x).sum(), x)

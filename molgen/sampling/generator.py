@@ -58,8 +58,13 @@ class LoadedRun:
 def load_run(
     run_dir: str | Path, checkpoint: str | Path | None = None, device: str = "cpu"
 ) -> LoadedRun:
-    """Load ``run_dir/config.yaml`` and a checkpoint (default: ``final.pt`` or the latest)."""
+    """Load ``run_dir/config.yaml`` and a checkpoint (default: ``final.pt`` or the latest).
+
+    ``run_dir`` may also be a ``molgen run`` folder, whose training run is ``train/``.
+    """
     run_dir = Path(run_dir)
+    if not (run_dir / "config.yaml").exists() and (run_dir / "pipeline.json").is_file():
+        run_dir = run_dir / "train"
     config = load_config(run_dir / "config.yaml")
     path = (
         Path(checkpoint) if checkpoint is not None else latest_checkpoint(run_dir / "checkpoints")

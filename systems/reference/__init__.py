@@ -18,7 +18,9 @@ Example:
     >>> from systems.reference import reference_target, run_metropolis_reference
     >>> target = reference_target("double_well_medium")
     >>> settings = MetropolisSettings(temperatures=geometric_ladder(1.0, 4.0, 4))
-    >>> stats = run_metropolis_reference("out", target.name, target.energy, target.initial,
+    >>> import tempfile
+    >>> out = tempfile.mkdtemp()
+    >>> stats = run_metropolis_reference(out, target.name, target.energy, target.initial,
     ...     target.labels, target.mode_names, target.observables, settings, n_iterations=1000)
     >>> stats["populations"]["minor"]
     {'mean': 0.22..., 'sem': 0.00...}

@@ -132,6 +132,7 @@ def hydrogen_minimised_log_weights(
             (``max_iterations`` defaults to :data:`MAX_ITERATIONS`).
 
     Example:
+        >>> import systems
         >>> butane = systems.load("butane")
         >>> hydrogen_minimised_log_weights(butane, butane.positions[None]).shape
         (1,)
@@ -239,10 +240,10 @@ def hydrogen_minimised_populations(
         inefficiency: see :func:`weighted_populations`.
         options: ``minimised``, ``batch_size`` and :func:`minimise_hydrogens` options.
 
-    Example:
-        >>> pops = hydrogen_minimised_populations(systems.load("butane"), frames)
-        >>> pops["trans"]
-        {'mean': 0.65..., 'sem': 0.00...}
+    Example (a sketch: ``frames`` are the caller's heavy-atom samples)::
+
+        pops = hydrogen_minimised_populations(systems.load("butane"), frames)
+        pops["trans"]  # {"mean": ..., "sem": ...}
     """
     log_weights = hydrogen_minimised_log_weights(
         system, frames, temperature, kernel, sigma, **options

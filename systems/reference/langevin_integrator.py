@@ -21,9 +21,11 @@ References:
     Zhang, Liu, Zhang (2019), J. Phys. Chem. A 123, 6056; OpenMM
     ``LangevinMiddleIntegrator``.
 
-Example:
-    >>> integrator = LangevinMiddle(masses, temperatures, timestep=0.001, friction=1.0)
-    >>> x, v = integrator.step(x, v, forces, torch.randn_like(v))
+Example (a sketch: ``masses``, ``temperatures``, ``x``, ``v`` and ``forces`` are the
+caller's)::
+
+    integrator = LangevinMiddle(masses, temperatures, timestep=0.001, friction=1.0)
+    x, v = integrator.step(x, v, forces, torch.randn_like(v))
 """
 
 from __future__ import annotations

@@ -16,11 +16,11 @@ All random numbers come from one ``torch.Generator``; :meth:`state_dict` holds i
 positions, velocities, forces and records, so a run resumed from a checkpoint continues
 with exactly the numbers of an uninterrupted one (same machine, same settings).
 
-Example:
-    >>> sampler = LangevinTempering(forces, masses, [300.0, 400.0], positions, n_ladders=8)
-    >>> sampler.run(100)
-    >>> sampler.recorded_energies().shape
-    torch.Size([100, 8])
+Example (a sketch: ``forces``, ``masses`` and ``positions`` are the caller's)::
+
+    sampler = LangevinTempering(forces, masses, [300.0, 400.0], positions, n_ladders=8)
+    sampler.run(100)
+    sampler.recorded_energies().shape  # torch.Size([100, 8])
 """
 
 from __future__ import annotations

@@ -8,8 +8,13 @@ Python branches, so ``torch.compile`` captures it whole (the coordinate checks o
 ``Energy.forward`` are the caller's business).
 
 Example:
-    >>> forces = energy_and_forces_function(systems.load("butane").energy())
-    >>> energies, forces_nm = forces(x)   # (B,) kJ/mol, (B, N, 3) kJ/mol/nm
+    >>> import systems, torch
+    >>> butane = systems.load("butane")
+    >>> forces = energy_and_forces_function(butane.energy())
+    >>> x = torch.as_tensor(butane.positions)[None]  # the energy's dtype: float64
+    >>> energies, forces_nm = forces(x)  # (B,) kJ/mol, (B, N, 3) kJ/mol/nm
+    >>> energies.shape, forces_nm.shape
+    (torch.Size([1]), torch.Size([1, 14, 3]))
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ def energy_and_forces_function(energy: Energy) -> ForceFunction:
     terms = list(energy.term_modules.values())
 
     def energy_and_forces(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        energy.check_dtype_and_device(x)
         xt = component_major(x)
         gradient = tuple(torch.zeros_like(component) for component in xt)
         energies = sum(term.evaluate(xt, gradient) for term in terms)

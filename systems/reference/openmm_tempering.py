@@ -14,9 +14,11 @@ but not the same numbers as an uninterrupted one: OpenMM reads an integrator's s
 when its Context is created, so the resumed process starts a new noise stream (seeded
 from the seed and the number of segments done).
 
-Example:
-    >>> settings = TemperingSettings(temperatures=geometric_ladder(300.0, 600.0, 4))
-    >>> run_tempering("out/pt.nc", system, positions_nm, settings, n_iterations=100)
+Example (a sketch: ``system`` and ``positions_nm`` are the caller's OpenMM system and
+coordinates)::
+
+    settings = TemperingSettings(temperatures=geometric_ladder(300.0, 600.0, 4))
+    run_tempering("out/pt.nc", system, positions_nm, settings, n_iterations=100)
 """
 
 from __future__ import annotations

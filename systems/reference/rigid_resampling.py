@@ -63,6 +63,7 @@ def resample_rigid(
     the aligned shape of each frame and ``(R, t)`` drawn from :class:`RigidPose`.
 
     Example:
+        >>> import systems
         >>> butane = systems.load("butane")
         >>> resample_rigid(butane, butane.positions[None].repeat(4, 0), seed=1).shape
         (4, 14, 3)

@@ -251,3 +251,14 @@ def test_a_json_file_that_is_not_an_object_is_an_input_error(tmp_path, content, 
 def test_a_missing_json_file_is_an_input_error(tmp_path):
     with pytest.raises(InputFileError, match=r"absent\.json: not readable as JSON"):
         read_json_object(tmp_path / "absent.json")
+
+
+def test_the_force_function_of_dynamics_names_a_dtype_mismatch(butane):
+    # used to fail inside a term's index_add_ with an untyped RuntimeError
+    from systems.reference.molecular_forces import energy_and_forces_function
+
+    energy = forcefields.load(butane.psf, butane.prm, dtype=torch.float64)
+    forces = energy_and_forces_function(energy)
+    x = torch.zeros(1, 14, 3, dtype=torch.float32)
+    with pytest.raises(ShapeMismatchError, match="coordinates: torch.float32"):
+        forces(x)

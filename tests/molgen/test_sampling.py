@@ -359,3 +359,17 @@ def test_a_checkpoint_is_sampled_with_the_alignment_of_the_phase_it_was_saved_in
     aligned = load_run(tmp_path / "run", checkpoint=checkpoints / "end_aligned.pt")
     assert "log_z_align" in draw_samples(aligned, seed=0, start=0, stop=4)
     assert "log_z_align" not in draw_samples(load_run(tmp_path / "run"), seed=0, start=0, stop=4)
+
+
+def test_a_molgen_run_folder_stands_for_its_training_run(toy_run, tmp_path):
+    pipeline = tmp_path / "pipeline"
+    pipeline.mkdir()
+    (pipeline / "pipeline.json").write_text("{}")
+    (pipeline / "train").symlink_to(toy_run, target_is_directory=True)
+    loaded = load_run(pipeline)
+    direct = load_run(toy_run)
+    assert loaded.checkpoint == pipeline / "train" / direct.checkpoint.relative_to(toy_run)
+    for (name, mine), (_, theirs) in zip(
+        loaded.flow.state_dict().items(), direct.flow.state_dict().items(), strict=True
+    ):
+        assert torch.equal(mine, theirs), name
