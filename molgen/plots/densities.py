@@ -48,6 +48,7 @@ def plot_angle_density(
     name: str = "dihedral",
     start: float = -180.0,
     boundaries: Sequence[float] = (),
+    title: str | None = None,
 ) -> Path:
     """Histogram of a dihedral ``(n,)`` in radians: reweighted, unweighted and the reference.
 
@@ -61,6 +62,7 @@ def plot_angle_density(
         start: the axis spans ``[start, start + 360)`` degrees; angles are wrapped into it.
         boundaries: angles in degrees (in that span) marked by vertical lines, e.g. the
             boundaries of conformational modes.
+        title: the figure's title, or ``None``.
     """
     return _plot_histogram(
         path,
@@ -71,6 +73,7 @@ def plot_angle_density(
         (f"{name} (degrees)", "density (1/degree)"),
         log_scale=True,
         boundaries=boundaries,
+        title=title,
     )
 
 
@@ -79,6 +82,7 @@ def plot_butane_dihedral(
     angle: np.ndarray | None,
     log_w: np.ndarray | None = None,
     reference_angle: np.ndarray | None = None,
+    title: str | None = None,
 ) -> Path:
     """:func:`plot_angle_density` of butane's C-C-C-C dihedral as in thesis eq 29.
 
@@ -93,6 +97,7 @@ def plot_butane_dihedral(
         name="C-C-C-C dihedral",
         start=0.0,
         boundaries=BUTANE_MODE_BOUNDARIES,
+        title=title,
     )
 
 
@@ -102,6 +107,7 @@ def plot_marginal_density(
     log_w: np.ndarray | None = None,
     reference_values: np.ndarray | None = None,
     name: str = "x_0",
+    title: str | None = None,
 ) -> Path:
     """Histogram of one coordinate ``(n,)`` (any unit): reweighted, unweighted and reference.
 
@@ -112,6 +118,7 @@ def plot_marginal_density(
             unweighted only.
         reference_values: the coordinate of reference frames ``(m,)``, or ``None``.
         name: the coordinate's name, for the axis label.
+        title: the figure's title, or ``None``.
     """
     values = np.asarray(values, dtype=np.float64).reshape(-1)
     reference = (
@@ -123,7 +130,7 @@ def plot_marginal_density(
     pooled = pooled[np.isfinite(pooled)]
     low, high = (pooled.min(), pooled.max()) if pooled.size else (0.0, 1.0)
     bins = np.linspace(low, high + 1e-9, 80)
-    return _plot_histogram(path, values, bins, log_w, reference, (name, "density"))
+    return _plot_histogram(path, values, bins, log_w, reference, (name, "density"), title=title)
 
 
 def _plot_histogram(
@@ -135,9 +142,10 @@ def _plot_histogram(
     labels: tuple[str, str],
     log_scale: bool = False,
     boundaries: Sequence[float] = (),
+    title: str | None = None,
 ) -> Path:
     """Step histograms of ``values`` ``(n,)`` (reweighted and unweighted; ``None`` for none)
-    and ``reference``, with vertical lines at ``boundaries``."""
+    and ``reference``, with vertical lines at ``boundaries`` and an optional ``title``."""
     weights = (
         None
         if values is None or log_w is None
@@ -159,7 +167,9 @@ def _plot_histogram(
         )
     axis.set_xlabel(labels[0])
     axis.set_ylabel(labels[1])
-    axis.legend(fontsize="small")
+    if title:
+        axis.set_title(title, fontsize="medium")
+    axis.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return save_figure(figure, path)
 
 

@@ -12,6 +12,7 @@ from molgen.estimate.logspace import as_log_weights, normalized_weights
 from molgen.plots.figure import (
     SAMPLE_COLOR,
     new_figure,
+    note_outside,
     save_figure,
     step_histograms,
 )
@@ -32,8 +33,14 @@ def plot_energy_histogram(
     reduced_energy: np.ndarray | None,
     log_w: np.ndarray | None = None,
     reference_energy: np.ndarray | None = None,
+    title: str | None = None,
 ) -> Path:
-    """Histograms of ``βU_B`` (dimensionless) of samples (plain and reweighted) and reference.
+    """Histograms of ``βU_B`` (kT) of samples (plain and reweighted) and reference.
+
+    The range shown is the reference's 0.5–99.5 % percentiles widened by a quarter of
+    their span on each side (without a reference: the samples' percentiles), so that
+    samples of absurd energy cannot squeeze the reference into one bin; how many samples
+    lie outside it is written on the figure.
 
     Arguments:
         path: PNG file to write.
@@ -42,6 +49,7 @@ def plot_energy_histogram(
         log_w: their unnormalised log importance weights ``(n,)``, or ``None`` to draw
             them unweighted only.
         reference_energy: ``βU_B`` of reference frames ``(m,)``, or ``None``.
+        title: the figure's title, or ``None``.
     """
     energy = None if reduced_energy is None else np.asarray(reduced_energy, np.float64).reshape(-1)
     weights = (
@@ -49,28 +57,50 @@ def plot_energy_histogram(
         if energy is None or log_w is None
         else normalized_weights(as_log_weights(log_w, energy.size))
     )
-    pooled = np.concatenate([_finite(energy), _finite(reference_energy)])
-    low, high = np.percentile(pooled, [0.5, 99.5]) if pooled.size else (0.0, 1.0)
+    reference = None if reference_energy is None else _finite(reference_energy)
+    ranged = reference if reference is not None and reference.size else _finite(energy)
+    low, high = np.percentile(ranged, [0.5, 99.5]) if ranged.size else (0.0, 1.0)
+    if reference is not None and reference.size:
+        margin = 0.25 * max(high - low, 1.0)
+        low, high = low - margin, high + margin
     bins = np.linspace(low, high + 1e-9, 60)
     figure, (axis,) = new_figure()
-    reference = None if reference_energy is None else _finite(reference_energy)
     step_histograms(axis, energy, bins, weights, reference)
-    axis.set_xlabel("βU_B")
-    axis.set_ylabel("density")
-    axis.legend(fontsize="small")
+    if energy is not None:
+        finite = _finite(energy)
+        note_outside(axis, int(np.sum((finite < low) | (finite > high))), "outside this range")
+    axis.set_xlabel("βU_B (kT)")
+    axis.set_ylabel("density (1/kT)")
+    if title:
+        axis.set_title(title, fontsize="medium")
+    axis.legend(fontsize="small", loc="upper right")
     return save_figure(figure, path)
 
 
-def plot_log_weights(path: Path | str, log_w: np.ndarray) -> Path:
-    """Histogram of ``log w − max log w`` ``(n,)`` with the Kish ESS in the title."""
+LOG_WEIGHT_RANGE = 30.0
+"""Log-weights more than this below the largest (a relative weight under 1e-13) are
+counted on the figure instead of drawn."""
+
+
+def plot_log_weights(path: Path | str, log_w: np.ndarray, pareto_k: float | None = None) -> Path:
+    """Histogram of ``log w − max log w`` ``(n,)`` over the top :data:`LOG_WEIGHT_RANGE`
+    nats (samples below are counted on the figure), with the Kish ESS and the Pareto
+    tail index ``pareto_k`` (if given) in the title."""
     log_w = as_log_weights(log_w)
     ess = kish_ess(log_w)
+    relative = _finite(log_w - log_w.max())
     figure, (axis,) = new_figure()
-    axis.hist(_finite(log_w - log_w.max()), 60, color=SAMPLE_COLOR)
+    axis.hist(relative, np.linspace(-LOG_WEIGHT_RANGE, 0.0, 61), color=SAMPLE_COLOR)
+    note_outside(
+        axis, int(np.sum(relative < -LOG_WEIGHT_RANGE)), f"below −{LOG_WEIGHT_RANGE:g} (not drawn)"
+    )
     axis.set_yscale("log")
-    axis.set_xlabel("log w − max log w")
+    axis.set_xlabel("log w − max log w (nats)")
     axis.set_ylabel("samples")
-    axis.set_title(f"Kish ESS {ess:.0f} of {log_w.size} ({100 * ess / log_w.size:.1f} %)")
+    title = f"Kish ESS {ess:.0f} of {log_w.size} ({100 * ess / log_w.size:.1f} %)"
+    if pareto_k is not None and np.isfinite(pareto_k):
+        title += f", Pareto k̂ {pareto_k:.2f}"
+    axis.set_title(title, fontsize="medium")
     return save_figure(figure, path)
 
 
@@ -79,10 +109,13 @@ def plot_energy_scatter(
 ) -> Path:
     """Scatter of ``βU_B`` against ``U_G = −log p_G`` per sample; a diagonal is ideal.
 
+    Both axes span the 0.5–99.5 % percentiles of their values widened by a tenth of the
+    span; how many samples lie outside is written on the figure.
+
     Arguments:
         path: PNG file to write.
-        reduced_energy: ``βU_B`` ``(n,)``.
-        generator_energy: ``U_G = −log p_G`` ``(n,)`` (thesis eq 41).
+        reduced_energy: ``βU_B`` ``(n,)`` (kT).
+        generator_energy: ``U_G = −log p_G`` ``(n,)`` (nats; thesis eq 41).
     """
     u_b = np.asarray(reduced_energy, dtype=np.float64).reshape(-1)
     u_g = np.asarray(generator_energy, dtype=np.float64).reshape(-1)
@@ -92,7 +125,21 @@ def plot_energy_scatter(
     offset = np.median(u_b[keep] - u_g[keep]) if keep.any() else 0.0
     span = np.array([u_g[keep].min(), u_g[keep].max()]) if keep.any() else np.zeros(2)
     axis.plot(span, span + offset, color="black", linewidth=1, label="slope 1 (median offset)")
-    axis.set_xlabel("U_G = −log p_G")
-    axis.set_ylabel("βU_B")
-    axis.legend(fontsize="small")
+    if keep.any():
+        (x_low, x_high), (y_low, y_high) = (_padded_range(u_g[keep]), _padded_range(u_b[keep]))
+        axis.set_xlim(x_low, x_high)
+        axis.set_ylim(y_low, y_high)
+        outside = (u_g[keep] < x_low) | (u_g[keep] > x_high)
+        outside |= (u_b[keep] < y_low) | (u_b[keep] > y_high)
+        note_outside(axis, int(outside.sum()), "outside this range")
+    axis.set_xlabel("U_G = −log p_G (nats)")
+    axis.set_ylabel("βU_B (kT)")
+    axis.legend(fontsize="small", loc="lower right")
     return save_figure(figure, path)
+
+
+def _padded_range(values: np.ndarray) -> tuple[float, float]:
+    """The 0.5–99.5 % percentiles of ``values`` ``(k,)`` widened by a tenth of their span."""
+    low, high = np.percentile(values, [0.5, 99.5])
+    margin = 0.1 * max(high - low, 1e-6)
+    return float(low - margin), float(high + margin)

@@ -154,10 +154,11 @@ def _plots(context: SampleContext, reference: ReferenceData, report: dict, out: 
     frames = reference.equilibrated_frames
     plots, skipped = report["plots"], report["skipped_plots"]
     log_w = context.samples.log_w
-    title = "samples (reweighted)"
+    title, withheld = "samples (reweighted)", None
     if report["ess"] < report["ess_required"]:
         # weights whose estimates are refused must not be drawn as the Boltzmann density
         log_w, title = None, "samples (unweighted)"
+        withheld = f"reweighting withheld: ESS {report['ess']:.1f} < {report['ess_required']:.1f}"
         skipped["reweighted_densities"] = (
             f"too few effective samples (ESS {report['ess']:.1f} < {report['ess_required']:.1f}):"
             " the densities show the samples unweighted"
@@ -185,11 +186,18 @@ def _plots(context: SampleContext, reference: ReferenceData, report: dict, out: 
     if dihedral is not None:
         add(
             "dihedral",
-            lambda path: plot_butane_dihedral(path, dihedral, log_w, frames.get("dihedral")),
+            lambda path: plot_butane_dihedral(
+                path, dihedral, log_w, frames.get("dihedral"), withheld
+            ),
         )
     x0 = _observable(context, "x0")
     if x0 is not None:
-        add("x0", lambda path: plot_marginal_density(path, x0, log_w, frames.get("x0"), "x_0"))
+        add(
+            "x0",
+            lambda path: plot_marginal_density(
+                path, x0, log_w, frames.get("x0"), "x_0 (reduced units)", withheld
+            ),
+        )
     if not plots:
         skipped["densities"] = "no coordinates or no dihedral observables for these samples"
     populations = report["populations"]
@@ -206,10 +214,15 @@ def _plots(context: SampleContext, reference: ReferenceData, report: dict, out: 
     physical = _reduced_physical_energy(context)
     add(
         "energy_histogram",
-        lambda path: plot_energy_histogram(path, physical, log_w, frames.get("reduced_potential")),
+        lambda path: plot_energy_histogram(
+            path, physical, log_w, frames.get("reduced_potential"), withheld
+        ),
         None if physical is not None else "the samples have no 'u_b' or 'energy'",
     )
-    add("log_weights", lambda path: plot_log_weights(path, context.samples.log_w))
+    add(
+        "log_weights",
+        lambda path: plot_log_weights(path, context.samples.log_w, report.get("pareto_k")),
+    )
     log_p_g = context.samples.log_p_g
     add(
         "energy_scatter",

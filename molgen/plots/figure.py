@@ -92,6 +92,20 @@ def _sample_histograms(axis, values, bins, weights) -> None:
     )
 
 
+def note_outside(axis, count: int, where: str) -> None:
+    """Write "``count`` samples ``where``" in the axes' upper-left corner (nothing for 0), so
+    that points left out of the range shown are not silently lost."""
+    if count:
+        axis.text(
+            0.02,
+            0.97,
+            f"{count} sample{'s' if count != 1 else ''} {where}",
+            transform=axis.transAxes,
+            fontsize="small",
+            va="top",
+        )
+
+
 def save_figure(figure, path: Path | str) -> Path:
     """Write ``figure`` as PNG to ``path`` through a temporary file and a rename; close it."""
     path = Path(path)

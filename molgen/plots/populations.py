@@ -20,13 +20,13 @@ def plot_populations(
     samples: Table,
     reference: Table | None = None,
 ) -> Path:
-    """Bar chart of mode populations with ±2 standard-error bars.
+    """Bar chart of mode populations with ±2 standard-error bars, cut at 0 and 1.
 
     Arguments:
         path: PNG file to write.
         mode_names: modes in display order.
         samples: ``{mode: (population, stderr)}`` of the (reweighted) samples; ``nan``
-            for a withheld estimate (drawn as a missing bar).
+            for a withheld estimate (marked "withheld" where its bar would be).
         reference: the same for the reference, or ``None``.
     """
     positions = np.arange(len(mode_names))
@@ -34,22 +34,21 @@ def plot_populations(
     if reference is not None:
         series.append(("reference", reference, REFERENCE_COLOR))
     width = 0.8 / len(series)
-    figure, (axis,) = new_figure()
+    figure, (axis,) = new_figure(width=5.5)
     for index, (label, table, color) in enumerate(series):
         means = np.array([table.get(name, (np.nan, np.nan))[0] for name in mode_names])
         errors = np.array([table.get(name, (np.nan, np.nan))[1] for name in mode_names])
-        axis.bar(
-            positions + (index - (len(series) - 1) / 2) * width,
-            means,
-            width,
-            yerr=2.0 * errors,
-            capsize=4,
-            color=color,
-            label=label,
-        )
+        centres = positions + (index - (len(series) - 1) / 2) * width
+        # a population lies in [0, 1]: its ±2 s.e. bar is cut there
+        below = np.clip(2.0 * errors, 0.0, np.maximum(means, 0.0))
+        above = np.clip(2.0 * errors, 0.0, np.maximum(1.0 - means, 0.0))
+        axis.bar(centres, means, width, yerr=[below, above], capsize=4, color=color, label=label)
+        for centre in centres[np.isnan(means)]:
+            axis.text(centre, 0.02, "withheld", rotation=90, ha="center", fontsize="small")
     axis.set_xticks(positions, list(mode_names))
     axis.set_ylabel("population (±2 s.e.)")
-    axis.legend(fontsize="small")
+    axis.set_ylim(0.0, 1.0)
+    axis.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return save_figure(figure, path)
 
 

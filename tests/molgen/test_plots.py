@@ -146,7 +146,7 @@ def kept_figures(monkeypatch):
     and closing them."""
     import matplotlib.pyplot as plt
 
-    from molgen.plots import comparison, densities, energies
+    from molgen.plots import comparison, densities, energies, populations
 
     figures = []
 
@@ -154,7 +154,7 @@ def kept_figures(monkeypatch):
         figures.append(figure)
         return Path(path)
 
-    for module in (comparison, densities, energies):
+    for module in (comparison, densities, energies, populations):
         monkeypatch.setattr(module, "save_figure", keep)
     yield figures
     for figure in figures:
@@ -285,3 +285,65 @@ def test_marginal_panels_count_samples_beyond_the_grid(kept_figures):
     # The bars hold the samples' mass on the grid (0.5), as the exact density does.
     np.testing.assert_allclose((heights * widths).sum(), 0.5, rtol=1e-3)
     np.testing.assert_allclose(heights, 0.25, rtol=0.02)
+
+
+def _texts(figure) -> list[str]:
+    return [text.get_text() for text in figure.axes[0].texts]
+
+
+def test_samples_of_absurd_energy_do_not_squeeze_the_reference_into_one_bin(kept_figures):
+    rng = np.random.default_rng(1)
+    reference = rng.normal(25.0, 5.0, 500)
+    samples = np.concatenate([rng.uniform(15.0, 35.0, 900), np.full(100, 3000.0)])
+    plot_energy_histogram("energy.png", samples, None, reference)
+    (figure,) = kept_figures
+    low, high = figure.axes[0].get_xlim()
+    assert high < 100.0 and low > -20.0  # the reference's range, not the outliers'
+    assert _texts(figure) == ["100 samples outside this range"]
+    assert figure.axes[0].get_xlabel() == "βU_B (kT)"
+
+
+def test_log_weights_far_below_the_largest_are_counted_not_drawn(kept_figures):
+    log_w = np.concatenate([np.zeros(50), np.full(7, -500.0)])
+    plot_log_weights("weights.png", log_w, pareto_k=0.5)
+    (figure,) = kept_figures
+    assert figure.axes[0].get_xlim()[0] > -40.0
+    assert _texts(figure) == ["7 samples below −30 (not drawn)"]
+    assert figure.axes[0].get_title().endswith("Pareto k̂ 0.50")
+
+
+def test_energy_scatter_counts_the_points_beyond_its_axes(kept_figures):
+    rng = np.random.default_rng(2)
+    u_g = rng.normal(0.0, 1.0, 2000)
+    u_b = u_g + rng.normal(0.0, 0.1, 2000)
+    u_b[:3] = 1e6
+    plot_energy_scatter("scatter.png", u_b, u_g)
+    (figure,) = kept_figures
+    assert figure.axes[0].get_ylim()[1] < 100.0
+    (note,) = _texts(figure)
+    assert note.endswith("samples outside this range") and int(note.split()[0]) >= 3
+
+
+def test_population_error_bars_stay_in_0_1_and_withheld_bars_are_marked(kept_figures):
+    plot_populations(
+        "populations.png",
+        ["a", "b"],
+        {"a": (float("nan"), float("nan")), "b": (0.99, 0.05)},
+        {"a": (0.0, 0.06), "b": (1.0, 0.06)},
+    )
+    (figure,) = kept_figures
+    axis = figure.axes[0]
+    assert _texts(figure) == ["withheld"]
+    segments = [np.asarray(segment) for bars in axis.collections for segment in bars.get_segments()]
+    ends = np.concatenate([segment.reshape(-1, 2)[:, 1] for segment in segments])
+    assert np.isfinite(ends).any()
+    assert ends.min() >= 0.0 and ends.max() <= 1.0
+
+
+def test_a_density_drawn_unweighted_says_why_in_its_title(kept_figures):
+    from molgen.plots.densities import plot_butane_dihedral
+
+    title = "reweighting withheld: ESS 1.6 < 50.0"
+    plot_butane_dihedral("d.png", np.radians([60.0, 180.0]), None, None, title)
+    (figure,) = kept_figures
+    assert figure.axes[0].get_title() == title
