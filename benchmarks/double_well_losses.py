@@ -335,6 +335,8 @@ def write_outputs(
         reference,
         tolerance=args.tolerance,
         marks={"end of pre-training": pretrain_end},
+        ylabel="minor-mode fraction (bands: ±1 binomial s.e., raw samples)",
+        reference_label="exact (quadrature)",
     )
     plot_fraction_traces(
         directory / "reverse_kl.png",

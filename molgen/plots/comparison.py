@@ -63,7 +63,8 @@ def plot_fraction_traces(
         traces: ``{label: (steps (k,), fractions (k,), standard errors (k,))}``, drawn in
             the colours of ``_TRACE_COLORS`` in order.
         reference: the exact fraction, drawn as an orange dashed line (thesis colour).
-        tolerance: if given, the band ``reference ± tolerance`` is shaded.
+        tolerance: if given, the band ``reference ± tolerance`` is shaded grey (a pass/fail
+            band, not an error of the reference).
         marks: ``{label: step}`` drawn as dotted vertical lines (e.g. end of pre-training).
         ylabel: the y-axis label.
         reference_label: legend text of the reference line (its value is appended).
@@ -82,9 +83,9 @@ def plot_fraction_traces(
         axis.axhspan(
             reference - tolerance,
             reference + tolerance,
-            color=REFERENCE_COLOR,
+            color="grey",
             alpha=0.12,
-            label=f"reference ± {tolerance:g}",
+            label=f"acceptance tolerance ± {tolerance:g}",
         )
     axis.axhline(
         reference, color=REFERENCE_COLOR, linestyle="--", label=f"{reference_label} {reference:.3f}"
