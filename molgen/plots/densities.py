@@ -151,7 +151,7 @@ def _plot_histogram(
         if values is None or log_w is None
         else normalized_weights(as_log_weights(log_w, values.size))
     )
-    figure, (axis,) = new_figure()
+    figure, (axis,) = new_figure(width=6.0)  # room for the legend beside the axes
     step_histograms(axis, values, bins, weights, reference)
     if log_scale:
         axis.set_yscale("log")
@@ -168,7 +168,7 @@ def _plot_histogram(
     axis.set_xlabel(labels[0])
     axis.set_ylabel(labels[1])
     if title:
-        axis.set_title(title, fontsize="medium")
+        figure.suptitle(title, fontsize="medium")
     axis.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return save_figure(figure, path)
 

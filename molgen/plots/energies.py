@@ -64,7 +64,7 @@ def plot_energy_histogram(
         margin = 0.25 * max(high - low, 1.0)
         low, high = low - margin, high + margin
     bins = np.linspace(low, high + 1e-9, 60)
-    figure, (axis,) = new_figure()
+    figure, (axis,) = new_figure(width=6.0)  # room for the legend beside the axes
     step_histograms(axis, energy, bins, weights, reference)
     if energy is not None:
         finite = _finite(energy)
@@ -72,8 +72,8 @@ def plot_energy_histogram(
     axis.set_xlabel("βU_B (kT)")
     axis.set_ylabel("density (1/kT)")
     if title:
-        axis.set_title(title, fontsize="medium")
-    axis.legend(fontsize="small", loc="upper right")
+        figure.suptitle(title, fontsize="medium")
+    axis.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return save_figure(figure, path)
 
 

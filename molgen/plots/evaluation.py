@@ -154,11 +154,13 @@ def _plots(context: SampleContext, reference: ReferenceData, report: dict, out: 
     frames = reference.equilibrated_frames
     plots, skipped = report["plots"], report["skipped_plots"]
     log_w = context.samples.log_w
-    title, withheld = "samples (reweighted)", None
+    title = "samples (reweighted)"
+    # every figure names what it shows: the system, the sample count and the ESS
+    heading = f"{report['system'] or 'samples'}: n = {report['n']:,}, ESS {report['ess']:,.1f}"
     if report["ess"] < report["ess_required"]:
         # weights whose estimates are refused must not be drawn as the Boltzmann density
         log_w, title = None, "samples (unweighted)"
-        withheld = f"reweighting withheld: ESS {report['ess']:.1f} < {report['ess_required']:.1f}"
+        heading += f" < {report['ess_required']:,.1f}: reweighting withheld"
         skipped["reweighted_densities"] = (
             f"too few effective samples (ESS {report['ess']:.1f} < {report['ess_required']:.1f}):"
             " the densities show the samples unweighted"
@@ -179,7 +181,7 @@ def _plots(context: SampleContext, reference: ReferenceData, report: dict, out: 
         add(
             "ramachandran",
             lambda path: plot_ramachandran(
-                path, phi, psi, log_w, frames.get("phi"), frames.get("psi"), title
+                path, phi, psi, log_w, frames.get("phi"), frames.get("psi"), f"{heading}\n{title}"
             ),
         )
     dihedral = _observable(context, "dihedral")
@@ -187,7 +189,7 @@ def _plots(context: SampleContext, reference: ReferenceData, report: dict, out: 
         add(
             "dihedral",
             lambda path: plot_butane_dihedral(
-                path, dihedral, log_w, frames.get("dihedral"), withheld
+                path, dihedral, log_w, frames.get("dihedral"), heading
             ),
         )
     x0 = _observable(context, "x0")
@@ -195,7 +197,7 @@ def _plots(context: SampleContext, reference: ReferenceData, report: dict, out: 
         add(
             "x0",
             lambda path: plot_marginal_density(
-                path, x0, log_w, frames.get("x0"), "x_0 (reduced units)", withheld
+                path, x0, log_w, frames.get("x0"), "x_0 (reduced units)", heading
             ),
         )
     if not plots:
@@ -208,6 +210,7 @@ def _plots(context: SampleContext, reference: ReferenceData, report: dict, out: 
             list(reference.populations),
             {name: (_number(e["mean"]), _number(e["sem"])) for name, e in populations.items()},
             reference.populations,
+            heading,
         ),
     )
     u_b = context.samples.u_b
@@ -215,7 +218,7 @@ def _plots(context: SampleContext, reference: ReferenceData, report: dict, out: 
     add(
         "energy_histogram",
         lambda path: plot_energy_histogram(
-            path, physical, log_w, frames.get("reduced_potential"), withheld
+            path, physical, log_w, frames.get("reduced_potential"), heading
         ),
         None if physical is not None else "the samples have no 'u_b' or 'energy'",
     )

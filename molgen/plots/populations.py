@@ -19,6 +19,7 @@ def plot_populations(
     mode_names: Sequence[str],
     samples: Table,
     reference: Table | None = None,
+    title: str | None = None,
 ) -> Path:
     """Bar chart of mode populations with ±2 standard-error bars, cut at 0 and 1.
 
@@ -28,6 +29,7 @@ def plot_populations(
         samples: ``{mode: (population, stderr)}`` of the (reweighted) samples; ``nan``
             for a withheld estimate (marked "withheld" where its bar would be).
         reference: the same for the reference, or ``None``.
+        title: the figure's title, or ``None``.
     """
     positions = np.arange(len(mode_names))
     series = [("samples (reweighted)", samples, SAMPLE_COLOR)]
@@ -48,6 +50,8 @@ def plot_populations(
     axis.set_xticks(positions, list(mode_names))
     axis.set_ylabel("population (±2 s.e.)")
     axis.set_ylim(0.0, 1.0)
+    if title:
+        figure.suptitle(title, fontsize="medium")
     axis.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return save_figure(figure, path)
 

@@ -346,4 +346,4 @@ def test_a_density_drawn_unweighted_says_why_in_its_title(kept_figures):
     title = "reweighting withheld: ESS 1.6 < 50.0"
     plot_butane_dihedral("d.png", np.radians([60.0, 180.0]), None, None, title)
     (figure,) = kept_figures
-    assert figure.axes[0].get_title() == title
+    assert figure.get_suptitle() == title
