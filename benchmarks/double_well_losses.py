@@ -344,8 +344,9 @@ def write_outputs(
         -math.log(1.0 - reference),
         marks={"end of pre-training": pretrain_end},
         ylabel="KL(p_G‖p_B) (nats)",
-        reference_label="flow with only the major mode, exact:",
+        reference_label="baseline: a flow with only the major mode, exact:",
         log_y=True,
+        reference_color="grey",
     )
     plot_marginal_panels(
         directory / "x0_histogram.png",

@@ -54,6 +54,7 @@ def plot_fraction_traces(
     ylabel: str = "minor-mode fraction",
     reference_label: str = "reference",
     log_y: bool = False,
+    reference_color: str = REFERENCE_COLOR,
 ) -> Path:
     """A mode fraction (or another per-iteration statistic) versus iteration for several
     runs, with ±1 standard-error bands.
@@ -69,6 +70,8 @@ def plot_fraction_traces(
         ylabel: the y-axis label.
         reference_label: legend text of the reference line (its value is appended).
         log_y: logarithmic y axis.
+        reference_color: colour of the reference line (grey for a baseline that is not
+            the target).
     """
     figure, (axis,) = new_figure(width=8.0, height=4.5)
     for (label, (steps, fractions, errors)), color in zip(
@@ -88,7 +91,7 @@ def plot_fraction_traces(
             label=f"acceptance tolerance ± {tolerance:g}",
         )
     axis.axhline(
-        reference, color=REFERENCE_COLOR, linestyle="--", label=f"{reference_label} {reference:.3f}"
+        reference, color=reference_color, linestyle="--", label=f"{reference_label} {reference:.3f}"
     )
     for label, step in (marks or {}).items():
         axis.axvline(step, color="grey", linestyle=":", label=label)
