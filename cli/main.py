@@ -71,32 +71,48 @@ def main(argv: list[str] | None = None) -> int:
         # what was written is kept: every long command resumes (see its --help)
         print(f"molgen {args.command}: interrupted", file=sys.stderr)
         return 130
-    except (MemoryError, RuntimeError) as error:
+    except (MemoryError, RuntimeError, ValueError) as error:
         if args.debug or not _is_out_of_memory(error):
             raise
+        reason = _one_line(error) or type(error).__name__
         print(
-            f"molgen {args.command}: error: out of memory ({_one_line(error)}); ask for "
+            f"molgen {args.command}: error: out of memory ({reason}); ask for "
             "smaller sizes (batch, samples, particles, chains, network width)",
             file=sys.stderr,
         )
+        _abort_other_reference_processes(args.command)
         return 2
     except (MolgenError, OSError) as error:
         if args.debug:
             raise
         print(f"molgen {args.command}: error: {_one_line(error)}", file=sys.stderr)
-        if args.command == "reference":
-            from systems.reference.mpi_ranks import abort_other_processes
-
-            abort_other_processes(2)
+        _abort_other_reference_processes(args.command)
         return 2
+
+
+OUT_OF_MEMORY_MESSAGES = (
+    "can't allocate memory",
+    "array is too big",
+    "Storage size calculation overflowed",
+)
+"""Messages of allocations that failed without a ``MemoryError``: torch's CPU allocator,
+and sizes whose byte count overflows (NumPy's ``ValueError``, torch's storage size)."""
 
 
 def _is_out_of_memory(error: BaseException) -> bool:
     """Whether ``error`` is an allocation that failed: Python's or NumPy's ``MemoryError``,
-    torch's CPU allocator or its CUDA ``OutOfMemoryError``."""
+    torch's CUDA ``OutOfMemoryError``, or one of :data:`OUT_OF_MEMORY_MESSAGES`."""
     if isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError":
         return True
-    return "can't allocate memory" in str(error)
+    return any(message in str(error) for message in OUT_OF_MEMORY_MESSAGES)
+
+
+def _abort_other_reference_processes(command: str) -> None:
+    """End the other MPI ranks of a failed ``molgen reference`` (they would wait forever)."""
+    if command == "reference":
+        from systems.reference.mpi_ranks import abort_other_processes
+
+        abort_other_processes(2)
 
 
 def _one_line(error: BaseException) -> str:

@@ -340,7 +340,13 @@ def _from_directory(directory: Path, temperature: float, variant: str) -> System
 def register(
     name: str, psf: str | Path, prm: str | Path | Sequence[str | Path], pdb: str | Path
 ) -> None:
-    """Make ``systems.load(name)`` return the molecule in these CHARMM files."""
+    """Make ``systems.load(name)`` return the molecule in these CHARMM files.
+
+    Raises:
+        ConfigError: ``name`` is a built-in system's (:data:`SYSTEM_NAMES`).
+    """
+    if name in SYSTEM_NAMES:
+        raise ConfigError(f"systems.register: {name!r} is a built-in system; choose another name")
     prm_list = [prm] if isinstance(prm, str | Path) else list(prm)
 
     def build(temperature: float = DEFAULT_TEMPERATURE, variant: str = "default") -> System:

@@ -138,10 +138,11 @@ def cloud_objective(
         functional: Energy functional of a :class:`StepBatch` (a mean over particles).
         logdet: Log-determinant backend, ``(x, grad) -> (N,)``.
         step_size: :math:`\\tau`.
-        chunk_size: Most particles per evaluation; the cloud is cut into chunks of equal
-            size (within one), so that no chunk is a lone particle.
+        chunk_size: Particles per evaluation, at most (unless that would leave a chunk of
+            one); the cloud is cut into chunks of equal size (within one), so that no
+            chunk is a lone particle.
     """
-    chunks = -(-len(particles) // chunk_size)
+    chunks = max(1, min(-(-len(particles) // chunk_size), len(particles) // 2))
     total = 0.0
     pieces = zip(particles.tensor_split(chunks), log_density.tensor_split(chunks), strict=True)
     for x, log_rho in pieces:

@@ -68,7 +68,8 @@ def plot_energy_histogram(
     step_histograms(axis, energy, bins, weights, reference)
     if energy is not None:
         finite = _finite(energy)
-        note_outside(axis, int(np.sum((finite < low) | (finite > high))), "outside this range")
+        left_out = int(np.sum((finite < low) | (finite > high))) + energy.size - finite.size
+        note_outside(axis, left_out, "outside this range or non-finite")
     axis.set_xlabel("βU_B (kT)")
     axis.set_ylabel("density (1/kT)")
     if title:
@@ -91,9 +92,9 @@ def plot_log_weights(path: Path | str, log_w: np.ndarray, pareto_k: float | None
     relative = _finite(log_w - log_w.max())
     figure, (axis,) = new_figure()
     axis.hist(relative, np.linspace(-LOG_WEIGHT_RANGE, 0.0, 61), color=SAMPLE_COLOR)
-    note_outside(
-        axis, int(np.sum(relative < -LOG_WEIGHT_RANGE)), f"below −{LOG_WEIGHT_RANGE:g} (not drawn)"
-    )
+    # weights of -inf (samples outside the canonical labelling, overflowed samples) count too
+    below = int(np.sum(relative < -LOG_WEIGHT_RANGE)) + log_w.size - relative.size
+    note_outside(axis, below, f"below −{LOG_WEIGHT_RANGE:g} (not drawn)")
     axis.set_yscale("log")
     axis.set_xlabel("log w − max log w (nats)")
     axis.set_ylabel("samples")
@@ -131,7 +132,8 @@ def plot_energy_scatter(
         axis.set_ylim(y_low, y_high)
         outside = (u_g[keep] < x_low) | (u_g[keep] > x_high)
         outside |= (u_b[keep] < y_low) | (u_b[keep] > y_high)
-        note_outside(axis, int(outside.sum()), "outside this range")
+        left_out = int(outside.sum()) + int((~keep).sum())
+        note_outside(axis, left_out, "outside this range or non-finite")
     axis.set_xlabel("U_G = −log p_G (nats)")
     axis.set_ylabel("βU_B (kT)")
     axis.legend(fontsize="small", loc="lower right")

@@ -99,6 +99,12 @@ def test_sizes_beyond_memory_are_one_line_and_exit_2(capsys):
     assert_cli_rejects(argv, capsys, ["validate-ff: error: out of memory", "smaller sizes"])
 
 
+def test_a_size_whose_byte_count_overflows_is_out_of_memory_too(capsys):
+    # numpy: "array is too big" (a ValueError), before any allocation is tried
+    argv = ["validate-ff", "--system", "butane", "--frames", str(10**18)]
+    assert_cli_rejects(argv, capsys, ["validate-ff: error: out of memory", "array is too big"])
+
+
 def test_other_runtime_errors_still_show_their_traceback(monkeypatch):
     import cli.validate_ff
 

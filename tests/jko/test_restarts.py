@@ -51,6 +51,9 @@ def test_no_chunk_of_the_cloud_is_a_lone_particle():
     log_density = Gaussian.standard(2).log_prob(x)
     value = cloud_objective(potential, x, log_density, interaction, ExactLogDet(), 0.5, 64)
     assert torch.isfinite(torch.tensor(value))
+    # 3 particles in chunks of at most 2 would leave one alone: one chunk of 3 instead
+    three = cloud_objective(potential, x[:3], log_density[:3], interaction, ExactLogDet(), 0.5, 2)
+    assert torch.isfinite(torch.tensor(three))
 
 
 def _restarted_flow(monkeypatch, shifts: list[float], tolerance: float = 0.0) -> JKOFlow:

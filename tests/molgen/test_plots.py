@@ -294,21 +294,22 @@ def _texts(figure) -> list[str]:
 def test_samples_of_absurd_energy_do_not_squeeze_the_reference_into_one_bin(kept_figures):
     rng = np.random.default_rng(1)
     reference = rng.normal(25.0, 5.0, 500)
-    samples = np.concatenate([rng.uniform(15.0, 35.0, 900), np.full(100, 3000.0)])
+    samples = np.concatenate([rng.uniform(15.0, 35.0, 900), np.full(100, 3000.0), [np.nan]])
     plot_energy_histogram("energy.png", samples, None, reference)
     (figure,) = kept_figures
     low, high = figure.axes[0].get_xlim()
     assert high < 100.0 and low > -20.0  # the reference's range, not the outliers'
-    assert _texts(figure) == ["100 samples outside this range"]
+    assert _texts(figure) == ["101 samples outside this range or non-finite"]
     assert figure.axes[0].get_xlabel() == "βU_B (kT)"
 
 
 def test_log_weights_far_below_the_largest_are_counted_not_drawn(kept_figures):
-    log_w = np.concatenate([np.zeros(50), np.full(7, -500.0)])
+    # -inf: samples outside the canonical labelling or overflowed; they count as below
+    log_w = np.concatenate([np.zeros(50), np.full(7, -500.0), np.full(3, -np.inf)])
     plot_log_weights("weights.png", log_w, pareto_k=0.5)
     (figure,) = kept_figures
     assert figure.axes[0].get_xlim()[0] > -40.0
-    assert _texts(figure) == ["7 samples below −30 (not drawn)"]
+    assert _texts(figure) == ["10 samples below −30 (not drawn)"]
     assert figure.axes[0].get_title().endswith("Pareto k̂ 0.50")
 
 
@@ -321,7 +322,8 @@ def test_energy_scatter_counts_the_points_beyond_its_axes(kept_figures):
     (figure,) = kept_figures
     assert figure.axes[0].get_ylim()[1] < 100.0
     (note,) = _texts(figure)
-    assert note.endswith("samples outside this range") and int(note.split()[0]) >= 3
+    assert note.endswith("samples outside this range or non-finite")
+    assert int(note.split()[0]) >= 3
 
 
 def test_population_error_bars_stay_in_0_1_and_withheld_bars_are_marked(kept_figures):

@@ -224,3 +224,10 @@ def test_a_structure_with_nan_coordinates_is_named_before_any_sampling(tmp_path)
     pdb.write_text("".join(lines))
     with pytest.raises(NonFiniteCoordinatesError, match=r"coordinates of atom\(s\) \[1\]"):
         systems.load(tmp_path)
+
+
+def test_a_built_in_name_cannot_be_registered_over():
+    butane = systems.load("butane")
+    with pytest.raises(ConfigError, match="'double_well_2d' is a built-in system"):
+        systems.register("double_well_2d", butane.psf, butane.prm, butane.pdb)
+    assert systems.load("double_well_2d").kind == "toy"
