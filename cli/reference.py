@@ -93,7 +93,7 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--plots",
         action="store_true",
-        help="also write PNGs: Ramachandran or dihedral histogram, energy histogram, "
+        help="also write PNGs: Ramachandran, dihedral or x0 histogram, energy histogram, "
         "mode populations against the iteration",
     )
     parser.add_argument(

@@ -103,7 +103,7 @@ def plot_butane_dihedral(
 
 def plot_marginal_density(
     path: Path | str,
-    values: np.ndarray,
+    values: np.ndarray | None,
     log_w: np.ndarray | None = None,
     reference_values: np.ndarray | None = None,
     name: str = "x_0",
@@ -113,20 +113,21 @@ def plot_marginal_density(
 
     Arguments:
         path: PNG file to write.
-        values: the coordinate of each sample ``(n,)``.
+        values: the coordinate of each sample ``(n,)``, or ``None`` to plot the reference
+            alone.
         log_w: unnormalised log importance weights ``(n,)``; ``None`` draws the samples
             unweighted only.
         reference_values: the coordinate of reference frames ``(m,)``, or ``None``.
         name: the coordinate's name, for the axis label.
         title: the figure's title, or ``None``.
     """
-    values = np.asarray(values, dtype=np.float64).reshape(-1)
+    values = None if values is None else np.asarray(values, dtype=np.float64).reshape(-1)
     reference = (
         None
         if reference_values is None
         else np.asarray(reference_values, dtype=np.float64).reshape(-1)
     )
-    pooled = values if reference is None else np.concatenate([values, reference])
+    pooled = np.concatenate([part for part in (values, reference) if part is not None])
     pooled = pooled[np.isfinite(pooled)]
     low, high = (pooled.min(), pooled.max()) if pooled.size else (0.0, 1.0)
     bins = np.linspace(low, high + 1e-9, 80)

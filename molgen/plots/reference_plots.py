@@ -1,7 +1,8 @@
 """Plots of a reference run (``molgen reference --plots``): what its frames look like.
 
 Written next to ``stats.json``: the backbone Ramachandran density (dialanine), the
-dihedral histogram (butane, on [0°, 360°) with the mode boundaries), the reduced-energy
+dihedral histogram (butane, on [0°, 360°) with the mode boundaries), the x₀ marginal (the
+double wells), the reduced-energy
 histogram, and the running mode populations against the iteration with the run's ±2
 standard-error bands. The frames are drawn as the reference (orange, labelled so).
 """
@@ -13,7 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from molgen.estimate.reference import read_reference
-from molgen.plots.densities import plot_butane_dihedral, plot_ramachandran
+from molgen.plots.densities import (
+    plot_butane_dihedral,
+    plot_marginal_density,
+    plot_ramachandran,
+)
 from molgen.plots.energies import plot_energy_histogram
 from molgen.plots.populations import plot_population_traces
 
@@ -40,6 +45,12 @@ def plot_reference(folder: Path | str) -> list[Path]:
     if "dihedral" in frames:
         written.append(
             plot_butane_dihedral(folder / "dihedral.png", None, reference_angle=frames["dihedral"])
+        )
+    if "x0" in frames:
+        written.append(
+            plot_marginal_density(
+                folder / "x0.png", None, reference_values=frames["x0"], name="x_0 (reduced units)"
+            )
         )
     if "reduced_potential" in frames:
         written.append(

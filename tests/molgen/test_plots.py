@@ -129,12 +129,14 @@ def test_reference_plots_cover_every_observable(tmp_path):
         phi=rng.uniform(-np.pi, np.pi, n),
         psi=rng.uniform(-np.pi, np.pi, n),
         reduced_potential=rng.normal(20.0, 3.0, n),
+        x0=rng.normal(-1.0, 0.5, n),
     )
     written = plot_reference(tmp_path)
     assert sorted(p.name for p in written) == [
         "energy_histogram.png",
         "populations_vs_time.png",
         "ramachandran.png",
+        "x0.png",
     ]
     for path in written:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
