@@ -128,6 +128,8 @@ class _Trainer:
         self.fingerprint = run_fingerprint(config)
         self.stop = StopRequest()
         self.last_checkpoint: Path | None = None
+        # data files read by the input check, by phase index, until their phase starts
+        self.read_data: dict[int, torch.Tensor] = {}
 
     # -- set-up ---------------------------------------------------------------------------
 
@@ -195,12 +197,9 @@ class _Trainer:
                 require_data_file(phase.data, f"{path}.data")
                 check_data_options(self.system, phase.data, f"{path}.data")
                 if phase.data.source != "exact" and any(t.batch_kind == "data" for t in terms):
-                    # read once now: a wrong array, shape or topology fails before the
-                    # earlier phases have trained
-                    data_path = f"{path}.data"
-                    load_data(
-                        self.system, phase.data, phase.temperature_factor, 0, data_path, phase.align
-                    )
+                    # read now, and kept for the phase: a wrong array, shape or topology
+                    # fails before the earlier phases have trained
+                    self.read_data[index] = self._load_phase_data(index)
         if self.config.init is not None and not Path(self.config.init).is_file():
             raise InputFileError(f"init: {self.config.init} not found")
 
@@ -352,17 +351,22 @@ class _Trainer:
         self.resumed_loss_state = mine["loss_state"]
         return position
 
-    def _data_points(self, phase_index: int) -> torch.Tensor:
+    def _load_phase_data(self, phase_index: int) -> torch.Tensor:
+        """The data points of phase ``phase_index`` (:func:`load_data`, with its seed)."""
         phase = self.config.phases[phase_index]
-        seed = derive_seed(self.config.seed, "data", phase_index)
-        points = load_data(
+        return load_data(
             self.system,
             phase.data,
             phase.temperature_factor,
-            seed,
+            derive_seed(self.config.seed, "data", phase_index),
             f"phases[{phase_index}].data",
             phase.align,
         )
+
+    def _data_points(self, phase_index: int) -> torch.Tensor:
+        points = self.read_data.pop(phase_index, None)
+        if points is None:
+            points = self._load_phase_data(phase_index)
         points = points.to(device=self.device, dtype=self.dtype)
         canonical = getattr(self.flow, "canonical", None)
         return points if canonical is None else canonical(points)

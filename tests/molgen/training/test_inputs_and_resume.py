@@ -21,6 +21,7 @@ from molgen.training import branch_run, config_from_mapping, train
 from molgen.training.config import DataConfig
 from molgen.training.data import load_data
 from molgen.training.distributed import Processes
+from systems.double_well import DoubleWell
 from tests.molgen.training.energies import spoiled_on_call_system
 from tests.molgen.training.tiny import tiny_config
 
@@ -356,3 +357,21 @@ def test_a_kill_while_saving_a_phase_end_leaves_it_to_the_resumed_run(tmp_path, 
     assert train(config, tmp_path / "run", resume=True, progress=False).finished
     assert (tmp_path / "run" / "checkpoints" / "end_pretrain.pt").is_file()
     branch_run(tmp_path / "run", "pretrain", config, tmp_path / "branch")
+
+
+def test_a_data_file_is_read_once_by_the_input_check_and_the_phase(tmp_path, monkeypatch):
+    well = DoubleWell(dim=12, gaussian_std=1.0)
+    points = well.sample(256, generator=torch.Generator().manual_seed(0))
+    np.savez(tmp_path / "points.npz", x=np.asarray(points, dtype=np.float32))
+    mapping = tiny_config(metrics={"every": 4, "samples": 0})
+    mapping["phases"] = [dict(mapping["phases"][0], steps=2)]
+    mapping["phases"][0]["data"] = {"source": "file", "path": str(tmp_path / "points.npz")}
+    reads = []
+
+    def counted(*arguments, **options):
+        reads.append(arguments[1].path)
+        return load_data(*arguments, **options)
+
+    monkeypatch.setattr(trainer_module, "load_data", counted)
+    train(config_from_mapping(mapping), tmp_path / "run", progress=False)
+    assert reads == [str(tmp_path / "points.npz")]
