@@ -16,8 +16,6 @@ import yaml
 from tqdm import tqdm
 
 from forcefields.atomic_files import (
-    NON_FINITE_KEY,
-    non_finite_entries,
     remove_stale_temporaries,
     strict_json_text,
     write_text_atomic,
@@ -347,9 +345,6 @@ def _run_and_write(
         summary["euler_maruyama"] = baseline
     lines = "".join(strict_json_text(line) + "\n" for line in result["losses"])
     write_text_atomic(out / "steps.jsonl", lines)
-    non_finite = non_finite_entries(summary)
-    if non_finite:
-        summary[NON_FINITE_KEY] = non_finite
     write_strict_json_atomic(out / "metrics.json", summary)
     plot_marginals(
         out / "plots" / "marginals.png",
