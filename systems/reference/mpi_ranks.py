@@ -9,6 +9,7 @@ result is sent to the others. Outside MPI every function here acts as in one pro
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -35,19 +36,40 @@ def is_first_process() -> bool:
 def on_first_process(function: Callable[..., Result], *args: Any, **kwargs: Any) -> Result:
     """``function(*args, **kwargs)`` run by rank 0, its result sent to every process.
 
-    An exception on rank 0 propagates there; the command then ends the whole job with
-    :func:`abort_other_processes` (the other processes wait for the result).
+    An exception on rank 0 propagates there and is announced to the other processes,
+    which leave quietly with status 2 (rank 0 reports the error once); the job ends
+    without an abort, so no output of rank 0 is lost in the launcher.
     """
+    global _others_told_of_failure
     communicator = _communicator()
     if communicator is None:
         return function(*args, **kwargs)
-    result = function(*args, **kwargs) if communicator.rank == 0 else None
+    if communicator.rank != 0:
+        result = communicator.bcast(None, root=0)
+        if isinstance(result, _FailedOnFirstProcess):
+            raise SystemExit(2)
+        return result
+    try:
+        result = function(*args, **kwargs)
+    except BaseException:
+        communicator.bcast(_FailedOnFirstProcess(), root=0)
+        _others_told_of_failure = True
+        raise
     return communicator.bcast(result, root=0)
 
 
 def abort_other_processes(status: int) -> None:
     """End every process of an MPI job with ``status`` (after a failure on this one, which
-    the others would wait for forever); nothing outside MPI."""
+    the others would wait for forever); nothing outside MPI, or where the failure was
+    in :func:`on_first_process` and the others have already been told."""
     communicator = _communicator()
-    if communicator is not None:
+    if communicator is not None and not _others_told_of_failure:
+        sys.stderr.flush()
         communicator.Abort(status)
+
+
+class _FailedOnFirstProcess:
+    """What rank 0 sends the other processes in place of a result when it failed."""
+
+
+_others_told_of_failure = False
