@@ -97,6 +97,14 @@ def is_minor_mode(x: torch.Tensor) -> torch.Tensor:
     return x[:, 0] > 0
 
 
+def mode_labels(x: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
+    """Integer labels ``(B,)`` (0 major, 1 minor) of points ``x`` ``(B, D)``, in the array
+    type of ``x`` (a tensor for a tensor, NumPy otherwise), as the molecules' labels are."""
+    if isinstance(x, torch.Tensor):
+        return is_minor_mode(x).long()
+    return is_minor_mode(np.asarray(x)).astype(np.int64)
+
+
 @lru_cache(maxsize=16)
 def _inverse_cdf_grid(beta: float) -> tuple[np.ndarray, np.ndarray]:
     """Grid and cumulative mass of ``exp(-beta u)`` out to ``beta (u - min u) = 60``."""

@@ -85,7 +85,8 @@ class System:
         return 3 * self.n_atoms if self.kind == "molecule" else self.toy_energy.dim
 
     def modes(self, x) -> Any:
-        """Integer mode labels ``(B,)`` of coordinates ``x``, named by ``mode_names``.
+        """Integer mode labels ``(B,)`` of coordinates ``x``, named by ``mode_names``, in the
+        array type of ``x`` (a tensor for a tensor, NumPy for NumPy).
 
         Raises:
             ConfigError: the system defines no modes (a directory or registered system).
@@ -291,7 +292,7 @@ def _checked_temperature(name: str, temperature: Any) -> float:
 
 def _double_well(name: str):
     def build(temperature: float | None = None, variant: str = "default") -> System:
-        from systems.double_well import DOUBLE_WELLS, is_minor_mode
+        from systems.double_well import DOUBLE_WELLS, mode_labels
 
         _check_default_variant(name, variant)
         beta = 1.0 if temperature is None else 1.0 / temperature
@@ -301,7 +302,7 @@ def _double_well(name: str):
             kind="toy",
             beta=beta,
             mode_names=("major", "minor"),
-            mode_function=lambda x: is_minor_mode(torch.as_tensor(x)).long(),
+            mode_function=mode_labels,
             observables={"x0": lambda x: x[..., 0]},
             toy_energy=energy,
         )

@@ -231,3 +231,19 @@ def test_a_built_in_name_cannot_be_registered_over():
     with pytest.raises(ConfigError, match="'double_well_2d' is a built-in system"):
         systems.register("double_well_2d", butane.psf, butane.prm, butane.pdb)
     assert systems.load("double_well_2d").kind == "toy"
+
+
+@pytest.mark.parametrize("name", ["butane", "dialanine", "double_well_wide", "double_well_2d"])
+def test_mode_labels_come_back_in_the_array_type_they_were_given(name):
+    system = systems.load(name)
+    if system.kind == "molecule":
+        points = np.asarray(system.positions, dtype=np.float64)[None].repeat(2, axis=0)
+    else:
+        dim = 2 if name.endswith("2d") else 12
+        points = np.zeros((2, dim))
+        points[1, 0] = 1.0
+    from_numpy = system.modes(points)
+    from_torch = system.modes(torch.as_tensor(points))
+    assert isinstance(from_numpy, np.ndarray) and from_numpy.dtype == np.int64
+    assert isinstance(from_torch, torch.Tensor) and from_torch.dtype == torch.int64
+    np.testing.assert_array_equal(from_numpy, from_torch.numpy())
