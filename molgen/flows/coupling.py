@@ -68,7 +68,9 @@ class Coupling(Transform):
     def _couple(self, values: torch.Tensor, context: torch.Tensor | None, inverse: bool):
         changed, kept = self._split(values)
         params = self.conditioner(kept, context)
-        params = params.reshape(values.shape[0], self.transformed_features, -1)
+        params = params.reshape(
+            values.shape[0], self.transformed_features, params.shape[1] // self.transformed_features
+        )
         changed, logabsdet = self._elementwise(changed, params, inverse)
         return self._join(changed, kept), logabsdet
 

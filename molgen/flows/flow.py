@@ -7,6 +7,8 @@ import math
 import torch
 from nflows.transforms.base import Transform
 
+from molgen.finite_rows import on_finite_rows
+
 __all__ = ["Flow"]
 
 
@@ -80,16 +82,9 @@ class Flow(torch.nn.Module):
         """``log p_G(x)`` ``(B,)`` by the inverse pass, for ``x`` ``(B, D)``; NaN for a
         point (or context) with a NaN or infinite value, which the spline layers'
         inverse would otherwise refuse for the whole batch."""
-        context = _batched(context, x.shape[0])
-        finite = torch.isfinite(x).all(dim=1)
-        if context is not None:
-            finite = finite & torch.isfinite(context).all(dim=1)
-        if not bool(finite.all()):
-            density = x.new_full((x.shape[0],), torch.nan)
-            if bool(finite.any()):
-                inside = None if context is None else context[finite]
-                density = density.index_put((finite,), self.log_prob(x[finite], inside))
-            return density
+        return on_finite_rows(self._log_prob, x, _batched(context, x.shape[0]))
+
+    def _log_prob(self, x: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor:
         z, logabsdet = self.transform.inverse(x, context)
         return self._base_log_prob(z) + logabsdet
 

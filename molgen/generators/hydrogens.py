@@ -91,7 +91,7 @@ class HydrogenFlow(nn.Module):
     def start_at(self, offsets: torch.Tensor, x_heavy: torch.Tensor) -> None:
         """Centre and scale each offset coordinate on data ``(M, N_H, 3)`` (the condition
         ``x_heavy`` ``(M, 3 N_C)`` enters the coupling conditioners unscaled)."""
-        flat = offsets.reshape(offsets.shape[0], -1)
+        flat = offsets.flatten(1)
         self.mean.copy_(flat.mean(0))
         self.scale.copy_(flat.std(0).clamp_min(1e-3))
 
@@ -115,5 +115,5 @@ class HydrogenFlow(nn.Module):
         return offsets.reshape(-1, self.n_hydrogens, 3), log_prob - self._log_scale()
 
     def log_prob(self, offsets: torch.Tensor, x_heavy: torch.Tensor) -> torch.Tensor:
-        u = (offsets.reshape(offsets.shape[0], -1) - self.mean) / self.scale
+        u = (offsets.flatten(1) - self.mean) / self.scale
         return self.flow.log_prob(u, context=x_heavy) - self._log_scale()

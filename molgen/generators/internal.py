@@ -40,6 +40,7 @@ from torch import Tensor, nn
 
 from forcefields.errors import TooFewSamplesError
 from forcefields.rigid_pose import POSE_LATENT_DIM, RigidPose
+from molgen.finite_rows import on_finite_rows
 from molgen.flows.composite import Composite
 from molgen.flows.flow import Flow
 from molgen.flows.spline import SplineCoupling
@@ -147,7 +148,7 @@ class InternalCoordinateGenerator(nn.Module):
             z_hydrogens, self._context(heavy)
         )
         internal, log_jacobian = self.features(torch.cat([heavy, hydrogens], dim=1))
-        shape = _on_finite_frames(self.pose.aligned, to_cartesian(internal, self.zmatrix))
+        shape = on_finite_rows(self.pose.aligned, to_cartesian(internal, self.zmatrix))
         rotation, translation = self.pose.from_latent(z_pose)
         x = shape @ rotation.mT + translation[:, None]
         log_prob = (
@@ -157,7 +158,7 @@ class InternalCoordinateGenerator(nn.Module):
             - log_volume(internal)
             + self.pose.log_prob(rotation, translation)
         )
-        return x.reshape(z.shape[0], -1), log_prob
+        return x.flatten(1), log_prob
 
     def log_prob(self, x: Tensor, context=None) -> Tensor:
         """``log p(x)`` ``(B,)`` for flat ``x`` ``(B, 3N)``; ``-inf`` outside the domain."""
@@ -165,7 +166,7 @@ class InternalCoordinateGenerator(nn.Module):
         internal = to_internal(atoms, self.zmatrix)
         features, log_jacobian = self.features.inverse(internal)
         heavy, hydrogens = features.split([self.heavy_features, self.hydrogen_features], dim=1)
-        _, rotation, translation = _on_finite_frames(self.pose.pose, atoms)
+        _, rotation, translation = on_finite_rows(self.pose.pose, atoms)
         log_prob = (
             self.heavy_flow.log_prob(heavy)
             + self.hydrogen_flow.log_prob(hydrogens, self._context(heavy))
@@ -264,20 +265,3 @@ def internal_generator(
     return InternalCoordinateGenerator(
         zmatrix, reference, pose, width, repeats, hydrogen_width, hydrogen_repeats
     )
-
-
-def _on_finite_frames(function, atoms: Tensor):
-    """``function(atoms)`` (a tensor or a tuple of tensors, one row per frame) with the
-    rows of frames of ``atoms`` ``(B, N, 3)`` holding a NaN or infinite coordinate set to
-    NaN: the pose's alignment refuses non-finite frames, and one overflowed sample would
-    otherwise end a whole batch (a training step, a sampling call) instead of getting a
-    NaN density. Such frames are passed to ``function`` as zeros."""
-    finite = torch.isfinite(atoms.reshape(atoms.shape[0], -1)).all(dim=1)
-    if bool(finite.all()):
-        return function(atoms)
-    result = function(torch.where(finite[:, None, None], atoms, torch.zeros_like(atoms)))
-    parts = result if isinstance(result, tuple) else (result,)
-    masked = tuple(
-        torch.where(finite.reshape(-1, *[1] * (part.ndim - 1)), part, torch.nan) for part in parts
-    )
-    return masked if isinstance(result, tuple) else masked[0]

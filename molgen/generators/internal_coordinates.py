@@ -60,7 +60,7 @@ def to_internal(x: Tensor, zmatrix: ZMatrix) -> Tensor:
         ],
         dim=-1,
     )
-    placed_ic = torch.stack([bonds, angles, torsions], dim=-1).reshape(x.shape[0], -1)
+    placed_ic = torch.stack([bonds, angles, torsions], dim=-1).flatten(1)
     return torch.cat([frame, placed_ic], dim=-1)
 
 
@@ -70,7 +70,6 @@ def to_cartesian(internal: Tensor, zmatrix: ZMatrix) -> Tensor:
     Atom ``a`` at the origin, ``b`` on the +x axis, ``c`` in the xy plane with y > 0;
     later atoms by the natural-extension reference frame (NeRF) construction.
     """
-    batch = internal.shape[0]
     r_ab, r_bc, theta = internal[:, 0], internal[:, 1], internal[:, 2]
     zero = torch.zeros_like(r_ab)
     positions = [None] * zmatrix.n_atoms
@@ -81,7 +80,7 @@ def to_cartesian(internal: Tensor, zmatrix: ZMatrix) -> Tensor:
     positions[2] = torch.stack(
         [r_ab - r_bc * torch.cos(theta), r_bc * torch.sin(theta), zero], dim=-1
     )
-    placed = internal[:, 3:].reshape(batch, -1, 3)
+    placed = internal[:, 3:].unflatten(1, (-1, 3))
     for n, (j, k, l) in enumerate(zmatrix.references):
         xj, xk, xl = positions[slot[int(j)]], positions[slot[int(k)]], positions[slot[int(l)]]
         r, angle, torsion = placed[:, n, 0:1], placed[:, n, 1:2], placed[:, n, 2:3]
@@ -103,7 +102,7 @@ def to_cartesian(internal: Tensor, zmatrix: ZMatrix) -> Tensor:
 
 def log_volume(internal: Tensor) -> Tensor:
     """``log(8π² r_ab² r_bc² sin θ_abc Π r_i² sin θ_i)`` ``(B,)`` from ``(B, 3N - 6)``."""
-    placed = internal[:, 3:].reshape(internal.shape[0], -1, 3)
+    placed = internal[:, 3:].unflatten(1, (-1, 3))
     frame = 2.0 * torch.log(internal[:, 0]) + 2.0 * torch.log(internal[:, 1])
     frame = frame + torch.log(torch.sin(internal[:, 2]))
     body = (2.0 * torch.log(placed[..., 0]) + torch.log(torch.sin(placed[..., 1]))).sum(-1)

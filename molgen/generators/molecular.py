@@ -90,12 +90,12 @@ class MolecularGenerator(nn.Module):
 
         Offsets are in each hydrogen's local frame (see :mod:`.local_frames`).
         """
-        heavy = x_heavy.reshape(x_heavy.shape[0], -1, 3)
+        heavy = x_heavy.unflatten(1, (-1, 3))
         placed = heavy[:, self.parent_rows] + (self._frames(heavy) @ offsets[..., None])[..., 0]
         atoms = heavy.new_empty(heavy.shape[0], self.n_atoms, 3)
         atoms = atoms.index_copy(1, self.heavy_atoms, heavy)
         atoms = atoms.index_copy(1, self.hydrogens, placed)
-        return atoms.reshape(heavy.shape[0], -1)
+        return atoms.flatten(1)
 
     def split(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Inverse of :meth:`assemble`: ``(B, 3N)`` → heavy atoms and local H offsets."""
@@ -103,7 +103,7 @@ class MolecularGenerator(nn.Module):
         heavy = atoms[:, self.heavy_atoms]
         offsets = atoms[:, self.hydrogens] - heavy[:, self.parent_rows]
         local = (self._frames(heavy).mT @ offsets[..., None])[..., 0]
-        return heavy.reshape(x.shape[0], -1), local
+        return heavy.flatten(1), local
 
     @property
     def latent_dim(self) -> int:

@@ -11,6 +11,7 @@ import torch
 
 import systems
 from forcefields.alignment import AlignmentPenalty
+from molgen.finite_rows import on_finite_rows
 from molgen.flows.flow import Flow
 from molgen.training.checkpoints import CheckpointError, latest_checkpoint, load_checkpoint
 from molgen.training.config import TrainConfig, load_config
@@ -21,7 +22,6 @@ from molgen.training.target import (
     DTYPES,
     ReducedEnergy,
     mode_labels,
-    on_finite_frames,
     to_coordinates,
 )
 from systems.registry import System
@@ -152,8 +152,8 @@ def draw_samples(run: LoadedRun, seed: int, start: int, stop: int) -> dict[str, 
     log_z_align = None
     if alignment is not None:
         coordinates = to_coordinates(run.system, x).to(run.energy.dtype)
-        energy = target - on_finite_frames(alignment, coordinates).double()
-        log_z_align = on_finite_frames(
+        energy = target - on_finite_rows(alignment, coordinates).double()
+        log_z_align = on_finite_rows(
             lambda frames: _log_z_align(alignment, frames, run.energy.beta, seed, start),
             coordinates,
         ).double()

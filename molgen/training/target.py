@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 
 from forcefields.errors import ConfigError, MolgenError
+from molgen.finite_rows import on_finite_rows
 from systems.registry import System
 
-__all__ = ["ReducedEnergy", "mode_labels", "on_finite_frames", "to_coordinates"]
+__all__ = ["ReducedEnergy", "mode_labels", "to_coordinates"]
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -21,22 +22,6 @@ def to_coordinates(system: System, x: torch.Tensor) -> torch.Tensor:
     if system.kind == "molecule":
         return x.reshape(x.shape[0], system.n_atoms, 3)
     return x
-
-
-def on_finite_frames(
-    function: Callable[[torch.Tensor], torch.Tensor], coordinates: torch.Tensor
-) -> torch.Tensor:
-    """``function(coordinates)`` ``(B,)`` (in ``function``'s dtype), NaN for the frames of
-    ``coordinates`` ``(B, ...)`` holding a NaN or infinite value (a generated sample that
-    overflowed), which the energy and the alignment penalty refuse. ``function`` sees only
-    the finite frames and must treat each frame on its own; differentiable."""
-    finite = torch.isfinite(coordinates.reshape(coordinates.shape[0], -1)).all(dim=1)
-    if bool(finite.all()):
-        return function(coordinates)
-    if not bool(finite.any()):
-        return coordinates.new_full(finite.shape, torch.nan)
-    inside = function(coordinates[finite])
-    return inside.new_full(finite.shape, torch.nan).index_put((finite,), inside)
 
 
 class ReducedEnergy:
@@ -82,7 +67,7 @@ class ReducedEnergy:
         gets a NaN energy, so that the loss is NaN and the trainer skips the step, rather
         than an error that ends the run.
         """
-        return on_finite_frames(self.energy, to_coordinates(self.system, x.to(self.dtype)))
+        return on_finite_rows(self.energy, to_coordinates(self.system, x.to(self.dtype)))
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """``beta U_B(x) / f`` ``(B,)`` for flat points ``x`` ``(B, D)``."""

@@ -100,3 +100,16 @@ def test_local_frames_round_trip_and_keep_bond_lengths(dialanine):
     atoms = generator.to_atoms(x)
     bonds = (atoms[:, dialanine.hydrogens] - atoms[:, dialanine.hydrogen_parents]).norm(dim=-1)
     torch.testing.assert_close(local.norm(dim=-1), bonds)
+
+
+@pytest.mark.parametrize("stage", ["flow", "deterministic"])
+def test_an_empty_batch_passes_through_both_stages(dialanine, stage):
+    # a batch whose every sample overflowed reaches the stages as an empty batch
+    generator = build_generator(
+        dialanine, _data(dialanine), stage, width=16, repeats=1, hydrogen_width=16
+    ).double()
+    x, log_prob = generator.sample_from_latent(
+        torch.zeros(0, generator.latent_dim, dtype=torch.float64)
+    )
+    assert x.shape == (0, 66) and log_prob.shape == (0,)
+    assert generator.log_prob(x).shape == (0,)

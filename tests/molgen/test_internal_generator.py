@@ -11,8 +11,9 @@ import torch
 import systems
 from forcefields.rigid_pose import RigidPose
 from forcefields.rotations import rotation_vector_to_matrix
+from molgen.finite_rows import on_finite_rows
 from molgen.generators.chirality import d_fraction
-from molgen.generators.internal import _on_finite_frames, internal_generator
+from molgen.generators.internal import internal_generator
 from molgen.generators.internal_coordinates import log_volume, to_cartesian, to_internal
 
 ALIGN = {"mode": "rigid", "atoms": "heavy"}
@@ -184,6 +185,18 @@ def test_a_sample_whose_coordinates_overflow_gets_a_nan_density_not_an_error():
     torch.testing.assert_close(density[[0, 2]], log_prob[[0, 2]], rtol=1e-9, atol=1e-9)
     # sampling: the alignment of a shape whose Cartesian coordinates overflowed
     atoms = generator.to_atoms(spoiled)
-    aligned = _on_finite_frames(generator.pose.aligned, atoms)
+    aligned = on_finite_rows(generator.pose.aligned, atoms)
     assert torch.isnan(aligned[1]).all()
     torch.testing.assert_close(aligned[[0, 2]], generator.pose.aligned(atoms[[0, 2]]))
+
+
+@pytest.mark.parametrize("name", ["butane", "dialanine"])
+def test_an_empty_batch_and_a_batch_with_no_finite_sample_pass_through(name):
+    # a batch that overflowed entirely must give non-finite densities, not a reshape error
+    system, generator = _generator(name)
+    empty = torch.zeros(0, generator.latent_dim, dtype=torch.float64)
+    x, log_prob = generator.sample_from_latent(empty)
+    assert x.shape == (0, 3 * system.n_atoms) and log_prob.shape == (0,)
+    assert generator.log_prob(x).shape == (0,)
+    spoiled = torch.full((2, 3 * system.n_atoms), torch.inf, dtype=torch.float64)
+    assert not torch.isfinite(generator.log_prob(spoiled)).any()

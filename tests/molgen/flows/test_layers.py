@@ -152,3 +152,14 @@ def test_a_coupling_of_one_feature_is_refused_when_built(layer):
     # used to build, then fail at the first call ("cannot reshape tensor of 0 elements")
     with pytest.raises(ValueError, match="needs dim >= 2"):
         layer(1, "first", hidden_features=8)
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_every_layer_maps_an_empty_batch_both_ways(name):
+    # a batch whose every row is non-finite reaches the layers as an empty batch
+    layer = _randomised(LAYERS[name]()).double()
+    z, context = _inputs()
+    x, logdet = layer(z[:0], context[:0])
+    back, inverse_logdet = layer.inverse(x, context[:0])
+    assert x.shape == (0, DIM) and back.shape == (0, DIM)
+    assert logdet.shape == (0,) and inverse_logdet.shape == (0,)
