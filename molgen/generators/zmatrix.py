@@ -108,7 +108,7 @@ def build_zmatrix(
     if len(order) != len(heavy):
         raise ConfigError("Z-matrix: the heavy atoms are not all bonded into one molecule")
 
-    placed = set(order)
+    placed = set(order[:3])
     references, kinds = [], []
     children: dict[tuple[int, int], list[int]] = defaultdict(list)
 
