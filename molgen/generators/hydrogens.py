@@ -7,13 +7,15 @@ Jacobian, so a density over offsets is a density over hydrogen positions.
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 from torch import nn
 
 from molgen.flows.flow import Flow
 from molgen.flows.presets import coupling_stack
 
-__all__ = ["DeterministicHydrogens", "HydrogenFlow"]
+__all__ = ["DeterministicHydrogens", "HydrogenFlow", "relabel_equivalent_hydrogens"]
 
 
 class DeterministicHydrogens(nn.Module):
@@ -55,11 +57,18 @@ class DeterministicHydrogens(nn.Module):
         return self.network(features).reshape(-1, self.n_hydrogens, 3)
 
     @torch.no_grad()
-    def start_at(self, offsets: torch.Tensor, x_heavy: torch.Tensor) -> None:
+    def start_at(
+        self, offsets: torch.Tensor, x_heavy: torch.Tensor, parent_rows: torch.Tensor
+    ) -> None:
         """Predict the mean of ``offsets`` ``(M, N_H, 3)`` whatever the heavy atoms, and
-        standardise the input per coordinate on ``x_heavy`` ``(M, 3 N_C)`` nm."""
+        standardise the input per coordinate on ``x_heavy`` ``(M, 3 N_C)`` nm.
+
+        The offsets are first relabelled within each heavy atom's hydrogens
+        (``parent_rows`` ``(N_H,)``, see :func:`relabel_equivalent_hydrogens`), so a methyl
+        whose hydrogens trade places in the data does not start collapsed on its axis."""
         nn.init.zeros_(self.network[-1].weight)
-        self.network[-1].bias.copy_(offsets.mean(0).reshape(-1))
+        relabelled = relabel_equivalent_hydrogens(offsets, parent_rows)
+        self.network[-1].bias.copy_(relabelled.mean(0).reshape(-1))
         self.input_mean.copy_(x_heavy.mean(0))
         self.input_scale.copy_(x_heavy.std(0).clamp_min(1e-3))
 
@@ -117,3 +126,25 @@ class HydrogenFlow(nn.Module):
     def log_prob(self, offsets: torch.Tensor, x_heavy: torch.Tensor) -> torch.Tensor:
         u = (offsets.flatten(1) - self.mean) / self.scale
         return self.flow.log_prob(u, context=x_heavy) - self._log_scale()
+
+
+def relabel_equivalent_hydrogens(offsets: torch.Tensor, parent_rows: torch.Tensor) -> torch.Tensor:
+    """``offsets`` ``(M, N_H, 3)`` with the hydrogens of each heavy atom relabelled, frame by
+    frame, by the permutation that brings them nearest to the first frame's.
+
+    The hydrogens of one heavy atom (``parent_rows`` ``(N_H,)`` names it) share a local
+    frame and are interchangeable: as a methyl rotates in the data, each label visits all
+    three positions and the mean offset of every label falls onto the rotation axis.
+    Relabelled, each label keeps to one position.
+    """
+    relabelled = offsets.clone()
+    frames = torch.arange(offsets.shape[0], device=offsets.device)[:, None]
+    for parent in torch.unique(parent_rows):
+        rows = (parent_rows == parent).nonzero().flatten()
+        if len(rows) < 2:
+            continue
+        orders = torch.tensor(list(itertools.permutations(range(len(rows)))), device=offsets.device)
+        group = offsets[:, rows]
+        distance = (group[:, orders] - group[0]).square().sum(dim=(-1, -2))
+        relabelled[:, rows] = group[frames, orders[distance.argmin(dim=1)]]
+    return relabelled

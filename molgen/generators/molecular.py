@@ -105,6 +105,15 @@ class MolecularGenerator(nn.Module):
         local = (self._frames(heavy).mT @ offsets[..., None])[..., 0]
         return heavy.flatten(1), local
 
+    def start_hydrogen_stage(self, data: torch.Tensor) -> None:
+        """Start the hydrogen stage on data ``(M, 3N)`` nm: a flow centred and scaled on
+        their local offsets, a deterministic stage at their (relabelled) mean offsets."""
+        heavy, offsets = self.split(data)
+        if self.exact_density:
+            self.hydrogen_stage.start_at(offsets, heavy)
+        else:
+            self.hydrogen_stage.start_at(offsets, heavy, self.parent_rows)
+
     @property
     def latent_dim(self) -> int:
         """Dimension of the latent ``z``: heavy atoms, plus hydrogens for a hydrogen flow."""
@@ -206,6 +215,5 @@ def build_generator(
     generator = molecular_generator(
         system, Flow(transform, heavy.shape[1]), hydrogen_stage, hydrogen_width, hydrogen_repeats
     )
-    heavy_atoms, offsets = generator.split(data.reshape(len(data), -1))
-    generator.hydrogen_stage.start_at(offsets, heavy_atoms)
+    generator.start_hydrogen_stage(data.reshape(len(data), -1))
     return generator

@@ -88,9 +88,9 @@ def fit_standardization(flow: Flow, data: torch.Tensor) -> None:
         flow.fit_to_data(data.to(flow.context_mean))
         return
     if hasattr(flow, "heavy_flow"):
-        heavy, offsets = flow.split(data.to(next(flow.parameters())))
-        fit_standardization(flow.heavy_flow, heavy)
-        flow.hydrogen_stage.start_at(offsets, heavy)
+        data = data.to(next(flow.parameters()))
+        fit_standardization(flow.heavy_flow, flow.split(data)[0])
+        flow.start_hydrogen_stage(data)
         return
     layer = standardization_layer(flow)
     if layer is None:

@@ -113,3 +113,27 @@ def test_an_empty_batch_passes_through_both_stages(dialanine, stage):
     )
     assert x.shape == (0, 66) and log_prob.shape == (0,)
     assert generator.log_prob(x).shape == (0,)
+
+
+def test_deterministic_hydrogens_start_apart_when_methyl_labels_rotate_in_the_data():
+    # In MD data a methyl's hydrogens trade places (a 120° turn relabels them); the mean
+    # offset of each label then lies on the C-C axis. Butane's methyl H-H distance is
+    # 0.178 nm (C-H 0.109 nm at 109.5°); a start collapsed onto the axis puts them 0.01 nm
+    # apart.
+    butane = systems.load("butane")
+    data = _data(butane, n=96, seed=3).numpy().copy()
+    parents = np.asarray(butane.hydrogen_parents)
+    hydrogens = np.asarray(butane.hydrogens)
+    methyls = [hydrogens[parents == p] for p in np.unique(parents) if (parents == p).sum() == 3]
+    assert len(methyls) == 2
+    for frame in range(len(data)):
+        for methyl in methyls:
+            data[frame, methyl] = data[frame, np.roll(methyl, frame % 3)]
+    generator = build_generator(
+        butane, torch.as_tensor(data), "deterministic", width=16, repeats=1, hydrogen_width=16
+    ).double()
+    atoms = generator.to_atoms(generator.sample(16)[0]).detach()
+    for methyl in methyls:
+        spread = torch.pdist(atoms[0, torch.as_tensor(methyl)])
+        # thermal noise of 0.01 nm in the data moves the mean offsets by far less than 0.02
+        torch.testing.assert_close(spread, torch.full_like(spread, 0.178), atol=0.02, rtol=0)
