@@ -169,7 +169,9 @@ class Generator(nn.Module):
 
     def sample(self, n: int, seed: int | None = None) -> tuple[Tensor, Tensor]:
         """``n >= 1`` samples (``(n, N, 3)`` nm for molecules, ``(n, D)`` otherwise) and
-        their ``log_prob`` ``(n,)`` (nats).
+        their ``log_prob`` ``(n,)`` (nats), without an autograd graph (a graph of a large
+        draw would hold every layer's activations); a loss that differentiates through
+        sampling calls ``generator.flow.sample_from_latent`` itself.
 
         With ``seed`` the latents are those ``molgen sample --seed`` draws
         (:func:`molgen.sampling.generator.latent_points`: float64 on the CPU, then moved
@@ -183,13 +185,16 @@ class Generator(nn.Module):
         """
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ConfigError(f"Generator.sample: n must be an integer >= 1, got {n!r}")
-        if seed is None:
-            x, log_prob = self.flow.sample(int(n))
-        else:
-            if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-                raise ConfigError(f"Generator.sample: seed must be an integer >= 0, got {seed!r}")
-            z = latent_points(int(seed), 0, int(n), self.flow.latent_dim, self.context_dtype)
-            x, log_prob = self.flow.sample_from_latent(z.to(self.device))
+        if seed is not None and (
+            isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0
+        ):
+            raise ConfigError(f"Generator.sample: seed must be an integer >= 0, got {seed!r}")
+        with torch.no_grad():
+            if seed is None:
+                x, log_prob = self.flow.sample(int(n))
+            else:
+                z = latent_points(int(seed), 0, int(n), self.flow.latent_dim, self.context_dtype)
+                x, log_prob = self.flow.sample_from_latent(z.to(self.device))
         if self.is_molecule:
             x = x.reshape(int(n), self.system.n_atoms, 3)
         return x, log_prob

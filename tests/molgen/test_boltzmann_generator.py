@@ -37,6 +37,14 @@ def test_toy_generator_log_prob_matches_samples():
     assert torch.allclose(generator.log_prob(x), log_prob, atol=1e-9)
 
 
+@pytest.mark.parametrize("seed", [None, 1])
+def test_samples_carry_no_autograd_graph(seed):
+    # a graph would keep every layer's activations of a large draw in memory
+    generator = molgen.Generator("double_well_wide", width=8, repeats=1)
+    x, log_prob = generator.sample(8, seed=seed)
+    assert not x.requires_grad and not log_prob.requires_grad
+
+
 @pytest.mark.parametrize("coordinates", ["internal", "cartesian"])
 def test_molecular_generator_with_flow_hydrogens_is_exact(coordinates):
     torch.manual_seed(0)
