@@ -45,6 +45,7 @@ from molgen.flows.composite import Composite
 from molgen.flows.flow import Flow
 from molgen.flows.spline import SplineCoupling
 from molgen.flows.standardize import Standardize
+from molgen.generators.collinear import refuse_collinear
 from molgen.generators.internal_coordinates import dihedral, log_volume, to_cartesian, to_internal
 from molgen.generators.internal_features import FeatureMap
 from molgen.generators.zmatrix import ZMatrix, build_zmatrix
@@ -261,6 +262,12 @@ def internal_generator(
     """An :class:`InternalCoordinateGenerator` for a molecular :class:`systems.System`."""
     bonds = [(bond[0].index, bond[1].index) for bond in system.topology.bonds]
     zmatrix = build_zmatrix(system.heavy_atoms, system.hydrogens, bonds)
+    placed, (j, k, l) = zmatrix.order[3:], zmatrix.references.T
+    triples = np.concatenate(
+        [zmatrix.order[None, :3], np.stack([placed, j, k], 1), np.stack([j, k, l], 1)]
+    )
+    names = [atom.name for atom in system.topology.atoms]
+    refuse_collinear(system.positions, triples, names, f"{system.name}: internal coordinates")
     reference = torch.as_tensor(system.positions, dtype=torch.float64)
     return InternalCoordinateGenerator(
         zmatrix, reference, pose, width, repeats, hydrogen_width, hydrogen_repeats

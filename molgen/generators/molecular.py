@@ -19,6 +19,7 @@ from molgen.flows.composite import Composite
 from molgen.flows.flow import Flow
 from molgen.flows.presets import coupling_stack
 from molgen.flows.standardize import Standardize
+from molgen.generators.collinear import refuse_collinear
 from molgen.generators.hydrogens import DeterministicHydrogens, HydrogenFlow
 from molgen.generators.local_frames import frame_atoms, local_frames
 
@@ -173,6 +174,10 @@ def molecular_generator(
         raise UnknownNameError(
             f"hydrogen_stage {hydrogen_stage!r}: expected one of {HYDROGEN_STAGES}"
         )
+    frames = hydrogen_frames(system)
+    triples = np.stack([frames[:, 0], np.asarray(system.hydrogen_parents), frames[:, 1]], 1)
+    names = [atom.name for atom in system.topology.atoms]
+    refuse_collinear(system.positions, triples, names, f"{system.name}: hydrogen frames")
     heavy_dim = heavy_flow.dim
     n_hydrogens = len(system.hydrogens)
     if hydrogen_stage == "flow":
@@ -185,7 +190,7 @@ def molecular_generator(
         system.hydrogen_parents,
         heavy_flow,
         stage,
-        hydrogen_frames(system),
+        frames,
     )
 
 
