@@ -77,21 +77,32 @@ class SampleContext:
 
 
 def _check_temperature(samples: SampleSet, name: str, system: System) -> None:
-    """Refuse weighted ``samples`` analysed at another temperature than drawn at."""
+    """Refuse ``samples`` analysed at another temperature than they were drawn at.
+
+    Weighted samples (a generator's) were drawn at the sidecar's ``temperature``, else
+    (an older sidecar) at the system's default. Frames with equal weights (MD, parallel
+    tempering) are checked against a recorded ``temperature`` only."""
     log_w = samples.log_w
-    if np.all(log_w == log_w[0]):
-        return
+    weighted = not np.all(log_w == log_w[0])
     drawn, origin = samples.temperature, "recorded in the sidecar"
     if drawn is None:
+        if not weighted:
+            return
         drawn = system_temperature(_load_system(name, None))
         origin = "no 'temperature' in the sidecar: the system's default"
     analysed = system_temperature(system)
-    if not math.isclose(analysed, drawn, rel_tol=1e-9):
-        raise ConfigError(
-            f"--temperature {analysed:g}: {samples.sidecar} holds importance weights of "
-            f"samples drawn at {drawn:g} ({origin}); they weight towards the Boltzmann "
-            f"distribution at {drawn:g}, so analyse them there (--temperature {drawn:g})"
-        )
+    if math.isclose(analysed, drawn, rel_tol=1e-9):
+        return
+    what = (
+        f"importance weights of samples drawn at {drawn:g} ({origin}); they weight "
+        f"towards the Boltzmann distribution at {drawn:g}"
+        if weighted
+        else f"frames sampled at {drawn:g} ({origin}); their populations are those at {drawn:g}"
+    )
+    raise ConfigError(
+        f"--temperature {analysed:g}: {samples.sidecar} holds {what}, so analyse them "
+        f"there (--temperature {drawn:g})"
+    )
 
 
 def _check_system(samples: SampleSet, system: System) -> None:
@@ -156,7 +167,8 @@ def prepare_samples(
             temperature they were drawn at, the sidecar's ``temperature`` (an older
             sidecar without it: the system's default), since their weights target that
             temperature's Boltzmann distribution. Frames with equal weights (MD,
-            parallel tempering) are taken as samples at whatever temperature is given.
+            parallel tempering) must be analysed at their recorded ``temperature``;
+            without one, at whatever temperature is given.
         topology: topology file for a ``.dcd``/``.xtc`` trajectory; default the ``.pdb``
             of the trajectory's stem, else the system's pdb.
         default_system: the system when neither ``system_name`` nor the sidecar names one
@@ -166,8 +178,8 @@ def prepare_samples(
 
     Raises:
         ConfigError: ``system_name`` another system than the sidecar's ``system`` (with
-            ``check_system``), or weighted samples analysed at another temperature than
-            they were drawn at.
+            ``check_system``), or samples analysed at another temperature than they were
+            drawn at.
         ShapeMismatchError: coordinates or labels not matching the number of samples, or
             coordinates of another shape than the system's (atoms of a molecule, points
             of a toy).

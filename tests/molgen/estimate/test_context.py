@@ -35,17 +35,17 @@ def test_an_older_sidecar_was_drawn_at_the_system_default(tmp_path):
         prepare_samples(path, temperature=2.0)
 
 
-def test_equal_weight_frames_are_analysed_at_the_temperature_given(tmp_path):
-    """MD / PT frames carry no weights towards a temperature: any analysis temperature."""
+def test_equal_weight_frames_are_analysed_at_their_recorded_temperature(tmp_path):
+    """MD / PT frames at 1 hold the populations at 1: at 2 they would be reported as
+    another temperature's (the double well's minor fraction is 0.22 at 1, 0.36 at 2)."""
     x = np.random.default_rng(0).normal(size=(50, 2))
-    path = write_sidecar(
-        tmp_path / "md.npz",
-        x=x,
-        log_w=np.zeros(50),
-        system=np.array("double_well_2d"),
-        temperature=np.array(1.0),
-    )
-    context = prepare_samples(path, temperature=2.0)
+    arrays = {"x": x, "log_w": np.zeros(50), "system": np.array("double_well_2d")}
+    recorded = write_sidecar(tmp_path / "md.npz", **arrays, temperature=np.array(1.0))
+    assert prepare_samples(recorded, temperature=1.0).beta == pytest.approx(1.0)
+    with pytest.raises(ConfigError, match=r"--temperature 2: .*frames sampled at 1 \(recorded"):
+        prepare_samples(recorded, temperature=2.0)
+    unrecorded = write_sidecar(tmp_path / "old_md.npz", **arrays)
+    context = prepare_samples(unrecorded, temperature=2.0)
     assert context.beta == pytest.approx(systems.load("double_well_2d", 2.0).beta)
 
 
