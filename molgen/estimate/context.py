@@ -47,6 +47,16 @@ class SampleContext:
         """``β`` of the system (mol/kJ; toys: inverse temperature); 1 without a system."""
         return 1.0 if self.system is None else float(self.system.beta)
 
+    def correlation_series(self, indicators: np.ndarray | None) -> np.ndarray | None:
+        """What a time series' ESS counts the correlation of: the state ``indicators``
+        ``(k, n)``, else the samples' energy (``u_b``, else ``energy``) ``(n,)``, else
+        ``None``. Without a series, equal weights would count every frame as independent."""
+        if indicators is not None:
+            return indicators
+        if self.samples.u_b is not None:
+            return self.samples.u_b
+        return self.samples.arrays.get("energy")
+
     @property
     def energy_unit(self) -> str:
         """``"kJ/mol"`` for molecules, ``"reduced"`` otherwise."""

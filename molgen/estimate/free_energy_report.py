@@ -127,7 +127,8 @@ def free_energy_report(
     labels, names = _state_labels(context, states, groups)
     populations, free_energies = _state_tables(labels, names, log_w, states, correlated, threshold)
     # For a time series, log Z and the reported ESS count the state indicators'
-    # correlation too, as the populations do, so that they are refused together.
+    # correlation too (the energy's without states), as the populations do, so that they
+    # are refused together.
     indicators = None if labels is None else state_indicators(labels, len(names))
     report = {
         "samples": str(context.samples.sidecar),
@@ -136,7 +137,9 @@ def free_energy_report(
         "energy_unit": context.energy_unit,
         "kT": 1.0 / context.beta,
         "n": context.samples.n,
-        **weight_summary(log_w, threshold, seed, correlated, indicators),
+        **weight_summary(
+            log_w, threshold, seed, correlated, context.correlation_series(indicators)
+        ),
         "populations": populations,
         "free_energies": free_energies,
     }

@@ -369,7 +369,9 @@ def evaluate_samples(
         "samples": str(context.samples.sidecar),
         "reference": str(reference.folder),
         "n": context.samples.n,
-        **weight_summary(log_w, threshold, seed, correlated, _indicators(context)),
+        **weight_summary(
+            log_w, threshold, seed, correlated, context.correlation_series(_indicators(context))
+        ),
         "correlated": correlated,
         "reference_populations": {
             name: {"mean": mean, "sem": sem} for name, (mean, sem) in reference.populations.items()

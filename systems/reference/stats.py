@@ -2,9 +2,10 @@
 
 Recipe:
 
-1. Equilibration: ``pymbar.timeseries.detect_equilibration`` on the target-temperature
-   energy of each chain; all chains (and all temperatures) drop frames before the latest
-   start found.
+1. Equilibration: the criterion of ``pymbar.timeseries.detect_equilibration`` on the
+   target-temperature energy of all chains pooled
+   (:func:`systems.reference.timeseries.equilibration_start`); all chains (and all
+   temperatures) drop the frames before that one start.
 2. Statistical inefficiency ``g``: the largest of those of the target energy and of each
    mode's indicator (chains pooled), so the error bars hold for the slowest of them.
 3. Populations: fraction of equilibrated target frames per mode; standard error from the

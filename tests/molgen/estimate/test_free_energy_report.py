@@ -66,3 +66,14 @@ def test_log_z_of_equally_weighted_frames_is_withheld(tmp_path):
 def test_a_toys_report_records_the_temperature_factor_it_was_analysed_at(tmp_path):
     frames = _equally_weighted_frames(tmp_path, 2)
     assert free_energy_report(frames, temperature=2.0)["temperature"] == 2.0
+
+
+def test_correlated_frames_without_states_count_the_correlation_of_their_energy(tmp_path):
+    # no system and no labels: only the energy tells how slowly the frames decorrelate
+    u_b = autoregressive(np.random.default_rng(1), 400, 1.0, 0.95)
+    frames = write_sidecar(tmp_path / "md.npz", log_w=np.zeros(400), u_b=u_b)
+    g = timeseries.statistical_inefficiency(u_b)
+    assert g > 10  # the premise: strongly correlated
+    report = free_energy_report(frames, correlated=True)
+    assert report["ess"] == pytest.approx(400 / g, rel=1e-9)
+    assert free_energy_report(frames)["ess"] == pytest.approx(400)
