@@ -26,6 +26,7 @@ def reduced_energies(
     frames: np.ndarray,
     beta: float,
     batch_size: int = 4096,
+    skip: np.ndarray | None = None,
 ) -> np.ndarray:
     """``β U(x)`` ``(B,)`` (dimensionless) of frames ``(B, N, 3)`` nm (or toy points ``(B, D)``).
 
@@ -35,14 +36,27 @@ def reduced_energies(
         frames: coordinates of the samples.
         beta: ``1/(k_B T)`` in mol/kJ (a toy: its inverse temperature).
         batch_size: frames per energy call.
+        skip: ``(B,)`` bool, frames not evaluated (NaN in the result), e.g. samples of
+            zero weight whose coordinates overflowed.
+
+    Raises:
+        NonFiniteCoordinatesError: a frame not skipped has NaN or infinite coordinates.
     """
     frames = np.asarray(frames, dtype=np.float64)
-    if not np.isfinite(frames).all():
-        raise NonFiniteCoordinatesError("frames: NaN or infinite coordinates")
+    evaluated = np.ones(len(frames), dtype=bool) if skip is None else ~np.asarray(skip)
+    finite = np.isfinite(frames.reshape(len(frames), -1)).all(axis=1)
+    if not finite[evaluated].all():
+        bad = np.flatnonzero(evaluated & ~finite)
+        raise NonFiniteCoordinatesError(
+            f"frames: NaN or infinite coordinates in frame(s) {bad[:10].tolist()}"
+        )
     dtype = _floating_dtype(energy)
+    kept = frames[evaluated]
     values = []
     with torch.no_grad():
-        for start in range(0, len(frames), batch_size):
-            batch = torch.as_tensor(frames[start : start + batch_size], dtype=dtype)
+        for start in range(0, len(kept), batch_size):
+            batch = torch.as_tensor(kept[start : start + batch_size], dtype=dtype)
             values.append(energy(batch).detach().to(torch.float64).cpu().numpy())
-    return beta * np.concatenate(values) if values else np.zeros(0)
+    result = np.full(len(frames), np.nan)
+    result[evaluated] = beta * np.concatenate(values) if values else np.zeros(0)
+    return result

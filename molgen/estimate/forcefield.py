@@ -97,14 +97,16 @@ def predict_variant(
             f"predict_variant: {counted} labels, {n} default and "
             f"{reduced_variant.size} variant energies"
         )
+    log_w = as_log_weights(log_w, n)
+    weightless = np.isneginf(log_w)
     for name, values in (
         ("reduced_default", reduced_default),
         ("reduced_variant", reduced_variant),
     ):
-        if np.isnan(values).any():
+        if np.isnan(values[~weightless]).any():
             raise ConfigError(f"predict_variant: {name}: NaN reduced energy")
-    log_w = as_log_weights(log_w, n)
-    delta_u = reduced_variant - reduced_default
+    # a sample of zero weight (e.g. one whose coordinates overflowed) keeps weight zero
+    delta_u = np.where(weightless, 0.0, reduced_variant - reduced_default)
     log_w_variant = log_w - delta_u
     options = {"correlated": correlated, "threshold": threshold}
     perturbation = free_energy_perturbation(delta_u, log_w, kT, **options)

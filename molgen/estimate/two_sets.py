@@ -328,15 +328,14 @@ def two_set_free_energy(
         >>> bool(abs(result.bar.delta_f.value + np.log(1.2)) < 3 * result.bar.delta_f.stderr)
         True
     """
-    works = []
-    for name, work in (("forward", forward), ("reverse", reverse)):
-        work = np.asarray(work, dtype=np.float64).reshape(-1)
-        if not np.isfinite(work).all():
-            raise ConfigError(f"{name} reduced work: NaN or infinite values")
-        works.append(work)
-    forward, reverse = works
+    forward = np.asarray(forward, dtype=np.float64).reshape(-1)
+    reverse = np.asarray(reverse, dtype=np.float64).reshape(-1)
     log_w_b = as_log_weights(log_w_b, forward.size, "log_w of B")
     log_w_c = as_log_weights(log_w_c, reverse.size, "log_w of C")
+    forward, reverse = (
+        _work_of_weighted_samples(name, work, log_w)
+        for name, work, log_w in (("forward", forward, log_w_b), ("reverse", reverse, log_w_c))
+    )
     correlated_b, correlated_c = (
         (correlated, correlated) if isinstance(correlated, bool) else correlated
     )
@@ -348,3 +347,12 @@ def two_set_free_energy(
     fep_forward = free_energy_perturbation(forward, log_w_b, correlated=correlated_b, **options)
     fep_reverse = free_energy_perturbation(reverse, log_w_c, correlated=correlated_c, **options)
     return TwoSetResult(bar, fep_forward, fep_reverse, set_b.usage, set_c.usage, kT)
+
+
+def _work_of_weighted_samples(name: str, work: np.ndarray, log_w: np.ndarray) -> np.ndarray:
+    """``work`` ``(n,)`` with the entries of samples of zero weight set to 0 (they may be
+    NaN: an overflowed sample's energy); refuse a non-finite work of weight."""
+    weightless = np.isneginf(log_w)
+    if not np.isfinite(work[~weightless]).all():
+        raise ConfigError(f"{name} reduced work: NaN or infinite values")
+    return np.where(weightless, 0.0, work)

@@ -114,8 +114,9 @@ def reweight_to_parameters(
         labels = context.require_labels()
     if labels is not None and groups:
         labels, names = group_states(labels, names, groups)
-    u_default = reduced_energies(default, frames, context.beta, batch_size)
-    u_variant = reduced_energies(variant, frames, context.beta, batch_size)
+    weightless = np.isneginf(context.samples.log_w)
+    u_default = reduced_energies(default, frames, context.beta, batch_size, weightless)
+    u_variant = reduced_energies(variant, frames, context.beta, batch_size, weightless)
     prediction = predict_variant(
         labels,
         names,
@@ -173,13 +174,15 @@ def bar_to_parameters(
         )
     if energies_b is None:
         frames_b = _frames(context_b, default.n_atoms)
+        weightless_b = np.isneginf(context_b.samples.log_w)
         energies_b = {
-            "u_default": reduced_energies(default, frames_b, beta, batch_size),
-            "u_variant": reduced_energies(variant, frames_b, beta, batch_size),
+            "u_default": reduced_energies(default, frames_b, beta, batch_size, weightless_b),
+            "u_variant": reduced_energies(variant, frames_b, beta, batch_size, weightless_b),
         }
     frames_c = _frames(context_c, default.n_atoms)
-    u_b_of_c = reduced_energies(default, frames_c, beta, batch_size)
-    u_c_of_c = reduced_energies(variant, frames_c, beta, batch_size)
+    weightless_c = np.isneginf(context_c.samples.log_w)
+    u_b_of_c = reduced_energies(default, frames_c, beta, batch_size, weightless_c)
+    u_c_of_c = reduced_energies(variant, frames_c, beta, batch_size, weightless_c)
     return two_set_free_energy(
         energies_b["u_variant"] - energies_b["u_default"],
         u_b_of_c - u_c_of_c,
