@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"samples: {report['samples']}  (n = {report['n']})")
     kind = "ESS (Kish / statistical inefficiency)" if report["correlated"] else "Kish ESS"
     print(f"{kind}: {report['ess']:.1f} ({100 * report['ess_fraction']:.2f} %)")
-    warning = tail_warning(report["pareto_k"])
+    warning = tail_warning(report["pareto_k"], report["n"])
     if warning:
         print(f"warning: {warning}")
     comparisons = report.get("population_comparison", {})

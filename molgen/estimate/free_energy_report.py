@@ -274,7 +274,7 @@ def format_report(report: dict) -> str:
         f"ESS: {report['ess']:.1f} ({100 * report['ess_fraction']:.2f} %), "
         f"required {report['ess_required']:.1f}",
     ]
-    warning = tail_warning(report.get("pareto_k"))
+    warning = tail_warning(report.get("pareto_k"), report["n"])
     if warning:
         lines.append(f"warning: {warning}")
     log_z = report["log_z"]
@@ -306,7 +306,7 @@ def format_report(report: dict) -> str:
             f"  ESS of the perturbed weights: {variant['ess_perturbed']:.1f}; "
             f"overlap coefficient: {variant['overlap']:.3f}"
         )
-        warning = tail_warning(variant["pareto_k_perturbed"])
+        warning = tail_warning(variant["pareto_k_perturbed"], report["n"])
         if warning:
             lines.append(f"  warning: perturbed weights: {warning}")
         table("  populations under U_C:", variant["populations_variant"], "mean", "sem")

@@ -10,7 +10,7 @@ import pytest
 from scipy.stats import genpareto, norm
 
 from cli.main import main
-from molgen.estimate.tail import PARETO_K_LIMIT, pareto_tail_index, tail_warning
+from molgen.estimate.tail import PARETO_K_LIMIT, pareto_tail_index, reliability_limit, tail_warning
 
 
 @pytest.mark.parametrize("shape", [0.3, 0.8])
@@ -51,3 +51,15 @@ def test_the_warning_names_infinite_variance_above_one_half_and_unreliability_ab
     assert tail_warning(0.45) == ""
     assert "infinite variance, the error bars are likely too small" in tail_warning(0.6)
     assert "the estimates and their error bars are unreliable" in tail_warning(0.8)
+
+
+def test_the_limit_of_reliable_estimates_falls_with_the_sample_size():
+    # Vehtari et al. (2024): min(1 - 1/log10 n, 0.7): 0.5 for 100 samples, 2/3 for 1,000
+    assert reliability_limit(100) == pytest.approx(0.5)
+    assert reliability_limit(1000) == pytest.approx(2 / 3)
+    assert reliability_limit(10**6) == PARETO_K_LIMIT
+    assert "unreliable" in tail_warning(0.68, 1000) and "(the limit for 1000" in tail_warning(
+        0.68, 1000
+    )
+    assert "infinite variance" in tail_warning(0.68, 10**5)
+    assert "unreliable" in tail_warning(0.45, 50) and tail_warning(0.45, 5000) == ""
