@@ -103,11 +103,21 @@ def leave_process_group() -> None:
 
 @contextmanager
 def joined_process_group(device: str) -> Iterator[Processes]:
-    """:func:`process_group_from_environment` for the ``with`` block, left on exit."""
+    """:func:`process_group_from_environment` for the ``with`` block, left on exit.
+
+    An exception leaves without the barrier: a failure on one process (rank 0's disk
+    full, say) would otherwise wait there for peers that wait in the next collective,
+    until the backend's timeout (30 minutes), without a message. The peers' collective
+    then fails as the connection closes, and ``torchrun`` ends the job.
+    """
+    processes = process_group_from_environment(device)
     try:
-        yield process_group_from_environment(device)
-    finally:
-        leave_process_group()
+        yield processes
+    except BaseException:
+        if dist.is_available() and dist.is_initialized():
+            dist.destroy_process_group()
+        raise
+    leave_process_group()
 
 
 def shard_size(batch_size: int, processes: Processes) -> int:

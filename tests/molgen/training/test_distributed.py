@@ -5,15 +5,23 @@ from __future__ import annotations
 import datetime
 import os
 import socket
+import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
 import systems
-from molgen.training import config_from_mapping, leave_process_group, load_checkpoint, train
+from molgen.training import (
+    config_from_mapping,
+    joined_process_group,
+    leave_process_group,
+    load_checkpoint,
+    train,
+)
 from tests.molgen.training.identical import assert_identical_tensors
 from tests.molgen.training.tiny import tiny_config
 
@@ -136,3 +144,46 @@ def test_two_processes_train_a_phase_that_leaves_part_of_the_model_untouched(tmp
     final = load_checkpoint(tmp_path / "run" / "checkpoints" / "final.pt")
     assert final["step"] == 6
     assert_identical_tensors(first, second)
+
+
+def _worker_whose_rank_zero_fails(rank: int, port: int, run_dir: str) -> None:
+    os.environ.update(
+        MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE="2", RANK=str(rank)
+    )
+    os.environ["OMP_NUM_THREADS"] = "1"
+    torch.set_num_threads(1)
+    if rank == 0:
+        # the metrics log is written by rank 0 alone: its third record finds the disk full
+        from molgen.training import metrics
+
+        write = metrics.MetricsLog.append
+        calls = []
+
+        def full_disk(log, record):
+            calls.append(record)
+            if len(calls) == 3:
+                raise OSError(28, "No space left on device")
+            return write(log, record)
+
+        metrics.MetricsLog.append = full_disk
+    with joined_process_group("cpu"):
+        train(config_from_mapping(tiny_config()), run_dir, progress=False)
+
+
+def test_a_failure_on_one_process_ends_the_job_instead_of_hanging(tmp_path):
+    # before, rank 0 waited in the exit barrier while rank 1 waited in the next gradient
+    # all-reduce, both silent until gloo's 30-minute timeout
+    context = mp.spawn(
+        _worker_whose_rank_zero_fails,
+        args=(_free_port(), str(tmp_path / "run")),
+        nprocs=2,
+        join=False,
+    )
+    deadline = time.monotonic() + 120  # the tiny run itself takes a few seconds
+    try:
+        with pytest.raises(mp.ProcessRaisedException, match="No space left on device"):
+            while not context.join(timeout=2):
+                assert time.monotonic() < deadline, "the processes hang after the failure"
+    finally:
+        for process in context.processes:
+            process.kill()
