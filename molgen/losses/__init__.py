@@ -35,7 +35,7 @@ from molgen.losses.cache import UnderSampledCache, pl2_cb
 from molgen.losses.hydrogens import hydrogen_energy, hydrogen_kl
 from molgen.losses.kl import kl_x, kl_z_dd, kl_z_df
 from molgen.losses.pairs import masked_pair_loss, pl2_bb, pl2_gb, pl2_gg
-from molgen.losses.registry import DATA_DEPENDENT, LOSSES, get_loss
+from molgen.losses.registry import DATA_DEPENDENT, LOSSES, MIN_POINTS, get_loss
 from molgen.losses.renyi import renyi_half
 from molgen.losses.reweighted import (
     AdaptiveModeWeights,
@@ -59,6 +59,7 @@ __all__ = [
     "DATA_DEPENDENT",
     "FixedModeWeights",
     "LOSSES",
+    "MIN_POINTS",
     "RatioModeWeights",
     "UnderSampledCache",
     "WEIGHT_SCHEMES",

@@ -18,7 +18,7 @@ from molgen.losses.reweighted import kl_x_reweighted
 from molgen.losses.sinkhorn import sinkhorn_dd, sinkhorn_df
 from molgen.losses.variance import l2_plus
 
-__all__ = ["LOSSES", "DATA_DEPENDENT", "get_loss"]
+__all__ = ["LOSSES", "DATA_DEPENDENT", "MIN_POINTS", "get_loss"]
 
 LOSSES: dict[str, Callable[..., torch.Tensor]] = {
     "kl_x": kl_x,
@@ -38,6 +38,14 @@ LOSSES: dict[str, Callable[..., torch.Tensor]] = {
 }
 
 DATA_DEPENDENT = frozenset({"kl_z_dd", "sinkhorn_dd", "hydrogen_energy"})
+
+MIN_POINTS = {
+    **dict.fromkeys(("pl2_gg", "pl2_bb", "pl2_gb", "pl2_cb", "l2_plus"), 2),
+    **dict.fromkeys(("sinkhorn_dd", "sinkhorn_df"), 2),
+}
+"""The fewest points a batch of these losses needs (others: 1). A pair loss of one point
+pairs it with itself and an ``l2_plus`` batch of one sits at its own mean ``K``: both are
+exactly 0 and train nothing; a debiased Sinkhorn divergence excludes the diagonal."""
 
 
 def get_loss(name: str, **options) -> Callable[..., torch.Tensor]:

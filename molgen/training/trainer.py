@@ -30,6 +30,7 @@ from forcefields.atomic_files import remove_stale_temporaries, write_text_atomic
 from forcefields.devices import resolve_device
 from forcefields.errors import ConfigError, InputFileError
 from molgen.flows.flow import Flow
+from molgen.losses import MIN_POINTS
 from molgen.training.checkpoints import (
     final_checkpoint,
     latest_checkpoint,
@@ -188,11 +189,7 @@ class _Trainer:
                 phase.align,
                 path,
             )
-            if phase.batch_size < self.processes.world_size:
-                raise ConfigError(
-                    f"{path}.batch_size: {phase.batch_size} is fewer than the "
-                    f"{self.processes.world_size} processes (each needs at least one point)"
-                )
+            self._check_batch_size(phase.batch_size, [term.name for term in terms], path)
             if phase.data is not None:
                 require_data_file(phase.data, f"{path}.data")
                 check_data_options(self.system, phase.data, f"{path}.data")
@@ -202,6 +199,19 @@ class _Trainer:
                     self.read_data[index] = self._load_phase_data(index)
         if self.config.init is not None and not Path(self.config.init).is_file():
             raise InputFileError(f"init: {self.config.init} not found")
+
+    def _check_batch_size(self, batch_size: int, losses: list[str], path: str) -> None:
+        """Refuse a batch whose smallest share per process is too small for a loss."""
+        world_size = self.processes.world_size
+        needed = max((MIN_POINTS.get(name, 1) for name in losses), default=1)
+        if batch_size // world_size >= needed:
+            return
+        which = [name for name in losses if MIN_POINTS.get(name, 1) == needed]
+        per_process = f" per process ({world_size} processes)" if world_size > 1 else ""
+        raise ConfigError(
+            f"{path}.batch_size: {batch_size} gives {batch_size // world_size} point(s)"
+            f"{per_process}; {', '.join(which)} needs at least {needed}"
+        )
 
     def _resume_point(self, resume: bool) -> Path | None:
         """The checkpoint to resume from (``None``: start at step 0), checked against

@@ -204,10 +204,25 @@ def test_a_later_phases_bad_data_fails_before_the_first_phase(array, key, error,
 def test_a_batch_smaller_than_the_process_count_is_refused(tmp_path, monkeypatch):
     mapping = tiny_config()
     mapping["phases"][1]["batch_size"] = 1
+    mapping["phases"][1].update(losses={"kl_x": 1.0}, loss_options={})
     monkeypatch.setattr(trainer_module, "current_processes", lambda: Processes(0, 2))
-    with pytest.raises(ConfigError, match=r"phases\[1\]\.batch_size: 1 is fewer than the 2"):
+    with pytest.raises(
+        ConfigError, match=r"phases\[1\]\.batch_size: 1 gives 0 point\(s\) per process \(2 "
+    ):
         train(config_from_mapping(mapping), tmp_path / "run", progress=False)
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("loss", ["l2_plus", "pl2_gb", "pl2_cb", "sinkhorn_df"])
+def test_a_batch_of_one_point_is_refused_for_losses_that_need_two(loss, tmp_path):
+    # a pair loss or l2_plus of one point is exactly 0 (trains nothing); Sinkhorn needs two
+    mapping = tiny_config()
+    mapping["phases"][1].update(batch_size=1, losses={loss: 1.0}, loss_options={})
+    with pytest.raises(ConfigError, match=rf"phases\[1\]\.batch_size: 1 .*{loss} needs at least 2"):
+        train(config_from_mapping(mapping), tmp_path / "run", progress=False)
+    assert not (tmp_path / "run").exists()
+    mapping["phases"][1]["batch_size"] = 2
+    train(config_from_mapping(mapping), tmp_path / "run", progress=False)
 
 
 @pytest.mark.parametrize(
