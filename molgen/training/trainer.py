@@ -289,7 +289,16 @@ class _Trainer:
             first = next((i for i, p in enumerate(self.config.phases) if p.data is not None), None)
             if first is None:
                 raise ConfigError("flow.standardize: no phase has data to fit it on")
-            fit_standardization(self.flow, self._data_points(first))
+            data = self.config.phases[first].data
+            try:
+                fit_standardization(self.flow, self._data_points(first))
+            except ValueError as error:
+                where = data.path if data.path is not None else f"source {data.source}"
+                fitted = "standardize" if self.config.flow.standardize else "coordinates: internal"
+                raise ConfigError(
+                    f"flow.{fitted}: fitted on phases[{first}].data ({where}): "
+                    f"{' '.join(str(error).split())}"
+                ) from error
 
     def _seed_streams(self) -> None:
         rank = self.processes.rank

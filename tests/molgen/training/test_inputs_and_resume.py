@@ -390,3 +390,19 @@ def test_a_data_file_is_read_once_by_the_input_check_and_the_phase(tmp_path, mon
     monkeypatch.setattr(trainer_module, "load_data", counted)
     train(config_from_mapping(mapping), tmp_path / "run", progress=False)
     assert reads == [str(tmp_path / "points.npz")]
+
+
+def test_data_that_cannot_be_standardised_names_the_flow_option_and_the_file(tmp_path):
+    # a coordinate that never varies has no scale; it used to end in a bare ValueError
+    points = np.random.default_rng(0).normal(size=(64, 12))
+    points[:, 1] = 0.5
+    np.savez(tmp_path / "constant.npz", x=points)
+    mapping = tiny_config()
+    mapping["flow"]["standardize"] = True
+    mapping["phases"][0]["data"] = {"source": "file", "path": str(tmp_path / "constant.npz")}
+    with pytest.raises(
+        ConfigError,
+        match=r"flow\.standardize: fitted on phases\[0\]\.data \(.*constant\.npz\): .*\[1\]",
+    ):
+        train(config_from_mapping(mapping), tmp_path / "run", progress=False)
+    assert not (tmp_path / "run").exists()
