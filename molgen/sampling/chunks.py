@@ -174,15 +174,27 @@ def _check_existing(outputs: list[Path], sidecar: Path, manifest: dict, parts: P
     were drawn with ``manifest`` (a call with these arguments was killed after writing
     the trajectory and before the sidecar: resume it)."""
     existing = [path for path in outputs if path.exists()]
-    if not existing or _stored_arguments(sidecar) == manifest:
+    stored = _stored_arguments(sidecar)
+    if not existing or stored == manifest:
         return
     if _parts_manifest(parts) == manifest:
         return
     raise ConfigError(
-        f"--out: {existing[0]} exists and was not written with these arguments "
-        f"(seed {manifest['seed']}, n {manifest['n']}, batch {manifest['batch']}); "
-        "pick another --out or delete it"
+        f"--out: {existing[0]} exists and was not written with these arguments"
+        f"{_differences(stored, manifest)}; pick another --out or delete it"
     )
+
+
+def _differences(stored: dict | None, manifest: dict) -> str:
+    """`` (what differs: old → new, ...)`` between two manifests; ``""`` when unknown."""
+    if stored is None:
+        return " (it records none)"
+    changed = [
+        f"{key} {stored.get(key)} → {value}"
+        for key, value in manifest.items()
+        if stored.get(key) != value
+    ]
+    return f" ({'; '.join(changed)})"
 
 
 def _stored_arguments(sidecar: Path) -> dict | None:

@@ -82,6 +82,8 @@ def test_existing_output_from_other_arguments_is_refused_and_kept(butane_run, tm
     error = capsys.readouterr().err
     assert error.count("\n") == 1
     assert str(out) in error and "pick another --out or delete it" in error
+    # what changed, and only that (a retrained checkpoint would show as its step and hash)
+    assert "(seed 1 → 2)" in error
     assert {name: (tmp_path / name).read_bytes() for name in before} == before
 
 
