@@ -28,7 +28,7 @@ from tqdm import tqdm
 import systems
 from forcefields.atomic_files import remove_stale_temporaries, write_text_atomic
 from forcefields.devices import resolve_device
-from forcefields.errors import ConfigError, InputFileError
+from forcefields.errors import ConfigError, InputFileError, MolgenError
 from molgen.flows.flow import Flow
 from molgen.losses import MIN_POINTS
 from molgen.training.checkpoints import (
@@ -40,7 +40,7 @@ from molgen.training.checkpoints import (
     prune_periodic_checkpoints,
     save_checkpoint,
 )
-from molgen.training.config import PhaseConfig, TrainConfig, config_to_mapping
+from molgen.training.config import PhaseConfig, TrainConfig, config_to_mapping, load_config
 from molgen.training.data import DataPool, check_data_options, load_data, require_data_file
 from molgen.training.distributed import Processes, current_processes, shard_size
 from molgen.training.loss_mixture import Objective, build_terms
@@ -239,10 +239,10 @@ class _Trainer:
         if not self.run_dir.is_dir():
             return
         config = self.run_dir / "config.yaml"
-        if config.is_file() and config.read_text() != self._config_text():
+        difference = _difference_from_stored(config, self.config) if config.is_file() else ""
+        if difference:
             raise InputFileError(
-                f"{config}: not this run's configuration (another run's, or a file of your "
-                "own); pass a new --out"
+                f"{config}: not this run's configuration ({difference}); pass a new --out"
             )
         foreign = sorted(
             path.name
@@ -613,3 +613,25 @@ def _squares_finite(parameters) -> bool:
     return all(
         bool(torch.isfinite(p.grad.square()).all()) for p in parameters if p.grad is not None
     )
+
+
+def _difference_from_stored(stored: Path, config: TrainConfig) -> str:
+    """What of the run's set-up and phases (:func:`run_fingerprint`) differs between the
+    ``config.yaml`` ``stored`` in a run folder and ``config``; ``""`` when nothing does.
+    Where the output, device, metrics and checkpoint settings differ the run is the same."""
+    try:
+        old = run_fingerprint(load_config(stored))
+    except MolgenError:
+        return "not a molgen train configuration"
+    new = run_fingerprint(config)
+    old_setup, new_setup = json.loads(old["setup"]), json.loads(new["setup"])
+    changed = [key for key in new_setup if old_setup.get(key) != new_setup[key]]
+    if len(old["phases"]) != len(new["phases"]):
+        changed.append(f"{len(old['phases'])} phases → {len(new['phases'])}")
+    else:
+        changed += [
+            f"phases[{index}]"
+            for index, (before, after) in enumerate(zip(old["phases"], new["phases"], strict=True))
+            if before != after
+        ]
+    return f"it differs in {', '.join(changed)}" if changed else ""

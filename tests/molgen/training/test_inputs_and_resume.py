@@ -406,3 +406,24 @@ def test_data_that_cannot_be_standardised_names_the_flow_option_and_the_file(tmp
     ):
         train(config_from_mapping(mapping), tmp_path / "run", progress=False)
     assert not (tmp_path / "run").exists()
+
+
+def test_a_run_stopped_before_its_first_checkpoint_resumes_under_another_out_spelling(tmp_path):
+    # config.yaml records out and the output settings; the run itself is the same, as a
+    # resume from a checkpoint (which compares the run's fingerprint) already accepted
+    from molgen.training.config import config_to_mapping
+    from molgen.yaml_numbers import safe_dump
+
+    run = tmp_path / "run"
+    run.mkdir()
+    started = config_from_mapping(tiny_config(out="run"))
+    (run / "config.yaml").write_text(safe_dump(config_to_mapping(started)))
+    other_lr = tiny_config(out=str(run))
+    other_lr["phases"][1]["lr"] = 5e-3
+    with pytest.raises(
+        InputFileError, match=r"not this run's configuration \(it differs in phases\[1\]\)"
+    ):
+        train(config_from_mapping(other_lr), run, resume=True, progress=False)
+    respelled = tiny_config(out=str(run), metrics={"every": 6, "samples": 128})
+    result = train(config_from_mapping(respelled), run, resume=True, progress=False)
+    assert result.finished
