@@ -4,6 +4,7 @@ only the requested settings, and the GPU config is the benchmark's own."""
 import argparse
 import json
 import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
@@ -12,6 +13,8 @@ from benchmarks import jko as benchmark_jko
 from benchmarks.jko_mixture_seeds import main
 from forcefields.errors import InputFileError
 from molgen.jko.config import config_from_dict, config_to_dict
+
+ROOT = Path(__file__).resolve().parents[2]
 
 LABEL = "JKO-ICNN (1000 it/step, 262144 particles, width 128x128)"
 
@@ -101,14 +104,14 @@ def test_gpu_config_is_the_benchmark_configuration_on_cuda():
         mixture_key="",
     )
     expected = config_to_dict(benchmark_jko.benchmark_config("mixture", 12, 0, options))
-    gpu = yaml.safe_load(open("configs/jko/mixture_gpu.yaml"))
+    gpu = yaml.safe_load((ROOT / "configs/jko/mixture_gpu.yaml").open())
     assert gpu.pop("device") == "cuda"
     assert config_to_dict(config_from_dict({**gpu, "device": "cpu"})) == expected
 
 
 def test_gpu_launcher_refuses_pairs_that_are_not_dim_colon_seed(tmp_path):
     result = subprocess.run(
-        ["bash", "benchmarks/jko_mixture_gpu.sh", str(tmp_path / "runs"), "8:2", "8"],
+        ["bash", str(ROOT / "benchmarks/jko_mixture_gpu.sh"), str(tmp_path / "runs"), "8:2", "8"],
         capture_output=True,
         text=True,
     )

@@ -1,12 +1,15 @@
 """The Gaussian-mixture benchmark: published protocol and per-preset iteration counts."""
 
 import argparse
+from pathlib import Path
 
 import pytest
 import torch
 
 from benchmarks import jko as benchmark_jko
 from molgen.jko.config import load_config
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _benchmark_args(**overrides) -> argparse.Namespace:
@@ -30,7 +33,7 @@ def test_mixture_benchmark_and_config_compare_at_the_published_time():
     # Large-scale WGF §4.2: K = 40 JKO steps of h = 0.1 from N(0, 16 I).
     flow = benchmark_jko.SETTINGS["mixture"]["flow"]
     assert flow["steps"] * flow["step_size"] == pytest.approx(4.0)
-    config = load_config("configs/jko/mixture.yaml")
+    config = load_config(ROOT / "configs/jko/mixture.yaml")
     assert config.flow.steps * config.flow.step_size == pytest.approx(4.0)
     assert config.problem.initial_std == 4.0
     # The benchmark fits its maps on the same cloud as the ready config.

@@ -22,7 +22,7 @@ from tests.reliability.config_mutations import (
     mutated,
 )
 
-JKO_BASE = yaml.safe_load(Path("configs/jko/ou.yaml").read_text())
+JKO_BASE = yaml.safe_load((Path(__file__).resolve().parents[2] / "configs/jko/ou.yaml").read_text())
 
 
 def _write(path: Path, data) -> Path:
