@@ -71,9 +71,9 @@ def test_pose_of_a_moved_shape_recovers_the_motion():
     rotation, translation = pose.from_latent(torch.randn(5, 7, dtype=torch.float64))
     moved = shape @ rotation.mT + translation[:, None]
     recovered_shape, recovered_rotation, recovered_translation = pose.pose(moved)
-    assert torch.allclose(recovered_rotation, rotation, atol=1e-10)
-    assert torch.allclose(recovered_translation, translation, atol=1e-12)
-    assert torch.allclose(recovered_shape, shape, atol=1e-12)
+    assert torch.allclose(recovered_rotation, rotation, rtol=0, atol=1e-10)
+    assert torch.allclose(recovered_translation, translation, rtol=0, atol=1e-12)
+    assert torch.allclose(recovered_shape, shape, rtol=0, atol=1e-12)
     penalty = pose.penalty(moved)
     expected = 0.5 * pose.penalty.translation_stiffness * translation.square().sum(-1)
     expected = expected + 0.5 * pose.penalty.rotation_stiffness * rotation_angle(rotation) ** 2

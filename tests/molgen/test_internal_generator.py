@@ -64,7 +64,7 @@ def test_internal_coordinates_round_trip(fitted):
     internal = to_internal(x, generator.zmatrix)
     rebuilt = to_cartesian(internal, generator.zmatrix)
     # Same shape up to a rigid motion: internal coordinates agree to float64 round-off.
-    assert torch.allclose(to_internal(rebuilt, generator.zmatrix), internal, atol=1e-12)
+    assert torch.allclose(to_internal(rebuilt, generator.zmatrix), internal, rtol=0, atol=1e-12)
 
 
 def test_volume_element_equals_brute_force_jacobian(fitted):
@@ -98,14 +98,14 @@ def test_feature_map_log_jacobian_matches_autograd(fitted):
             float(torch.linalg.slogdet(jacobian)[1]), abs=1e-10
         )
     back, _ = generator.features.inverse(internal)
-    assert torch.allclose(back, features, atol=1e-9)
+    assert torch.allclose(back, features, rtol=0, atol=1e-9)
 
 
 def test_log_prob_of_samples_equals_returned_log_prob(fitted):
     _, generator = fitted
     x, log_prob = generator.sample(64)
     # float64 throughout: the inverse pass repeats the forward one to round-off.
-    assert torch.allclose(generator.log_prob(x), log_prob, atol=1e-8)
+    assert torch.allclose(generator.log_prob(x), log_prob, rtol=0, atol=1e-8)
 
 
 def test_log_prob_is_invariant_to_pose_only_through_the_pose_density(fitted):
@@ -117,7 +117,7 @@ def test_log_prob_is_invariant_to_pose_only_through_the_pose_density(fitted):
     difference = generator.log_prob(moved.reshape(8, -1)) - generator.log_prob(x)
     expected = generator.pose.log_prob(rotation.flip(0), translation.flip(0))
     expected = expected - generator.pose.log_prob(rotation, translation)
-    assert torch.allclose(difference, expected, atol=1e-8)
+    assert torch.allclose(difference, expected, rtol=0, atol=1e-8)
 
 
 def test_canonical_relabelling_keeps_energy_and_is_idempotent():
@@ -133,7 +133,7 @@ def test_canonical_relabelling_keeps_energy_and_is_idempotent():
         energy(generator.to_atoms(canonical)), energy(generator.to_atoms(relabelled)), rtol=1e-12
     )
     assert torch.equal(generator.canonical(canonical), canonical)
-    assert torch.allclose(canonical, x)
+    assert torch.allclose(canonical, x, rtol=0, atol=1e-12)
 
 
 def test_domain_holds_every_canonical_labelling(fitted):

@@ -23,8 +23,8 @@ def test_log_prob_of_affine_flow_is_the_gaussian_density():
     x = torch.randn(7, 3, dtype=torch.float64)
     expected = torch.distributions.Normal(mean, std).log_prob(x).sum(dim=1)
     # Analytic density; float64 round-off only.
-    assert torch.allclose(flow.log_prob(x), expected, atol=1e-12)
-    assert torch.allclose(flow.energy_of_generation(x), -expected, atol=1e-12)
+    assert torch.allclose(flow.log_prob(x), expected, rtol=0, atol=1e-12)
+    assert torch.allclose(flow.energy_of_generation(x), -expected, rtol=0, atol=1e-12)
 
 
 def test_sample_log_prob_matches_inverse_pass():
@@ -35,7 +35,7 @@ def test_sample_log_prob_matches_inverse_pass():
             parameter.add_(0.3 * torch.randn_like(parameter))
     x, log_prob = flow.sample(64)
     # Float32 forward vs inverse pass through 8 coupling blocks: 1e-4 nats is round-off.
-    assert torch.allclose(flow.log_prob(x), log_prob, atol=1e-4)
+    assert torch.allclose(flow.log_prob(x), log_prob, rtol=0, atol=1e-4)
 
 
 def test_sample_is_reproducible_with_a_generator():
@@ -49,7 +49,7 @@ def test_conditional_flow_accepts_a_single_context_vector():
     flow = Flow(double_well_stack(4, context_dim=2, width=8, repeats=1), 4)
     x, log_prob = flow.sample(5, context=torch.ones(2))
     assert x.shape == (5, 4) and log_prob.shape == (5,)
-    assert torch.allclose(flow.log_prob(x, torch.ones(2)), log_prob, atol=1e-5)
+    assert torch.allclose(flow.log_prob(x, torch.ones(2)), log_prob, rtol=0, atol=1e-5)
 
 
 def test_presets_have_the_thesis_shapes_and_run():
