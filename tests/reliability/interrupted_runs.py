@@ -90,6 +90,8 @@ def kill_after(
         molgen_command(args), env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     delay = random.uniform(0.0, max_delay)
+    # shown with a failing test's captured output, so the kill can be repeated
+    print(f"kill_after {list(map(str, args))}: SIGKILL {delay:.3f} s after ready")
     deadline = time.monotonic() + timeout
     killed_at = None
     try:
