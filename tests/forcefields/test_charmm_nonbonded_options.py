@@ -102,9 +102,11 @@ def test_another_dielectric_is_refused(tmp_path, old, new, message):
         forcefields.read_charmm(BUTANE.psf, butane_prm(tmp_path, text))
 
 
-def test_a_dielectric_of_one_is_accepted(tmp_path):
+def test_a_dielectric_of_one_is_accepted_and_changes_nothing(tmp_path):
     text = BUTANE.prm.read_text().replace("eps 1.0", "EPS 1")
-    forcefields.read_charmm(BUTANE.psf, butane_prm(tmp_path, text))
+    frames = perturbed_frames(BUTANE.pdb, (0.01,), per_scale=3, seed=2)
+    written = _coulomb(butane_prm(tmp_path, text), frames)
+    np.testing.assert_array_equal(written, _coulomb(BUTANE.prm, frames))
 
 
 def _first_line_e14fac(value: str) -> str:
