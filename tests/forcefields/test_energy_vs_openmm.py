@@ -26,7 +26,9 @@ def reference(charmm):
 def test_float64_matches_openmm_to_round_off(charmm, reference):
     oracle, frames = reference
     energy = forcefields.load(charmm.psf, charmm.prm, dtype=torch.float64)
-    report = compare_with_openmm(energy, oracle, frames, tolerance=1e-8, force_tolerance=1e-8)
+    # Both sides sum a few hundred float64 terms: they agree to ~1e-13 relative (energies
+    # and forces); 1e-11 leaves a hundredfold margin for another BLAS or CPU.
+    report = compare_with_openmm(energy, oracle, frames, tolerance=1e-11, force_tolerance=1e-11)
     assert report.frames == 1000
     assert report.passed, report.table()
 
