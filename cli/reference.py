@@ -108,7 +108,9 @@ def register(subparsers) -> None:
         "--variant", default=MOLECULE_ONLY["variant"], help="parameter set (butane: lipid)"
     )
     molecules.add_argument(
-        "--engine", choices=ENGINES, default="openmm", help="sampler (default openmm)"
+        "--engine",
+        choices=ENGINES,
+        help="molecule sampler (default openmm); the double wells use Metropolis-Hastings",
     )
     molecules.add_argument("--timestep", type=float, help="fs (default 1; 2 with hbonds)")
     molecules.add_argument(
@@ -184,6 +186,11 @@ def run(args: argparse.Namespace) -> int:
             _refuse_unused(args, {**LANGEVIN_ONLY, **WELLS_ONLY}, "the openmm engine")
             stats = _run_molecule(args, target)
         else:
+            if args.engine is not None:
+                raise ConfigError(
+                    f"engine: --engine {args.engine} samples CHARMM molecules; the double "
+                    "wells are sampled by Metropolis-Hastings (leave --engine out)"
+                )
             _refuse_unused(
                 args, {**LANGEVIN_ONLY, **OPENMM_ONLY, **MOLECULE_ONLY}, "the double wells"
             )

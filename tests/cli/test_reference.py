@@ -129,6 +129,7 @@ def test_non_finite_temperatures_are_refused(arguments, message, tmp_path, capsy
         (["double_well_2d", "--friction", "5"], "friction: --friction not used by the double"),
         (["double_well_2d", "--device", "cuda"], "device: --device not used by the double wells"),
         (["double_well_2d", "--replicas", "1", "--tmax", "3"], "tmax: a ladder of one replica"),
+        (["double_well_2d", "--engine", "openmm"], "engine: --engine openmm samples CHARMM"),
     ],
 )
 def test_options_an_engine_would_ignore_are_refused(arguments, message, tmp_path, capsys):
