@@ -14,6 +14,7 @@ with that smaller batch, whose gradients are then averaged.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import warnings
@@ -131,6 +132,8 @@ class _Trainer:
         self.last_checkpoint: Path | None = None
         # data files read by the input check, by phase index, until their phase starts
         self.read_data: dict[int, torch.Tensor] = {}
+        # SHA-256 of those points, by phase index: a resume refuses data that changed
+        self.data_digests: dict[str, str] = {}
 
     # -- set-up ---------------------------------------------------------------------------
 
@@ -197,8 +200,23 @@ class _Trainer:
                     # read now, and kept for the phase: a wrong array, shape or topology
                     # fails before the earlier phases have trained
                     self.read_data[index] = self._load_phase_data(index)
+                    self.data_digests[str(index)] = _points_digest(self.read_data[index])
         if self.config.init is not None and not Path(self.config.init).is_file():
             raise InputFileError(f"init: {self.config.init} not found")
+
+    def _check_data_unchanged(self, path: Path, saved: dict[str, str], phase: int) -> None:
+        """Refuse to resume phases up to ``phase`` on data points other than those the
+        checkpoint ``path`` was trained on (``saved``: its digests; older checkpoints
+        have none). A reference folder regenerated in place, or a data file replaced,
+        would otherwise mix two data sets in one run."""
+        for key, digest in self.data_digests.items():
+            if int(key) <= phase and saved.get(key, digest) != digest:
+                data = self.config.phases[int(key)].data
+                raise ConfigError(
+                    f"{path}: phases[{key}].data ({data.path}) hold other points than when "
+                    "the checkpoint was written; resume with the data it trained on, or "
+                    "pass a new --out"
+                )
 
     def _check_batch_size(self, batch_size: int, losses: list[str], path: str) -> None:
         """Refuse a batch whose smallest share per process is too small for a loss."""
@@ -347,6 +365,7 @@ class _Trainer:
             or saved["phases"][:needed] != self.fingerprint["phases"][:needed]
         ):
             raise ConfigError(f"{path}: phases[0..{position.phase}] differ from the checkpoint's")
+        self._check_data_unchanged(path, payload.get("data_digests", {}), position.phase)
         saved_device = payload.get("device_type", "cpu")
         if saved_device != self.device.type:
             raise ConfigError(
@@ -574,6 +593,7 @@ class _Trainer:
             "per_process": streams,
             "metrics_rng": self.metrics_generator.get_state(),
             "device_type": self.device.type,
+            "data_digests": self.data_digests,
         }
         targets = []
         # The end-of-phase file goes first: a resume starts from a periodic checkpoint,
@@ -635,3 +655,11 @@ def _difference_from_stored(stored: Path, config: TrainConfig) -> str:
             if before != after
         ]
     return f"it differs in {', '.join(changed)}" if changed else ""
+
+
+def _points_digest(points: torch.Tensor) -> str:
+    """Hex SHA-256 of data points ``(M, D)``: their shape, dtype and values."""
+    array = points.detach().cpu().contiguous().numpy()
+    digest = hashlib.sha256(f"{array.shape} {array.dtype}".encode())
+    digest.update(array.tobytes())
+    return digest.hexdigest()

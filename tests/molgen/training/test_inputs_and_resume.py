@@ -427,3 +427,20 @@ def test_a_run_stopped_before_its_first_checkpoint_resumes_under_another_out_spe
     respelled = tiny_config(out=str(run), metrics={"every": 6, "samples": 128})
     result = train(config_from_mapping(respelled), run, resume=True, progress=False)
     assert result.finished
+
+
+def test_a_resume_refuses_data_that_changed_since_the_checkpoint(tmp_path):
+    # a reference folder regenerated in place, or a file replaced, used to be trained on
+    # from the checkpoint on, mixing two data sets in one run
+    points = np.random.default_rng(0).normal(size=(256, 12))
+    data = tmp_path / "data.npz"
+    np.savez(data, x=points)
+    mapping = tiny_config()
+    mapping["phases"][0]["data"] = {"source": "file", "path": str(data)}
+    config = config_from_mapping(mapping)
+    train(config, tmp_path / "run", stop_at_step=6, progress=False)
+    np.savez(data, x=points + 10.0)
+    with pytest.raises(ConfigError, match=r"phases\[0\]\.data \(.*data\.npz\) hold other points"):
+        train(config, tmp_path / "run", resume=True, progress=False)
+    np.savez(data, x=points)
+    assert train(config, tmp_path / "run", resume=True, progress=False).finished
