@@ -61,6 +61,18 @@ class SplineCoupling(Coupling):
             bias[:, 2 * bins :] = unit_derivative
 
     def _elementwise(self, values: torch.Tensor, params: torch.Tensor, inverse: bool):
+        try:
+            return self._spline(values, params, inverse)
+        except AssertionError:
+            # nflows asserts that the inverse's discriminant b² − 4ac is >= 0; float32
+            # rounding makes it slightly negative for steep bins, which would end the
+            # whole batch: such a batch is mapped in float64 instead
+            if values.dtype == torch.float64:
+                raise
+            changed, logabsdet = self._spline(values.double(), params.double(), inverse)
+            return changed.to(values.dtype), logabsdet.to(values.dtype)
+
+    def _spline(self, values: torch.Tensor, params: torch.Tensor, inverse: bool):
         bins = self.bins
         changed, logabsdet = unconstrained_rational_quadratic_spline(
             values,
