@@ -46,8 +46,15 @@ class Conditioner(torch.nn.Module):
 
     def forward(self, features: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         """``features`` ``(B, in)`` and ``context`` ``(B, C)`` -> ``(B, out)``."""
-        if self.context_features:
-            if context is None:
-                raise ValueError("this conditioner needs a context of shape (B, C)")
-            features = torch.cat([features, context.expand(features.shape[0], -1)], dim=1)
+        if not self.context_features:
+            return self.output(self.activation(self.hidden(features)))
+        if context is None:
+            raise ValueError(
+                f"this conditioner needs a context of shape (B, {self.context_features})"
+            )
+        if context.shape[-1] != self.context_features:
+            raise ValueError(
+                f"context of width {context.shape[-1]}; this flow takes {self.context_features}"
+            )
+        features = torch.cat([features, context.expand(features.shape[0], -1)], dim=1)
         return self.output(self.activation(self.hidden(features)))

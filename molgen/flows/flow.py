@@ -96,6 +96,7 @@ class Flow(torch.nn.Module):
 
 
 def _batched(context: torch.Tensor | None, batch: int) -> torch.Tensor | None:
-    if context is None or context.dim() == 2:
+    """``context`` as ``(batch, C)``: a single vector ``(C,)`` or ``(1, C)`` is repeated."""
+    if context is None or (context.dim() == 2 and context.shape[0] != 1):
         return context
-    return context.expand(batch, -1)
+    return context.reshape(1, -1).expand(batch, -1)

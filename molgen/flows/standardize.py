@@ -33,7 +33,13 @@ class Standardize(Transform):
 
     def __init__(self, mean: torch.Tensor, std: torch.Tensor):
         super().__init__()
-        bad = (~(torch.isfinite(std) & (std > 0))).nonzero().flatten()
+        if mean.ndim != 1 or mean.shape != std.shape:
+            # a scalar std would scale every feature but count its log only once
+            raise ValueError(
+                "Standardize needs a mean and a std of one value per feature, shape (D,); "
+                f"got {tuple(mean.shape)} and {tuple(std.shape)}"
+            )
+        bad = (~(torch.isfinite(std) & (std > torch.finfo(std.dtype).tiny))).nonzero().flatten()
         if len(bad) > 0:
             raise ValueError(
                 "Standardize needs a finite, positive std for every feature; feature(s) "

@@ -75,6 +75,18 @@ def test_a_flow_without_parameters_draws_latents_in_the_dtype_of_its_buffers():
     assert x.dtype == log_prob.dtype == torch.float64
 
 
+def test_a_single_context_row_serves_a_batch_with_a_non_finite_point():
+    # a (1, C) context was indexed with the batch's finite-row mask and failed
+    flow = Flow(double_well_stack(4, context_dim=2, width=8, repeats=1), 4).double()
+    x = torch.randn(5, 4, dtype=torch.float64)
+    context = torch.ones(1, 2, dtype=torch.float64)
+    expected = flow.log_prob(x, context)
+    x[3, 0] = torch.nan
+    density = flow.log_prob(x, context)
+    assert torch.isnan(density[3])
+    torch.testing.assert_close(density[[0, 1, 2, 4]], expected[[0, 1, 2, 4]], rtol=0, atol=0)
+
+
 def test_the_density_of_a_non_finite_point_is_nan_and_the_others_unchanged():
     # the spline inverse asserts on a NaN anywhere in the batch, ending a training step
     torch.manual_seed(0)

@@ -142,9 +142,23 @@ def test_standardize_fit_maps_data_to_unit_scale():
 def test_standardize_refuses_one_row_and_non_finite_or_zero_std():
     with pytest.raises(ValueError, match=r"\(N >= 2, D\), got \(1, 5\)"):
         Standardize.fit(torch.randn(1, DIM))
-    std = torch.tensor([1.0, float("nan"), 0.0, float("inf"), 2.0])
-    with pytest.raises(ValueError, match=r"feature\(s\) \[1, 2, 3\]"):
+    std = torch.tensor([1.0, float("nan"), 0.0, float("inf"), 1e-45])
+    with pytest.raises(ValueError, match=r"feature\(s\) \[1, 2, 3, 4\]"):
         Standardize(torch.zeros(DIM), std)
+
+
+def test_standardize_refuses_a_std_that_is_not_one_per_feature():
+    # a scalar std scaled every feature but counted its log once: log-det log 2, not 3 log 2
+    with pytest.raises(ValueError, match=r"shape \(D,\); got \(3,\) and \(\)"):
+        Standardize(torch.zeros(3), torch.tensor(2.0))
+    with pytest.raises(ValueError, match=r"got \(3,\) and \(1,\)"):
+        Standardize(torch.zeros(3), torch.tensor([2.0]))
+
+
+def test_a_context_of_the_wrong_width_is_named():
+    layer = AdditiveCoupling(DIM, "first", 8, CONTEXT)
+    with pytest.raises(ValueError, match=f"context of width 7; this flow takes {CONTEXT}"):
+        layer(torch.zeros(2, DIM), torch.zeros(2, 7))
 
 
 @pytest.mark.parametrize("layer", [AdditiveCoupling, MultiplicativeCoupling, SplineCoupling])
