@@ -29,15 +29,16 @@ def batch_weights(
     scheme; the statistics of ``"std"`` and the clamping use the other points. A NaN or
     :math:`+\infty` log-ratio (a NaN energy, :math:`\beta U_B = -\infty` or
     :math:`U_G = +\infty`) has no meaningful weight: every weight is then NaN, so the loss
-    is NaN and the trainer skips the step.
+    is NaN and the trainer skips the step; so is a batch whose every point has
+    :math:`r = -\infty` (nothing left to weight).
     """
     if scheme not in WEIGHT_SCHEMES:
         raise ValueError(f"unknown weight scheme {scheme!r}; expected one of {WEIGHT_SCHEMES}")
     r = log_ratio.detach()
     n = r.shape[0]
-    if torch.isnan(r).any() or torch.isposinf(r).any():
-        return torch.full_like(r, torch.nan)
     counted = r > -torch.inf
+    if torch.isnan(r).any() or torch.isposinf(r).any() or not bool(counted.any()):
+        return torch.full_like(r, torch.nan)
     weights = torch.zeros_like(r)
     rescale = n / int(counted.sum())
     weights[counted] = _weights_of(r[counted], scheme, temperature, clamp) * rescale

@@ -111,3 +111,12 @@ def test_the_cache_never_keeps_a_point_of_non_finite_log_ratio():
     r = torch.tensor([torch.inf, 3.0, torch.nan, 1.0, -torch.inf, 2.0, 0.0, -1.0])
     cache.update(points, r)
     assert cache.points[:, 0].tolist() == [1.0, 5.0, 3.0, 6.0]
+
+
+@pytest.mark.parametrize("loss", [kl_z_df, pl2_bb, pl2_gb, l2_plus, pl2_gg])
+def test_a_batch_whose_every_point_overflows_gives_a_nan_loss(batches, loss):
+    # nothing is left to weight: a NaN loss, which the trainer skips (the batch weights
+    # used to divide by the zero count of finite points)
+    flow, _, _ = batches
+    everything_far = torch.tensor([[150.0, 0.0], [200.0, 1.0]], dtype=torch.float64)
+    assert torch.isnan(loss(flow, _overflowing_energy, everything_far))
