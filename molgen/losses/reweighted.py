@@ -10,19 +10,42 @@ import torch.distributed as dist
 from molgen.flows.flow import Flow
 from molgen.losses.batch import Energy, require_sample_count
 
-__all__ = ["FixedModeWeights", "RatioModeWeights", "AdaptiveModeWeights", "kl_x_reweighted"]
+__all__ = [
+    "FixedModeWeights",
+    "RatioModeWeights",
+    "AdaptiveModeWeights",
+    "kl_x_reweighted",
+    "normalized_mode_weights",
+]
 
 
-def _mode_fractions(labels: torch.Tensor, n_modes: int) -> torch.Tensor:
-    """Fraction ``(K,)`` of the labels ``(B,)`` in each mode; under
+def _mode_counts(labels: torch.Tensor, n_modes: int) -> tuple[torch.Tensor, float]:
+    """Count ``(K,)`` of the labels ``(B,)`` in each mode and the number of labels; under
     DistributedDataParallel, of the batches of every process together, so that the
     weights (and :class:`AdaptiveModeWeights`' multipliers) are the same on every rank."""
     counts = torch.bincount(labels, minlength=n_modes).to(torch.float64)
+    counts_and_total = torch.cat([counts, counts.new_tensor([labels.shape[0]])])
     if dist.is_available() and dist.is_initialized():
-        counts_and_total = torch.cat([counts, counts.new_tensor([labels.shape[0]])])
         dist.all_reduce(counts_and_total, op=dist.ReduceOp.SUM)
-        return counts_and_total[:-1] / counts_and_total[-1]
-    return counts / labels.shape[0]
+    return counts_and_total[:-1], float(counts_and_total[-1])
+
+
+def _mode_fractions(labels: torch.Tensor, n_modes: int) -> torch.Tensor:
+    """Fraction ``(K,)`` of the labels ``(B,)`` in each mode (of all processes together)."""
+    counts, total = _mode_counts(labels, n_modes)
+    return counts / total
+
+
+def normalized_mode_weights(raw: torch.Tensor) -> torch.Tensor:
+    """Unnormalised weights ``(B,)`` rescaled to average 1 over the batch (eq. 26); under
+    DistributedDataParallel over the batches of every process together, so that the
+    processes' averaged losses weight the modes as one batch would. All 0 when every
+    weight is 0 (a batch wholly in modes of weight 0: a zero loss, not 0/0)."""
+    sum_and_count = torch.stack([raw.sum(), raw.new_tensor(float(raw.shape[0]))])
+    if dist.is_available() and dist.is_initialized():
+        dist.all_reduce(sum_and_count, op=dist.ReduceOp.SUM)
+    total, count = sum_and_count
+    return raw * (count / total) if total > 0 else torch.zeros_like(raw)
 
 
 class FixedModeWeights:
@@ -62,9 +85,9 @@ class RatioModeWeights:
 
     def __call__(self, labels: torch.Tensor) -> torch.Tensor:
         """Unnormalised weights ``(B,)`` for mode labels ``(B,)``; empty modes get no points."""
-        observed = _mode_fractions(labels, len(self.target))
+        counts, total = _mode_counts(labels, len(self.target))
         target = self.target.to(labels.device)
-        return (target / observed.clamp(min=1.0 / labels.shape[0]))[labels]
+        return (target / (counts / total).clamp(min=1.0 / total))[labels]
 
 
 class AdaptiveModeWeights:
@@ -126,8 +149,5 @@ def kl_x_reweighted(
     """
     x, log_prob = flow.sample(require_sample_count(batch, "kl_x_reweighted"))
     with torch.no_grad():
-        raw = mode_weights(mode_of(x).long()).to(log_prob)
-        # a batch wholly in modes of weight 0 carries no weight: a zero loss, not 0/0
-        total = raw.sum()
-        w = raw * (raw.shape[0] / total) if total > 0 else torch.zeros_like(raw)
+        w = normalized_mode_weights(mode_weights(mode_of(x).long()).to(log_prob))
     return (w * (beta_u_b(x) + log_prob)).mean()

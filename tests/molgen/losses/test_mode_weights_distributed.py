@@ -10,6 +10,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 
 from molgen.losses import AdaptiveModeWeights, RatioModeWeights
+from molgen.losses.reweighted import normalized_mode_weights
 
 
 def _free_port() -> int:
@@ -33,7 +34,14 @@ def _worker(rank: int, port: int, out: str) -> None:
         for _ in range(3):
             adaptive(labels)
         ratio = RatioModeWeights([0.5, 0.5])(labels)
-        torch.save({"multipliers": adaptive.multipliers, "ratio": ratio}, f"{out}/rank{rank}.pt")
+        # the minor mode only on rank 1, one point of eight: eq. 29's weights, normalised
+        # over both batches, give it half the weight
+        rare = torch.tensor([0, 0, 0, 0]) if rank == 0 else torch.tensor([0, 0, 0, 1])
+        normalized = normalized_mode_weights(RatioModeWeights([0.5, 0.5])(rare))
+        torch.save(
+            {"multipliers": adaptive.multipliers, "ratio": ratio, "normalized": normalized},
+            f"{out}/rank{rank}.pt",
+        )
     finally:
         dist.barrier()
         dist.destroy_process_group()
@@ -55,3 +63,9 @@ def test_every_rank_adapts_its_mode_weights_to_the_fractions_of_all(tmp_path):
     # the ratio weights use the pooled fractions: 0.5 / (5/8) for the major mode
     assert first["ratio"].tolist() == [0.8] * 4
     assert second["ratio"][3].item() == 0.8
+    # pooled eq. 29: 0.5 / (7/8) for the 7 major points, 0.5 / (1/8) = 4 for the minor one,
+    # already averaging 1 over the 8 points (each rank normalising its own 4 gave the minor
+    # mode 0.27 of the weight instead of 0.5)
+    torch.testing.assert_close(first["normalized"], torch.full((4,), 4 / 7, dtype=torch.float64))
+    expected_second = torch.tensor([4 / 7, 4 / 7, 4 / 7, 4.0], dtype=torch.float64)
+    torch.testing.assert_close(second["normalized"], expected_second)
