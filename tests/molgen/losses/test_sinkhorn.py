@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -84,3 +86,19 @@ def test_the_divergence_to_a_peaked_weighted_cloud_does_not_drift_with_iteration
 def test_a_uniform_cloud_of_one_point_has_no_coupling_without_its_diagonal():
     with pytest.raises(ValueError, match="at least 2 points"):
         sinkhorn_divergence(_cloud(1, 0), _cloud(4, 1))
+
+
+def test_the_thesis_iterations_reach_the_fixed_point_gradient_in_12_dimensions():
+    # eps = 0.01 and 256 iterations (thesis §8) on 128 points of unit spread in 12-D: plain
+    # iterations left the self term's gradient 43 % from the converged one; annealing eps
+    # brings it within a few per cent (4096 iterations: converged to 1e-3)
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(128, 12, dtype=torch.float64, generator=generator).requires_grad_(True)
+    log_w = torch.full((128,), -math.log(128), dtype=torch.float64)
+
+    def gradient(iterations: int) -> torch.Tensor:
+        value = entropic_transport(x, x, log_w, log_w, 0.01, iterations, exclude_diagonal=True)
+        return torch.autograd.grad(value, x)[0]
+
+    converged, thesis = gradient(4096), gradient(256)
+    assert ((thesis - converged).norm() / converged.norm()).item() < 0.05
