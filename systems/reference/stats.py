@@ -3,11 +3,9 @@
 Recipe:
 
 1. Equilibration: the criterion of ``pymbar.timeseries.detect_equilibration`` on the
-   target-temperature energy and on each mode's indicator, all chains pooled
+   target-temperature energy of all chains pooled
    (:func:`systems.reference.timeseries.equilibration_start`); all chains (and all
-   temperatures) drop the frames before the latest of these starts. The energy alone
-   misses a relaxation between modes of similar energy, such as chains that start on a
-   double well's barrier and settle into its two modes.
+   temperatures) drop the frames before that one start.
 2. Statistical inefficiency ``g``: the largest of those of the target energy and of each
    mode's indicator (chains pooled), so the error bars hold for the slowest of them.
 3. Populations: fraction of equilibrated target frames per mode; standard error from the
@@ -72,11 +70,8 @@ def reference_stats(record: TemperingRecord, system: str) -> dict:
     populations {mode: {mean, sem}}, free_energy_differences {"a->b": {mean, sem}},
     temperatures, swap_acceptance, mbar`` (``None`` with a single temperature, see above).
     """
-    target_energies, target_labels = record.energies[:, 0, :].T, record.labels[:, 0, :].T
-    indicators = [
-        (target_labels == mode).astype(np.float64) for mode in range(len(record.mode_names))
-    ]
-    start = max(equilibration_start(series) for series in [target_energies, *indicators])
+    target_energies = record.energies[:, 0, :].T
+    start = equilibration_start(target_energies)
     energies = record.energies[start:]
     labels = record.labels[start:]
     n_modes = len(record.mode_names)
