@@ -44,7 +44,7 @@ def reduced_energies(
     """
     frames = np.asarray(frames, dtype=np.float64)
     evaluated = np.ones(len(frames), dtype=bool) if skip is None else ~np.asarray(skip)
-    finite = np.isfinite(frames.reshape(len(frames), -1)).all(axis=1)
+    finite = np.isfinite(frames).all(axis=tuple(range(1, frames.ndim)))
     if not finite[evaluated].all():
         bad = np.flatnonzero(evaluated & ~finite)
         raise NonFiniteCoordinatesError(

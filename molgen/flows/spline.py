@@ -60,7 +60,9 @@ class SplineCoupling(Coupling):
             bias = self.conditioner.output.bias.view(self.transformed_features, -1)
             bias[:, 2 * bins :] = unit_derivative
 
-    def _elementwise(self, values: torch.Tensor, params: torch.Tensor, inverse: bool):
+    def _elementwise(
+        self, values: torch.Tensor, params: torch.Tensor, inverse: bool
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         try:
             return self._spline(values, params, inverse)
         except AssertionError:
@@ -72,7 +74,11 @@ class SplineCoupling(Coupling):
             changed, logabsdet = self._spline(values.double(), params.double(), inverse)
             return changed.to(values.dtype), logabsdet.to(values.dtype)
 
-    def _spline(self, values: torch.Tensor, params: torch.Tensor, inverse: bool):
+    def _spline(
+        self, values: torch.Tensor, params: torch.Tensor, inverse: bool
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Spline of ``values`` ``(B, F)`` with ``params`` ``(B, F, 3 bins - 1)``: the mapped
+        values and the log-determinant ``(B,)``."""
         bins = self.bins
         changed, logabsdet = unconstrained_rational_quadratic_spline(
             values,

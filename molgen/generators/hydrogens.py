@@ -58,16 +58,22 @@ class DeterministicHydrogens(nn.Module):
 
     @torch.no_grad()
     def start_at(
-        self, offsets: torch.Tensor, x_heavy: torch.Tensor, parent_rows: torch.Tensor
+        self,
+        offsets: torch.Tensor,
+        x_heavy: torch.Tensor,
+        parent_rows: torch.Tensor | None = None,
     ) -> None:
         """Predict the mean of ``offsets`` ``(M, N_H, 3)`` whatever the heavy atoms, and
         standardise the input per coordinate on ``x_heavy`` ``(M, 3 N_C)`` nm.
 
         The offsets are first relabelled within each heavy atom's hydrogens
-        (``parent_rows`` ``(N_H,)``, see :func:`relabel_equivalent_hydrogens`), so a methyl
-        whose hydrogens trade places in the data does not start collapsed on its axis."""
+        (``parent_rows`` ``(N_H,)``, see :func:`relabel_equivalent_hydrogens`; ``None``:
+        as given), so a methyl whose hydrogens trade places in the data does not start
+        collapsed on its axis."""
         nn.init.zeros_(self.network[-1].weight)
-        relabelled = relabel_equivalent_hydrogens(offsets, parent_rows)
+        relabelled = (
+            offsets if parent_rows is None else relabel_equivalent_hydrogens(offsets, parent_rows)
+        )
         self.network[-1].bias.copy_(relabelled.mean(0).reshape(-1))
         self.input_mean.copy_(x_heavy.mean(0))
         self.input_scale.copy_(x_heavy.std(0).clamp_min(1e-3))

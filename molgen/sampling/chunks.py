@@ -190,9 +190,9 @@ def _differences(stored: dict | None, manifest: dict) -> str:
     if stored is None:
         return " (it records none)"
     changed = [
-        f"{key} {stored.get(key)} → {value}"
-        for key, value in manifest.items()
-        if stored.get(key) != value
+        f"{key} {stored.get(key)} → {manifest.get(key)}"
+        for key in [*manifest, *(key for key in stored if key not in manifest)]
+        if stored.get(key) != manifest.get(key)
     ]
     return f" ({'; '.join(changed)})"
 

@@ -153,10 +153,13 @@ def draw_samples(run: LoadedRun, seed: int, start: int, stop: int) -> dict[str, 
     if alignment is not None:
         coordinates = to_coordinates(run.system, x).to(run.energy.dtype)
         energy = target - on_finite_rows(alignment, coordinates).double()
-        log_z_align = on_finite_rows(
-            lambda frames: _log_z_align(alignment, frames, run.energy.beta, seed, start),
-            coordinates,
-        ).double()
+        # every frame takes its place in its latent block's rotation draws (an overflowed
+        # one at the origin, its value then NaN), so a sample's value never depends on
+        # which others overflowed
+        finite = torch.isfinite(coordinates.flatten(1)).all(dim=1)
+        placed = torch.where(finite[:, None, None], coordinates, torch.zeros_like(coordinates))
+        log_z_align = _log_z_align(alignment, placed, run.energy.beta, seed, start)
+        log_z_align = torch.where(finite, log_z_align, torch.nan)
         log_w = log_w - log_z_align
     is_canonical = getattr(run.flow, "is_canonical", None)
     if is_canonical is not None:

@@ -62,10 +62,12 @@ def abort_other_processes(status: int) -> None:
     """End every process of an MPI job with ``status`` (after a failure on this one, which
     the others would wait for forever); nothing outside MPI, or where the failure was
     in :func:`on_first_process` and the others have already been told."""
+    global _others_told_of_failure
     communicator = _communicator()
     if communicator is not None and not _others_told_of_failure:
         sys.stderr.flush()
         communicator.Abort(status)
+    _others_told_of_failure = False
 
 
 class _FailedOnFirstProcess:

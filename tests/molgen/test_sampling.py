@@ -373,3 +373,25 @@ def test_a_molgen_run_folder_stands_for_its_training_run(toy_run, tmp_path):
         loaded.flow.state_dict().items(), direct.flow.state_dict().items(), strict=True
     ):
         assert torch.equal(mine, theirs), name
+
+
+@pytest.mark.parametrize("align", [RIGID, THESIS])
+def test_a_chunk_whose_every_sample_overflowed_gets_nan_arrays(tmp_path, align):
+    run = load_run(_train_aligned_butane(tmp_path, seed=5, align=align))
+    draw = run.flow.sample_from_latent
+
+    def overflowing(z, context=None):
+        x, log_prob = draw(z)
+        return torch.full_like(x, torch.inf), log_prob
+
+    run.flow.sample_from_latent = overflowing
+    spoiled = draw_samples(run, seed=0, start=0, stop=3)
+    assert np.isnan(spoiled["energy"]).all() and np.isnan(spoiled["log_z_align"]).all()
+    assert (spoiled["log_w"] == -np.inf).all()
+
+
+def test_the_refusal_names_a_key_only_the_existing_output_records():
+    from molgen.sampling.chunks import _differences
+
+    assert _differences({"seed": 1, "n": 5, "old": 3}, {"seed": 1, "n": 5}) == " (old 3 → None)"
+    assert _differences({"seed": 1}, {"seed": 2}) == " (seed 1 → 2)"

@@ -63,3 +63,7 @@ def test_bar_ignores_a_zero_weight_sample_with_nan_work():
     assert np.isfinite(with_it.bar.delta_f.value)
     with pytest.raises(ConfigError, match="forward reduced work"):
         two_set_free_energy(u_c - u_b, reverse, np.zeros(400), None)
+
+
+def test_no_frames_give_no_energies():
+    assert reduced_energies(_squared_norm, np.zeros((0, 4, 3)), 1.0).shape == (0,)
