@@ -142,7 +142,8 @@ class _CmapScan:
             self.count += len(words)
             return
         self.close()
-        if len(words) < 9 or not _number(words[8], "i") or int(words[8]) < 1:
+        # parmed reads the resolution with int(): "24.0" is refused there, so here too
+        if len(words) < 9 or not words[8].isdigit() or int(words[8]) < 1:
             raise InputFileError(
                 f"{where}: CMAP header needs 8 atom types and a resolution > 0; "
                 f"got {' '.join(words)!r}"

@@ -59,6 +59,18 @@ def test_truncated_cmap_grid_names_its_header_line(tmp_path):
         forcefields.read_charmm(DIALANINE.psf, prm)
 
 
+def test_a_cmap_resolution_written_as_a_decimal_names_its_line(tmp_path):
+    # "24.0" passed the integer check and then failed in int() with a bare ValueError
+    text = DIALANINE.prm.read_text()
+    header = "C      NH1    CT1    C      NH1    CT1    C      NH1      24"
+    prm = tmp_path / "cmap.prm"
+    prm.write_text(text.replace(header, header + ".0"))
+    with pytest.raises(
+        InputFileError, match=rf"cmap.prm: line {_line_of(text, header)}: CMAP header needs"
+    ):
+        forcefields.read_charmm(DIALANINE.psf, prm)
+
+
 def test_stream_file_scans_only_its_parameter_blocks(tmp_path):
     stream = tmp_path / "extra.str"
     stream.write_text(
