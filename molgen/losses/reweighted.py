@@ -24,10 +24,18 @@ def _mode_counts(labels: torch.Tensor, n_modes: int) -> tuple[torch.Tensor, floa
     DistributedDataParallel, of the batches of every process together, so that the
     weights (and :class:`AdaptiveModeWeights`' multipliers) are the same on every rank."""
     counts = torch.bincount(labels, minlength=n_modes).to(torch.float64)
-    counts_and_total = torch.cat([counts, counts.new_tensor([labels.shape[0]])])
-    if dist.is_available() and dist.is_initialized():
-        dist.all_reduce(counts_and_total, op=dist.ReduceOp.SUM)
+    counts_and_total = _summed_over_processes(
+        torch.cat([counts, counts.new_tensor([labels.shape[0]])])
+    )
     return counts_and_total[:-1], float(counts_and_total[-1])
+
+
+def _summed_over_processes(values: torch.Tensor) -> torch.Tensor:
+    """``values`` summed elementwise over the processes of a DistributedDataParallel run
+    (in place); unchanged in a single process."""
+    if dist.is_available() and dist.is_initialized():
+        dist.all_reduce(values, op=dist.ReduceOp.SUM)
+    return values
 
 
 def _mode_fractions(labels: torch.Tensor, n_modes: int) -> torch.Tensor:
@@ -41,10 +49,9 @@ def normalized_mode_weights(raw: torch.Tensor) -> torch.Tensor:
     DistributedDataParallel over the batches of every process together, so that the
     processes' averaged losses weight the modes as one batch would. All 0 when every
     weight is 0 (a batch wholly in modes of weight 0: a zero loss, not 0/0)."""
-    sum_and_count = torch.stack([raw.sum(), raw.new_tensor(float(raw.shape[0]))])
-    if dist.is_available() and dist.is_initialized():
-        dist.all_reduce(sum_and_count, op=dist.ReduceOp.SUM)
-    total, count = sum_and_count
+    total, count = _summed_over_processes(
+        torch.stack([raw.sum(), raw.new_tensor(float(raw.shape[0]))])
+    )
     return raw * (count / total) if total > 0 else torch.zeros_like(raw)
 
 

@@ -11,7 +11,7 @@ import torch
 
 import systems
 from forcefields.alignment import AlignmentPenalty
-from molgen.finite_rows import on_finite_rows
+from molgen.finite_rows import finite_rows, on_finite_rows
 from molgen.flows.flow import Flow
 from molgen.training.checkpoints import CheckpointError, latest_checkpoint, load_checkpoint
 from molgen.training.config import TrainConfig, load_config
@@ -156,7 +156,7 @@ def draw_samples(run: LoadedRun, seed: int, start: int, stop: int) -> dict[str, 
         # every frame takes its place in its latent block's rotation draws (an overflowed
         # one at the origin, its value then NaN), so a sample's value never depends on
         # which others overflowed
-        finite = torch.isfinite(coordinates.flatten(1)).all(dim=1)
+        finite = finite_rows(coordinates)
         placed = torch.where(finite[:, None, None], coordinates, torch.zeros_like(coordinates))
         log_z_align = _log_z_align(alignment, placed, run.energy.beta, seed, start)
         log_z_align = torch.where(finite, log_z_align, torch.nan)
