@@ -44,12 +44,16 @@ TIMESTEP_PS = 0.001
 MASS = 1.0
 
 
+def stiffness(omega_dt: float) -> float:
+    """Force constant (kJ/mol/nm²) of an oscillator of mass 1 Da with ``ω Δt = omega_dt``."""
+    return MASS * (omega_dt / TIMESTEP_PS) ** 2
+
+
 def oscillators(count: int, omega_dt: float) -> openmm.System:
     """``count`` independent 3-D harmonic oscillators of mass 1 Da with ``ω Δt = omega_dt``."""
     system = openmm.System()
-    stiffness = MASS * (omega_dt / TIMESTEP_PS) ** 2
     force = openmm.CustomExternalForce("0.5*k*(x^2+y^2+z^2)")
-    force.addGlobalParameter("k", stiffness)
+    force.addGlobalParameter("k", stiffness(omega_dt))
     for index in range(count):
         system.addParticle(MASS)
         force.addParticle(index, [])
@@ -68,7 +72,6 @@ def spread(
 ) -> tuple[float, float]:
     """Mean and standard error (over oscillators) of ``k x²/kT`` at the segment ends."""
     system = oscillators(particles, omega_dt)
-    stiffness = MASS * (omega_dt / TIMESTEP_PS) ** 2
     thermodynamic = states.ThermodynamicState(system, TEMPERATURE * unit.kelvin)
     sampler = states.SamplerState(np.zeros((particles, 3)) * unit.nanometer)
     move = SeededLangevinMove(
@@ -94,7 +97,7 @@ def spread(
         move.apply(thermodynamic, sampler, contexts)
         if segment >= burn_in:
             x = sampler.positions.value_in_unit(unit.nanometer)
-            total += np.mean(stiffness * x**2, axis=1) / kt
+            total += np.mean(stiffness(omega_dt) * x**2, axis=1) / kt
     per_oscillator = total / recorded
     return float(per_oscillator.mean()), float(per_oscillator.std(ddof=1) / math.sqrt(particles))
 
