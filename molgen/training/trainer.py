@@ -347,12 +347,13 @@ class _Trainer:
         saved = payload["fingerprint"]
         if saved["setup"] != self.fingerprint["setup"]:
             before, now = json.loads(saved["setup"]), json.loads(self.fingerprint["setup"])
+            keys = _differing_keys(before, now)
             differing = [
                 f"{key} {before.get(key)!r} there, {now.get(key)!r} here"
-                for key in sorted(set(before) | set(now))
-                if before.get(key) != now.get(key) and key != "flow"
+                for key in keys
+                if key != "flow"
             ]
-            if before.get("flow") != now.get("flow"):
+            if "flow" in keys:
                 differing.append("flow options")
             raise ConfigError(
                 f"{path}: the checkpoint's run differs ({'; '.join(differing)}); resume with "
@@ -644,8 +645,7 @@ def _difference_from_stored(stored: Path, config: TrainConfig) -> str:
     except MolgenError:
         return "not a molgen train configuration"
     new = run_fingerprint(config)
-    old_setup, new_setup = json.loads(old["setup"]), json.loads(new["setup"])
-    changed = [key for key in new_setup if old_setup.get(key) != new_setup[key]]
+    changed = _differing_keys(json.loads(old["setup"]), json.loads(new["setup"]))
     if len(old["phases"]) != len(new["phases"]):
         changed.append(f"{len(old['phases'])} phases → {len(new['phases'])}")
     else:
@@ -655,6 +655,11 @@ def _difference_from_stored(stored: Path, config: TrainConfig) -> str:
             if before != after
         ]
     return f"it differs in {', '.join(changed)}" if changed else ""
+
+
+def _differing_keys(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """The keys, sorted, whose values differ between two run set-ups (missing counts)."""
+    return [key for key in sorted(set(before) | set(now)) if before.get(key) != now.get(key)]
 
 
 def _points_digest(points: torch.Tensor) -> str:
