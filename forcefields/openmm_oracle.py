@@ -10,11 +10,14 @@ line ``A B C D k n δ`` with ``n > 0``) as the harmonic ``k (ψ - δ)²``, ignor
 parameter files are refused (:func:`build_openmm_system` raises) rather than
 compared with a wrong reference. OpenMM also looks impropers up in its own order
 (see :mod:`forcefields.charmm_impropers`), which differs from CHARMM's only for
-files giving several wildcard lines an improper can match.
+files giving several wildcard lines an improper can match. Its harmonic improper
+``k min(|ψ-ψ0|, 2π-|ψ-ψ0|)²`` writes π with six decimals, which puts the minimum of a
+ψ0 = 180° improper 7·10⁻⁷ rad off on one side; the oracle restores π to full precision.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -55,6 +58,13 @@ def _split_nonbonded(force):
     lennard_jones.setForceGroup(_GROUP["lj"])
     coulomb.setForceGroup(_GROUP["coulomb"])
     return lennard_jones, coulomb
+
+
+def _restore_full_precision_pi(force) -> None:
+    """Replace the six-decimal ``pi = 3.141593`` OpenMM writes into a custom torsion's
+    expression (its harmonic improper) with π to double precision."""
+    expression = force.getEnergyFunction()
+    force.setEnergyFunction(expression.replace(f"pi = {math.pi:f}", f"pi = {math.pi!r}"))
 
 
 def _refuse_periodic_impropers(prm_paths: Sequence[PathLike]) -> None:
@@ -103,6 +113,8 @@ def build_openmm_system(psf: PathLike, prm: PathLike | Sequence[PathLike]):
 
     for index in reversed(range(system.getNumForces())):
         force = system.getForce(index)
+        if isinstance(force, openmm.CustomTorsionForce):
+            _restore_full_precision_pi(force)
         if isinstance(force, openmm.NonbondedForce):
             parts = _split_nonbonded(force)
             system.removeForce(index)

@@ -107,3 +107,15 @@ def test_conflicting_duplicate_lines_are_refused(tmp_path):
     )
     with pytest.raises(InputFileError, match=r"improper.prm: IMPROPER .* given twice"):
         forcefields.read_charmm(psf, prm)
+
+
+def test_improper_at_180_degrees_matches_openmm_on_both_sides(tmp_path):
+    """ψ0 = 180°: frames on both sides of the minimum (the mirror image flips the sign of
+    every improper angle), so both branches of OpenMM's ``min(dψ, 2π - dψ)`` are used."""
+    psf, prm = butane_with_improper(tmp_path, ["CG321 X X HGA2 5.0 0 180.0"])
+    frames = perturbed_frames(BUTANE.pdb, (0.01, 0.05), per_scale=10, seed=4)
+    frames = np.concatenate([frames, frames * [-1.0, 1.0, 1.0]])
+    energy = forcefields.load(psf, prm, dtype=torch.float64)
+    # Both codes evaluate the same harmonic improper in double precision (as above).
+    report = compare_with_openmm(energy, OpenMMOracle(psf, prm), frames, 1e-8, 1e-8)
+    assert report.passed, report.table()
