@@ -120,9 +120,9 @@ def angles(
     if not with_derivative:
         return theta
     scale = 1.0 / (sine * sine + cosine * cosine).clamp_min(_TINY)
-    along = cosine * scale / sine.clamp_min(_TINY)
-    d_theta_du = _combination(cross(v, normal), along, v, -sine * scale)
-    d_theta_dv = _combination(cross(normal, u), along, u, -sine * scale)
+    unit_normal = _scaled(normal, 1.0 / sine.clamp_min(_TINY))
+    d_theta_du = _combination(cross(v, unit_normal), cosine * scale, v, -sine * scale)
+    d_theta_dv = _combination(cross(unit_normal, u), cosine * scale, u, -sine * scale)
     return theta, d_theta_du, d_theta_dv
 
 

@@ -8,6 +8,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import forcefields
 from forcefields.analytic import summed_energy
 from forcefields.clipping import (
     lennard_jones_switch_distance,
@@ -17,6 +18,7 @@ from forcefields.clipping import (
 from forcefields.errors import ConfigError
 from forcefields.terms import Coulomb, HarmonicDistances, LennardJones
 from forcefields.units import COULOMB_CONSTANT
+from systems.files import charmm_files
 
 positive = st.floats(min_value=1e-2, max_value=1e5)
 
@@ -150,3 +152,19 @@ def test_non_finite_or_non_positive_thresholds_are_refused(value):
     # (inf · 0 in the linear continuation); None is the way to leave a term exact.
     with pytest.raises(ConfigError, match="clip.bond: threshold must be a finite positive"):
         resolve_thresholds({"bond": value})
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_short_collinear_angle_has_a_finite_gradient(dtype):
+    """An exactly straight angle whose arms are 1e-5 nm: |u||v| is below float32's
+    reach of 1/sin θ, yet the gradient is finite (the normal is normalised first)."""
+    files = charmm_files("dialanine")
+    energy = forcefields.load(files.psf, files.prm, dtype=dtype, clip="default")
+    x = torch.zeros(1, 22, 3, dtype=dtype)
+    x[0, 0, 0] = -1e-5  # CL; CLP (atom 4) at the origin; the angle CL-CLP-OL is 180°
+    x[0, 5, 0] = 2e-5  # OL
+    x.requires_grad_(True)
+    angle = energy.terms(x)["angle"]
+    (gradient,) = torch.autograd.grad(angle.sum(), x)
+    assert torch.isfinite(angle).all()
+    assert torch.isfinite(gradient).all()
