@@ -69,6 +69,13 @@ class Energy(nn.Module):
     ``energy.terms(x)`` returns the same split by term; ``energy.forces(x)``
     returns ``-∂U/∂x`` in kJ/mol/nm, ``(B, N, 3)``.
 
+    The energy is differentiable once with ``torch.autograd`` (a second derivative is
+    refused). ``torch.func`` transforms (``grad``, ``vmap``, ``jacrev``) are not
+    supported; the energy is batched already, and ``forces`` gives the gradient.
+    A ``thesis`` alignment penalty contributes its own gradient ``2λ(x - x_aligned)``
+    with the aligned target held constant (thesis §2.4), which is not the derivative of
+    the penalty's value: its forces are not conservative. The ``rigid`` penalty's are.
+
     Example:
         >>> import forcefields, systems, torch
         >>> butane = systems.load("butane")
@@ -157,10 +164,11 @@ class Energy(nn.Module):
         return energy
 
     def forces(self, x: torch.Tensor) -> torch.Tensor:
-        """Forces ``-∂U/∂x``, ``(B, N, 3)`` kJ/mol/nm (detached)."""
+        """Forces ``-∂U/∂x``, ``(B, N, 3)`` kJ/mol/nm (detached), also inside
+        ``torch.no_grad`` or ``torch.inference_mode`` and for inference tensors."""
         self.check_coordinates(x)
         self.check_dtype_and_device(x)
-        with torch.enable_grad():
-            x = x.detach().requires_grad_(True)
+        with torch.inference_mode(False), torch.enable_grad():
+            x = x.detach().clone().requires_grad_(True)
             (gradient,) = torch.autograd.grad(self(x).sum(), x)
         return -gradient

@@ -72,3 +72,17 @@ def test_overlapping_atoms_give_finite_clipped_energy_and_forces(charmm):
     assert torch.isfinite(clipped.forces(x)).all()
     exact = forcefields.load(charmm.psf, charmm.prm)
     assert not torch.isfinite(exact(x)).all()
+
+
+def test_forces_inside_inference_mode_equal_openmm(charmm):
+    """``forces`` called inside ``torch.inference_mode`` on an inference tensor, as a
+    sampler's no-gradient loop would, still gives OpenMM's forces."""
+    oracle = OpenMMOracle(charmm.psf, charmm.prm)
+    frames = perturbed_frames(charmm.pdb, (0.01,), per_scale=3, seed=5)
+    energy = forcefields.load(charmm.psf, charmm.prm, dtype=torch.float64)
+    with torch.inference_mode():
+        forces = energy.forces(torch.as_tensor(frames))
+    _, expected = oracle.total(frames)
+    # float64 round-off, as in test_float64_matches_openmm_to_round_off; atol for the
+    # components near zero (forces reach 10³ kJ/mol/nm).
+    np.testing.assert_allclose(forces.numpy(), expected, rtol=1e-11, atol=1e-8)
