@@ -141,9 +141,12 @@ class _CmapScan:
                     raise InputFileError(f"{where}: CMAP value {word!r} is not a number")
             self.count += len(words)
             return
-        self.close()
         # parmed reads the resolution with int(): "24.0" is refused there, so here too
-        if len(words) < 9 or not words[8].isdigit() or int(words[8]) < 1:
+        is_header = len(words) >= 9 and words[8].isdigit()
+        if not is_header and self.header is not None and self.count < self.header[1] ** 2:
+            raise InputFileError(f"{where}: CMAP value {words[0]!r} is not a number")
+        self.close()
+        if not is_header or int(words[8]) < 1:
             raise InputFileError(
                 f"{where}: CMAP header needs 8 atom types and a resolution > 0; "
                 f"got {' '.join(words)!r}"

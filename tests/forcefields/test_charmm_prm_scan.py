@@ -71,6 +71,21 @@ def test_a_cmap_resolution_written_as_a_decimal_names_its_line(tmp_path):
         forcefields.read_charmm(DIALANINE.psf, prm)
 
 
+def test_a_word_among_cmap_values_is_named_at_its_line(tmp_path):
+    # was read as the next header: "line <header>: ... needs 576 values, got 0"
+    text = DIALANINE.prm.read_text()
+    lines = text.splitlines()
+    first_values = _line_of(text, "!phi = -180.0")  # 0-based index of the line after it
+    words = lines[first_values].split()
+    lines[first_values] = lines[first_values].replace(words[0], "xyz", 1)
+    prm = tmp_path / "cmap.prm"
+    prm.write_text("\n".join(lines) + "\n")
+    with pytest.raises(
+        InputFileError, match=rf"cmap.prm: line {first_values + 1}: CMAP value 'xyz' is not a"
+    ):
+        forcefields.read_charmm(DIALANINE.psf, prm)
+
+
 def test_stream_file_scans_only_its_parameter_blocks(tmp_path):
     stream = tmp_path / "extra.str"
     stream.write_text(
