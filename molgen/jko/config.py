@@ -166,7 +166,9 @@ class BaselineConfig:
 @dataclass
 class JKOConfig:
     """A whole ``molgen jko`` run (``dtype``: floating-point precision of all tensors;
-    ``device``: where they live, ``cpu`` or ``cuda[:i]``)."""
+    ``device``: where they live, ``cpu`` or ``cuda[:i]``; ``evaluation_samples``: fresh
+    samples per evaluation, at most :data:`molgen.jko.presets.AGGREGATION_PAIRED_SAMPLES`
+    of them for the aggregation preset, whose interaction energy pairs every two)."""
 
     preset: str = "ou"
     dim: int = 2
@@ -247,7 +249,8 @@ def _check_value(name: str, kind: Any, value: Any) -> Any:
 
 def _from_dict(cls: type, data: Any, prefix: str) -> Any:
     if not isinstance(data, dict):
-        raise JKOConfigError(f"{prefix or 'config'}: expected a mapping, got {type(data).__name__}")
+        where = prefix.rstrip(".") or "config"
+        raise JKOConfigError(f"{where}: expected a mapping, got {type(data).__name__}")
     hints = typing.get_type_hints(cls)
     known = {f.name for f in dataclasses.fields(cls)}
     values = {}
@@ -298,10 +301,36 @@ def _check_problem_fields(config: JKOConfig) -> None:
             )
 
 
+def _check_logdet(config: JKOConfig) -> None:
+    """Refuses ``logdet`` settings a preset cannot use: any for the aggregation preset
+    (no internal energy), an estimated backend for the porous medium (its energy is
+    nonlinear in the log-determinant, so the estimate's noise would bias it)."""
+    logdet, default = config.logdet, LogDetConfig()
+    if config.preset == "aggregation":
+        for item in fields(LogDetConfig):
+            value = getattr(logdet, item.name)
+            if value != getattr(default, item.name):
+                raise JKOConfigError(
+                    f"logdet.{item.name}: the aggregation preset has no internal energy and "
+                    f"does not use it, got {value!r}"
+                )
+    if config.preset == "porous" and logdet.backend != "exact":
+        raise JKOConfigError(
+            f"logdet.backend: the porous medium needs the exact backend ({logdet.backend} "
+            "estimates would bias its energy, which is nonlinear in the log-determinant)"
+        )
+
+
 def _check_sample_counts(config: JKOConfig) -> None:
     """Refuses sample counts too small for the OU preset's fitted covariance or for the
-    kernel density estimate of the OU and mixture baselines (both need ``dim + 1``)."""
+    kernel density estimate of the OU and mixture baselines (both need ``dim + 1``), and
+    fewer than two for the aggregation preset's interaction energy."""
     minimum = config.dim + 1
+    if config.preset == "aggregation" and config.evaluation_samples < 2:
+        raise JKOConfigError(
+            f"evaluation_samples: the aggregation preset's interaction energy pairs samples, "
+            f"so it needs at least 2, got {config.evaluation_samples}"
+        )
     if config.preset == "ou" and config.evaluation_samples < minimum:
         raise JKOConfigError(
             f"evaluation_samples: needs at least dim + 1 = {minimum} samples (a fitted "
@@ -363,6 +392,7 @@ def config_from_dict(data: dict[str, Any]) -> JKOConfig:
     _check_problem_fields(config)
     _check_mixture_key(config)
     _check_sample_counts(config)
+    _check_logdet(config)
     _check_baseline(config)
     try:
         resolve_device(config.device)

@@ -24,8 +24,9 @@ class InternalEnergy:
 
     whose value is :math:`\mathcal F(\rho_{k+1})` and whose gradient is exact, because
     :math:`g'(r) = P(\rho)/\rho` with the pressure :math:`P(\rho) = \rho f'(\rho) - f(\rho)`.
-    It needs only the gradient of the log-determinant, so it works with the stochastic
-    backend.
+    With the stochastic backend only a :math:`g` linear in :math:`r` (entropy) stays
+    unbiased: the probe noise of the log-determinant enters a nonlinear :math:`g` and
+    :math:`g'` through their curvature (Jensen), so the porous medium needs the exact one.
 
     References:
         | Optimizing Functionals on the Space of Probabilities with Input Convex Neural

@@ -102,16 +102,42 @@ def kde_symkl(
     )
 
 
+def _mean_over_distinct_pairs(matrix: Tensor) -> Tensor:
+    """Mean of the off-diagonal entries of a square ``(n, n)`` matrix (``n >= 2``)."""
+    n = len(matrix)
+    return (matrix.sum() - matrix.diagonal().sum()) / (n * (n - 1))
+
+
+def _check_two_samples(x: Tensor, y: Tensor) -> None:
+    if len(x) < 2 or len(y) < 2:
+        raise ValueError(f"two-sample metric: needs at least 2 points each, got {len(x)}, {len(y)}")
+
+
 def energy_distance(x: Tensor, y: Tensor) -> float:
-    r""":math:`2\mathbb E\|X - Y\| - \mathbb E\|X - X'\| - \mathbb E\|Y - Y'\|` (V-statistic)."""
-    return float(2 * torch.cdist(x, y).mean() - torch.cdist(x, x).mean() - torch.cdist(y, y).mean())
+    r""":math:`2\mathbb E\|X - Y\| - \mathbb E\|X - X'\| - \mathbb E\|Y - Y'\|` between
+    samples ``x`` ``(n, D)`` and ``y`` ``(m, D)``, ``n, m >= 2``.
+
+    The within-sample terms average over distinct pairs (U-statistics), so the estimate is
+    unbiased: about 0 for two samples of one law, and it can be slightly negative. (With
+    the diagonal's zeros included it would be biased up by
+    :math:`\mathbb E\|X - X'\|/n + \mathbb E\|Y - Y'\|/m`.)
+    """
+    _check_two_samples(x, y)
+    within = _mean_over_distinct_pairs(torch.cdist(x, x)) + _mean_over_distinct_pairs(
+        torch.cdist(y, y)
+    )
+    return float(2 * torch.cdist(x, y).mean() - within)
 
 
 def mmd(x: Tensor, y: Tensor, bandwidth: float = 1.0) -> float:
     r"""Squared maximum mean discrepancy with the Gaussian kernel
-    :math:`e^{-\|a-b\|^2/(2\ell^2)}` (V-statistic)."""
+    :math:`e^{-\|a-b\|^2/(2\ell^2)}` between samples ``x`` ``(n, D)`` and ``y`` ``(m, D)``,
+    ``n, m >= 2``: the unbiased estimate (within-sample kernels over distinct pairs), about
+    0 for two samples of one law and possibly slightly negative."""
+    _check_two_samples(x, y)
 
     def kernel(a: Tensor, b: Tensor) -> Tensor:
-        return torch.exp(-torch.cdist(a, b).square() / (2 * bandwidth**2)).mean()
+        return torch.exp(-torch.cdist(a, b).square() / (2 * bandwidth**2))
 
-    return float(kernel(x, x) + kernel(y, y) - 2 * kernel(x, y))
+    within = _mean_over_distinct_pairs(kernel(x, x)) + _mean_over_distinct_pairs(kernel(y, y))
+    return float(within - 2 * kernel(x, y).mean())

@@ -76,21 +76,22 @@ class Barenblatt:
         )
 
     def sample(self, n: int, time: float = 0.0) -> Tensor:
-        """Draws ``n`` points of :math:`\\rho(\\cdot, t)` by rejection from the ball, ``(n, d)``."""
-        radius = self.radius(time)
+        """Draws ``n`` points of :math:`\\rho(\\cdot, t)`, ``(n, d)``: the support radius
+        times points of the unit ball drawn by rejection from
+        :math:`(1 - \\|u\\|^2)_+^{1/(m-1)}`, the profile's shape at every time. The
+        acceptance test never forms the density's powers of :math:`t + t_0`, which
+        overflow float32 for a small :math:`t_0` (every proposal was then refused)."""
         accepted: list[Tensor] = []
         count = 0
         while count < n:
             direction = torch.randn(4 * n, self.dim)
             direction = direction / direction.norm(dim=-1, keepdim=True)
-            proposals = radius * direction * torch.rand(4 * n, 1) ** (1 / self.dim)
-            peak = (time + self.time_offset) ** (-self.alpha) * self.constant ** (
-                1 / (self.exponent - 1)
-            )
-            keep = torch.rand(4 * n) * peak < self.density(proposals, time)
-            accepted.append(proposals[keep])
+            unit = direction * torch.rand(4 * n, 1) ** (1 / self.dim)
+            shape = (1 - unit.square().sum(-1)).clamp_min(0.0) ** (1 / (self.exponent - 1))
+            keep = torch.rand(4 * n) < shape
+            accepted.append(unit[keep])
             count += int(keep.sum())
-        return torch.cat(accepted)[:n]
+        return self.radius(time) * torch.cat(accepted)[:n]
 
 
 def porous_fokker_planck_steady_state(x: Tensor) -> Tensor:

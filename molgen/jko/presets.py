@@ -194,11 +194,6 @@ class _BarenblattStart:
 
 def _porous(config: JKOConfig) -> Problem:
     settings = config.problem
-    if config.logdet.backend == "variational":
-        raise JKOConfigError(
-            "logdet.backend: the variational backend estimates entropy only; the porous "
-            "medium needs exact or stochastic"
-        )
     profile = Barenblatt(config.dim, settings.exponent, settings.time_offset)
 
     def evaluate(flow: JKOFlow, n: int) -> Metrics:
@@ -226,13 +221,18 @@ def _aggregation_kernel(difference: Tensor) -> Tensor:
     return 0.5 * distance.square() - distance.log()
 
 
+AGGREGATION_PAIRED_SAMPLES = 4000
+"""Most samples whose interaction energy the aggregation preset evaluates: it pairs every
+two, n(n - 1)/2 differences in memory."""
+
+
 def _aggregation(config: JKOConfig) -> Problem:
     if config.dim != 1:
         raise JKOConfigError("dim: the aggregation preset (steady-state oracle) is one-dimensional")
     interaction = InteractionEnergy(_aggregation_kernel)
 
     def evaluate(flow: JKOFlow, n: int) -> Metrics:
-        samples, _ = flow.sample(min(n, 4000))
+        samples, _ = flow.sample(min(n, AGGREGATION_PAIRED_SAMPLES))
         energy = interaction(StepBatch(samples, samples, torch.zeros(len(samples)))).item()
         return {
             "interaction_energy": energy,

@@ -129,6 +129,11 @@ def test_a_yaml_document_that_is_not_a_mapping_is_refused(tmp_path, content):
         load_config(path)
 
 
+def test_a_section_that_is_not_a_mapping_is_named_without_a_trailing_dot():
+    with pytest.raises(JKOConfigError, match=r"^flow: expected a mapping, got int"):
+        config_from_dict({"flow": 3})
+
+
 def test_an_integer_beyond_float_range_is_refused_by_name():
     # used to be an OverflowError traceback
     with pytest.raises(JKOConfigError, match="flow.step_size: must be finite"):

@@ -124,6 +124,18 @@ def test_barenblatt_samples_have_the_profile_variance():
     assert samples.var().item() == pytest.approx(expected, rel=5 * math.sqrt(2 / 200000))
 
 
+@pytest.mark.timeout(60)
+def test_barenblatt_sampling_returns_for_a_tiny_time_offset():
+    # the density's s^(-2α/d) overflowed float32 and refused every proposal: a hang
+    torch.manual_seed(3)
+    profile = Barenblatt(dim=1, exponent=2.0, time_offset=1e-100)
+    samples = profile.sample(1000)
+    assert samples.dtype == torch.float32
+    assert samples.shape == (1000, 1)
+    assert torch.isfinite(samples).all()
+    assert samples.abs().max().item() <= profile.radius(0.0) * (1 + 1e-6)  # float32 rounding
+
+
 def test_steady_states_have_unit_mass_and_published_energies():
     def quad(function, a, b):
         return integrate.quad(

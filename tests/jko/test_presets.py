@@ -223,3 +223,30 @@ def test_double_well_reports_symkl_to_the_exact_fokker_planck_law(tmp_path):
     symkl = summary["symkl"]["0.05"]
     assert 0.03 < symkl < 1.0
     assert json.loads((tmp_path / "metrics.json").read_text())["symkl"] == summary["symkl"]
+
+
+@pytest.mark.parametrize("backend", ["stochastic", "variational"])
+def test_porous_medium_refuses_an_estimated_log_determinant(backend):
+    """The porous energy is nonlinear in the log-determinant, so a noisy estimate of it
+    biases value and gradient (Jensen); only the exact backend is accepted."""
+    from molgen.jko.config import JKOConfigError
+
+    with pytest.raises(JKOConfigError, match=rf"^logdet.backend: .*exact backend \({backend}"):
+        config_from_dict({"preset": "porous", "dim": 1, "logdet": {"backend": backend}})
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"logdet": {"backend": "variational"}}, r"^logdet.backend: the aggregation preset"),
+        ({"logdet": {"probes": 7}}, r"^logdet.probes: the aggregation preset has no internal"),
+        ({"evaluation_samples": 1}, r"^evaluation_samples: .* at least 2, got 1"),
+    ],
+)
+def test_aggregation_refuses_settings_it_cannot_use(settings, message):
+    """Used to be accepted: the log-determinant settings silently ignored, one evaluation
+    sample a traceback after the training had run."""
+    from molgen.jko.config import JKOConfigError
+
+    with pytest.raises(JKOConfigError, match=message):
+        config_from_dict({"preset": "aggregation", "dim": 1, **settings})
