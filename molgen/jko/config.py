@@ -444,15 +444,21 @@ def config_from_dict(data: dict[str, Any]) -> JKOConfig:
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:
-    """The mapping in a YAML file (empty for an empty file), raising :class:`JKOConfigError`
-    that names ``path`` once when the file cannot be read or parsed."""
+    """The mapping in a YAML file, raising :class:`JKOConfigError` that names ``path`` once
+    when the file cannot be read or parsed, or holds no settings (empty, or comments only:
+    a run of every default is asked for with ``--preset`` instead)."""
     try:
         data = safe_load(Path(path).read_text())
     except OSError as error:
         raise JKOConfigError(f"{path}: cannot read YAML ({error.strerror or error})") from error
     except (UnicodeDecodeError, yaml.YAMLError) as error:
         raise JKOConfigError(f"{path}: cannot read YAML ({error})") from error
-    return {} if data is None else data
+    if data is None:
+        raise JKOConfigError(
+            f"{path}: holds no settings (expected a mapping; for a preset's defaults give "
+            "--preset without a config file)"
+        )
+    return data
 
 
 def load_config(path: str | Path) -> JKOConfig:

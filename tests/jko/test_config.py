@@ -129,6 +129,15 @@ def test_a_yaml_document_that_is_not_a_mapping_is_refused(tmp_path, content):
         load_config(path)
 
 
+@pytest.mark.parametrize("content", ["", "# only a comment\n"])
+def test_a_config_without_settings_is_refused(tmp_path, content):
+    # used to run every default (the OU preset) and exit 0
+    path = tmp_path / "empty.yaml"
+    path.write_text(content)
+    with pytest.raises(JKOConfigError, match=r"empty.yaml: holds no settings"):
+        load_config(path)
+
+
 def test_a_section_that_is_not_a_mapping_is_named_without_a_trailing_dot():
     with pytest.raises(JKOConfigError, match=r"^flow: expected a mapping, got int"):
         config_from_dict({"flow": 3})
