@@ -6,8 +6,9 @@ taking the parsed arguments and returning an exit status.
 
 Exit status: 0 success, 1 a check failed, 2 bad input or usage. Bad input (a
 :class:`~forcefields.errors.MolgenError`, or an ``OSError`` on a file the user named) is
-reported as one line on stderr, without a traceback unless ``--debug`` is given (before
-or after the subcommand); so is a command line the parser rejects (see :mod:`cli.parsers`).
+reported as one line on stderr, after its traceback when ``--debug`` is given (before or
+after the subcommand), with the same exit status either way; so is a command line the
+parser rejects (see :mod:`cli.parsers`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import argparse
 import importlib
 import importlib.metadata
 import sys
+import traceback
 
 from cli.parsers import DEBUG_HELP, MolgenParser, SubcommandParser, UsageError
 from forcefields.errors import MolgenError
@@ -66,28 +68,33 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
-        if args.debug:
-            raise
         # what was written is kept: every long command resumes (see its --help)
-        print(f"molgen {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return _report(args, "interrupted", 130)
     except (MemoryError, RuntimeError, ValueError) as error:
-        if args.debug or not _is_out_of_memory(error):
+        if not _is_out_of_memory(error):
             raise
         reason = _one_line(error) or type(error).__name__
-        print(
-            f"molgen {args.command}: error: out of memory ({reason}); ask for "
-            "smaller sizes (batch, samples, particles, chains, network width)",
-            file=sys.stderr,
+        status = _report(
+            args,
+            f"error: out of memory ({reason}); ask for smaller sizes (batch, samples, "
+            "particles, chains, network width)",
+            2,
         )
         _abort_other_reference_processes(args.command)
-        return 2
+        return status
     except (MolgenError, OSError) as error:
-        if args.debug:
-            raise
-        print(f"molgen {args.command}: error: {_one_line(error)}", file=sys.stderr)
+        status = _report(args, f"error: {_one_line(error)}", 2)
         _abort_other_reference_processes(args.command)
-        return 2
+        return status
+
+
+def _report(args: argparse.Namespace, message: str, status: int) -> int:
+    """Prints ``molgen COMMAND: message`` on stderr, after the traceback of the exception
+    being handled under ``--debug``, and returns ``status``."""
+    if args.debug:
+        traceback.print_exc()
+    print(f"molgen {args.command}: {message}", file=sys.stderr)
+    return status
 
 
 OUT_OF_MEMORY_MESSAGES = (

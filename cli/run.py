@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from pathlib import Path
 
 from cli.arguments import seed
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt:
         if args.debug:
-            raise
+            traceback.print_exc()
         print(
             f"molgen run: interrupted; run the same command again to continue in {out}",
             file=sys.stderr,

@@ -150,7 +150,7 @@ def _stage(
     exists. Raises :class:`ConfigError` when the stage failed
     on its input (exit 2) and ``KeyboardInterrupt`` when it was interrupted (exit 130):
     later stages need its output. With ``debug`` the stage runs with ``--debug``, so its
-    error is raised with its traceback. Without ``progress`` the stages that draw progress
+    error's traceback is printed. Without ``progress`` the stages that draw progress
     bars run with ``--no-progress``.
     """
     from cli.main import main
