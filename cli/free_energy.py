@@ -56,7 +56,9 @@ def register(subparsers) -> None:
     perturb.add_argument("--perturb", type=Path, metavar="PSF", help="CHARMM psf of U_C")
     perturb.add_argument("--prm", type=Path, nargs="+", help="CHARMM prm file(s) of U_C")
     perturb.add_argument("--perturb-system", help="built-in molecule whose variant is U_C")
-    perturb.add_argument("--variant", default="lipid", help="variant of --perturb-system")
+    perturb.add_argument(
+        "--variant", help="force-field variant of --perturb-system (butane: lipid), required"
+    )
     perturb.add_argument(
         "--bar",
         type=Path,
@@ -100,6 +102,8 @@ def parse_states(specs: list[str] | None) -> tuple[list[str] | None, dict[str, l
         name, _, members = spec.partition("=")
         if not name or (members and not all(members.split(","))):
             raise ConfigError(f"--states: cannot read {spec!r} (NAME or NAME=A,B)")
+        if name in names:
+            raise ConfigError(f"--states: {name!r} given twice")
         names.append(name)
         if members:
             groups[name] = members.split(",")
@@ -113,10 +117,18 @@ def perturbation_files(args: argparse.Namespace) -> tuple[Path, list[Path]] | No
     if args.perturb_system is not None:
         if args.perturb is not None or args.prm is not None:
             raise ConfigError("give --perturb PSF --prm PRM or --perturb-system, not both")
-        from systems.files import charmm_files
+        from systems.files import CHARMM_VARIANTS, charmm_files
 
+        if args.variant is None:
+            known = CHARMM_VARIANTS.get(args.perturb_system, ())
+            raise ConfigError(
+                f"--perturb-system {args.perturb_system} needs --variant (its variants: "
+                f"{', '.join(known) or 'none, not a built-in molecule'})"
+            )
         files = charmm_files(args.perturb_system, args.variant)
         return files.psf, [files.prm]
+    if args.variant is not None:
+        raise ConfigError("--variant applies to --perturb-system, which is not given")
     if args.perturb is None and args.prm is None:
         return None
     if args.perturb is None or args.prm is None:

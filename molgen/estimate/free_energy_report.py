@@ -12,8 +12,9 @@ populations_variant, free_energies_variant``), ``bar`` (with samples of ``C`` to
 each set entered BAR), ``comparisons`` and ``consistent``; see
 :mod:`molgen.estimate.two_sets`) and ``trusted`` (false when any requested estimate is
 withheld; with ``bar``, the BAR value and any requested state free energies count, a
-one-sided FEP refusal does not; with nothing requested, log Z, or for equally weighted
-frames, whose log Z is withheld, the populations of the system's modes).
+one-sided FEP refusal does not; with nothing requested, every population and free energy
+of the system's modes shown, and log Z unless the frames are equally weighted, whose log
+Z is withheld).
 
 ``ess`` is the Kish ESS of the weights; with ``correlated`` it is divided by the largest
 statistical inefficiency of the weights and the state indicators, and ``log_z`` and the
@@ -202,11 +203,17 @@ def free_energy_report(
 
 
 def _default_result(report: dict) -> list[bool]:
-    """Which estimates decide ``trusted`` when none was asked for: log Z, or for equally
-    weighted frames (which say nothing of Z) the populations of the system's modes."""
+    """Which estimates decide ``trusted`` when none was asked for: every population and
+    state free energy shown (those of the system's modes), and log Z unless the frames are
+    equally weighted (which say nothing of Z)."""
+    shown = [
+        entry["trusted"]
+        for table in ("populations", "free_energies")
+        for entry in report[table].values()
+    ]
     if report["log_z"].get("reason") == EQUAL_WEIGHTS:
-        return [entry["trusted"] for entry in report["populations"].values()]
-    return [report["log_z"]["trusted"]]
+        return shown
+    return [report["log_z"]["trusted"], *shown]
 
 
 def _estimate_text(entry: dict, kT: float, unit: str, value_key: str, sem_key: str) -> str:

@@ -103,6 +103,7 @@ def test_weighted_samples_are_resampled_for_bar(two_sets, butane_md_frames, tmp_
     weighted = write_butane_samples(tmp_path / "weighted", butane_md_frames, log_w)
     out = tmp_path / "bar.json"
     arguments = ["free-energy", weighted, "--system", "butane", "--perturb-system", "butane"]
+    arguments += ["--variant", "lipid"]
     status, text, _ = _run([*arguments, "--bar", lipid, "--json", out], capsys)
     assert status == 0, text
     set_b = json.loads(out.read_text())["bar"]["set_b"]

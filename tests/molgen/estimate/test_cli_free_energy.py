@@ -66,11 +66,30 @@ def test_poor_overlap_exits_1_without_a_number(tmp_path, capsys):
     assert entry["value_kT"] is None and entry["trusted"] is False
 
 
+def test_a_withheld_population_of_the_default_states_exits_1(tmp_path, capsys):
+    """Samples of the major well only (46 of 4000 in the minor mode): log Z is given, the
+    minor population is withheld, so the shown result is refused, as with --states (it
+    used to print 'trusted' and exit 0)."""
+    samples = double_well_samples(tmp_path / "major.npz", 4_000, -1.0, 0.45, seed=1)
+    out = tmp_path / "fe.json"
+    status, text, _ = _run(["free-energy", str(samples), "--json", str(out)], capsys)
+    report = json.loads(out.read_text())
+    assert report["log_z"]["trusted"] and not report["populations"]["minor"]["trusted"]
+    assert status == 1 and not report["trusted"]
+    assert "result: refused" in text
+
+
 def test_bad_input_exits_2(toy_samples, tmp_path, capsys):
     status, _, error = _run(["free-energy", str(tmp_path / "missing.npz")], capsys)
     assert status == 2 and "missing.npz: samples file not found" in error
     status, _, error = _run(["free-energy", str(toy_samples), "--states", "major", "x"], capsys)
     assert status == 2 and "state 'x': unknown" in error
+    status, _, error = _run(["free-energy", str(toy_samples), "--states", "major", "major"], capsys)
+    assert status == 2 and "--states: 'major' given twice" in error
+    status, _, error = _run(["free-energy", str(toy_samples), "--perturb-system", "butane"], capsys)
+    assert status == 2 and "needs --variant (its variants: default, lipid)" in error
+    status, _, error = _run(["free-energy", str(toy_samples), "--variant", "lipid"], capsys)
+    assert status == 2 and "--variant applies to --perturb-system" in error
     np.savez(tmp_path / "broken.npz", modes=np.zeros(3, dtype=np.int64))
     status, _, error = _run(["free-energy", str(tmp_path / "broken.npz")], capsys)
     assert status == 2 and "needs 'log_w'" in error and "Traceback" not in error
