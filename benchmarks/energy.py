@@ -127,7 +127,7 @@ def benchmark_energy(
         progress: optional callable receiving one line per measurement.
     """
     import forcefields
-    from forcefields.openmm_oracle import build_openmm_system
+    from forcefields.openmm_oracle import charmm_openmm_system
 
     say = progress or (lambda line: None)
     result: dict = {"batch": list(batches), "torch": {}, "openmm": {}}
@@ -147,7 +147,7 @@ def benchmark_energy(
                 rate = torch_rate(fn, frames)
                 result["torch"][label][str(batch)] = rate
                 say(f"torch {label:<16} batch {batch:>7}: {rate:>14,.0f} configs/s")
-    system, _ = build_openmm_system(psf, prm)
+    system, _ = charmm_openmm_system(psf, prm)
     frames = _perturbed(reference, openmm_frames, seed)
     for platform in openmm_platforms:
         rate = openmm_rate(system, frames, platform, threads=threads)

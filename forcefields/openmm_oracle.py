@@ -27,7 +27,7 @@ from forcefields.charmm_reader import PathLike
 from forcefields.energy import TERM_NAMES
 from forcefields.errors import InputFileError, ShapeMismatchError
 
-__all__ = ["OpenMMOracle", "build_openmm_system", "openmm_platform"]
+__all__ = ["OpenMMOracle", "build_openmm_system", "charmm_openmm_system", "openmm_platform"]
 
 _GROUP = {name: index for index, name in enumerate(TERM_NAMES)}
 
@@ -85,11 +85,13 @@ def _refuse_periodic_impropers(prm_paths: Sequence[PathLike]) -> None:
         )
 
 
-def build_openmm_system(psf: PathLike, prm: PathLike | Sequence[PathLike]):
-    """OpenMM ``System`` (vacuum, no cutoff, no constraints) with one force group per term.
+def charmm_openmm_system(psf: PathLike, prm: PathLike | Sequence[PathLike]):
+    """OpenMM's own ``System`` of the CHARMM files (vacuum, no cutoff, no constraints, no
+    centre-of-mass motion remover), its forces as ``CharmmPsfFile`` builds them: what an
+    OpenMM user would simulate, and the peer :mod:`benchmarks.energy` times.
 
     Returns:
-        ``(system, psf_file)``; force group ``TERM_NAMES.index(name)`` holds term ``name``.
+        ``(system, psf_file)``.
 
     Raises:
         InputFileError: OpenMM cannot build the system, or the parameter files define a
@@ -110,11 +112,30 @@ def build_openmm_system(psf: PathLike, prm: PathLike | Sequence[PathLike]):
         raise InputFileError(
             f"{psf} + {', '.join(map(str, prm_paths))}: OpenMM cannot build a system ({error})"
         ) from error
-
     for index in reversed(range(system.getNumForces())):
         force = system.getForce(index)
         if isinstance(force, openmm.CustomTorsionForce):
             _restore_full_precision_pi(force)
+        elif isinstance(force, openmm.CMMotionRemover):
+            system.removeForce(index)
+    return system, psf_file
+
+
+def build_openmm_system(psf: PathLike, prm: PathLike | Sequence[PathLike]):
+    """:func:`charmm_openmm_system` with one force group per term: its ``NonbondedForce``
+    split into a Lennard-Jones and a Coulomb copy (which evaluates the pairs twice).
+
+    Returns:
+        ``(system, psf_file)``; force group ``TERM_NAMES.index(name)`` holds term ``name``.
+
+    Raises:
+        InputFileError: as :func:`charmm_openmm_system`, or for a force of no known term.
+    """
+    import openmm
+
+    system, psf_file = charmm_openmm_system(psf, prm)
+    for index in reversed(range(system.getNumForces())):
+        force = system.getForce(index)
         if isinstance(force, openmm.NonbondedForce):
             parts = _split_nonbonded(force)
             system.removeForce(index)
@@ -122,8 +143,6 @@ def build_openmm_system(psf: PathLike, prm: PathLike | Sequence[PathLike]):
                 system.addForce(part)
         elif isinstance(force, openmm.CustomNonbondedForce):
             force.setForceGroup(_GROUP["lj"])
-        elif isinstance(force, openmm.CMMotionRemover):
-            system.removeForce(index)
         elif force.getForceGroup() in _CHARMM_GROUP_TO_TERM:
             force.setForceGroup(_GROUP[_CHARMM_GROUP_TO_TERM[force.getForceGroup()]])
         else:

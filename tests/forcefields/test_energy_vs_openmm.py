@@ -86,3 +86,27 @@ def test_forces_inside_inference_mode_equal_openmm(charmm):
     # float64 round-off, as in test_float64_matches_openmm_to_round_off; atol for the
     # components near zero (forces reach 10³ kJ/mol/nm).
     np.testing.assert_allclose(forces.numpy(), expected, rtol=1e-11, atol=1e-8)
+
+
+def test_plain_openmm_system_has_one_nonbonded_force_and_the_same_energy(charmm):
+    """The system the speed benchmark times: OpenMM's own forces (one NonbondedForce, not
+    the oracle's Lennard-Jones and Coulomb copies), with the oracle's total energy."""
+    import openmm
+
+    from forcefields.openmm_oracle import charmm_openmm_system
+
+    system, _ = charmm_openmm_system(charmm.psf, charmm.prm)
+    kinds = [type(force).__name__ for force in system.getForces()]
+    assert kinds.count("NonbondedForce") == 1 and "CMMotionRemover" not in kinds
+    frames = perturbed_frames(charmm.pdb, (0.01,), per_scale=3, seed=6)
+    context = openmm.Context(
+        system, openmm.VerletIntegrator(0.001), openmm.Platform.getPlatformByName("Reference")
+    )
+    energies = []
+    for frame in frames:
+        context.setPositions(frame)
+        energy = context.getState(getEnergy=True).getPotentialEnergy()
+        energies.append(energy.value_in_unit(openmm.unit.kilojoule_per_mole))
+    expected, _ = OpenMMOracle(charmm.psf, charmm.prm).total(frames)
+    # float64 sums in another order: round-off, as in the float64 comparison above.
+    np.testing.assert_allclose(energies, expected, rtol=1e-11, atol=1e-9)
