@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import struct
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,6 +55,34 @@ def quiet_reader() -> Iterator[None]:
             os.close(saved)
 
 
+def dcd_header_frame_count(path: Path | str) -> int | None:
+    """The frame count (NSET) a DCD file's header records, or ``None`` when the file does
+    not start with a CHARMM/NAMD ``CORD`` header in either byte order."""
+    with open(path, "rb") as stream:
+        head = stream.read(12)
+    for order in ("<", ">"):
+        if (
+            len(head) == 12
+            and head[4:8] == b"CORD"
+            and struct.unpack(f"{order}i", head[:4])[0] == 84
+        ):
+            return struct.unpack(f"{order}i", head[8:12])[0]
+    return None
+
+
+def _refuse_truncated_dcd(trajectory: Path, n_frames: int) -> None:
+    """Raise :class:`InputFileError` when a DCD holds fewer whole frames than its header
+    counts: mdtraj reads the whole frames and drops the rest without a word."""
+    if Path(trajectory).suffix.lower() != ".dcd":
+        return
+    recorded = dcd_header_frame_count(trajectory)
+    if recorded is not None and recorded > n_frames:
+        raise InputFileError(
+            f"{trajectory}: its header counts {recorded} frames but the file holds "
+            f"{n_frames} whole ones (truncated?)"
+        )
+
+
 def read_frames(trajectory: Path, topology: Path | None) -> np.ndarray:
     """Frames ``(B, N, 3)`` in nm from any file mdtraj reads (``.dcd``, ``.h5``, ``.pdb``, ...).
 
@@ -62,7 +91,8 @@ def read_frames(trajectory: Path, topology: Path | None) -> np.ndarray:
     one line and printed results stay clean.
 
     Raises:
-        InputFileError: a file is missing or mdtraj cannot read it.
+        InputFileError: a file is missing, mdtraj cannot read it, or a DCD holds fewer
+            frames than its header counts (truncated).
         ShapeMismatchError: the trajectory has no frames.
         NonFiniteCoordinatesError: a frame holds NaN or infinite coordinates.
     """
@@ -82,6 +112,7 @@ def read_frames(trajectory: Path, topology: Path | None) -> np.ndarray:
     except Exception as error:
         message = " ".join(str(error).split())[:MAX_REASON_LENGTH]
         raise InputFileError(f"{trajectory}: mdtraj cannot read it ({message})") from error
+    _refuse_truncated_dcd(trajectory, frames.n_frames)
     if frames.n_frames == 0:
         raise ShapeMismatchError(f"{trajectory}: the trajectory has no frames")
     xyz = frames.xyz.astype(np.float64)
