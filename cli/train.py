@@ -2,6 +2,9 @@
 
 Multi-process: ``torchrun --nproc_per_node N -m cli.main train CONFIG --out RUN``
 (DistributedDataParallel; gloo on CPU). Only rank 0 writes files.
+
+Exit status 1 when more than :data:`DIVERGED_FRACTION` of the steps were skipped for
+non-finite losses or gradients: the checkpoints are kept, but the training diverged.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ from cli.arguments import seed
 from forcefields.errors import ConfigError, UnknownNameError
 
 __all__ = ["register"]
+
+DIVERGED_FRACTION = 0.5
+"""Share of skipped steps above which a finished training is reported as diverged."""
 
 
 def register(subparsers) -> None:
@@ -78,9 +84,17 @@ def run(args: argparse.Namespace) -> int:
             if message.startswith(f"{args.config}:"):
                 raise
             raise type(error)(f"{args.config}: {message}") from error
+    diverged = result.skipped > DIVERGED_FRACTION * result.step
     if processes.is_main:
         print(
             f"trained {result.step} steps ({result.skipped} skipped); "
             f"last checkpoint: {result.checkpoint}"
         )
-    return 0
+        if diverged:
+            print(
+                f"molgen train: {result.skipped} of {result.step} steps were skipped for "
+                "non-finite losses or gradients: the training diverged (see metrics.jsonl; "
+                "a smaller lr or a grad_clip may help)",
+                file=sys.stderr,
+            )
+    return 1 if diverged else 0

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -527,7 +528,7 @@ class _Trainer:
         self.last_lr = scheduler.get_last_lr()[0]
         with warnings.catch_warnings():
             # a skipped first step steps the schedule without an optimizer step, on purpose
-            warnings.filterwarnings("ignore", "Detected call of `lr_scheduler.step()`")
+            warnings.filterwarnings("ignore", re.escape("Detected call of `lr_scheduler.step()`"))
             scheduler.step()
         position.phase_step += 1
         position.step += 1

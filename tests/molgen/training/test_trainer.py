@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import warnings
 
 import pytest
 import torch
@@ -156,6 +157,22 @@ def test_a_finite_gradient_whose_square_overflows_is_skipped(tmp_path, grad_clip
     model_3, model_6 = saved[3]["model"], saved[6]["model"]
     changed = [not torch.equal(model_3[k], model_6[k]) for k in model_3 if model_3[k].numel()]
     assert sum(changed) == len(changed)  # every trainable tensor still moves after the skip
+
+
+def test_a_skipped_first_step_raises_no_scheduler_warning(tmp_path):
+    """The schedule steps without an optimizer step when the first step is skipped, on
+    purpose; torch's warning about that order is filtered (its message holds regex
+    metacharacters, so the filter escapes it)."""
+    mapping = tiny_config(metrics={"every": 1, "samples": 0})
+    mapping["phases"] = [mapping["phases"][1]]
+    mapping["phases"][0].update(steps=3, losses={"l2_plus": 1.0}, loss_options={})
+    config = config_from_mapping(mapping)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        result = train(
+            config, tmp_path / "run", system=spoiled_on_call_system(bad_call=1), progress=False
+        )
+    assert result.skipped == 1
 
 
 def test_non_finite_step_is_skipped_counted_and_never_saved(tmp_path):
