@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from molgen.training.checkpoints import CheckpointError, latest_checkpoint, load
 from molgen.training.config import TrainConfig, load_config
 from molgen.training.model import build_flow
 from molgen.training.rng import derive_seed
-from molgen.training.run_state import run_fingerprint
+from molgen.training.run_state import setup_differences
 from molgen.training.target import (
     DTYPES,
     ReducedEnergy,
@@ -94,17 +93,15 @@ def _check_same_setup(path: Path, payload: dict, config: TrainConfig, run_dir: P
     """Raise :class:`CheckpointError` when the checkpoint was trained for another system,
     flow or dtype than ``run_dir``'s config (its weights could load and be weighted
     against the wrong energy)."""
-    saved = payload.get("fingerprint", {}).get("setup")
-    if saved is None:
+    differences = setup_differences(payload, config)
+    if differences is None or not differences[0]:
         return
-    saved, current = json.loads(saved), json.loads(run_fingerprint(config)["setup"])
-    differing = [key for key in ("system", "flow", "dtype") if saved.get(key) != current[key]]
-    if differing:
-        raise CheckpointError(
-            f"{path}: trained for another run than {run_dir / 'config.yaml'} (different "
-            f"{', '.join(differing)}; system {saved.get('system')!r} there, "
-            f"{current['system']!r} here)"
-        )
+    differing, saved = differences
+    raise CheckpointError(
+        f"{path}: trained for another run than {run_dir / 'config.yaml'} (different "
+        f"{', '.join(differing)}; system {saved.get('system')!r} there, "
+        f"{config.system!r} here)"
+    )
 
 
 def latent_points(seed: int, start: int, stop: int, dim: int, dtype: torch.dtype) -> torch.Tensor:

@@ -32,6 +32,18 @@ def run_fingerprint(config: TrainConfig) -> dict[str, Any]:
     }
 
 
+def setup_differences(
+    payload: dict, config: TrainConfig, keys: tuple[str, ...] = ("system", "flow", "dtype")
+) -> tuple[list[str], dict] | None:
+    """The ``keys`` of the set-up in which a checkpoint ``payload`` differs from
+    ``config``'s, and the checkpoint's set-up; ``None`` for a checkpoint without one."""
+    saved = payload.get("fingerprint", {}).get("setup")
+    if saved is None:
+        return None
+    saved, current = json.loads(saved), json.loads(run_fingerprint(config)["setup"])
+    return [key for key in keys if saved.get(key) != current[key]], saved
+
+
 @dataclass
 class Position:
     """Where training stands: phase index, steps done in it and overall, skipped counts."""

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 import re
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +54,7 @@ from molgen.training.rng import (
     restore_global_state,
     seed_everything,
 )
-from molgen.training.run_state import Position, StopRequest, run_fingerprint
+from molgen.training.run_state import Position, StopRequest, run_fingerprint, setup_differences
 from molgen.training.schedule import make_scheduler
 from molgen.training.target import DTYPES, ReducedEnergy
 from molgen.yaml_numbers import safe_dump
@@ -301,7 +301,8 @@ class _Trainer:
                 self.flow.load_state_dict(source["model"])
             except RuntimeError as error:
                 raise ConfigError(
-                    f"init: {self.config.init} does not fit this flow ({error})"
+                    f"init: {self.config.init} does not fit this flow "
+                    f"({_init_mismatch(source, self.config, error)})"
                 ) from error
             return
         if self.config.flow.standardize or self.config.flow.coordinates == "internal":
@@ -628,6 +629,20 @@ def _device(name: str, processes: Processes) -> torch.device:
     if device.type == "cuda" and processes.distributed and device.index is None:
         return torch.device("cuda", torch.cuda.current_device())
     return device
+
+
+def _init_mismatch(source: dict, config: TrainConfig, error: RuntimeError) -> str:
+    """Why an init checkpoint's weights do not load: the set-up it was trained for where
+    it differs from ``config``'s, else the first line of torch's (long) message."""
+    differences = setup_differences(source, config, ("system", "flow"))
+    if differences is not None and differences[0]:
+        differing, saved = differences
+        return (
+            f"trained for system {saved.get('system')!r} with another "
+            f"{' and '.join(differing)}; this run: system {config.system!r}"
+        )
+    reason = str(error).strip().splitlines()[0]
+    return reason if len(reason) <= 300 else reason[:300] + " ..."
 
 
 def _squares_finite(parameters) -> bool:

@@ -309,9 +309,12 @@ def test_an_init_that_does_not_fit_is_refused_before_anything_is_written(tmp_pat
         flow={"preset": "double_well", "width": 16, "repeats": 1},
         init=str(tmp_path / "source" / "checkpoints" / "final.pt"),
     )
-    with pytest.raises(ConfigError, match="init: .*final.pt does not fit this flow"):
+    with pytest.raises(ConfigError, match="init: .*final.pt does not fit this flow") as error:
         train(config_from_mapping(wider), tmp_path / "run", progress=False)
     assert not (tmp_path / "run").exists()
+    # says what differs, not torch's list of every parameter name (kilobytes of it)
+    assert "with another flow; this run: system 'double_well_medium'" in str(error.value)
+    assert len(str(error.value)) < 400
 
 
 def test_a_trajectory_with_a_non_finite_frame_names_the_frame(tmp_path):
