@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 from cli.arguments import seed
@@ -21,13 +22,15 @@ def register(subparsers) -> None:
         help="draw samples of a trained run (trajectory or .npz + per-sample arrays)",
         description=(
             "Load RUN's final (or --checkpoint) weights and draw N samples in chunks. Toys: "
-            "FILE.npz with x, log_p_g, u_b (reduced energy), energy, log_w, modes and the "
+            "FILE (.npz; a name without suffix gets .npz, other suffixes are refused) with x, "
+            "log_p_g, u_b (reduced energy), energy, log_w, modes and the "
             "observables (dihedrals in radians). Molecules: FILE as a trajectory "
             "(.h5/.dcd/.xtc/.pdb; .dcd/.xtc also get FILE's .pdb topology) plus FILE.npz "
             "with the same per-sample arrays. Same seed and batch give identical files; a "
             "killed call resumes from its chunks. FILE.npz holds the energies and weights "
             "of the exact coordinates; .xtc rounds coordinates to 0.001 nm and .pdb to "
-            "0.0001 nm (.h5 and .dcd keep float32)."
+            "0.0001 nm (.h5 and .dcd keep float32). Warns when a damaged chunk is drawn "
+            "again, and when almost no sample is finite (a diverged training)."
         ),
     )
     parser.add_argument("run", type=Path, help="run directory written by molgen train")
@@ -51,21 +54,32 @@ def run(args: argparse.Namespace) -> int:
 
     device = resolve_device(args.device, "--device")
     check_output_file(args.out, "--out")
-    result = sample_run(
-        args.run,
-        args.n,
-        args.out,
-        batch=args.batch,
-        seed=args.seed,
-        checkpoint=args.checkpoint,
-        device=str(device),
-        progress=not args.no_progress,
-    )
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        result = sample_run(
+            args.run,
+            args.n,
+            args.out,
+            batch=args.batch,
+            seed=args.seed,
+            checkpoint=args.checkpoint,
+            device=str(device),
+            progress=not args.no_progress,
+        )
     print(f"wrote {', '.join(str(path) for path in result.files)} (from {result.checkpoint})")
-    if args.out.suffix in LOSSY_SUFFIXES and args.out in result.files:
+    if args.out.suffix in LOSSY_SUFFIXES:
         print(
             f"note: {args.out} stores coordinates to {LOSSY_SUFFIXES[args.out.suffix]} nm; "
             f"energies recomputed from it differ from those in {args.out}.npz",
             file=sys.stderr,
         )
     return 0
+
+
+def _show_warning(message: Warning | str, category: type[Warning], *location: object) -> None:
+    """Print a warning of the sampling (a damaged chunk drawn again, samples that are almost
+    all non-finite) as it happens, as one line on stderr without its category and source
+    line, above the progress bar."""
+    from tqdm import tqdm
+
+    tqdm.write(f"molgen sample: warning: {message}", file=sys.stderr)

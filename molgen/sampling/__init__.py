@@ -2,8 +2,8 @@
 
 ``sample_run(run_dir, n, out)`` loads a checkpoint, draws ``n`` samples in chunks
 (reproducible frame for frame for a given seed), and writes them atomically: toys to
-``FILE.npz``, molecules to an mdtraj trajectory plus the sidecar ``FILE.npz``. A killed
-call resumes from the chunks already written.
+``FILE`` (``.npz``), molecules to an mdtraj trajectory plus the sidecar ``FILE.npz``. A
+killed call resumes from the chunks already written (drawing unreadable ones again).
 """
 
 from molgen.sampling.chunks import SampleOutput, sample_run

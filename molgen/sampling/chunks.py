@@ -3,10 +3,12 @@
 Chunks of ``batch`` samples are written atomically to a hidden ``.<name>.parts/``
 directory next to the output, with a manifest of what they belong to (run, checkpoint
 and its SHA-256, device, seed, n, batch, :data:`CHUNK_VERSION`). A call that finds
-matching chunks reuses them, so a killed call resumes; the final files are assembled
-from the chunks, written atomically, and the chunks removed. The sidecar keeps the
-manifest (``arguments``): an existing output written with other arguments is refused
-rather than overwritten, one written with the same arguments is written again (identically).
+matching chunks reuses them, so a killed call resumes; an unreadable chunk (damaged,
+truncated) is warned about and drawn again, to the same numbers. The final files are
+assembled from the chunks, written atomically, and the chunks removed. The sidecar keeps
+the manifest (``arguments``): an existing output written with other arguments, or whose
+sidecar is missing or unreadable, is refused rather than overwritten; one written with the
+same arguments is written again (identically).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +24,13 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from forcefields.atomic_files import nearest_existing_folder, save_npz_atomic, write_text_atomic
+from forcefields.atomic_files import save_npz_atomic, write_text_atomic
 from forcefields.errors import ConfigError
 from molgen.estimate.samples import system_temperature
-from molgen.sampling.generator import draw_samples, load_run
+from molgen.sampling.checks import check_room, warn_if_not_finite
+from molgen.sampling.generator import LoadedRun, draw_samples, load_run
 from molgen.sampling.writers import (
+    check_arrays_path,
     check_trajectory_path,
     sidecar_path,
     trajectory_files,
@@ -47,7 +52,7 @@ class SampleOutput:
         files: every file written (trajectory, topology, sidecar ``.npz``).
         arrays: the sidecar ``.npz``.
         checkpoint: the checkpoint sampled.
-        reused_chunks: chunks found from an earlier, interrupted call.
+        reused_chunks: readable chunks found from an earlier, interrupted call.
     """
 
     files: list[Path]
@@ -69,12 +74,15 @@ def sample_run(
 ) -> SampleOutput:
     """Draw ``n`` samples of a trained run and write them.
 
-    Toys: ``out`` (``.npz``, or ``out + '.npz'``) holds ``x`` and the per-sample arrays of
+    Toys: ``out`` (``.npz``, or ``out + '.npz'`` for a name without suffix; other suffixes
+    are refused) holds ``x`` and the per-sample arrays of
     :func:`~molgen.sampling.generator.draw_samples`. Molecules: ``out`` is a trajectory
     (``.h5``, ``.dcd``, ``.xtc``, ``.pdb``; frames ``(n, N, 3)`` nm) and ``out + '.npz'``
     holds the per-sample arrays (without ``x``). Both also hold ``system``, ``mode_names``
     and ``temperature`` (the system's, at which the weights were computed: K, toys
-    ``1/β``). Same seed and batch: identical files.
+    ``1/β``). Same seed and batch: identical files. Warns (:class:`RuntimeWarning`) of each
+    unreadable chunk of an earlier call (drawn again) and when almost no sample is finite
+    (:func:`~molgen.sampling.checks.warn_if_not_finite`).
     """
     if n <= 0:
         raise ConfigError(f"-n: must be positive, got {n}")
@@ -87,6 +95,8 @@ def sample_run(
     molecule = run.system.kind == "molecule"
     if molecule:
         check_trajectory_path(out)
+    else:
+        check_arrays_path(out)
     parts = out.with_name(f".{out.name}.parts")
     manifest = {
         "run": str(Path(run_dir).resolve()),
@@ -102,14 +112,10 @@ def sample_run(
     sidecar = sidecar_path(out)
     outputs = [*trajectory_files(out), sidecar] if molecule else [sidecar]
     _check_existing(outputs, sidecar, manifest, parts)
-    _check_room(n, run.system.dimension, out)
-    reused = _prepare_parts(parts, manifest)
-    starts = list(range(0, n, batch))
-    for index, start in enumerate(tqdm(starts, disable=not progress, desc="sample", unit="chunk")):
-        chunk = parts / f"chunk_{index:06d}.npz"
-        if not chunk.is_file():
-            save_npz_atomic(chunk, draw_samples(run, seed, start, min(start + batch, n)))
-    arrays = _assemble(parts, len(starts))
+    check_room(n, run.system.dimension, out)
+    _prepare_parts(parts, manifest)
+    arrays, reused = _draw_chunks(run, parts, n, batch, seed, progress)
+    warn_if_not_finite(arrays, sidecar, run.checkpoint)
     files = []
     if molecule:
         xyz = arrays.pop("x").reshape(n, run.system.n_atoms, 3)
@@ -122,40 +128,6 @@ def sample_run(
     files.append(sidecar)
     shutil.rmtree(parts)
     return SampleOutput(files, sidecar, run.checkpoint, reused)
-
-
-BYTES_PER_SCALAR = 8
-PER_SAMPLE_SCALARS = 32
-"""Generous count of the float64 numbers a sample's sidecar holds besides its
-coordinates (log densities, energies, weights, modes, observables)."""
-
-
-def _check_room(n: int, dimension: int, out: Path) -> None:
-    """Raise :class:`ConfigError` naming ``-n`` when ``n`` samples of ``dimension``
-    coordinates would not fit on the disk of ``out`` (chunks, then the files) or in
-    memory (the chunks are joined there) — before any sample is drawn."""
-    needed = n * (dimension + PER_SAMPLE_SCALARS) * BYTES_PER_SCALAR
-    folder = nearest_existing_folder(out.resolve())
-    room = {"disk": shutil.disk_usage(folder).free / 2, "memory": _available_memory()}
-    for where, free in room.items():
-        if free is not None and needed > free:
-            raise ConfigError(
-                f"-n: {n} samples need about {needed / 1e9:.3g} GB, more than the "
-                f"{free / 1e9:.3g} GB this run may use of {where}"
-                + (f" (half the free space in {folder})" if where == "disk" else "")
-            )
-
-
-def _available_memory() -> int | None:
-    """Bytes of memory available to new allocations (Linux's ``MemAvailable``, which
-    counts reclaimable caches), or ``None`` where unknown."""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
 
 
 def _sha256(path: Path) -> str:
@@ -172,17 +144,21 @@ def _check_existing(outputs: list[Path], sidecar: Path, manifest: dict, parts: P
     """Raise :class:`ConfigError` naming the first existing file of ``outputs`` unless the
     ``sidecar`` records that it was written with ``manifest``, or the chunks in ``parts``
     were drawn with ``manifest`` (a call with these arguments was killed after writing
-    the trajectory and before the sidecar: resume it)."""
+    the trajectory and before the sidecar: resume it). The message says what is wrong:
+    other arguments (which), none recorded, or a sidecar missing or unreadable."""
     existing = [path for path in outputs if path.exists()]
-    stored = _stored_arguments(sidecar)
-    if not existing or stored == manifest:
+    if not existing:
         return
-    if _parts_manifest(parts) == manifest:
+    stored, unreadable = _stored_arguments(sidecar)
+    if stored == manifest or _parts_manifest(parts) == manifest:
         return
-    raise ConfigError(
-        f"--out: {existing[0]} exists and was not written with these arguments"
-        f"{_differences(stored, manifest)}; pick another --out or delete it"
-    )
+    if unreadable is None:
+        problem = f"exists and was not written with these arguments{_differences(stored, manifest)}"
+    elif existing[0] == sidecar:
+        problem = f"exists but {unreadable}"
+    else:
+        problem = f"exists but {sidecar}, which would record its arguments, {unreadable}"
+    raise ConfigError(f"--out: {existing[0]} {problem}; pick another --out or delete it")
 
 
 def _differences(stored: dict | None, manifest: dict) -> str:
@@ -197,13 +173,24 @@ def _differences(stored: dict | None, manifest: dict) -> str:
     return f" ({'; '.join(changed)})"
 
 
-def _stored_arguments(sidecar: Path) -> dict | None:
-    """The manifest an earlier call stored in ``sidecar``; ``None`` when there is none."""
+def _stored_arguments(sidecar: Path) -> tuple[dict | None, str | None]:
+    """The manifest an earlier call stored in ``sidecar`` (``None`` when there is none), and
+    why ``sidecar`` could not be read (``"is missing"``, ``"is empty"``, ...; ``None`` when
+    it could)."""
+    if not sidecar.exists():
+        return None, "is missing"
+    if sidecar.stat().st_size == 0:
+        return None, "is empty"
     try:
         with np.load(sidecar, allow_pickle=False) as archive:
-            return json.loads(str(archive["arguments"])) if "arguments" in archive.files else None
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
-        return None
+            if "arguments" not in archive.files:
+                return None, None
+            stored = json.loads(str(archive["arguments"]))
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        return None, f"is not a readable .npz ({type(error).__name__}: truncated or damaged?)"
+    if not isinstance(stored, dict):
+        return None, "records its arguments unreadably (not a JSON object)"
+    return stored, None
 
 
 def _parts_manifest(parts: Path) -> dict | None:
@@ -214,21 +201,56 @@ def _parts_manifest(parts: Path) -> dict | None:
         return None
 
 
-def _prepare_parts(parts: Path, manifest: dict) -> int:
-    manifest_file = parts / "manifest.json"
+def _prepare_parts(parts: Path, manifest: dict) -> None:
+    """Keep ``parts`` when its chunks were drawn with ``manifest``, else (re)create it empty
+    with ``manifest.json``."""
     if parts.is_dir():
         if _parts_manifest(parts) == manifest:
-            return len(list(parts.glob("chunk_*.npz")))
+            return
         shutil.rmtree(parts)
     parts.mkdir(parents=True)
-    write_text_atomic(manifest_file, json.dumps(manifest), mode=0o644)
-    return 0
+    write_text_atomic(parts / "manifest.json", json.dumps(manifest), mode=0o644)
 
 
-def _assemble(parts: Path, count: int) -> dict[str, np.ndarray]:
-    pieces: dict[str, list[np.ndarray]] = {}
-    for index in range(count):
-        with np.load(parts / f"chunk_{index:06d}.npz", allow_pickle=False) as chunk:
-            for key in chunk.files:
-                pieces.setdefault(key, []).append(chunk[key])
-    return {key: np.concatenate(values) for key, values in pieces.items()}
+def _draw_chunks(
+    run: LoadedRun, parts: Path, n: int, batch: int, seed: int, progress: bool
+) -> tuple[dict[str, np.ndarray], int]:
+    """The per-sample arrays (each ``(n, ...)``) of samples ``0 .. n-1``, joined from chunks
+    of ``batch`` samples saved in ``parts``, and the number of chunks reused from there.
+
+    A chunk missing from ``parts`` is drawn and saved; one there but unreadable (a damaged
+    or truncated file) is warned about and drawn again, to the same numbers: a sample
+    depends only on the seed, its index and the device (see
+    :func:`~molgen.sampling.generator.draw_samples`).
+    """
+    pieces = []
+    reused = 0
+    starts = range(0, n, batch)
+    for index, start in enumerate(tqdm(starts, disable=not progress, desc="sample", unit="chunk")):
+        stop = min(start + batch, n)
+        chunk = parts / f"chunk_{index:06d}.npz"
+        arrays = _read_chunk(chunk)
+        if arrays is None:
+            arrays = draw_samples(run, seed, start, stop)
+            save_npz_atomic(chunk, arrays)
+        else:
+            reused += 1
+        pieces.append(arrays)
+    return {key: np.concatenate([piece[key] for piece in pieces]) for key in pieces[0]}, reused
+
+
+def _read_chunk(chunk: Path) -> dict[str, np.ndarray] | None:
+    """The arrays of ``chunk``; ``None`` when it is missing, or, with a
+    :class:`RuntimeWarning` naming it, when it cannot be read whole (damaged, truncated)."""
+    if not chunk.is_file():
+        return None
+    try:
+        with np.load(chunk, allow_pickle=False) as archive:
+            return {key: archive[key] for key in archive.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        warnings.warn(
+            f"{chunk}: unreadable ({type(error).__name__}); drawing its samples again",
+            RuntimeWarning,
+            stacklevel=4,  # the caller of sample_run
+        )
+        return None

@@ -1,5 +1,6 @@
-"""Atomic writer for sample trajectories (mdtraj, files of mode 0644), the check of a
-trajectory's path before sampling, and the name of the trajectory's ``.npz`` sidecar."""
+"""Atomic writer for sample trajectories (mdtraj, files of mode 0644), the checks of an
+output path before sampling (a trajectory for a molecule, ``.npz`` for a toy), and the
+name of the ``.npz`` sidecar."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from forcefields.errors import ConfigError
 
 __all__ = [
     "TRAJECTORY_SUFFIXES",
+    "check_arrays_path",
     "check_trajectory_path",
     "sidecar_path",
     "trajectory_files",
@@ -37,6 +39,18 @@ def check_trajectory_path(path: Path, option: str = "--out") -> None:
             raise ConfigError(
                 f"{option}: {path}: writing .h5 needs PyTables (pip install tables)"
             ) from error
+
+
+def check_arrays_path(path: Path, option: str = "--out") -> None:
+    """Raise :class:`ConfigError` naming ``option`` unless ``path`` ends in ``.npz`` or has no
+    suffix (then ``.npz`` is appended, see :func:`sidecar_path`): a toy system writes only
+    its per-sample arrays, and a trajectory suffix would promise a file never written."""
+    path = Path(path)
+    if path.suffix not in ("", ".npz"):
+        raise ConfigError(
+            f"{option}: {path}: a toy system writes only an .npz of its samples and "
+            f"per-sample arrays, no trajectory; name it {path.with_suffix('.npz')}"
+        )
 
 
 def sidecar_path(out: Path) -> Path:

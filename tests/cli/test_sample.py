@@ -1,12 +1,17 @@
-"""``molgen sample``: the device and the output format are checked before any sampling, and
-the outputs are readable by everyone."""
+"""``molgen sample``: the device and the output format are checked before any sampling, the
+outputs are readable by everyone, damaged chunks and existing outputs are named, and a
+diverged generator is warned about."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import sys
 
+import numpy as np
 import pytest
 import torch
+import yaml
 
 from cli.main import main
 from tests.molgen.butane_run import train_butane_run
@@ -32,8 +37,28 @@ def butane_run(tmp_path_factory):
     return _two_step_butane_run(tmp_path_factory.mktemp("butane"))
 
 
+@pytest.fixture(scope="module")
+def toy_run(tmp_path_factory):
+    """A two-step double-well run (seconds), trained by ``molgen train``."""
+    from tests.molgen.training.tiny import tiny_config
+
+    folder = tmp_path_factory.mktemp("toy")
+    config = tiny_config()
+    config["phases"] = config["phases"][:1]
+    config["phases"][0]["steps"] = 2
+    (folder / "tiny.yaml").write_text(yaml.safe_dump(config))
+    run = folder / "run"
+    assert main(["train", str(folder / "tiny.yaml"), "--out", str(run), "--no-progress"]) == 0
+    return run
+
+
 def _sample(run, out, *options: str) -> int:
     return main(["sample", str(run), "-n", "8", "--out", str(out), "--no-progress", *options])
+
+
+def _arrays(path) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as archive:
+        return {key: archive[key] for key in archive.files}
 
 
 def test_h5_without_pytables_fails_before_sampling_leaving_nothing(
@@ -157,23 +182,176 @@ def test_a_negative_seed_is_refused_before_anything_is_written(butane_run, tmp_p
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_toy_run_notes_no_rounding_for_a_trajectory_it_does_not_write(tmp_path, capsys):
-    import yaml
-
-    from tests.molgen.training.tiny import tiny_config
-
-    config = tiny_config()
-    config["phases"] = config["phases"][:1]
-    config["phases"][0]["steps"] = 2
-    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(config))
-    run = tmp_path / "run"
-    assert main(["train", str(tmp_path / "tiny.yaml"), "--out", str(run), "--no-progress"]) == 0
-    capsys.readouterr()
-    assert _sample(run, tmp_path / "s.xtc") == 0
+@pytest.mark.parametrize("name", ["s.xtc", "s.dcd", "s.txt"])
+def test_a_toy_run_refuses_an_out_that_is_not_npz_and_writes_nothing(
+    toy_run, tmp_path, capsys, name
+):
+    # used to write s.xtc.npz silently, where a molecule refuses an .npz --out
+    out = tmp_path / "samples" / name
+    assert _sample(toy_run, out) == 2
     captured = capsys.readouterr()
-    # a toy writes only s.xtc.npz: there is no s.xtc whose rounding could be noted
-    assert "s.xtc.npz" in captured.out and "stores coordinates" not in captured.err
-    assert not (tmp_path / "s.xtc").exists()
+    assert captured.err.count("\n") == 1 and "stores coordinates" not in captured.err
+    assert f"--out: {out}: a toy system writes only an .npz" in captured.err
+    assert f"name it {tmp_path / 'samples' / 's.npz'}" in captured.err
+    assert not out.parent.exists()
+
+
+def test_a_toy_run_writes_npz_or_appends_it_to_a_name_without_suffix(toy_run, tmp_path, capsys):
+    assert _sample(toy_run, tmp_path / "a.npz") == 0
+    assert _sample(toy_run, tmp_path / "b") == 0
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a.npz", "b.npz"]
+    # a healthy generator's samples are finite: no warning
+    assert "warning" not in capsys.readouterr().err
+
+
+def _kill_after_chunks(monkeypatch, count: int) -> None:
+    """Make ``molgen.sampling.chunks`` raise ``KeyboardInterrupt`` after ``count`` saves."""
+    import molgen.sampling.chunks as chunks
+
+    save = chunks.save_npz_atomic
+    saved = []
+
+    def killed(path, arrays, **options):
+        if len(saved) == count:
+            raise KeyboardInterrupt
+        saved.append(path)
+        return save(path, arrays, **options)
+
+    monkeypatch.setattr(chunks, "save_npz_atomic", killed)
+
+
+def _overwrite_with_text(chunk) -> None:
+    chunk.write_bytes(b"damaged!")
+
+
+def _truncate(chunk) -> None:
+    data = chunk.read_bytes()
+    assert len(data) > 1000
+    chunk.write_bytes(data[:1000])
+
+
+@pytest.mark.parametrize("damage", [_overwrite_with_text, _truncate])
+def test_a_damaged_chunk_is_named_and_drawn_again_to_the_same_samples(
+    butane_run, tmp_path, monkeypatch, capsys, damage
+):
+    """An interrupted call leaves chunks; one damaged since used to stop every later call
+    with a traceback (pickled data, BadZipFile). A sample depends only on the seed and its
+    index, so the chunk drawn again holds what the uninterrupted call drew."""
+    import molgen.sampling.chunks as chunks
+
+    out = tmp_path / "r.dcd"
+    options = ["-n", "24", "--batch", "8", "--seed", "3", "--no-progress"]
+    _kill_after_chunks(monkeypatch, 2)
+    assert main(["sample", str(butane_run), "--out", str(out), *options]) == 130
+    monkeypatch.undo()
+    chunk = tmp_path / ".r.dcd.parts" / "chunk_000001.npz"
+    damage(chunk)
+    capsys.readouterr()
+    assert main(["sample", str(butane_run), "--out", str(out), *options]) == 0
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert f"molgen sample: warning: {chunk}: unreadable" in error
+    assert "drawing its samples again" in error
+    whole = chunks.sample_run(butane_run, 24, tmp_path / "w.dcd", batch=8, seed=3, progress=False)
+    resumed, expected = _arrays(tmp_path / "r.dcd.npz"), _arrays(whole.arrays)
+    assert resumed.keys() == expected.keys()
+    for key in expected:
+        np.testing.assert_array_equal(resumed[key], expected[key], err_msg=key)
+    assert (tmp_path / "r.dcd").read_bytes() == (tmp_path / "w.dcd").read_bytes()
+    assert not chunk.parent.exists()
+
+
+def test_only_readable_chunks_count_as_reused(butane_run, tmp_path, monkeypatch):
+    import molgen.sampling.chunks as chunks
+
+    out = tmp_path / "r.dcd"
+    _kill_after_chunks(monkeypatch, 2)
+    with pytest.raises(KeyboardInterrupt):
+        chunks.sample_run(butane_run, 24, out, batch=8, seed=3, progress=False)
+    monkeypatch.undo()
+    chunk = tmp_path / ".r.dcd.parts" / "chunk_000000.npz"
+    _overwrite_with_text(chunk)
+    with pytest.warns(RuntimeWarning, match=f"^{chunk}: unreadable"):
+        resumed = chunks.sample_run(butane_run, 24, out, batch=8, seed=3, progress=False)
+    assert resumed.reused_chunks == 1
+
+
+def _nan_run(run, folder):
+    """A copy of ``run`` in ``folder`` whose final weights are all NaN (a diverged training;
+    ``save_checkpoint`` refuses them, so the file is written by ``torch.save``)."""
+    copy = folder / "nan_run"
+    shutil.copytree(run, copy)
+    final = copy / "checkpoints" / "final.pt"
+    payload = torch.load(final, weights_only=True)
+    payload["model"] = {
+        name: torch.full_like(value, torch.nan) if value.is_floating_point() else value
+        for name, value in payload["model"].items()
+    }
+    torch.save(payload, final)
+    return copy
+
+
+def test_a_diverged_generator_is_warned_about_with_the_finite_fraction(toy_run, tmp_path, capsys):
+    out = tmp_path / "nan.npz"
+    assert _sample(_nan_run(toy_run, tmp_path), out) == 0
+    captured = capsys.readouterr()
+    assert f"wrote {out}" in captured.out
+    assert captured.err.count("\n") == 1
+    assert f"molgen sample: warning: {out}: 0 of 8 samples (0.00%) have finite" in captured.err
+    assert "diverge" in captured.err
+    assert np.isnan(_arrays(out)["x"]).all()
+
+
+def _write_empty(out) -> None:
+    out.write_bytes(b"")
+
+
+def _write_truncated(out) -> None:
+    np.savez(out, arguments=np.array(json.dumps({"seed": 0})), x=np.zeros((64, 12)))
+    out.write_bytes(out.read_bytes()[:500])
+
+
+def _write_arguments_list(out) -> None:
+    np.savez(out, arguments=np.array("[1, 2]"))
+
+
+@pytest.mark.parametrize(
+    ("write", "problem"),
+    [
+        (_write_empty, "exists but is empty"),
+        (_write_truncated, "exists but is not a readable .npz (BadZipFile"),
+        (_write_arguments_list, "exists but records its arguments unreadably"),
+    ],
+)
+def test_an_unreadable_existing_npz_is_refused_as_such_and_kept(
+    toy_run, tmp_path, capsys, write, problem
+):
+    out = tmp_path / "s.npz"
+    write(out)
+    before = out.read_bytes()
+    assert _sample(toy_run, out) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert f"--out: {out} {problem}" in error and "pick another --out or delete it" in error
+    assert "records none" not in error
+    assert out.read_bytes() == before
+
+
+def test_a_trajectory_whose_sidecar_was_deleted_is_refused_naming_the_sidecar(
+    butane_run, tmp_path, capsys
+):
+    out = tmp_path / "m.dcd"
+    assert _sample(butane_run, out) == 0
+    (tmp_path / "m.dcd.npz").unlink()
+    before = out.read_bytes()
+    capsys.readouterr()
+    assert _sample(butane_run, out) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert f"--out: {out} exists but {out}.npz, which would record its arguments, is missing" in (
+        error
+    )
+    assert out.read_bytes() == before and not (tmp_path / "m.dcd.npz").exists()
 
 
 def test_chunks_of_a_checkpoint_that_was_since_replaced_are_not_reused(tmp_path, monkeypatch):
