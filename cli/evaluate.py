@@ -17,6 +17,7 @@ from pathlib import Path
 
 from cli.arguments import positive_float, seed
 from cli.common import add_ess_threshold_arguments
+from cli.outputs import check_output_folder
 
 PROBLEM_EXIT = 1
 DISAGREEMENT_EXIT = 3
@@ -79,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
     out = args.out
     if out is None:
         out = args.samples if args.samples.is_dir() else find_sidecar(args.samples).parent
+    check_output_folder(Path(out), "--out")
     report = evaluate_samples(
         args.samples,
         args.reference,

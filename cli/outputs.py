@@ -11,7 +11,7 @@ from typing import Any
 from forcefields.atomic_files import JSON_WRITER_KEY, nearest_existing_folder, write_json_atomic
 from forcefields.errors import ConfigError
 
-__all__ = ["check_json_output", "check_output_file", "write_json_output"]
+__all__ = ["check_json_output", "check_output_file", "check_output_folder", "write_json_output"]
 
 
 def check_output_file(path: Path, option: str) -> None:
@@ -27,6 +27,18 @@ def check_output_file(path: Path, option: str) -> None:
         raise ConfigError(f"{option}: {path}: {folder} is not a folder")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ConfigError(f"{option}: {path}: no permission to write in {folder}")
+
+
+def check_output_folder(path: Path, option: str) -> None:
+    """Raise :class:`ConfigError` naming ``option`` when ``path`` or its nearest existing
+    ancestor is a file, so that a folder cannot be made there (instead of an OS error such
+    as "Not a directory" from deep inside the run). Nothing is created."""
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{option}: {path} is a file, not a folder for the output")
+    if not path.exists():
+        ancestor = nearest_existing_folder(path)
+        if not ancestor.is_dir():
+            raise ConfigError(f"{option}: {path}: {ancestor} is a file, not a folder")
 
 
 def check_json_output(path: Path, option: str, command: str) -> None:

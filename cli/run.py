@@ -8,6 +8,7 @@ import traceback
 from pathlib import Path
 
 from cli.arguments import seed
+from cli.outputs import check_output_folder
 from forcefields.errors import ConfigError
 
 
@@ -51,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--threads: {args.threads} is smaller than 1")
     torch.set_num_threads(args.threads)
     out = args.out if args.out is not None else Path("runs") / args.system
+    check_output_folder(out, "--out")
     settings = QUICK if args.quick else FULL
     try:
         outcome = run_pipeline(

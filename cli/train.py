@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from cli.arguments import seed
+from cli.outputs import check_output_folder
 from forcefields.errors import ConfigError, UnknownNameError
 
 __all__ = ["register"]
@@ -69,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         config.out = str(args.out)
     if config.out is None:
         raise ConfigError("out: give --out RUN or the config key 'out'")
+    check_output_folder(Path(config.out), "--out" if args.out is not None else "out")
     with joined_process_group(config.device) as processes:
         try:
             result = train(

@@ -4,6 +4,7 @@ and usage on stderr when no subcommand is given."""
 from __future__ import annotations
 
 import importlib.metadata
+import json
 
 import pytest
 
@@ -118,3 +119,30 @@ def test_other_runtime_errors_still_show_their_traceback(monkeypatch):
     monkeypatch.setattr(cli.validate_ff, "run", broken)
     with pytest.raises(RuntimeError, match="a defect"):
         main(["validate-ff", "--system", "butane"])
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["train", "CONFIG"],
+        ["run", "--quick"],
+        ["evaluate", "SAMPLES", "--reference", "REFERENCE"],
+    ],
+)
+def test_an_output_folder_that_is_a_file_is_named(tmp_path, capsys, command):
+    # used to end in an OS error from deep inside the run ("checkpoints: Not a directory")
+    from tests.molgen.training.tiny import tiny_config
+
+    config = tmp_path / "tiny.json"
+    config.write_text(json.dumps(tiny_config()))
+    samples = tmp_path / "samples.npz"
+    samples.write_bytes(b"")
+    a_file = tmp_path / "a_file"
+    a_file.write_text("keep me")
+    stand_ins = {"CONFIG": str(config), "SAMPLES": str(samples), "REFERENCE": str(tmp_path)}
+    argv = [stand_ins.get(word, word) for word in command]
+    for out, message in ((a_file, "is a file, not a folder"), (a_file / "run", "is a file")):
+        assert main([*argv, "--out", str(out)]) == 2
+        error = capsys.readouterr().err
+        assert f"--out: {out}" in error and message in error
+    assert a_file.read_text() == "keep me"
