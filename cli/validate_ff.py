@@ -12,7 +12,7 @@ import forcefields
 from cli.arguments import non_negative_float, positive_float, positive_int, seed
 from cli.common import add_charmm_arguments, resolve_charmm_files
 from cli.outputs import check_json_output, write_json_output
-from forcefields.errors import InputFileError
+from forcefields.errors import ConfigError, InputFileError
 from forcefields.openmm_oracle import OpenMMOracle
 from forcefields.validation import (
     DEFAULT_FORCE_TOLERANCE,
@@ -22,6 +22,11 @@ from forcefields.validation import (
 from systems.trajectories import read_frames
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+DEFAULT_FRAMES = 200
+DEFAULT_NOISE = 0.01
+"""Perturbed copies of the minimised structure, and their noise std in nm."""
 
 
 def register(subparsers) -> None:
@@ -40,15 +45,13 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--frames",
         type=positive_int,
-        default=200,
         help="without --traj: number of perturbed copies of the system's minimised structure "
-        "(default 200)",
+        f"(default {DEFAULT_FRAMES})",
     )
     parser.add_argument(
         "--noise",
         type=non_negative_float,
-        default=0.01,
-        help="perturbation std (nm) without --traj (default 0.01)",
+        help=f"perturbation std (nm) without --traj (default {DEFAULT_NOISE})",
     )
     parser.add_argument(
         "--dtype", choices=sorted(DTYPES), default="float64", help="torch dtype (default float64)"
@@ -75,12 +78,20 @@ def _defaults(tolerances: dict[torch.dtype, float]) -> str:
 
 def _frames(args: argparse.Namespace, psf, pdb) -> np.ndarray:
     if args.traj is not None:
+        given = [flag for flag in ("frames", "noise") if getattr(args, flag) is not None]
+        if given:
+            raise ConfigError(
+                f"--{given[0]}: applies to the perturbed copies made without --traj; "
+                "--traj checks its own frames"
+            )
         return read_frames(args.traj, args.top if args.top is not None else psf)
     if pdb is None:
         raise InputFileError("--traj is required with --psf/--prm")
     reference = read_frames(pdb, None)[0]
+    frames = DEFAULT_FRAMES if args.frames is None else args.frames
     noise = np.random.default_rng(args.seed).normal(
-        scale=args.noise, size=(args.frames, *reference.shape)
+        scale=DEFAULT_NOISE if args.noise is None else args.noise,
+        size=(frames, *reference.shape),
     )
     noise[0] = 0.0
     return reference[None] + noise

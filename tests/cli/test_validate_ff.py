@@ -54,3 +54,13 @@ def test_json_report_is_readable_by_everyone(tmp_path):
     assert main(["validate-ff", "--system", "butane", "--frames", "2", "--json", str(out)]) == 0
     assert json.loads(out.read_text())["frames"] == 2
     assert out.stat().st_mode & 0o777 == 0o644
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--frames", "5"), ("--noise", "0.1")])
+def test_perturbation_flags_with_a_trajectory_are_refused(flag, value, capsys):
+    # used to be ignored silently: the trajectory's own frames were checked
+    from systems.files import charmm_files
+
+    pdb = str(charmm_files("butane").pdb)
+    argv = ["validate-ff", "--system", "butane", "--traj", pdb, flag, value]
+    assert_cli_rejects(argv, capsys, [f"{flag}: applies to the perturbed copies"])
