@@ -55,10 +55,13 @@ def one_line(error: BaseException) -> str:
 
 def _check_prm_end(prm: Path) -> None:
     """Raise :class:`InputFileError` unless ``prm`` has its closing ``END`` line (CHARMM
-    stops reading there; a file without one is truncated)."""
+    stops reading there; a file without one is truncated), naming a psf given instead."""
     with prm.open(errors="replace") as handle:
-        if not any(line.split()[:1] == ["END"] for line in map(str.upper, handle)):
-            raise InputFileError(f"{prm}: no END line (truncated CHARMM parameter file?)")
+        lines = [line.upper() for line in handle]
+    if lines and lines[0].split()[:1] == ["PSF"]:
+        raise InputFileError(f"{prm}: a CHARMM psf (its first line is PSF), not a parameter file")
+    if not any(line.split()[:1] == ["END"] for line in lines):
+        raise InputFileError(f"{prm}: no END line (truncated CHARMM parameter file?)")
 
 
 def _copy_without_e14fac(path: Path, folder: Path, number: int) -> Path:

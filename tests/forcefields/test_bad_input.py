@@ -45,6 +45,12 @@ def test_truncated_prm(butane, tmp_path):
         forcefields.load(butane.psf, truncated)
 
 
+def test_a_psf_given_as_the_parameter_file_is_named_as_such(butane):
+    # used to say "no END line (truncated CHARMM parameter file?)"
+    with pytest.raises(InputFileError, match=r"butane.psf: a CHARMM psf .* not a parameter file"):
+        forcefields.load(butane.psf, butane.psf)
+
+
 def test_missing_bond_parameter(butane, tmp_path):
     lines = butane.prm.read_text().splitlines()
     start = next(i for i, line in enumerate(lines) if line.strip().upper().startswith("BONDS"))
