@@ -16,8 +16,9 @@ from systems.trajectories import read_frames
 
 
 def _positive_ints(text: str) -> list[int]:
+    """Positive integers from ``"1,64,1024"``; an empty item (``"1,,2"``) is refused."""
     try:
-        values = [int(part) for part in text.split(",") if part.strip()]
+        values = [int(part) for part in text.split(",")]
     except ValueError as error:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated integers, got {text!r}"
@@ -137,7 +138,7 @@ def _measure_energy(
         print(
             f"ratio, {dtype} (batch {max(args.batch)}, {entry['torch']} vs OpenMM "
             f"{entry['openmm']}, {result['openmm_precision'][entry['openmm']]} precision): "
-            f"{entry['ratio']:.1f}x"
+            f"{entry['ratio']:.3g}x"
         )
     if args.json is not None:
         write_json_output(args.json, result, "bench energy")

@@ -77,3 +77,18 @@ def test_ratios_pair_each_torch_dtype_with_openmm_of_the_same_precision(tmp_path
         assert entry["ratio"] == pytest.approx(expected, rel=1e-12)
     assert "--threads 1" in result["command"] and "--batch 1,4" in result["command"]
     assert "ratio" not in result
+
+
+@pytest.mark.parametrize("value", ["1,,2", "4,", ""])
+def test_an_empty_batch_item_is_refused(value, capsys):
+    # "1,,2" used to be read as 1,2
+    argv = ["bench", "energy", "--system", "butane", "--batch", value]
+    assert_cli_rejects(argv, capsys, ["argument --batch: expected comma-separated integers"])
+
+
+def test_a_ratio_below_one_is_printed_with_its_digits(tmp_path, capsys):
+    # batch 1 against OpenMM is well below 1x; one decimal printed it as "0.0x"
+    assert main([*ENERGY, "--openmm-frames", "3"]) == 0
+    ratio_line = next(line for line in capsys.readouterr().out.splitlines() if "ratio" in line)
+    value = float(ratio_line.rsplit(":", 1)[1].strip().rstrip("x"))
+    assert 0 < value < 1 and len(ratio_line.rsplit(":", 1)[1].strip()) > len("0.0x")
