@@ -182,14 +182,35 @@ def _claim(run: Path, description: dict) -> None:
     if marker.exists():
         earlier = read_json_object(marker)
         if earlier != description:
-            changed = sorted(k for k in description if earlier.get(k) != description[k])
             raise ConfigError(
-                f"{marker}: {run} holds a run with another {', '.join(changed)}; use a new --out"
+                f"{marker}: {run} holds another run ({_claim_difference(earlier, description)}); "
+                "use a new --out, or the same system, --seed and --quick setting"
             )
         return
     if run.exists() and any(run.iterdir()):
         raise ConfigError(f"{run}: exists and is not a molgen run folder; use a new --out")
     write_json_atomic(marker, description, mode=0o644)
+
+
+def _size_name(settings: object) -> str:
+    """``"--quick"`` or ``"full"`` for stored sizes that are :data:`QUICK`'s or :data:`FULL`'s."""
+    named = {"--quick": vars(QUICK), "full": vars(FULL)}
+    return next((name for name, sizes in named.items() if sizes == settings), "other")
+
+
+def _claim_difference(earlier: dict, now: dict) -> str:
+    """What differs between two ``pipeline.json`` descriptions, with both values."""
+    parts = []
+    for key in sorted(set(earlier) | set(now)):
+        before, after = earlier.get(key), now.get(key)
+        if before == after:
+            continue
+        if key == "settings":
+            before, after = _size_name(before), _size_name(after)
+            parts.append(f"sizes {before} there, {after} here")
+        else:
+            parts.append(f"{key} {before!r} there, {after!r} here")
+    return "; ".join(parts)
 
 
 def _write_index(run: Path, system: str, free_energy: dict | None) -> None:

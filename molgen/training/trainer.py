@@ -362,12 +362,11 @@ class _Trainer:
                 "the same config, --seed and --init"
             )
         position = Position(**payload["position"])
-        needed = position.phase + 1
-        if (
-            len(self.fingerprint["phases"]) < needed
-            or saved["phases"][:needed] != self.fingerprint["phases"][:needed]
-        ):
-            raise ConfigError(f"{path}: phases[0..{position.phase}] differ from the checkpoint's")
+        difference = _phase_difference(saved["phases"], self.fingerprint["phases"], position.phase)
+        if difference:
+            raise ConfigError(
+                f"{path}: phases[0..{position.phase}] differ from the checkpoint's ({difference})"
+            )
         self._check_data_unchanged(path, payload.get("data_digests", {}), position.phase)
         saved_device = payload.get("device_type", "cpu")
         if saved_device != self.device.type:
@@ -671,6 +670,22 @@ def _difference_from_stored(stored: Path, config: TrainConfig) -> str:
             if before != after
         ]
     return f"it differs in {', '.join(changed)}" if changed else ""
+
+
+def _phase_difference(saved: list[str], now: list[str], last: int) -> str:
+    """How phases ``0 .. last`` of a checkpoint's fingerprint (JSON strings) differ from
+    this config's: the first differing phase's keys with both values, or that the config
+    lacks it; ``""`` when they agree."""
+    for index in range(last + 1):
+        if index >= len(now):
+            return f"phases[{index}] is missing here"
+        if saved[index] != now[index]:
+            before, after = json.loads(saved[index]), json.loads(now[index])
+            return "; ".join(
+                f"phases[{index}].{key} {before.get(key)!r} there, {after.get(key)!r} here"
+                for key in _differing_keys(before, after)
+            )
+    return ""
 
 
 def _differing_keys(before: dict[str, Any], now: dict[str, Any]) -> list[str]:

@@ -41,7 +41,10 @@ def test_quick_pipeline_runs_every_stage_and_resumes(tmp_path, monkeypatch, caps
     # the same folder with another seed is another run: refused, nothing changed
     before = (run / "pipeline.json").read_text()
     assert main(["run", "--quick", "--out", "runs/quick", "--seed", "1"]) == 2
-    assert "another seed" in capsys.readouterr().err
+    assert "holds another run (seed 0 there, 1 here)" in capsys.readouterr().err
+    # and without --quick another size: named as such, not as "another settings"
+    assert main(["run", "--out", "runs/quick"]) == 2
+    assert "holds another run (sizes --quick there, full here)" in capsys.readouterr().err
     assert (run / "pipeline.json").read_text() == before
 
 
