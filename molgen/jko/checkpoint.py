@@ -72,23 +72,29 @@ def save_run_state(
     torch_save_atomic(path, payload)
 
 
-def _first_difference(saved: Any, current: Any, prefix: str = "") -> str:
+def _differences(saved: Any, current: Any, prefix: str = "") -> list[str]:
+    """Every leaf field in which two plain-data configurations differ, as
+    ``"field SAVED there, CURRENT here"``."""
     if isinstance(saved, dict) and isinstance(current, dict):
-        for key in sorted(set(saved) | set(current)):
-            if saved.get(key) != current.get(key):
-                return _first_difference(saved.get(key), current.get(key), f"{prefix}{key}.")
-    return prefix.rstrip(".")
+        return [
+            difference
+            for key in sorted(set(saved) | set(current))
+            if saved.get(key) != current.get(key)
+            for difference in _differences(saved.get(key), current.get(key), f"{prefix}{key}.")
+        ]
+    return [f"{prefix.rstrip('.')} {saved!r} there, {current!r} here"]
 
 
 def config_difference(saved: Any, config: JKOConfig) -> str | None:
-    """The first field in which the plain-data configuration ``saved`` differs from
-    ``config`` (``None``: equal; ``"config"``: ``saved`` is not a configuration mapping)."""
+    """Every field in which the plain-data configuration ``saved`` differs from ``config``,
+    with both values (``None``: equal; ``"config"``: ``saved`` is not a configuration
+    mapping)."""
     current = config_to_dict(config)
     if saved == current:
         return None
     if not isinstance(saved, dict):
         return "config"
-    return _first_difference(saved, current) or "config"
+    return "; ".join(_differences(saved, current))
 
 
 def _read_checked(path: Path, config: JKOConfig) -> dict:

@@ -8,7 +8,7 @@ import torch
 import yaml
 
 from cli.main import main
-from molgen.jko.config import config_from_dict
+from molgen.jko.config import config_from_dict, config_to_dict
 from molgen.jko.plots import plot_marginals
 from molgen.jko.run import run_experiment
 from tests.jko.interrupted_flow import run_interrupted_at_step
@@ -56,8 +56,19 @@ def test_folder_of_another_configuration_is_refused(tmp_path, monkeypatch, capsy
     other = write_config(tmp_path, "other.yaml", seed=5)
     for extra in ([], ["--resume"]):
         assert main(["jko", str(other), "--out", str(out), "--quiet", *extra]) == 2
-        assert "different configuration (seed)" in capsys.readouterr().err
+        assert "different configuration (seed 4 there, 5 here)" in capsys.readouterr().err
     assert saved_seed(out) == 4 and not (out / "metrics.json").exists()
+
+
+def test_every_differing_field_is_named_with_both_values():
+    # only the first field (alphabetically) used to be named, which could hide the real one
+    from molgen.jko.checkpoint import config_difference
+
+    saved = config_to_dict(config_from_dict(TINY))
+    other = config_from_dict({**TINY, "seed": 5, "flow": {**TINY.get("flow", {}), "steps": 9}})
+    difference = config_difference(saved, other)
+    assert f"seed {saved['seed']} there, 5 here" in difference
+    assert f"flow.steps {saved['flow']['steps']} there, 9 here" in difference
 
 
 def test_resume_of_a_run_killed_before_its_first_checkpoint(tmp_path, monkeypatch):
