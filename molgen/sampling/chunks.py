@@ -80,7 +80,8 @@ def sample_run(
     (``.h5``, ``.dcd``, ``.xtc``, ``.pdb``; frames ``(n, N, 3)`` nm) and ``out + '.npz'``
     holds the per-sample arrays (without ``x``). Both also hold ``system``, ``mode_names``
     and ``temperature`` (the system's, at which the weights were computed: K, toys
-    ``1/β``). Same seed and batch: identical files. Warns (:class:`RuntimeWarning`) of each
+    ``1/β``). Same seed and batch: identical samples (a DCD header also records its
+    creation time). Warns (:class:`RuntimeWarning`) of each
     unreadable chunk of an earlier call (drawn again) and when almost no sample is finite
     (:func:`~molgen.sampling.checks.warn_if_not_finite`).
     """
