@@ -38,7 +38,6 @@ Runtime on the shared 2-core machine (one thread): about 1.5 min for the pre-tra
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import shutil
 import time
@@ -51,6 +50,7 @@ from scipy.integrate import trapezoid
 
 import systems
 from benchmarks.rerun_command import rerun_command
+from forcefields.atomic_files import atomic_path, write_json_atomic, write_text_atomic
 from molgen.flows import Flow
 from molgen.losses.drive import mode_drives
 from molgen.plots.comparison import (
@@ -88,6 +88,8 @@ OUTPUTS = (
     "x0_histogram.png",
     "energy_scatter.png",
 )
+FRACTION_LABEL = "minor-mode fraction\n(bands: ±1 binomial s.e., raw samples)"
+"""y label of ``minor_fraction.png``, on two lines so that it fits the axes' height."""
 PLOT_SAMPLES = 8192
 SCATTER_POINTS = 1000
 """The first samples of each flow drawn in its scatter panel (the histograms use all)."""
@@ -320,11 +322,11 @@ def write_outputs(
         f"{finetune_table(summaries, args.tolerance)}\n\n{drive_table(drives)}\n\n`{command}`\n"
     )
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "report.md").write_text(report)
+    write_text_atomic(directory / "report.md", report)
     settings = {key: value for key, value in vars(args).items() if key not in ("out", "results")}
     summary = {"variant": variant, "reference": reference, "command": command}
     summary |= {"settings": settings, "losses": summaries, "drives": drives}
-    (directory / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    write_json_atomic(directory / "summary.json", summary)
 
     traces = {"pre-training": [r for r in first if r["phase"] == PRETRAIN]}
     for loss, records in run.records.items():
@@ -335,7 +337,7 @@ def write_outputs(
         reference,
         tolerance=args.tolerance,
         marks={"end of pre-training": pretrain_end},
-        ylabel="minor-mode fraction (bands: ±1 binomial s.e., raw samples)",
+        ylabel=FRACTION_LABEL,
         reference_label="exact (quadrature)",
     )
     plot_fraction_traces(
@@ -430,9 +432,15 @@ def main(argv: list[str] | None = None) -> None:
         run = run_well(well, args.losses, args.out / variant, args)
         write_outputs(run, system, reference, variant, args.out / variant, args, command)
         if args.results is not None:
-            (args.results / variant).mkdir(parents=True, exist_ok=True)
-            for name in OUTPUTS:
-                shutil.copyfile(args.out / variant / name, args.results / variant / name)
+            _copy_outputs(args.out / variant, args.results / variant)
+
+
+def _copy_outputs(source: Path, destination: Path) -> None:
+    """Copy :data:`OUTPUTS` from the folder ``source`` into ``destination`` (made if
+    missing), each file atomically."""
+    for name in OUTPUTS:
+        with atomic_path(destination / name) as temporary:
+            shutil.copyfile(source / name, temporary)
 
 
 if __name__ == "__main__":

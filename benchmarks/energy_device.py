@@ -22,6 +22,8 @@ import numpy as np
 import torch
 
 from benchmarks.energy import torch_rate
+from benchmarks.rerun_command import rerun_command
+from forcefields.atomic_files import save_npz_atomic, write_json_atomic
 from forcefields.energy import TERM_NAMES, Energy
 from forcefields.parameters import load_parameters, save_parameters
 from forcefields.validation import (
@@ -50,12 +52,14 @@ def export(system: str, out: Path, frames: int, seed: int) -> None:
         + rng.normal(size=(len(scales), *molecule.positions.shape)) * scales[:, None, None]
     )
     energies, forces = OpenMMOracle(molecule.psf, molecule.prm).terms(x)
-    np.savez(
+    save_npz_atomic(
         out / "reference.npz",
-        frames=x,
-        equilibrium=scales <= 0.005,
-        **{f"energy_{k}": v for k, v in energies.items()},
-        **{f"forces_{k}": v for k, v in forces.items()},
+        {
+            "frames": x,
+            "equilibrium": scales <= 0.005,
+            **{f"energy_{k}": v for k, v in energies.items()},
+            **{f"forces_{k}": v for k, v in forces.items()},
+        },
     )
 
 
@@ -140,7 +144,9 @@ def main(argv: list[str] | None = None) -> None:
     report = measure(args.data, args.device, [int(b) for b in args.batch.split(",")], args.compile)
     print(json.dumps(report["validation"], indent=1))
     if args.json is not None:
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
+        command = rerun_command("benchmarks.energy_device", argv)
+        threads = torch.get_num_threads()  # what the CPU rates depend on
+        write_json_atomic(args.json, {"command": command, "torch_threads": threads, **report})
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import math
 import statistics
 import time as clock
 
@@ -160,7 +161,8 @@ def _method_rows(config: JKOConfig, problem: Problem, args: argparse.Namespace) 
 
 
 def summarise(rows: list[dict]) -> list[dict]:
-    """Mean and standard deviation over seeds of each (preset, dim, method)."""
+    """Mean and standard deviation over seeds of each (preset, dim, method); the standard
+    deviation of one seed is NaN (written as n/a, and as null in the JSON)."""
     groups: dict[tuple, list[dict]] = {}
     for row in rows:
         groups.setdefault((row["preset"], row["dim"], row["method"]), []).append(row)
@@ -176,13 +178,23 @@ def summarise(rows: list[dict]) -> list[dict]:
                 "method": method,
                 "seeds": len(group),
                 "symkl_mean": statistics.mean(symkl),
-                "symkl_sd": statistics.stdev(symkl) if len(symkl) > 1 else 0.0,
+                "symkl_sd": _sample_sd(symkl),
                 "seconds_mean": statistics.mean(seconds),
                 "within_budget": all(row["within_budget"] for row in group),
                 **discrete_jko_agreement(group),
             }
         )
     return summary
+
+
+def _sample_sd(values: list[float]) -> float:
+    """The sample standard deviation of ``values`` over seeds; NaN (unknown) for one seed."""
+    return statistics.stdev(values) if len(values) > 1 else math.nan
+
+
+def _sd_text(value: float) -> str:
+    """A standard deviation as in the tables (``1.2e-03``); "n/a" for one seed (NaN)."""
+    return f"{value:.1e}" if math.isfinite(value) else "n/a"
 
 
 def discrete_jko_agreement(group: list[dict]) -> dict:
@@ -199,7 +211,7 @@ def discrete_jko_agreement(group: list[dict]) -> dict:
     mean = statistics.mean(distances)
     return {
         "o2_symkl_mean": mean,
-        "o2_symkl_sd": statistics.stdev(distances) if len(distances) > 1 else 0.0,
+        "o2_symkl_sd": _sample_sd(distances),
         "o2_sampling_only": floor,
         "o2_excess_standard_errors": (mean - floor) / (spread / len(distances) ** 0.5),
     }
@@ -220,7 +232,7 @@ def markdown(summary: list[dict], command: str, hardware: str) -> str:
     for row in summary:
         lines.append(
             f"| {row['preset']} | {row['dim']} | {row['time']:.3g} | {row['method']} | "
-            f"{row['seeds']} | {row['symkl_mean']:.2e} ± {row['symkl_sd']:.1e} | "
+            f"{row['seeds']} | {row['symkl_mean']:.2e} ± {_sd_text(row['symkl_sd'])} | "
             f"{row['seconds_mean']:.1f} | {'yes' if row['within_budget'] else 'no'} |"
         )
     o2_rows = [row for row in summary if "o2_symkl_mean" in row]
@@ -237,7 +249,7 @@ def markdown(summary: list[dict], command: str, hardware: str) -> str:
         for row in o2_rows:
             lines.append(
                 f"| {row['preset']} | {row['dim']} | {row['method']} | {row['seeds']} | "
-                f"{row['o2_symkl_mean']:.2e} ± {row['o2_symkl_sd']:.1e} | "
+                f"{row['o2_symkl_mean']:.2e} ± {_sd_text(row['o2_symkl_sd'])} | "
                 f"{row['o2_sampling_only']:.2e} | {row['o2_excess_standard_errors']:+.1f} |"
             )
     return "\n".join(lines) + "\n"

@@ -19,7 +19,12 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.jko_mixture_seeds import RESULTS, SeedResult, from_benchmark_report
+from benchmarks.jko_mixture_seeds import (
+    RESULTS,
+    SeedResult,
+    _refuse_repeated_mixtures,
+    from_benchmark_report,
+)
 from cli.arguments import positive_int
 from forcefields.atomic_files import write_text_atomic
 from forcefields.errors import InputFileError
@@ -70,16 +75,23 @@ def jko_runs(
 ) -> dict[tuple[int, int], SeedResult]:
     """JKO-ICNN result by (dimension, seed), with the settings of :data:`JKO_SETTINGS`
     (``settings``: other (updates, cloud) by dimension; ``every_dimension``: these in every
-    dimension instead), on mixtures drawn from ``mixture_key``."""
+    dimension instead), on mixtures drawn from ``mixture_key``.
+
+    Raises:
+        InputFileError: one mixture (dimension, seed) has two such runs (in one report or
+            two): which to compare would be a silent choice.
+    """
     settings = {} if every_dimension else {**JKO_SETTINGS, **(settings or {})}
     default = every_dimension or PUBLISHED_SETTINGS
-    found: dict[tuple[int, int], SeedResult] = {}
-    for path in paths:
-        for iterations, cloud in {*settings.values(), default}:
-            for result in from_benchmark_report(path, iterations, cloud, mixture_key):
-                if settings.get(result.dim, default) == (iterations, cloud):
-                    found[(result.dim, result.seed)] = result
-    return found
+    found = [
+        result
+        for path in paths
+        for iterations, cloud in {*settings.values(), default}
+        for result in from_benchmark_report(path, iterations, cloud, mixture_key)
+        if settings.get(result.dim, default) == (iterations, cloud)
+    ]
+    _refuse_repeated_mixtures(found)
+    return {(result.dim, result.seed): result for result in found}
 
 
 def compare(jko: dict[tuple[int, int], SeedResult], particles: list[ParticleRun]) -> list[dict]:

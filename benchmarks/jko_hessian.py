@@ -17,7 +17,6 @@ Each number is the median over repeats. Networks are those of ``configs/jko/mixt
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
 import time
@@ -26,6 +25,9 @@ from pathlib import Path
 
 import torch
 
+from benchmarks.markdown_report import publish_report
+from benchmarks.rerun_command import rerun_command
+from forcefields.atomic_files import write_json_atomic
 from molgen.jko import DenseICNN, ExactLogDet, QuadraticResidual, gradient, hessian
 
 
@@ -95,7 +97,10 @@ def main(argv: list[str] | None = None) -> None:
     }
     threads = torch.get_num_threads()
     machine = f"{platform.machine()}, {threads} torch thread(s), torch {torch.__version__}"
+    command = rerun_command("benchmarks.jko_hessian", argv)
     lines = [
+        f"`{command}`",
+        "",
         f"Median seconds; dense ICNN {args.hidden}, rank {args.rank}; {machine}.",
         "",
         f"| D | update, autograd | update, forward mode | speed-up | push {args.chunk}, "
@@ -109,13 +114,12 @@ def main(argv: list[str] | None = None) -> None:
             f"{row['push_autograd']:.4f} | {row['push_forward_mode']:.4f} | "
             f"{row['push_autograd'] / row['push_forward_mode']:.2f}× |"
         )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    publish_report(args.out, [*lines, ""])
     if args.json:
         settings = {k: v for k, v in vars(args).items() if k not in ("out", "json")}
-        args.json.write_text(
-            json.dumps({"settings": settings, "machine": machine, "rows": rows}, indent=1)
+        write_json_atomic(
+            args.json,
+            {"command": command, "settings": settings, "machine": machine, "rows": rows},
         )
 
 

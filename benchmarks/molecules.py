@@ -31,9 +31,13 @@ import yaml
 
 from benchmarks.rerun_command import rerun_command
 from forcefields.atomic_files import save_npz_atomic, write_json_atomic, write_text_atomic
+from molgen.estimate.importance import importance_expectation
+from molgen.estimate.report import population_entry
+from molgen.sampling.writers import sidecar_path
 from molgen.yaml_numbers import safe_load
+from systems.registry import TOY_NAMES
 
-__all__ = ["main", "run_config", "summary_row"]
+__all__ = ["main", "reweighted_energy", "run_config", "summary_row"]
 
 
 def _with_reference(config: dict, reference: Path) -> dict:
@@ -76,7 +80,7 @@ def run_config(
     if train_seed is not None:
         config["seed"] = train_seed
     config_file = work / "train.yaml"
-    config_file.write_text(yaml.safe_dump(config, sort_keys=False))
+    write_text_atomic(config_file, yaml.safe_dump(config, sort_keys=False))
     run = work / "train"
     timing = work / "training_seconds.json"
     if not (run / "checkpoints" / "final.pt").exists():
@@ -85,8 +89,9 @@ def run_config(
         _cli(["train", str(config_file), "--out", str(run), "--no-progress", *resume])
         if not resume:
             write_json_atomic(timing, {"seconds": time.perf_counter() - start})
-    sample_file = work / "samples.dcd"
-    if not (work / "samples.dcd.npz").exists():
+    sample_file = _samples_path(work, config["system"])
+    sidecar = sidecar_path(sample_file)
+    if not sidecar.exists():
         _cli(
             ["sample", str(run), "-n", str(samples), "--out", str(sample_file), "--seed", str(seed)]
         )
@@ -95,7 +100,7 @@ def run_config(
         _cli(
             [
                 "evaluate",
-                str(work / "samples.dcd.npz"),
+                str(sidecar),
                 "--reference",
                 str(reference),
                 "--out",
@@ -104,13 +109,19 @@ def run_config(
         )
     report = json.loads((evaluation / "report.json").read_text())
     seconds = json.loads(timing.read_text())["seconds"] if timing.exists() else None
-    with np.load(work / "samples.dcd.npz", allow_pickle=False) as archive:
+    with np.load(sidecar, allow_pickle=False) as archive:
         arrays = {key: archive[key] for key in archive.files}
     row = summary_row(name, config, report, arrays, seconds)
     if a2 is not None and row["hydrogens"] == "deterministic":
         row["a2"] = {key: a2[key] for key in ("frames", "kish_ess", "populations")}
         row["a2_comparison"] = _a2_comparison(work, config, arrays, a2)
     return row
+
+
+def _samples_path(work: Path, system: str) -> Path:
+    """Where ``molgen sample`` writes in ``work``: the trajectory ``samples.dcd`` (per-sample
+    arrays in ``samples.dcd.npz``) for a molecule; only ``samples.npz`` for a toy system."""
+    return work / ("samples.npz" if system in TOY_NAMES else "samples.dcd")
 
 
 def _a2_comparison(work: Path, config: dict, arrays: dict, a2: dict) -> dict:
@@ -156,13 +167,32 @@ def summary_row(name: str, config: dict, report: dict, arrays: dict, seconds) ->
         "reference_populations": report["reference_populations"],
         "population_comparison": report["population_comparison"],
         "d_fraction": report.get("d_fraction"),
-        "reweighted_energy": _reweighted_mean(arrays["energy"], arrays["log_weight"]),
+        "reweighted_energy": reweighted_energy(arrays["energy"], arrays["log_weight"]),
     }
 
 
-def _reweighted_mean(values: np.ndarray, log_weights: np.ndarray) -> float:
-    weights = np.exp(log_weights - log_weights.max())
-    return float(np.sum(weights * values) / np.sum(weights))
+def reweighted_energy(energy: np.ndarray, log_weights: np.ndarray) -> dict:
+    """The reweighted mean energy ``⟨U⟩_B`` as ``{"mean", "sem", "trusted"[, "reason"]}``.
+
+    Self-normalised importance sampling (:func:`~molgen.estimate.importance_expectation`
+    with the default ESS threshold of ``molgen evaluate``): samples of zero weight (an
+    overflowed sample's ``log w = −inf``, whatever its energy) are left out, and the mean
+    is withheld (``None``, with the reason) when the ESS is too small or a sample of
+    non-zero weight has a non-finite energy.
+
+    Arguments:
+        energy: the samples' physical energy ``(n,)`` (kJ/mol for molecules).
+        log_weights: their unnormalised log importance weights ``(n,)``.
+    """
+    return population_entry(importance_expectation(energy, log_weights))
+
+
+def _energy_text(entry: dict) -> str:
+    """A row's reweighted mean energy: ``mean ± sem kJ/mol``, or why it is withheld."""
+    if entry["mean"] is None:
+        return f"reweighted mean energy withheld ({entry.get('reason', 'no estimate')})"
+    sem = "n/a" if entry["sem"] is None else f"{entry['sem']:.2f}"
+    return f"reweighted mean energy {entry['mean']:.2f} ± {sem} kJ/mol"
 
 
 def _population_cell(row: dict, mode: str) -> str:
@@ -188,7 +218,7 @@ def _table(rows: list[dict]) -> str:
             f"training {minutes} min; Kish ESS {row['ess']:.0f} of {row['n']} "
             f"({100 * row['ess_fraction']:.1f} %)",
         ]
-        lines[-1] += f"; reweighted mean energy {row['reweighted_energy']:.2f} kJ/mol"
+        lines[-1] += f"; {_energy_text(row['reweighted_energy'])}"
         if row.get("d_fraction") is not None:
             lines[-1] += f"; D-chirality fraction {row['d_fraction']:.4f}"
         lines += ["", "| state | raw | reweighted ± sem / reference ± sem |", "|---|---|---|"]

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
 
 import numpy as np
 import openmm
@@ -36,6 +37,7 @@ from openmmtools import cache, states
 
 from benchmarks.markdown_report import publish_report
 from benchmarks.rerun_command import rerun_command
+from cli.arguments import non_negative_float, positive_float, positive_int
 from forcefields.atomic_files import write_json_atomic
 from systems.reference.seeded_langevin import SeededLangevinMove
 
@@ -102,16 +104,31 @@ def spread(
     return float(per_oscillator.mean()), float(per_oscillator.std(ddof=1) / math.sqrt(particles))
 
 
+def _at_least_two(text: str) -> int:
+    """An integer ``>= 2`` (an argparse type)."""
+    value = positive_int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"must be at least 2, got {text!r}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--omega-dt", type=float, nargs="+", default=[0.25, 0.57])
-    parser.add_argument("--steps", type=int, nargs="+", default=[20, 100, 500])
-    parser.add_argument("--burn-in-ps", type=float, default=10.0)
-    parser.add_argument("--record-ps", type=float, default=40.0)
-    parser.add_argument("--particles", type=int, default=500)
+    parser.add_argument("--omega-dt", type=positive_float, nargs="+", default=[0.25, 0.57])
+    parser.add_argument("--steps", type=positive_int, nargs="+", default=[20, 100, 500])
+    parser.add_argument("--burn-in-ps", type=non_negative_float, default=10.0)
+    parser.add_argument("--record-ps", type=positive_float, default=40.0)
+    parser.add_argument(
+        "--particles",
+        type=_at_least_two,
+        default=500,
+        help="oscillators (at least 2: the error is their standard error)",
+    )
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--out", required=True)
+    parser.add_argument("--out", type=Path, required=True, help="markdown report (.md)")
     args = parser.parse_args(argv)
+    if args.out.suffix == ".json":
+        parser.error(f"--out {args.out}: the numbers go to a .json beside it; name a .md file")
     rows = []
     for omega_dt in args.omega_dt:
         for steps in args.steps:
@@ -140,7 +157,7 @@ def main(argv: list[str] | None = None) -> None:
         )
     publish_report(args.out, lines)
     write_json_atomic(
-        f"{args.out.rsplit('.', 1)[0]}.json",
+        args.out.with_suffix(".json"),
         {"command": command, "openmm_version": openmm.__version__, "rows": rows},
     )
 

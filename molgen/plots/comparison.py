@@ -11,7 +11,13 @@ from pathlib import Path
 
 import numpy as np
 
-from molgen.plots.figure import REFERENCE_COLOR, SAMPLE_COLOR, new_figure, save_figure
+from molgen.plots.figure import (
+    KEPT_PERCENTILES,
+    REFERENCE_COLOR,
+    SAMPLE_COLOR,
+    new_figure,
+    save_figure,
+)
 
 __all__ = ["plot_energy_scatter_panels", "plot_fraction_traces", "plot_marginal_panels"]
 
@@ -31,9 +37,6 @@ _TRACE_COLORS = (
 )
 """Matplotlib's tab10 without orange, which marks the reference (thesis §0); pink first,
 the thesis's colour for a pre-training."""
-_KEPT_PERCENTILES = (0.5, 99.5)
-"""Scatter axes span these percentiles of each panel's values, so that a few far
-outliers (a poorly trained flow's tails reach βU_B in the hundreds) do not squash the bulk."""
 
 
 def _panel_grid(count: int, width: float, height: float):
@@ -161,8 +164,8 @@ def plot_energy_scatter_panels(
         axis.set_ylabel("βU_B")
         if not keep.any():
             continue
-        x_range = np.percentile(u_g, _KEPT_PERCENTILES)
-        y_range = np.percentile(u_b, _KEPT_PERCENTILES)
+        x_range = np.percentile(u_g, KEPT_PERCENTILES)
+        y_range = np.percentile(u_b, KEPT_PERCENTILES)
         offset = np.median(u_b - u_g)
         axis.plot(x_range, x_range + offset, color="black", linewidth=1, label="slope 1")
         axis.set_xlim(*x_range)

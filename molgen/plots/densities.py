@@ -10,7 +10,10 @@ import numpy as np
 
 from molgen.estimate.logspace import as_log_weights, normalized_weights
 from molgen.plots.figure import (
+    count_outside,
     new_figure,
+    note_outside,
+    percentile_bins,
     save_figure,
     step_histograms,
 )
@@ -24,6 +27,7 @@ __all__ = [
 ]
 
 _N_ANGLE_BINS = 72
+_N_MARGINAL_BINS = 80
 _ANGLE_BINS = np.linspace(-180.0, 180.0, _N_ANGLE_BINS + 1)
 _LOG_RANGE = 1e-5
 """Lowest density shown, relative to the highest (five decades, about 11.5 kT)."""
@@ -34,8 +38,10 @@ _FREE_ENERGY_CMAP = matplotlib.colormaps["viridis"].with_extremes(bad="white")
 
 
 def _wrapped_degrees(angle: np.ndarray, start: float) -> np.ndarray:
-    """``angle`` ``(n,)`` in radians as float64 degrees in ``[start, start + 360)``."""
-    degrees = np.mod(np.degrees(np.asarray(angle, dtype=np.float64).reshape(-1)) - start, 360.0)
+    """``angle`` ``(n,)`` in radians as float64 degrees in ``[start, start + 360)``; a
+    non-finite angle becomes NaN (drawn nowhere, counted as non-finite)."""
+    with np.errstate(invalid="ignore"):
+        degrees = np.mod(np.degrees(np.asarray(angle, dtype=np.float64).reshape(-1)) - start, 360.0)
     # np.mod rounds a tiny negative difference up to 360.0 itself.
     return np.where(degrees >= 360.0, 0.0, degrees) + start
 
@@ -111,6 +117,12 @@ def plot_marginal_density(
 ) -> Path:
     """Histogram of one coordinate ``(n,)`` (any unit): reweighted, unweighted and reference.
 
+    The range shown is the reference's 0.5–99.5 % percentiles widened by a quarter of
+    their span on each side (without a reference: the samples' percentiles), as for
+    :func:`~molgen.plots.energies.plot_energy_histogram`, so that a few samples far out
+    cannot squeeze the rest into one bin; how many samples lie outside is written on the
+    figure.
+
     Arguments:
         path: PNG file to write.
         values: the coordinate of each sample ``(n,)``, or ``None`` to plot the reference
@@ -127,10 +139,7 @@ def plot_marginal_density(
         if reference_values is None
         else np.asarray(reference_values, dtype=np.float64).reshape(-1)
     )
-    pooled = np.concatenate([part for part in (values, reference) if part is not None])
-    pooled = pooled[np.isfinite(pooled)]
-    low, high = (pooled.min(), pooled.max()) if pooled.size else (0.0, 1.0)
-    bins = np.linspace(low, high + 1e-9, 80)
+    bins = percentile_bins(values, reference, _N_MARGINAL_BINS)
     return _plot_histogram(path, values, bins, log_w, reference, (name, "density"), title=title)
 
 
@@ -146,7 +155,8 @@ def _plot_histogram(
     title: str | None = None,
 ) -> Path:
     """Step histograms of ``values`` ``(n,)`` (reweighted and unweighted; ``None`` for none)
-    and ``reference``, with vertical lines at ``boundaries`` and an optional ``title``."""
+    and ``reference`` over ``bins`` ``(k + 1,)``, with the count of samples outside them,
+    vertical lines at ``boundaries`` and an optional ``title``."""
     weights = (
         None
         if values is None or log_w is None
@@ -154,6 +164,7 @@ def _plot_histogram(
     )
     figure, (axis,) = new_figure(width=6.0)  # room for the legend beside the axes
     step_histograms(axis, values, bins, weights, reference)
+    note_outside(axis, count_outside(values, bins), "outside this range or non-finite")
     if log_scale:
         axis.set_yscale("log")
         top = axis.get_ylim()[1]
@@ -185,8 +196,9 @@ def plot_ramachandran(
 ) -> Path:
     """Ramachandran free energy ``−ln(p / p_max)`` of reweighted samples, next to the reference's.
 
-    Empty bins (p = 0) are masked and drawn white; values above 10 kT get the top colour
-    (the colour bar then has an arrow).
+    Angles on any branch (e.g. [0, 2π)) are wrapped into [-180°, 180°). Empty bins
+    (p = 0) are masked and drawn white; values above 10 kT get the top colour (the colour
+    bar then has an arrow). Input is checked before a figure is made.
 
     Arguments:
         path: PNG file to write.
@@ -198,20 +210,22 @@ def plot_ramachandran(
     panels = [(title, phi, psi, log_w)]
     if reference_phi is not None and reference_psi is not None:
         panels.append(("reference", reference_phi, reference_psi, None))
-    figure, axes = new_figure(len(panels), width=4.2, height=4.0)
-    clipped = False
-    for axis, (title, phis, psis, log_weights) in zip(axes, panels, strict=True):
-        free_energy = _free_energy(phis, psis, log_weights)
-        clipped = clipped or bool(np.ma.filled(free_energy > _FREE_ENERGY_MAX, False).any())
+    # every surface first: input a histogram refuses must not leave a figure open
+    surfaces = [(name, _free_energy(*angles)) for name, *angles in panels]
+    clipped = any(
+        bool(np.ma.filled(surface > _FREE_ENERGY_MAX, False).any()) for _, surface in surfaces
+    )
+    figure, axes = new_figure(len(surfaces), width=4.2, height=4.0)
+    for axis, (name, surface) in zip(axes, surfaces, strict=True):
         mesh = axis.pcolormesh(
             _ANGLE_BINS,
             _ANGLE_BINS,
-            free_energy,
+            surface,
             cmap=_FREE_ENERGY_CMAP,
             vmin=0.0,
             vmax=_FREE_ENERGY_MAX,
         )
-        axis.set_title(title)
+        axis.set_title(name)
         axis.set_xlabel("φ (degrees)")
         axis.set_ylabel("ψ (degrees)")
         axis.set_aspect("equal")
@@ -223,11 +237,15 @@ def _free_energy(phi: np.ndarray, psi: np.ndarray, log_w: np.ndarray | None) -> 
     """``−ln(p / p_max)`` (kT) on the ψ x φ bins ``(72, 72)``, rows ψ; empty bins masked.
 
     Arguments:
-        phi, psi: dihedrals in radians ``(n,)``.
+        phi, psi: dihedrals in radians ``(n,)``, any branch (wrapped into [-180°, 180°)).
         log_w: unnormalised log importance weights ``(n,)``; ``None`` for equal weights.
+
+    Raises:
+        ConfigError: ``log_w`` does not hold one weight per angle.
+        ValueError: ``phi`` and ``psi`` differ in length.
     """
-    phis = np.degrees(np.asarray(phi, dtype=np.float64).reshape(-1))
-    psis = np.degrees(np.asarray(psi, dtype=np.float64).reshape(-1))
+    phis = _wrapped_degrees(phi, -180.0)
+    psis = _wrapped_degrees(psi, -180.0)
     weights = normalized_weights(as_log_weights(log_w, phis.size))
     density, _, _ = np.histogram2d(phis, psis, [_ANGLE_BINS, _ANGLE_BINS], weights=weights)
     with np.errstate(divide="ignore", invalid="ignore"):

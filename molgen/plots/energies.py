@@ -11,21 +11,18 @@ from molgen.estimate.ess import kish_ess
 from molgen.estimate.logspace import as_log_weights, normalized_weights
 from molgen.plots.figure import (
     SAMPLE_COLOR,
+    count_outside,
+    finite_values,
     new_figure,
     note_outside,
+    percentile_bins,
     save_figure,
     step_histograms,
 )
 
 __all__ = ["plot_energy_histogram", "plot_log_weights", "plot_energy_scatter"]
 
-
-def _finite(values) -> np.ndarray:
-    """The finite entries of ``values`` (any shape) as a float64 ``(k,)``; none for ``None``."""
-    if values is None:
-        return np.zeros(0)
-    values = np.asarray(values, dtype=np.float64).reshape(-1)
-    return values[np.isfinite(values)]
+_N_ENERGY_BINS = 60
 
 
 def plot_energy_histogram(
@@ -38,9 +35,11 @@ def plot_energy_histogram(
     """Histograms of ``βU_B`` (kT) of samples (plain and reweighted) and reference.
 
     The range shown is the reference's 0.5–99.5 % percentiles widened by a quarter of
-    their span on each side (without a reference: the samples' percentiles), so that
-    samples of absurd energy cannot squeeze the reference into one bin; how many samples
-    lie outside it is written on the figure.
+    their span (at least 1 kT) on each side (without a reference: the samples'
+    percentiles; :func:`~molgen.plots.figure.percentile_bins`), so that samples of absurd
+    energy cannot squeeze the reference into one bin; how many samples lie outside it is
+    written on the figure. Each histogram is a density over all its samples, so samples
+    outside the range lower the bars (:func:`~molgen.plots.figure.step_histograms`).
 
     Arguments:
         path: PNG file to write.
@@ -57,19 +56,11 @@ def plot_energy_histogram(
         if energy is None or log_w is None
         else normalized_weights(as_log_weights(log_w, energy.size))
     )
-    reference = None if reference_energy is None else _finite(reference_energy)
-    ranged = reference if reference is not None and reference.size else _finite(energy)
-    low, high = np.percentile(ranged, [0.5, 99.5]) if ranged.size else (0.0, 1.0)
-    if reference is not None and reference.size:
-        margin = 0.25 * max(high - low, 1.0)
-        low, high = low - margin, high + margin
-    bins = np.linspace(low, high + 1e-9, 60)
+    reference = None if reference_energy is None else finite_values(reference_energy)
+    bins = percentile_bins(energy, reference, _N_ENERGY_BINS, min_span=1.0)
     figure, (axis,) = new_figure(width=6.0)  # room for the legend beside the axes
     step_histograms(axis, energy, bins, weights, reference)
-    if energy is not None:
-        finite = _finite(energy)
-        left_out = int(np.sum((finite < low) | (finite > high))) + energy.size - finite.size
-        note_outside(axis, left_out, "outside this range or non-finite")
+    note_outside(axis, count_outside(energy, bins), "outside this range or non-finite")
     axis.set_xlabel("βU_B (kT)")
     axis.set_ylabel("density (1/kT)")
     if title:
@@ -89,7 +80,7 @@ def plot_log_weights(path: Path | str, log_w: np.ndarray, pareto_k: float | None
     tail index ``pareto_k`` (if given) in the title."""
     log_w = as_log_weights(log_w)
     ess = kish_ess(log_w)
-    relative = _finite(log_w - log_w.max())
+    relative = finite_values(log_w - log_w.max())
     figure, (axis,) = new_figure()
     axis.hist(relative, np.linspace(-LOG_WEIGHT_RANGE, 0.0, 61), color=SAMPLE_COLOR)
     # weights of -inf (samples outside the canonical labelling, overflowed samples) count too

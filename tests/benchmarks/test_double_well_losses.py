@@ -115,3 +115,54 @@ def test_a_tiny_run_writes_every_output(tmp_path):
         for row in summary["drives"].values()
     )
     assert "| pre-trained |" in (variant / "report.md").read_text()
+
+
+def test_minor_fraction_label_fits_in_the_figure(monkeypatch):
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from benchmarks.double_well_losses import FRACTION_LABEL
+    from molgen.plots import comparison
+    from molgen.plots.comparison import plot_fraction_traces
+
+    kept = []
+    monkeypatch.setattr(comparison, "save_figure", lambda figure, path: kept.append(figure))
+    steps = np.arange(0, 100, 10)
+    trace = (steps, np.full(10, 0.2), np.full(10, 0.01))
+    plot_fraction_traces("f.png", {"kl_x": trace}, 0.22, 0.02, ylabel=FRACTION_LABEL)
+    (figure,) = kept
+    figure.canvas.draw()
+    label = figure.axes[0].yaxis.label.get_window_extent()
+    plt.close(figure)
+    assert figure.bbox.y0 <= label.y0 and label.y1 <= figure.bbox.y1
+
+
+def test_results_are_copied_atomically(tmp_path, monkeypatch):
+    # A copy that dies half-way leaves the earlier result, not half a file.
+    from benchmarks import double_well_losses
+
+    def outputs(run, system, reference, variant, directory, args, command):
+        directory.mkdir(parents=True, exist_ok=True)
+        for name in OUTPUTS:
+            (directory / name).write_text(f"new {name}")
+
+    def broken_copy(source, destination):
+        with open(destination, "w") as stream:
+            stream.write("half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(double_well_losses, "run_well", lambda *arguments: None)
+    monkeypatch.setattr(double_well_losses, "write_outputs", outputs)
+    results = tmp_path / "results"
+    (results / "narrow").mkdir(parents=True)
+    (results / "narrow" / "report.md").write_text("earlier report")
+    argv = ["--wells", "narrow", "--out", str(tmp_path / "runs"), "--results", str(results)]
+    main(argv)
+    assert sorted(p.name for p in (results / "narrow").iterdir()) == sorted(OUTPUTS)
+    assert (results / "narrow" / "summary.json").read_text() == "new summary.json"
+    (results / "narrow" / "report.md").write_text("earlier report")
+    monkeypatch.setattr(double_well_losses.shutil, "copyfile", broken_copy)
+    with pytest.raises(OSError, match="disk full"):
+        main(argv)
+    assert [p.name for p in (results / "narrow").iterdir() if p.name.startswith(".")] == []
+    assert (results / "narrow" / "report.md").read_text() == "earlier report"

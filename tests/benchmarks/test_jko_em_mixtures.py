@@ -120,3 +120,17 @@ def test_updates_applies_in_dimensions_outside_the_table(tmp_path):
     argv = ["--jko-reports", str(jko), "--em-reports", str(em), "--out", str(out)]
     assert jko_em_mixtures.main([*argv, "--updates", "500"]) == 0
     assert "| 3 | 0 | 0.200 (900 s) |" in out.read_text()
+
+
+def test_a_mixture_given_twice_is_refused_naming_both_reports(tmp_path):
+    # Two JKO-ICNN runs of one (D, seed) with the same settings: keeping either silently
+    # would pick the number compared.
+    first = _report(tmp_path / "first.json", [(8, 0, JKO_LABEL, 0.40, 1000.0)])
+    second = _report(tmp_path / "second.json", [(8, 0, JKO_LABEL, 0.35, 900.0)])
+    em = _report(tmp_path / "em.json", [(8, 0, "Euler-Maruyama (10 particles, dt 1e-3)", 1, 1)])
+    out = tmp_path / "table.md"
+    argv = ["--jko-reports", str(first), str(second), "--em-reports", str(em), "--out", str(out)]
+    with pytest.raises(InputFileError, match="dimension 8, seed 0: given twice") as raised:
+        jko_em_mixtures.main(argv)
+    assert str(first) in str(raised.value) and str(second) in str(raised.value)
+    assert not out.exists()

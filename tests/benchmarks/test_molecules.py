@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import pytest
 import torch
 import yaml
 
-from benchmarks.molecules import main
+from benchmarks.molecules import _table, main, summary_row
 from cli.main import main as molgen
 from tests.molgen.training.tiny import tiny_config
 
@@ -43,3 +45,44 @@ def test_one_row_per_training_seed(tmp_path, capsys):
     capsys.readouterr()
     assert main(argv) == 0
     assert checkpoint.stat().st_mtime_ns == stamp, "a finished training was repeated"
+
+
+def _row(energy: np.ndarray, log_weight: np.ndarray) -> dict:
+    """The summary row of samples with these energies (kJ/mol) and log weights ``(n,)``."""
+    config = {
+        "system": "dialanine",
+        "flow": {"hydrogens": "flow"},
+        "phases": [{"losses": {"kl_x": 1.0}}],
+    }
+    report = {key: {} for key in ("populations", "reference_populations")}
+    report |= {"n": energy.size, "ess": 1.0, "ess_fraction": 0.1, "population_comparison": {}}
+    arrays = {
+        "modes": np.zeros(energy.size, dtype=int),
+        "mode_names": np.array([]),
+        "energy": energy,
+        "log_weight": log_weight,
+    }
+    return summary_row("run", config, report, arrays, None)
+
+
+def test_reweighted_energy_skips_overflowed_samples_and_has_an_error_bar():
+    # An overflowed sample: log w = -inf and its energy NaN; it carries no weight.
+    rng = np.random.default_rng(0)
+    energy = np.append(rng.normal(-50.0, 2.0, 999), np.nan)
+    log_weight = np.append(np.zeros(999), -np.inf)
+    row = _row(energy, log_weight)
+    entry = row["reweighted_energy"]
+    assert entry["mean"] == pytest.approx(np.mean(energy[:-1]))
+    assert entry["sem"] == pytest.approx(np.std(energy[:-1]) / np.sqrt(999), rel=1e-6)
+    text = _table([row])
+    assert f"reweighted mean energy {entry['mean']:.2f} ± {entry['sem']:.2f} kJ/mol" in text
+
+
+def test_reweighted_energy_is_withheld_at_an_ess_of_one():
+    energy = np.linspace(-60.0, -40.0, 1000)
+    log_weight = np.zeros(1000)
+    log_weight[0] = 50.0  # one sample holds all the weight: ESS 1
+    entry = _row(energy, log_weight)["reweighted_energy"]
+    assert entry["mean"] is None and entry["trusted"] is False
+    text = _table([_row(energy, log_weight)])
+    assert f"reweighted mean energy withheld ({entry['reason']})" in text
