@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from forcefields.atomic_files import save_npz_atomic
+
 __all__ = [
     "ForceFieldParameters",
     "CmapParameters",
@@ -113,7 +115,8 @@ class ForceFieldParameters:
 
 
 def save_parameters(parameters: ForceFieldParameters, path) -> None:
-    """Write ``parameters`` to an ``.npz`` archive (plain arrays, no pickled objects)."""
+    """Write ``parameters`` to an ``.npz`` archive (plain arrays, no pickled objects),
+    atomically: an interrupted write leaves any earlier file at ``path`` whole."""
     arrays = {
         name: np.asarray(value)
         for name, value in vars(parameters).items()
@@ -122,7 +125,7 @@ def save_parameters(parameters: ForceFieldParameters, path) -> None:
     arrays["source"] = np.array(parameters.source)
     for name, value in vars(parameters.cmap).items():
         arrays[f"cmap_{name}"] = value
-    np.savez(path, **arrays)
+    save_npz_atomic(path, arrays, mode=0o644)
 
 
 def load_parameters(path) -> ForceFieldParameters:
