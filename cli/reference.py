@@ -10,6 +10,7 @@ Metropolis–Hastings sampler. Output folder: see :mod:`systems.reference.output
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from systems import System
+    from systems.reference.stopping import SamplingStopped, StopCheck
     from systems.reference.targets import MoleculeTarget, VectorTarget
 
 DEFAULT_ITERATIONS = 2000
@@ -37,6 +39,7 @@ LANGEVIN_ONLY = {
     "compile": False,
     "threads": None,
     "device": "cpu",
+    "start": None,
 }
 """Options of ``--engine langevin`` (dest → default); the other samplers refuse them."""
 OPENMM_ONLY = {"platform": "Reference", "constraints": "none"}
@@ -58,8 +61,9 @@ def register(subparsers) -> None:
             "for the double wells. Writes the target-temperature trajectory, per-frame "
             "energies and observables, and stats.json (statistical inefficiency, effective "
             "sample count, mode populations and free-energy differences with standard errors; "
-            "MBAR over the ladder, or errors from the spread of the independent ladders). A "
-            "killed run continues with --resume."
+            "MBAR over the ladder, or errors from the spread of the independent ladders). "
+            "SIGINT (Ctrl-C) or SIGTERM stops the run after the current iteration, "
+            "checkpointed; a stopped or killed run continues with --resume."
         ),
     )
     parser.add_argument(
@@ -67,12 +71,14 @@ def register(subparsers) -> None:
     )
     parser.add_argument(
         "--temperature",
-        type=float,
+        type=positive_float,
         help="target temperature (default 300 K; double wells: 1, reduced units)",
     )
     parser.add_argument("--replicas", type=int, default=4, help="temperatures in the ladder")
     parser.add_argument(
-        "--tmax", type=float, help="highest temperature (default 2x target; double wells 4x)"
+        "--tmax",
+        type=positive_float,
+        help="highest temperature (default 2x target; double wells 4x)",
     )
     parser.add_argument(
         "--iterations",
@@ -112,7 +118,7 @@ def register(subparsers) -> None:
         choices=ENGINES,
         help="molecule sampler (default openmm); the double wells use Metropolis-Hastings",
     )
-    molecules.add_argument("--timestep", type=float, help="fs (default 1; 2 with hbonds)")
+    molecules.add_argument("--timestep", type=positive_float, help="fs (default 1; 2 with hbonds)")
     molecules.add_argument(
         "--friction",
         type=positive_float,
@@ -163,39 +169,24 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from forcefields.errors import ConfigError
+    """Sample, export and summarise; on SIGINT or SIGTERM stop after the current iteration
+    (checkpointed) and say how to resume (exit status 130, as ``molgen train``)."""
+    from molgen.training.run_state import StopRequest
     from systems.reference.mpi_ranks import is_first_process
-    from systems.reference.targets import MoleculeTarget, reference_target
+    from systems.reference.stopping import SamplingStopped
 
-    if args.tmax is not None and args.replicas == 1:
-        raise ConfigError("tmax: a ladder of one replica has no highest temperature to set")
-    if args.engine == "langevin":
-        _refuse_unused(args, {**OPENMM_ONLY, **WELLS_ONLY}, "--engine langevin")
-        stats = _run_langevin(args)
-    else:
-        if args.start is not None:
-            raise ConfigError("start: only --engine langevin starts from given structures")
-        target = reference_target(args.system, args.variant)
-        if isinstance(target, MoleculeTarget):
-            if args.burn_in is not None:
-                raise ConfigError(
-                    "burn_in: the openmm engine records every iteration (stats.json drops "
-                    "the equilibration it detects); --burn-in applies to --engine langevin "
-                    "and the double wells"
-                )
-            _refuse_unused(args, {**LANGEVIN_ONLY, **WELLS_ONLY}, "the openmm engine")
-            stats = _run_molecule(args, target)
-        else:
-            if args.engine is not None:
-                raise ConfigError(
-                    f"engine: --engine {args.engine} samples CHARMM molecules; the double "
-                    "wells are sampled by Metropolis-Hastings (leave --engine out)"
-                )
-            _refuse_unused(
-                args, {**LANGEVIN_ONLY, **OPENMM_ONLY, **MOLECULE_ONLY}, "the double wells"
-            )
-            stats = _run_toy(args, target)
-    if not is_first_process():
+    # Under mpiexec this first look at the communicator installs mpiplus's SIGINT/SIGTERM
+    # handlers (an MPI abort); the stop request's, installed after them, replace them.
+    first = is_first_process()
+    request = StopRequest()
+    try:
+        with request.installed():
+            stats = _sample(args, lambda: request.requested)
+    except SamplingStopped as stopped:
+        if first:
+            print(_resume_hint(args, stopped), file=sys.stderr)
+        return 130
+    if not first:
         return 0
     print(_summary(stats, _out_dir(args)))
     if args.plots:
@@ -204,6 +195,43 @@ def run(args: argparse.Namespace) -> int:
         written = plot_reference(_out_dir(args))
         print("plots: " + ", ".join(path.name for path in written))
     return 0
+
+
+def _resume_hint(args: argparse.Namespace, stopped: SamplingStopped) -> str:
+    """The line a stopped run prints: where it stopped and the command that continues it."""
+    return (
+        f"molgen reference: {stopped}, checkpointed in {_out_dir(args)}; to continue, run "
+        "the same command with --resume"
+    )
+
+
+def _sample(args: argparse.Namespace, stop: StopCheck) -> dict:
+    """Run the sampler the system and ``--engine`` call for; return its statistics."""
+    from forcefields.errors import ConfigError
+    from systems.reference.targets import MoleculeTarget, reference_target
+
+    if args.tmax is not None and args.replicas == 1:
+        raise ConfigError("tmax: a ladder of one replica has no highest temperature to set")
+    if args.engine == "langevin":
+        _refuse_unused(args, {**OPENMM_ONLY, **WELLS_ONLY}, "--engine langevin")
+        return _run_langevin(args, stop)
+    target = reference_target(args.system, args.variant)
+    if isinstance(target, MoleculeTarget):
+        if args.burn_in is not None:
+            raise ConfigError(
+                "burn_in: the openmm engine records every iteration (stats.json drops "
+                "the equilibration it detects); --burn-in applies to --engine langevin "
+                "and the double wells"
+            )
+        _refuse_unused(args, {**LANGEVIN_ONLY, **WELLS_ONLY}, "the openmm engine")
+        return _run_molecule(args, target, stop)
+    if args.engine is not None:
+        raise ConfigError(
+            f"engine: --engine {args.engine} samples CHARMM molecules; the double "
+            "wells are sampled by Metropolis-Hastings (leave --engine out)"
+        )
+    _refuse_unused(args, {**LANGEVIN_ONLY, **OPENMM_ONLY, **MOLECULE_ONLY}, "the double wells")
+    return _run_toy(args, target, stop)
 
 
 def _refuse_unused(args: argparse.Namespace, defaults: dict, sampler: str) -> None:
@@ -221,7 +249,7 @@ def _out_dir(args: argparse.Namespace) -> Path:
     return args.out if args.out is not None else Path(f"reference_{Path(args.system).name}")
 
 
-def _run_molecule(args: argparse.Namespace, target: MoleculeTarget) -> dict:
+def _run_molecule(args: argparse.Namespace, target: MoleculeTarget, stop: StopCheck) -> dict:
     from systems.reference.ladder import geometric_ladder
     from systems.reference.molecule_reference import run_openmm_reference
     from systems.reference.openmm_tempering import TemperingSettings
@@ -253,10 +281,11 @@ def _run_molecule(args: argparse.Namespace, target: MoleculeTarget) -> dict:
         constraints=args.constraints,
         resume=args.resume,
         progress=not args.no_progress,
+        stop=stop,
     )
 
 
-def _run_langevin(args: argparse.Namespace) -> dict:
+def _run_langevin(args: argparse.Namespace, stop: StopCheck) -> dict:
     import torch
 
     import systems
@@ -293,6 +322,7 @@ def _run_langevin(args: argparse.Namespace) -> dict:
         resume=args.resume,
         progress=not args.no_progress,
         starts=None if args.start is None else _start_structures(args.start, system),
+        stop=stop,
     )
 
 
@@ -312,7 +342,7 @@ def _start_structures(path: Path, system: System) -> np.ndarray:
     return frames
 
 
-def _run_toy(args: argparse.Namespace, target: VectorTarget) -> dict:
+def _run_toy(args: argparse.Namespace, target: VectorTarget, stop: StopCheck) -> dict:
     from systems.reference.ladder import geometric_ladder
     from systems.reference.torch_reference import MetropolisSettings, run_metropolis_reference
 
@@ -337,6 +367,7 @@ def _run_toy(args: argparse.Namespace, target: VectorTarget) -> dict:
         args.iterations,
         resume=args.resume,
         progress=not args.no_progress,
+        stop=stop,
     )
 
 

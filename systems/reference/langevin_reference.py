@@ -42,6 +42,7 @@ from systems.reference.run_directory import (
     note_iterations_done,
     prepare_run_directory,
 )
+from systems.reference.stopping import StopCheck
 from systems.reference.targets import mode_labels
 
 __all__ = ["ENGINE", "CHECKPOINT_FILE", "DTYPES", "LangevinSettings", "run_langevin_reference"]
@@ -116,6 +117,7 @@ def run_langevin_reference(
     checkpoint_every: int = 500,
     callback: Callable[[LangevinTempering], None] | None = None,
     starts: np.ndarray | None = None,
+    stop: StopCheck | None = None,
 ) -> dict:
     """Sample ``system`` at ``settings.temperatures[0]`` and write the reference set.
 
@@ -132,6 +134,8 @@ def run_langevin_reference(
         starts: ``(S, N, 3)`` nm structures the ladders start from in turn (ladder ``l`` from
             ``starts[l % S]``); default the system's minimised positions. Runs started
             from different states that agree are the best evidence of convergence.
+        stop: asked after every iteration; ``True`` checkpoints the run and stops it
+            (:class:`~systems.reference.stopping.SamplingStopped`; ``resume`` continues it).
 
     Returns:
         The contents of ``stats.json``.
@@ -192,6 +196,7 @@ def run_langevin_reference(
         checkpoint_every=checkpoint_every,
         progress=progress,
         callback=callback,
+        stop=stop,
     )
     return _write_outputs(out_dir, label, system, sampler, mode_names, started)
 

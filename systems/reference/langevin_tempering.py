@@ -39,11 +39,13 @@ from forcefields.units import beta_from_temperature
 from systems.reference.langevin_integrator import LangevinMiddle
 from systems.reference.molecular_forces import ForceFunction
 from systems.reference.replica_swaps import permute_slots, swap_order, swap_pairs
+from systems.reference.runaway import RUNAWAY_DISTANCE_NM, runaway_message
 from systems.reference.sampler_checkpoints import (
     check_resumable,
     read_sampler_checkpoint,
     stack_records,
 )
+from systems.reference.stopping import StopCheck, checkpoint_and_stop
 
 __all__ = ["LangevinTempering"]
 
@@ -192,16 +194,28 @@ class LangevinTempering:
                 self.positions, self.velocities, self.energies, self.forces_now = self._advance(
                     self.positions, self.velocities, self.forces_now, self._noise()
                 )
-            if not bool(torch.isfinite(self.energies).all()):
-                raise NonFiniteCoordinatesError(
-                    f"Langevin dynamics became unstable at iteration {self.iteration} "
-                    f"(non-finite energy); use a smaller timestep than {self.timestep * 1e3:g} fs"
-                )
             self._recentre()
+            self._check_stable()
             self._swap()
             if self.iteration >= self.burn_in_iterations:
                 self._record()
         self.iteration += 1
+
+    def _check_stable(self) -> None:
+        """Raise :class:`NonFiniteCoordinatesError` when the dynamics blew up: a non-finite
+        energy, or an atom beyond :data:`~systems.reference.runaway.RUNAWAY_DISTANCE_NM`
+        from its replica's centre of mass (the positions are recentred)."""
+        if not bool(torch.isfinite(self.energies).all()):
+            reason = "non-finite energy"
+        else:
+            farthest = float(torch.linalg.vector_norm(self.positions, dim=-1).amax())
+            if farthest <= RUNAWAY_DISTANCE_NM:
+                return
+            reason = runaway_message(farthest)
+        raise NonFiniteCoordinatesError(
+            f"Langevin dynamics became unstable at iteration {self.iteration} ({reason}); "
+            f"use a smaller timestep than {self.timestep * 1e3:g} fs"
+        )
 
     def _record(self) -> None:
         target = self.positions[:, 0]
@@ -220,6 +234,7 @@ class LangevinTempering:
         checkpoint_every: int = 500,
         progress: bool = False,
         callback: Callable[[LangevinTempering], None] | None = None,
+        stop: StopCheck | None = None,
     ) -> None:
         """Iterate until burn-in is over and ``n_recorded`` iterations are recorded in total.
 
@@ -230,10 +245,16 @@ class LangevinTempering:
                 ``checkpoint_every`` iterations and at the end.
             progress: show a tqdm progress bar over iterations.
             callback: called with the sampler after every iteration (and its checkpoint).
+            stop: asked after every iteration (after ``callback``); ``True`` writes the
+                checkpoint and raises :class:`SamplingStopped`.
 
         ``wall_time`` and ``cpu_time`` (this process's CPU seconds, which on a shared machine
         tell what a dedicated core would take) accumulate the seconds spent here over all
         sessions (a resumed run counts from its checkpoint's values).
+
+        Raises:
+            NonFiniteCoordinatesError: the dynamics became unstable (timestep too large).
+            SamplingStopped: ``stop`` answered ``True`` (after the checkpoint was written).
         """
         total = self.burn_in_iterations + n_recorded
         started = time.perf_counter() - self.wall_time
@@ -250,6 +271,8 @@ class LangevinTempering:
                     self.save(checkpoint)
                 if callback is not None:
                     callback(self)
+                if stop is not None and self.iteration < total and stop():
+                    checkpoint_and_stop(self, checkpoint, total)
         if checkpoint is not None:
             self.save(checkpoint)
 

@@ -39,6 +39,7 @@ from systems.reference.sampler_checkpoints import (
     read_sampler_checkpoint,
     stack_records,
 )
+from systems.reference.stopping import StopCheck, checkpoint_and_stop
 
 __all__ = ["MetropolisTempering"]
 
@@ -190,6 +191,7 @@ class MetropolisTempering:
         checkpoint: Path | str | None = None,
         checkpoint_every: int = 100,
         progress: bool = False,
+        stop: StopCheck | None = None,
     ) -> None:
         """Iterate until burn-in is over and ``n_recorded`` iterations are recorded in total.
 
@@ -199,6 +201,8 @@ class MetropolisTempering:
             checkpoint: file to save the full state to (atomically) every
                 ``checkpoint_every`` iterations and at the end.
             progress: show a tqdm progress bar over iterations.
+            stop: asked after every iteration; ``True`` writes the checkpoint and raises
+                :class:`SamplingStopped`.
         """
         total = self.burn_in_iterations + n_recorded
         with tqdm(
@@ -209,6 +213,8 @@ class MetropolisTempering:
                 bar.update(1)
                 if checkpoint is not None and self.iteration % checkpoint_every == 0:
                     self.save(checkpoint)
+                if stop is not None and self.iteration < total and stop():
+                    checkpoint_and_stop(self, checkpoint, total)
         if checkpoint is not None:
             self.save(checkpoint)
 

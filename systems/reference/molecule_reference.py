@@ -27,6 +27,7 @@ from systems.reference.openmm_tempering import (
 from systems.reference.outputs import write_reference_outputs
 from systems.reference.record import TemperingRecord
 from systems.reference.run_directory import check_positive, prepare_run_directory
+from systems.reference.stopping import StopCheck
 
 __all__ = ["CONSTRAINTS", "STORAGE_FILE", "run_openmm_reference"]
 
@@ -50,6 +51,7 @@ def run_openmm_reference(
     constraints: str = "none",
     resume: bool = False,
     progress: bool = False,
+    stop: StopCheck | None = None,
 ) -> dict:
     """Sample ``openmm_system`` by parallel tempering and write the reference set to ``out_dir``.
 
@@ -67,6 +69,7 @@ def run_openmm_reference(
         constraints: ``"none"`` (the energy the torch model sees) or ``"hbonds"``.
         resume: continue the run in ``out_dir``.
         progress: show a progress bar.
+        stop: asked after every iteration; ``True`` stops the run there (resumable).
 
     Under ``mpiexec`` the replicas are spread over the processes
     (:mod:`systems.reference.mpi_ranks`); the first one prepares ``out_dir`` and writes the
@@ -78,6 +81,9 @@ def run_openmm_reference(
     Raises:
         ConfigError: bad counts, platform, constraints or a negative seed; see also
             :func:`~systems.reference.run_directory.prepare_run_directory`.
+        NonFiniteCoordinatesError: the dynamics became unstable (see
+            :func:`~systems.reference.openmm_tempering.run_tempering`).
+        SamplingStopped: ``stop`` answered ``True``; ``--resume`` continues the run.
     """
     check_positive(
         iterations=n_iterations,
@@ -107,7 +113,7 @@ def run_openmm_reference(
     if constraints == "hbonds":
         add_hydrogen_bond_constraints(system, topology)
     storage = out_dir / STORAGE_FILE
-    run_tempering(storage, system, positions, settings, n_iterations, progress=progress)
+    run_tempering(storage, system, positions, settings, n_iterations, progress, stop)
     return on_first_process(
         _export, out_dir, system_name, storage, topology, labels, mode_names, observables
     )

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import mpiplus
 
-__all__ = ["abort_other_processes", "is_first_process", "on_first_process"]
+__all__ = ["abort_other_processes", "any_process", "is_first_process", "on_first_process"]
 
 Result = TypeVar("Result")
 
@@ -56,6 +56,15 @@ def on_first_process(function: Callable[..., Result], *args: Any, **kwargs: Any)
         _others_told_of_failure = True
         raise
     return communicator.bcast(result, root=0)
+
+
+def any_process(flag: bool) -> bool:
+    """Whether ``flag`` is true on any process (every process must ask at the same point,
+    so that all of them take the same branch); ``flag`` itself outside MPI."""
+    communicator = _communicator()
+    if communicator is None:
+        return bool(flag)
+    return any(communicator.allgather(bool(flag)))
 
 
 def abort_other_processes(status: int) -> None:

@@ -39,10 +39,11 @@ from tqdm.auto import tqdm
 
 from forcefields.errors import NonFiniteCoordinatesError
 from forcefields.openmm_oracle import openmm_platform
-from systems.reference.mpi_ranks import is_first_process, on_first_process
+from systems.reference.mpi_ranks import any_process, is_first_process, on_first_process
 from systems.reference.quiet import quiet
 from systems.reference.run_directory import note_iterations_done
-from systems.reference.seeded_langevin import SeededLangevinMove, derived_seed
+from systems.reference.seeded_langevin import RunawayMoveError, SeededLangevinMove, derived_seed
+from systems.reference.stopping import SamplingStopped, StopCheck
 
 __all__ = [
     "PLATFORMS",
@@ -133,6 +134,7 @@ def run_tempering(
     settings: TemperingSettings,
     n_iterations: int,
     progress: bool = False,
+    stop: StopCheck | None = None,
 ) -> None:
     """Run (or continue) the parallel tempering stored in ``storage`` to ``n_iterations``.
 
@@ -145,10 +147,13 @@ def run_tempering(
         settings: ladder, integration and platform settings.
         n_iterations: total number of iterations the storage should hold when done.
         progress: show a tqdm progress bar.
+        stop: asked after every iteration (under MPI, stopping when any process asks).
 
     Raises:
-        NonFiniteCoordinatesError: the dynamics produced NaN (timestep too large); the
-            iterations completed before stay in ``storage``.
+        NonFiniteCoordinatesError: the dynamics became unstable (timestep too large): NaN,
+            or an atom flung beyond :data:`~systems.reference.runaway.RUNAWAY_DISTANCE_NM`
+            from the molecule's centre; the iterations completed before stay in ``storage``.
+        SamplingStopped: ``stop`` answered ``True``; ``storage`` holds every iteration done.
     """
     resumable = on_first_process(_start_or_resume, Path(storage))
     with quiet("openmmtools"):
@@ -161,16 +166,23 @@ def run_tempering(
             sampler = _create(reporter, system, positions, settings)
         _use_platform(sampler, settings.platform)
         try:
-            _advance(sampler, n_iterations, settings.seed, progress)
+            _advance(sampler, n_iterations, settings.seed, progress, stop)
         except SimulationNaNError as error:
             raise NonFiniteCoordinatesError(
                 f"{storage}: OpenMM dynamics became unstable at iteration {sampler.iteration} "
-                f"(NaN); use a smaller timestep than {settings.timestep:g} fs and a new --out "
-                f"(openmmtools saved the failing state in "
+                f"({_instability(error)}); use a smaller timestep than {settings.timestep:g} fs "
+                "and a new --out (openmmtools saved the failing state in "
                 f"{Path(storage).parent / 'nan-error-logs'})"
             ) from error
     finally:
         reporter.close()
+
+
+def _instability(error: SimulationNaNError) -> str:
+    """What went wrong: the runaway atom when a :class:`RunawayMoveError` caused ``error``
+    (openmmtools raises it while handling that), else NaN."""
+    cause = error.__context__
+    return str(cause) if isinstance(cause, RunawayMoveError) else "NaN"
 
 
 def _start_or_resume(storage: Path) -> bool:
@@ -220,9 +232,14 @@ def _create(
 
 
 def _advance(
-    sampler: ParallelTemperingSampler, n_iterations: int, seed: int, progress: bool
+    sampler: ParallelTemperingSampler,
+    n_iterations: int,
+    seed: int,
+    progress: bool,
+    stop: StopCheck | None,
 ) -> None:
-    """Run one iteration at a time (each stored and checkpointed) up to ``n_iterations``.
+    """Run one iteration at a time (each stored and checkpointed) up to ``n_iterations``,
+    raising :class:`SamplingStopped` after one when ``stop`` (asked on every process) says so.
 
     The swap generator is reseeded from ``(seed, iteration)`` before each iteration, and
     every state's move counts the iteration as its number of applications: in one process
@@ -253,3 +270,5 @@ def _advance(
                 move.n_applied = sampler.iteration
             sampler.run(1)
             bar.update(1)
+            if stop is not None and sampler.iteration < n_iterations and any_process(stop()):
+                raise SamplingStopped(sampler.iteration, n_iterations)

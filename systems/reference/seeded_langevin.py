@@ -6,7 +6,10 @@ temperature)``: velocities are redrawn from Maxwell–Boltzmann at the replica's
 before every segment (so a configuration that arrives from a swap starts at the right
 temperature), and a newly created integrator gets a seed derived the same way. The
 application counter is part of the move's stored state, so a resumed run keeps drawing
-new numbers instead of repeating old ones.
+new numbers instead of repeating old ones. A segment that leaves an atom beyond
+:data:`~systems.reference.runaway.RUNAWAY_DISTANCE_NM` from the molecule's centre raises
+:class:`RunawayMoveError`, which openmmtools handles as it does a NaN (it saves the failing
+state and raises ``SimulationNaNError``) before the coordinates are stored.
 """
 
 from __future__ import annotations
@@ -15,7 +18,13 @@ import numpy as np
 from openmm import unit
 from openmmtools import mcmc
 
-__all__ = ["SeededLangevinMove", "derived_seed"]
+from systems.reference.runaway import RUNAWAY_DISTANCE_NM, farthest_from_centre, runaway_message
+
+__all__ = ["RunawayMoveError", "SeededLangevinMove", "derived_seed"]
+
+
+class RunawayMoveError(mcmc.IntegratorMoveError):
+    """A move left an atom absurdly far from its molecule's centre (finite, but blown up)."""
 
 
 def derived_seed(*keys: int) -> int:
@@ -53,6 +62,10 @@ class SeededLangevinMove(mcmc.LangevinDynamicsMove):
 
     def _after_integration(self, context, thermodynamic_state):
         self.n_applied += 1
+        positions = context.getState(getPositions=True).getPositions(asNumpy=True)
+        farthest = farthest_from_centre(positions.value_in_unit(unit.nanometer))
+        if farthest > RUNAWAY_DISTANCE_NM:
+            raise RunawayMoveError(runaway_message(farthest), self, context)
 
     def __getstate__(self):
         serialization = super().__getstate__()

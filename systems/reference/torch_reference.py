@@ -25,6 +25,7 @@ from systems.reference.run_directory import (
     note_iterations_done,
     prepare_run_directory,
 )
+from systems.reference.stopping import StopCheck
 
 __all__ = ["ENERGY_UNITS", "CHECKPOINT_FILE", "MetropolisSettings", "run_metropolis_reference"]
 
@@ -76,6 +77,7 @@ def run_metropolis_reference(
     resume: bool = False,
     progress: bool = False,
     checkpoint_every: int = 100,
+    stop: StopCheck | None = None,
 ) -> dict:
     """Sample ``exp(−β_k U)`` by Metropolis parallel tempering and write the reference set.
 
@@ -94,6 +96,8 @@ def run_metropolis_reference(
         resume: continue the run in ``out_dir`` from ``checkpoint.pt``.
         progress: show a progress bar.
         checkpoint_every: iterations between checkpoints.
+        stop: asked after every iteration; ``True`` checkpoints the run and stops it
+            (:class:`~systems.reference.stopping.SamplingStopped`; ``resume`` continues it).
 
     Returns:
         The contents of ``stats.json``.
@@ -139,7 +143,7 @@ def run_metropolis_reference(
     if resumed and checkpoint.is_file():
         sampler.load(checkpoint)
         note_iterations_done(max(sampler.iteration - sampler.burn_in_iterations, 0), n_iterations)
-    sampler.run(n_iterations, checkpoint, checkpoint_every=checkpoint_every, progress=progress)
+    sampler.run(n_iterations, checkpoint, checkpoint_every, progress, stop)
 
     record = TemperingRecord(
         temperatures=np.asarray(settings.temperatures, dtype=np.float64),

@@ -1,5 +1,6 @@
 """``molgen reference``: bad input found before the output folder is made, a garbled
-``run.json`` named, plain paths in messages, --friction named as typed."""
+``run.json`` named, plain paths in messages, --friction named as typed, unstable
+dynamics reported as such."""
 
 from __future__ import annotations
 
@@ -107,8 +108,10 @@ def test_non_finite_temperatures_are_refused(arguments, message, tmp_path, capsy
     [
         (["butane", "--burn-in", "-5"], "burn_in: the openmm engine"),
         (["butane", "--burn-in", "100"], "burn_in: the openmm engine"),
-        (["butane", "--start", "x.pdb"], "start: only --engine langevin"),
-        (["double_well_2d", "--start", "x.pdb"], "start: only --engine langevin"),
+        (["butane", "--start", "x.pdb"], "start: --start not used by the openmm engine"),
+        # used to say "only --engine langevin starts from given structures", which a double
+        # well cannot use
+        (["double_well_2d", "--start", "x.pdb"], "start: --start not used by the double wells"),
         (
             ["double_well_2d", "--engine", "langevin", "--start", "x.pdb"],
             "double_well_2d is not a CHARMM molecule",
@@ -168,6 +171,47 @@ def test_openmm_dynamics_that_blow_up_end_in_a_typed_error(tmp_path, capfd, capl
     assert error.count("\n") == 1, error
     assert not [record for record in caplog.records if record.name.startswith("openmmtools")]
     assert "nan-error-logs" in error
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["butane", "--engine", "openmm", "--constraints", "hbonds", "--timestep", "10"],
+        ["butane", "--engine", "langevin", "--dtype", "float64", "--timestep", "10"]
+        + ["--ladders", "2", "--replicas", "2", "--burn-in", "0", "--save-every", "1"],
+    ],
+    ids=["openmm", "langevin"],
+)
+def test_dynamics_that_fling_atoms_apart_end_in_a_typed_error(arguments, tmp_path, capfd):
+    """Coordinates blown up to ~1e7 nm but finite passed the NaN checks and ended in
+    mdtraj's ValueError traceback while topology.pdb was written."""
+    out = tmp_path / "run"
+    argv = ["reference", *arguments, "--iterations", "3", "--steps-per-iteration", "10"]
+    assert main([*argv, "--no-progress", "--out", str(out)]) == 2
+    error = capfd.readouterr().err
+    assert "Traceback" not in error
+    assert error.count("\n") == 1, error
+    assert "dynamics became unstable at iteration" in error
+    assert "nm from its molecule's centre, more than 100 nm" in error
+    assert "smaller timestep than 10 fs" in error
+    assert not (out / "topology.pdb").exists()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["butane", "--timestep", "inf"], "argument --timestep: must be finite"),
+        (["butane", "--engine", "langevin", "--timestep", "nan"], "--timestep: must be finite"),
+        (["butane", "--timestep", "-1"], "argument --timestep: must be positive"),
+        (["double_well_2d", "--temperature", "-1"], "argument --temperature: must be positive"),
+        (["butane", "--tmax", "nan"], "argument --tmax: must be finite"),
+    ],
+)
+def test_float_options_out_of_range_are_refused_up_front(arguments, message, tmp_path, capsys):
+    """--timestep inf used to run, fail with 'a smaller timestep than inf fs' and leave a
+    run.json holding "timestep": null."""
+    out = tmp_path / "run"
+    assert_cli_rejects(["reference", *arguments, "--out", out, *QUICK], capsys, [message], [out])
 
 
 def test_the_summary_flags_by_the_frames_the_statistics_use(tmp_path):
