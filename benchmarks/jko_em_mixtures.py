@@ -22,8 +22,8 @@ from pathlib import Path
 from benchmarks.jko_mixture_seeds import (
     RESULTS,
     SeedResult,
-    _refuse_repeated_mixtures,
     from_benchmark_report,
+    refuse_repeated_mixtures,
 )
 from cli.arguments import positive_int
 from forcefields.atomic_files import write_text_atomic
@@ -90,7 +90,7 @@ def jko_runs(
         for result in from_benchmark_report(path, iterations, cloud, mixture_key)
         if settings.get(result.dim, default) == (iterations, cloud)
     ]
-    _refuse_repeated_mixtures(found)
+    refuse_repeated_mixtures(found)
     return {(result.dim, result.seed): result for result in found}
 
 

@@ -139,7 +139,7 @@ def _default_network_and_schedule(config: dict) -> bool:
     )
 
 
-def _refuse_repeated_mixtures(results: list[SeedResult]) -> None:
+def refuse_repeated_mixtures(results: list[SeedResult]) -> None:
     """Raise :class:`InputFileError` naming both files when one (dimension, seed, mixture
     key) appears twice: a repeat is not an independent mixture."""
     seen: dict[tuple[int, int, str], str] = {}
@@ -159,7 +159,7 @@ def summarise(results: list[SeedResult]) -> list[dict]:
     Raises:
         InputFileError: one mixture (dimension, seed, mixture key) given twice.
     """
-    _refuse_repeated_mixtures(results)
+    refuse_repeated_mixtures(results)
     rows = []
     for dim in sorted({result.dim for result in results}):
         group = sorted((r for r in results if r.dim == dim), key=lambda r: (r.hardware, r.seed))

@@ -28,6 +28,11 @@ def _positive_ints(text: str) -> list[int]:
     return values
 
 
+def _ratio_text(ratio: float) -> str:
+    """A speed ratio to three significant digits, without an exponent (0.0512, 6.85, 1234)."""
+    return f"{ratio:.3g}" if ratio < 100 else f"{ratio:.0f}"
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser("bench", help="speed benchmarks, side by side with the peer")
     kinds = parser.add_subparsers(dest="benchmark", metavar="BENCHMARK", required=True)
@@ -138,7 +143,7 @@ def _measure_energy(
         print(
             f"ratio, {dtype} (batch {max(args.batch)}, {entry['torch']} vs OpenMM "
             f"{entry['openmm']}, {result['openmm_precision'][entry['openmm']]} precision): "
-            f"{entry['ratio']:.3g}x"
+            f"{_ratio_text(entry['ratio'])}x"
         )
     if args.json is not None:
         write_json_output(args.json, result, "bench energy")

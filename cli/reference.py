@@ -188,6 +188,12 @@ def run(args: argparse.Namespace) -> int:
         return 130
     if not first:
         return 0
+    if request.requested:
+        print(
+            "molgen reference: the stop request came after the last iteration; the run "
+            "finished (a second Ctrl-C stops at once)",
+            file=sys.stderr,
+        )
     print(_summary(stats, _out_dir(args)))
     if args.plots:
         from molgen.plots.reference_plots import plot_reference

@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     device = resolve_device(args.device, "--device")
     check_output_file(args.out, "--out")
     with warnings.catch_warnings():
-        warnings.showwarning = _show_warning
+        warnings.showwarning = _warning_printer(warnings.showwarning)
         result = sample_run(
             args.run,
             args.n,
@@ -77,10 +77,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _show_warning(message: Warning | str, category: type[Warning], *location: object) -> None:
-    """Print a warning of the sampling (a damaged chunk drawn again, samples that are almost
-    all non-finite) as it happens, as one line on stderr without its category and source
-    line, above the progress bar."""
-    from tqdm import tqdm
+def _warning_printer(default):
+    """``warnings.showwarning`` that prints the sampling's own warnings (a damaged chunk
+    drawn again, samples that are almost all non-finite; raised at this module's call of
+    ``sample_run``) as one line on stderr above the progress bar, and hands every other
+    warning to ``default``."""
 
-    tqdm.write(f"molgen sample: warning: {message}", file=sys.stderr)
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        if category is RuntimeWarning and Path(filename).resolve() == Path(__file__).resolve():
+            from tqdm import tqdm
+
+            tqdm.write(f"molgen sample: warning: {message}", file=sys.stderr)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    return show

@@ -25,8 +25,9 @@ DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 DEFAULT_FRAMES = 200
+"""Perturbed copies of the minimised structure checked without ``--traj``."""
 DEFAULT_NOISE = 0.01
-"""Perturbed copies of the minimised structure, and their noise std in nm."""
+"""Standard deviation in nm of their perturbation."""
 
 
 def register(subparsers) -> None:

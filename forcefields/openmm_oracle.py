@@ -20,12 +20,17 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from forcefields.charmm_reader import PathLike
 from forcefields.energy import TERM_NAMES
 from forcefields.errors import InputFileError, ShapeMismatchError
+
+if TYPE_CHECKING:
+    import openmm
+    from openmm import app
 
 __all__ = ["OpenMMOracle", "build_openmm_system", "charmm_openmm_system", "openmm_platform"]
 
@@ -85,7 +90,9 @@ def _refuse_periodic_impropers(prm_paths: Sequence[PathLike]) -> None:
         )
 
 
-def charmm_openmm_system(psf: PathLike, prm: PathLike | Sequence[PathLike]):
+def charmm_openmm_system(
+    psf: PathLike, prm: PathLike | Sequence[PathLike]
+) -> tuple[openmm.System, app.CharmmPsfFile]:
     """OpenMM's own ``System`` of the CHARMM files (vacuum, no cutoff, no constraints, no
     centre-of-mass motion remover), its forces as ``CharmmPsfFile`` builds them: what an
     OpenMM user would simulate, and the peer :mod:`benchmarks.energy` times.
@@ -121,7 +128,9 @@ def charmm_openmm_system(psf: PathLike, prm: PathLike | Sequence[PathLike]):
     return system, psf_file
 
 
-def build_openmm_system(psf: PathLike, prm: PathLike | Sequence[PathLike]):
+def build_openmm_system(
+    psf: PathLike, prm: PathLike | Sequence[PathLike]
+) -> tuple[openmm.System, app.CharmmPsfFile]:
     """:func:`charmm_openmm_system` with one force group per term: its ``NonbondedForce``
     split into a Lennard-Jones and a Coulomb copy (which evaluates the pairs twice).
 

@@ -9,6 +9,7 @@ kJ/mol and radians. It knows nothing about file formats; see
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -116,7 +117,8 @@ class ForceFieldParameters:
 
 def save_parameters(parameters: ForceFieldParameters, path) -> None:
     """Write ``parameters`` to an ``.npz`` archive (plain arrays, no pickled objects),
-    atomically: an interrupted write leaves any earlier file at ``path`` whole."""
+    atomically: an interrupted write leaves any earlier file at ``path`` whole. As with
+    ``numpy.savez``, ``.npz`` is appended to a ``path`` that does not end in it."""
     arrays = {
         name: np.asarray(value)
         for name, value in vars(parameters).items()
@@ -125,6 +127,9 @@ def save_parameters(parameters: ForceFieldParameters, path) -> None:
     arrays["source"] = np.array(parameters.source)
     for name, value in vars(parameters.cmap).items():
         arrays[f"cmap_{name}"] = value
+    path = Path(path)
+    if path.suffix != ".npz":
+        path = path.with_name(path.name + ".npz")
     save_npz_atomic(path, arrays, mode=0o644)
 
 

@@ -202,7 +202,7 @@ def _claim_difference(earlier: dict, now: dict) -> str:
     """What differs between two ``pipeline.json`` descriptions, with both values."""
     parts = []
     for key in sorted(set(earlier) | set(now)):
-        before, after = earlier.get(key), now.get(key)
+        before, after = earlier.get(key, "(missing)"), now.get(key, "(missing)")
         if before == after:
             continue
         if key == "settings":
@@ -210,7 +210,7 @@ def _claim_difference(earlier: dict, now: dict) -> str:
             parts.append(f"sizes {before} there, {after} here")
         else:
             parts.append(f"{key} {before!r} there, {after!r} here")
-    return "; ".join(parts)
+    return "; ".join(parts) or "written differently"
 
 
 def _write_index(run: Path, system: str, free_energy: dict | None) -> None:

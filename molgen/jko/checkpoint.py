@@ -72,6 +72,10 @@ def save_run_state(
     torch_save_atomic(path, payload)
 
 
+MISSING = "(missing)"
+"""Shown for a field one of two compared configurations lacks."""
+
+
 def _differences(saved: Any, current: Any, prefix: str = "") -> list[str]:
     """Every leaf field in which two plain-data configurations differ, as
     ``"field SAVED there, CURRENT here"``."""
@@ -79,8 +83,10 @@ def _differences(saved: Any, current: Any, prefix: str = "") -> list[str]:
         return [
             difference
             for key in sorted(set(saved) | set(current))
-            if saved.get(key) != current.get(key)
-            for difference in _differences(saved.get(key), current.get(key), f"{prefix}{key}.")
+            if key not in saved or key not in current or saved[key] != current[key]
+            for difference in _differences(
+                saved.get(key, MISSING), current.get(key, MISSING), f"{prefix}{key}."
+            )
         ]
     return [f"{prefix.rstrip('.')} {saved!r} there, {current!r} here"]
 
@@ -94,7 +100,7 @@ def config_difference(saved: Any, config: JKOConfig) -> str | None:
         return None
     if not isinstance(saved, dict):
         return "config"
-    return "; ".join(_differences(saved, current))
+    return "; ".join(_differences(saved, current)) or "config written differently"
 
 
 def _read_checked(path: Path, config: JKOConfig) -> dict:

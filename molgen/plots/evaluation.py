@@ -23,7 +23,6 @@ import math
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from forcefields.errors import ConfigError, InputFileError
 from forcefields.json_input import read_json_object
@@ -38,7 +37,6 @@ from molgen.estimate.weight_summary import weight_summary
 from molgen.plots.densities import plot_butane_dihedral, plot_marginal_density, plot_ramachandran
 from molgen.plots.energies import plot_energy_histogram, plot_energy_scatter, plot_log_weights
 from molgen.plots.populations import plot_populations
-from systems.observables._arrays import wrap_angle
 from systems.observables.dialanine import SEAM_PHI
 from systems.reference.atomic_files import write_json_atomic
 
@@ -255,6 +253,8 @@ def _chirality_section(context: SampleContext, threshold: EssThreshold, correlat
     """
     if getattr(context.system, "name", None) != "dialanine" or context.coordinates is None:
         return {}
+    import torch
+
     from molgen.generators.chirality import is_d_residue
 
     d_residue = is_d_residue(torch.as_tensor(context.coordinates)).numpy().astype(np.float64)
@@ -294,7 +294,9 @@ def _seam_section(
 def _principal_angle(angle: np.ndarray) -> np.ndarray:
     """Angles ``(n,)`` in radians on any branch (e.g. [0, 2π)) as float64 in (-π, π], the
     branch dialanine's states are defined on (:func:`systems.observables.minor_mode`)."""
-    return wrap_angle(torch.as_tensor(np.asarray(angle, dtype=np.float64))).numpy()
+    angle = np.asarray(angle, dtype=np.float64)
+    wrapped = math.pi - np.remainder(math.pi - angle, 2.0 * math.pi)
+    return np.where((angle > -math.pi) & (angle <= math.pi), angle, wrapped)
 
 
 def _check_same_system(context: SampleContext, reference: ReferenceData) -> None:

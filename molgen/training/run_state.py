@@ -56,19 +56,24 @@ class Position:
 
 
 class StopRequest:
-    """Set by SIGINT/SIGTERM while training (main thread only)."""
+    """Set by SIGINT/SIGTERM while training or sampling (main thread only); a second
+    signal raises :class:`KeyboardInterrupt` at once, for work that no longer polls
+    :attr:`requested` (a reference run's statistics after its last iteration)."""
 
     def __init__(self):
         self.requested = False
 
     @contextmanager
     def installed(self):
-        """Handle SIGINT/SIGTERM by setting :attr:`requested` while in this context."""
+        """Handle SIGINT/SIGTERM by setting :attr:`requested` (the first) or raising
+        :class:`KeyboardInterrupt` (the next) while in this context."""
         if threading.current_thread() is not threading.main_thread():
             yield
             return
 
         def handler(signum, frame):
+            if self.requested:
+                raise KeyboardInterrupt
             self.requested = True
 
         previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}

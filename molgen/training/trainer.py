@@ -358,7 +358,8 @@ class _Trainer:
             if "flow" in keys:
                 differing.append("flow options")
             raise ConfigError(
-                f"{path}: the checkpoint's run differs ({'; '.join(differing)}); resume with "
+                f"{path}: the checkpoint's run differs "
+                f"({'; '.join(differing) or 'written differently'}); resume with "
                 "the same config, --seed and --init"
             )
         position = Position(**payload["position"])
@@ -681,16 +682,30 @@ def _phase_difference(saved: list[str], now: list[str], last: int) -> str:
             return f"phases[{index}] is missing here"
         if saved[index] != now[index]:
             before, after = json.loads(saved[index]), json.loads(now[index])
-            return "; ".join(
-                f"phases[{index}].{key} {before.get(key)!r} there, {after.get(key)!r} here"
+            details = [
+                f"phases[{index}].{key} {before.get(key, MISSING)!r} there, "
+                f"{after.get(key, MISSING)!r} here"
                 for key in _differing_keys(before, after)
-            )
+            ]
+            return "; ".join(details) or f"phases[{index}] written differently"
     return ""
 
 
+MISSING = "(missing)"
+"""Shown for a key one of two compared mappings lacks."""
+
+
 def _differing_keys(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
-    """The keys, sorted, whose values differ between two run set-ups (missing counts)."""
-    return [key for key in sorted(set(before) | set(now)) if before.get(key) != now.get(key)]
+    """The keys, sorted, whose values differ between two run set-ups (a key missing on one
+    side differs, even from ``None``)."""
+    return [
+        key
+        for key in sorted(set(before) | set(now))
+        if key not in before
+        or key not in now
+        or before[key] != now[key]
+        or type(before[key]) is not type(now[key])
+    ]
 
 
 def _points_digest(points: torch.Tensor) -> str:

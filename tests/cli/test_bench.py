@@ -88,7 +88,19 @@ def test_an_empty_batch_item_is_refused(value, capsys):
 
 def test_a_ratio_below_one_is_printed_with_its_digits(tmp_path, capsys):
     # batch 1 against OpenMM is well below 1x; one decimal printed it as "0.0x"
-    assert main([*ENERGY, "--openmm-frames", "3"]) == 0
+    out = tmp_path / "bench.json"
+    assert main([*ENERGY, "--openmm-frames", "3", "--json", str(out)]) == 0
     ratio_line = next(line for line in capsys.readouterr().out.splitlines() if "ratio" in line)
-    value = float(ratio_line.rsplit(":", 1)[1].strip().rstrip("x"))
-    assert 0 < value < 1 and len(ratio_line.rsplit(":", 1)[1].strip()) > len("0.0x")
+    printed = float(ratio_line.rsplit(":", 1)[1].strip().rstrip("x"))
+    ratio = json.loads(out.read_text())["ratios"]["float32"]["ratio"]
+    assert 0 < ratio < 1
+    assert printed == pytest.approx(ratio, rel=5e-3)  # three significant digits
+
+
+@pytest.mark.parametrize(
+    ("ratio", "text"), [(0.05123, "0.0512"), (6.849, "6.85"), (1234.5, "1234"), (12345.6, "12346")]
+)
+def test_ratios_print_without_an_exponent(ratio, text):
+    from cli.bench import _ratio_text
+
+    assert _ratio_text(ratio) == text

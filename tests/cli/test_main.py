@@ -73,7 +73,7 @@ def test_usage_errors_are_one_line_and_exit_2(argv, message, capsys):
     assert_cli_rejects(argv, capsys, [message])
 
 
-def test_ctrl_c_is_one_line_and_exit_130_unless_debugging(monkeypatch, capsys):
+def test_ctrl_c_is_one_line_and_exit_130_with_a_traceback_when_debugging(monkeypatch, capsys):
     import cli.validate_ff
 
     def interrupted(args):

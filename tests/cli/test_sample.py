@@ -14,6 +14,7 @@ import torch
 import yaml
 
 from cli.main import main
+from systems.trajectories import read_frames
 from tests.molgen.butane_run import train_butane_run
 
 
@@ -257,7 +258,9 @@ def test_a_damaged_chunk_is_named_and_drawn_again_to_the_same_samples(
     assert resumed.keys() == expected.keys()
     for key in expected:
         np.testing.assert_array_equal(resumed[key], expected[key], err_msg=key)
-    assert (tmp_path / "r.dcd").read_bytes() == (tmp_path / "w.dcd").read_bytes()
+    # the coordinates, not the bytes: a DCD header records the minute it was written
+    frames = [read_frames(tmp_path / name, tmp_path / "r.pdb") for name in ("r.dcd", "w.dcd")]
+    np.testing.assert_array_equal(*frames)
     assert not chunk.parent.exists()
 
 

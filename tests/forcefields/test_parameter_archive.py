@@ -45,3 +45,9 @@ def test_an_interrupted_save_keeps_the_earlier_archive(tmp_path, monkeypatch):
         save_parameters(parameters, path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["parameters.npz"]
+
+
+def test_a_path_without_the_suffix_gets_it(tmp_path):
+    files = charmm_files("butane")
+    save_parameters(forcefields.read_charmm(files.psf, files.prm), tmp_path / "parameters")
+    assert [p.name for p in tmp_path.iterdir()] == ["parameters.npz"]

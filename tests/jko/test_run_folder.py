@@ -168,3 +168,12 @@ def test_device_flag_overrides_a_gpu_config(tmp_path):
     out = tmp_path / "run"
     assert main(["jko", str(config), "--device", "cpu", "--out", str(out), "--no-progress"]) == 0
     assert yaml.safe_load((out / "config.yaml").read_text())["device"] == "cpu"
+
+
+def test_a_field_missing_on_one_side_is_named():
+    from molgen.jko.checkpoint import config_difference
+
+    saved = {**config_to_dict(config_from_dict(TINY)), "removed_field": None}
+    assert config_difference(saved, config_from_dict(TINY)) == (
+        "removed_field None there, '(missing)' here"
+    )

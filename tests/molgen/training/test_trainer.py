@@ -299,3 +299,20 @@ def test_a_loss_cut_off_from_the_parameters_is_a_skipped_step_not_a_crash(tmp_pa
     result = train(config_from_mapping(mapping), tmp_path / "run", progress=False)
     assert result.finished and result.skipped == 1
     assert [r["skipped_total"] for r in _records(tmp_path / "run")] == [0, 0, 1, 1, 1]
+
+
+@pytest.mark.parametrize(
+    ("saved", "now", "expected"),
+    [
+        ({"lr": 1}, {"lr": 1.0}, "phases[0].lr 1 there, 1.0 here"),
+        ({"a": None}, {}, "phases[0].a None there, '(missing)' here"),
+        ({"o": {"k": 1}}, {"o": {"k": 1.0}}, "phases[0] written differently"),
+    ],
+)
+def test_a_phase_that_differs_only_in_spelling_is_still_named(saved, now, expected):
+    # equal by Python's == (1 == 1.0, a missing key read as None): the fingerprint strings
+    # differ, so the resume is refused, and the message must not be empty
+    from molgen.training.trainer import _phase_difference
+
+    difference = _phase_difference([json.dumps(saved)], [json.dumps(now)], 0)
+    assert difference == expected
