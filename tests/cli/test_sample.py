@@ -388,3 +388,18 @@ def test_chunks_of_a_checkpoint_that_was_since_replaced_are_not_reused(tmp_path,
     save_checkpoint(final, payload)
     resumed = chunks.sample_run(run, 16, out, batch=8, seed=3, progress=False)
     assert resumed.reused_chunks == 0
+
+
+def test_only_the_sampling_warnings_are_reworded(capsys):
+    """The chunk and finiteness warnings (raised at cli/sample.py's call of sample_run) are
+    one line; any other warning keeps its category and source for the default printer."""
+    import cli.sample
+
+    handed_on = []
+    show = cli.sample._warning_printer(lambda *args: handed_on.append(args))
+    show("chunk_000001.npz: unreadable", RuntimeWarning, cli.sample.__file__, 70)
+    assert capsys.readouterr().err == "molgen sample: warning: chunk_000001.npz: unreadable\n"
+    show("a torch deprecation", UserWarning, cli.sample.__file__, 70)
+    show("numpy overflow", RuntimeWarning, np.__file__, 1)
+    assert [args[1] for args in handed_on] == [UserWarning, RuntimeWarning]
+    assert capsys.readouterr().err == ""
