@@ -39,6 +39,7 @@ from forcefields.atomic_files import (
 )
 from forcefields.errors import ConfigError
 from forcefields.json_input import read_json_object
+from molgen.differences import describe_differences, differing_keys
 from molgen.training.reference_data import equilibrated_reference_frames
 from molgen.yaml_numbers import safe_dump
 
@@ -199,17 +200,15 @@ def _size_name(settings: object) -> str:
 
 
 def _claim_difference(earlier: dict, now: dict) -> str:
-    """What differs between two ``pipeline.json`` descriptions, with both values."""
-    parts = []
-    for key in sorted(set(earlier) | set(now)):
-        before, after = earlier.get(key, "(missing)"), now.get(key, "(missing)")
-        if before == after:
-            continue
-        if key == "settings":
-            before, after = _size_name(before), _size_name(after)
-            parts.append(f"sizes {before} there, {after} here")
-        else:
-            parts.append(f"{key} {before!r} there, {after!r} here")
+    """What differs between two ``pipeline.json`` descriptions, with both values (the
+    stage sizes named ``--quick`` or ``full``)."""
+    parts = describe_differences(
+        {key: value for key, value in earlier.items() if key != "settings"},
+        {key: value for key, value in now.items() if key != "settings"},
+    )
+    if "settings" in differing_keys(earlier, now):
+        before, after = _size_name(earlier.get("settings")), _size_name(now.get("settings"))
+        parts.append(f"sizes {before} there, {after} here")
     return "; ".join(parts) or "written differently"
 
 

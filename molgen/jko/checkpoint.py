@@ -20,6 +20,7 @@ import torch
 from forcefields.atomic_files import torch_save_atomic
 from forcefields.errors import InputFileError
 from forcefields.torch_input import load_weights_only
+from molgen.differences import describe_differences
 
 from .config import JKOConfig, config_to_dict
 from .flow import JKOFlow
@@ -72,25 +73,6 @@ def save_run_state(
     torch_save_atomic(path, payload)
 
 
-MISSING = "(missing)"
-"""Shown for a field one of two compared configurations lacks."""
-
-
-def _differences(saved: Any, current: Any, prefix: str = "") -> list[str]:
-    """Every leaf field in which two plain-data configurations differ, as
-    ``"field SAVED there, CURRENT here"``."""
-    if isinstance(saved, dict) and isinstance(current, dict):
-        return [
-            difference
-            for key in sorted(set(saved) | set(current))
-            if key not in saved or key not in current or saved[key] != current[key]
-            for difference in _differences(
-                saved.get(key, MISSING), current.get(key, MISSING), f"{prefix}{key}."
-            )
-        ]
-    return [f"{prefix.rstrip('.')} {saved!r} there, {current!r} here"]
-
-
 def config_difference(saved: Any, config: JKOConfig) -> str | None:
     """Every field in which the plain-data configuration ``saved`` differs from ``config``,
     with both values (``None``: equal; ``"config"``: ``saved`` is not a configuration
@@ -100,7 +82,9 @@ def config_difference(saved: Any, config: JKOConfig) -> str | None:
         return None
     if not isinstance(saved, dict):
         return "config"
-    return "; ".join(_differences(saved, current)) or "config written differently"
+    return "; ".join(describe_differences(saved, current, nested=True)) or (
+        "config written differently"
+    )
 
 
 def _read_checked(path: Path, config: JKOConfig) -> dict:

@@ -31,6 +31,7 @@ import systems
 from forcefields.atomic_files import remove_stale_temporaries, write_text_atomic
 from forcefields.devices import resolve_device
 from forcefields.errors import ConfigError, InputFileError, MolgenError
+from molgen.differences import describe_differences, differing_keys
 from molgen.flows.flow import Flow
 from molgen.losses import MIN_POINTS
 from molgen.training.checkpoints import (
@@ -349,13 +350,11 @@ class _Trainer:
         saved = payload["fingerprint"]
         if saved["setup"] != self.fingerprint["setup"]:
             before, now = json.loads(saved["setup"]), json.loads(self.fingerprint["setup"])
-            keys = _differing_keys(before, now)
-            differing = [
-                f"{key} {before.get(key)!r} there, {now.get(key)!r} here"
-                for key in keys
-                if key != "flow"
-            ]
-            if "flow" in keys:
+            flow_differs = "flow" in differing_keys(before, now)
+            before.pop("flow", None)
+            now.pop("flow", None)
+            differing = describe_differences(before, now)
+            if flow_differs:
                 differing.append("flow options")
             raise ConfigError(
                 f"{path}: the checkpoint's run differs "
@@ -661,7 +660,7 @@ def _difference_from_stored(stored: Path, config: TrainConfig) -> str:
     except MolgenError:
         return "not a molgen train configuration"
     new = run_fingerprint(config)
-    changed = _differing_keys(json.loads(old["setup"]), json.loads(new["setup"]))
+    changed = differing_keys(json.loads(old["setup"]), json.loads(new["setup"]))
     if len(old["phases"]) != len(new["phases"]):
         changed.append(f"{len(old['phases'])} phases → {len(new['phases'])}")
     else:
@@ -682,30 +681,9 @@ def _phase_difference(saved: list[str], now: list[str], last: int) -> str:
             return f"phases[{index}] is missing here"
         if saved[index] != now[index]:
             before, after = json.loads(saved[index]), json.loads(now[index])
-            details = [
-                f"phases[{index}].{key} {before.get(key, MISSING)!r} there, "
-                f"{after.get(key, MISSING)!r} here"
-                for key in _differing_keys(before, after)
-            ]
+            details = describe_differences(before, after, f"phases[{index}].")
             return "; ".join(details) or f"phases[{index}] written differently"
     return ""
-
-
-MISSING = "(missing)"
-"""Shown for a key one of two compared mappings lacks."""
-
-
-def _differing_keys(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
-    """The keys, sorted, whose values differ between two run set-ups (a key missing on one
-    side differs, even from ``None``)."""
-    return [
-        key
-        for key in sorted(set(before) | set(now))
-        if key not in before
-        or key not in now
-        or before[key] != now[key]
-        or type(before[key]) is not type(now[key])
-    ]
 
 
 def _points_digest(points: torch.Tensor) -> str:
